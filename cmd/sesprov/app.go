@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	"github.com/sesprov/sesprov/provision"
+	"github.com/urfave/cli/v2"
+)
+
+// version is set by the Makefile (-ldflags "-X main.version=…").
+var version = ""
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// globals holds the global flags, parsed once in the app's Before.
+type globals struct {
+	Client provision.ClientOptions
+	Output provision.Format
+	Yes    bool
+	Log    *slog.Logger
+
+	unknownCommand bool // urfave reports an unknown command without an error
+	Stdin          io.Reader
+	Stdout         io.Writer
+	Stderr         io.Writer
+}
+
+// globalsOf returns the parsed global flags of a running command.
+func globalsOf(c *cli.Context) *globals {
+	return c.App.Metadata["globals"].(*globals)
+}
+
+// run builds the app, runs it and returns the exit code. Tests call it too:
+// it never calls os.Exit.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := newApp(stdin, stdout, stderr)
+	err := app.RunContext(ctx, args)
+	if err == nil && app.Metadata["globals"].(*globals).unknownCommand {
+		return provision.ExitUsage
+	}
+	if err == nil {
+		return provision.ExitOK
+	}
+	if ctx.Err() != nil && provision.KindOf(err) == provision.KindFailed {
+		err = fmt.Errorf("%w: %w", context.Canceled, err)
+	}
+	msg := err.Error()
+	fmt.Fprintf(stderr, "sesprov: %s\n", strings.TrimSpace(msg))
+	code := provision.ExitCode(err)
+	if code == provision.ExitInterrupted {
+		fmt.Fprintln(stderr, "sesprov: interrupted; every step is safe to repeat: run the same command again to finish")
+	}
+	return code
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	g := &globals{Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	app := &cli.App{
+		Name:    "sesprov",
+		Usage:   "provision Amazon SES SMTP credentials safely",
+		Version: buildVersion(),
+		Description: "sesprov makes the IAM user, the sending group and policy, the access key and the\n" +
+			"per-region SMTP passwords in one command that is safe to repeat, and rotates,\n" +
+			"lists, migrates, verifies and deletes SMTP users afterwards.\n\n" +
+			"Try it with no AWS account:\n" +
+			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1",
+		Reader:               stdin,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		EnableBashCompletion: true,
+		Suggest:              true,
+		HideHelpCommand:      true,
+		Metadata:             map[string]any{"globals": g},
+		Flags:                globalFlags(),
+		Commands:             commands(),
+		Before: func(c *cli.Context) error {
+			return g.parse(c)
+		},
+		// Errors are printed and mapped to exit codes once, in run.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return provision.AsUsage(err)
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			g.unknownCommand = true
+			fmt.Fprintf(c.App.ErrWriter, "sesprov: unknown command %q; run 'sesprov --help' for the list\n", name)
+		},
+	}
+	for _, cmd := range app.Commands {
+		setUsageErrorHandler(cmd)
+	}
+	return app
+}
+
+// commands lists every subcommand, in the order --help shows them.
+func commands() []*cli.Command {
+	return []*cli.Command{}
+}
+
+func setUsageErrorHandler(cmd *cli.Command) {
+	if cmd.OnUsageError == nil {
+		cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+			return provision.AsUsage(err)
+		}
+	}
+	for _, sub := range cmd.Subcommands {
+		setUsageErrorHandler(sub)
+	}
+}
+
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flgProfile, EnvVars: []string{envProfile}, Usage: "shared-config `PROFILE` (SSO and assume-role profiles included)"},
+		&cli.StringFlag{Name: flgRegion, EnvVars: []string{envRegion}, Usage: "`REGION` of the IAM/STS clients (default us-east-1 when nothing is configured)"},
+		&cli.StringFlag{Name: flgEndpointURL, Usage: "IAM/STS endpoint `URL` override (the SDK's AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_IAM and AWS_ENDPOINT_URL_STS also work)"},
+		&cli.StringFlag{Name: flgRoleARN, EnvVars: []string{envRoleARN}, Usage: "assume role `ARN` first (provision into another account)"},
+		&cli.StringFlag{Name: flgExternalID, Usage: "external `ID` for --role-arn"},
+		&cli.BoolFlag{Name: flgSandbox, EnvVars: []string{envSandbox}, Usage: "use the embedded iamfake instead of AWS (no account needed; state kept between runs)"},
+		&cli.StringFlag{Name: flgSandboxState, EnvVars: []string{envSandboxState}, Usage: "sandbox state `FILE` (default $XDG_STATE_HOME/sesprov/sandbox.json)"},
+		&cli.StringFlag{Name: flgOutput, Aliases: []string{"o"}, EnvVars: []string{envOutput}, Value: string(provision.FormatTable), Usage: "output `FORMAT`: table, json, csv or env"},
+		&cli.BoolFlag{Name: flgVerbose, Usage: "log each step on stderr (secrets are always redacted)"},
+		&cli.BoolFlag{Name: flgDebug, Usage: "log every AWS call on stderr (secrets are always redacted)"},
+		&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation (prompts appear only on a terminal)"},
+	}
+}
+
+func (g *globals) parse(c *cli.Context) error {
+	f, err := provision.ParseFormat(c.String(flgOutput))
+	if err != nil {
+		return err
+	}
+	g.Output = f
+	g.Yes = c.Bool(flgYes)
+	level := slog.LevelWarn
+	switch {
+	case c.Bool(flgDebug):
+		level = slog.LevelDebug
+	case c.Bool(flgVerbose):
+		level = slog.LevelInfo
+	}
+	g.Log = provision.NewLogger(g.Stderr, level)
+	g.Client = provision.ClientOptions{
+		Profile:      c.String(flgProfile),
+		Region:       c.String(flgRegion),
+		EndpointURL:  c.String(flgEndpointURL),
+		RoleARN:      c.String(flgRoleARN),
+		ExternalID:   c.String(flgExternalID),
+		Sandbox:      c.Bool(flgSandbox),
+		SandboxState: c.String(flgSandboxState),
+		Debug:        c.Bool(flgDebug),
+	}
+	if g.Client.ExternalID != "" && g.Client.RoleARN == "" {
+		return provision.Usagef("--external-id needs --role-arn")
+	}
+	if g.Client.Sandbox && (g.Client.EndpointURL != "" || g.Client.RoleARN != "" || g.Client.Profile != "") {
+		return provision.Usagef("--sandbox cannot be combined with --endpoint-url, --role-arn or --profile")
+	}
+	return nil
+}
