@@ -138,7 +138,11 @@ func globalFlags() []cli.Flag {
 }
 
 func (g *globals) parse(c *cli.Context) error {
-	f, err := provision.ParseFormat(c.String(flgOutput))
+	out := c.String(flgOutput)
+	if out == "" { // SESPROV_OUTPUT= (empty) means the default
+		out = string(provision.FormatTable)
+	}
+	f, err := provision.ParseFormat(out)
 	if err != nil {
 		return err
 	}
