@@ -97,7 +97,7 @@ func createCreateUserCommand() *cli.Command {
 			if cerr := clients.Close(); cerr != nil && err == nil {
 				err = cerr
 			}
-			return err
+			return provision.WithHint(err)
 		},
 	}
 }

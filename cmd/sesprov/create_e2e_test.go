@@ -350,3 +350,39 @@ func TestCreateUserFrom(t *testing.T) {
 		t.Errorf("re-run: exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// --debug logs every call (operation, duration, code) and never a secret.
+func TestCreateUserDebugLogHasNoSecret(t *testing.T) {
+	f := startFake(t)
+	f.srv.Inject(iamfake.Fault{Action: "CreateAccessKey", DropResponse: true})
+	r := f.sesprov("--debug", "-o", "json", "create-user", "--user-name", "alice", "--regions", "us-east-1,eu-west-1", "--include-secret-key")
+	f.checkDone(r, "alice")
+	var c credJSON
+	json.Unmarshal([]byte(r.stdout), &c)
+	for _, s := range []string{c.Secret, c.Credentials[0].SMTPPassword, c.Credentials[1].SMTPPassword, "operator-secret"} {
+		if s == "" || strings.Contains(r.stderr, s) {
+			t.Errorf("secret %q missing from stdout or present in the debug log", s)
+		}
+	}
+	for _, want := range []string{"op=CreateAccessKey", "code=NetworkError", "op=DeleteAccessKey", "service=STS op=GetCallerIdentity"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("debug log lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+// --profile reads the shared config (region, endpoint_url, credentials).
+func TestCreateUserProfile(t *testing.T) {
+	f := startFake(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte("[profile mail]\nregion = eu-west-1\nendpoint_url = "+f.url+"\n"), 0o600)
+	os.WriteFile(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), []byte("[mail]\naws_access_key_id = AKIAPROFILE000000000\naws_secret_access_key = profile-secret\n"), 0o600)
+	r := runMain(t, nil, "--profile", "mail", "-o", "json", "create-user", "--user-name", "p1", "--regions", "us-east-1,eu-west-1", "--include-secret-key")
+	f.checkDone(r, "p1")
+	// Without the profile there are no credentials: a clear failure, exit 1.
+	r = runMain(t, nil, "--endpoint-url", f.url, "create-user", "--user-name", "p2", "--regions", "us-east-1")
+	if r.code != 1 || !strings.Contains(strings.ToLower(r.stderr), "credentials") {
+		t.Errorf("no credentials: exit %d: %s", r.code, r.stderr)
+	}
+}
