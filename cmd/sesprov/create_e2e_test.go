@@ -386,3 +386,42 @@ func TestCreateUserProfile(t *testing.T) {
 		t.Errorf("no credentials: exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// Concurrent sandbox runs do not lose each other's changes (the state file
+// is locked for the length of a run), and the state is private.
+func TestCreateUserSandboxConcurrentRuns(t *testing.T) {
+	isolateAWSEnv(t)
+	state := filepath.Join(t.TempDir(), "sub", "sandbox.json")
+	users := []string{"s1", "s2", "s3"}
+	done := make(chan result, len(users))
+	for _, u := range users {
+		go func() {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), []string{"sesprov", "--sandbox", "--sandbox-state", state, "create-user", "--user-name", u, "--regions", "us-east-1"}, strings.NewReader(""), &out, &errb)
+			done <- result{code, out.String(), errb.String()}
+		}()
+	}
+	for range users {
+		if r := <-done; r.code != 0 {
+			t.Errorf("exit %d: %s", r.code, r.stderr)
+		}
+	}
+	srv := iamfake.New(iamfake.Options{})
+	if err := srv.LoadFile(state); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	api := iam.NewFromConfig(iamfaketest.Config(hs.URL))
+	for _, u := range users {
+		keys, err := provision.ListAccessKeyIDs(context.Background(), api, u)
+		if err != nil || len(keys) != 1 {
+			t.Errorf("user %s in the saved sandbox: keys %v, %v", u, keys, err)
+		}
+	}
+	for path, want := range map[string]os.FileMode{state: 0o600, filepath.Dir(state): 0o700} {
+		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s: %v %v, want %o", path, st.Mode().Perm(), err, want)
+		}
+	}
+}
