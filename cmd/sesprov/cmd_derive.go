@@ -68,6 +68,11 @@ func createDeriveCommand() *cli.Command {
 				in.Secret = provision.NewSecret(secret)
 			default:
 				// The arguments are not echoed: one of them may be the secret.
+				for _, a := range c.Args().Slice() {
+					if len(a) > 1 && a[0] == '-' {
+						return provision.Usagef("flags go before the arguments: sesprov derive --%s R SECRET REGION (better: the secret on stdin)", flgAllowRegion)
+					}
+				}
 				return provision.Usagef("derive takes the secret on stdin and --%s, or the seed script's two arguments SECRET REGION; got %d arguments", flgRegions, c.NArg())
 			}
 			return provision.DeriveCommand(c.Context, in, g.Stdout)
