@@ -2,6 +2,7 @@ package provision
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -25,14 +26,12 @@ var accessKeyIDShape = regexp.MustCompile(`^(AKIA|ASIA)[A-Z0-9]{16}$`)
 // stderr and reads without echo; otherwise it reads one line (a trailing
 // newline is fine, a second non-empty line is refused). The value is checked
 // with CheckSecretAccessKey; its warnings go to stderr.
-func ReadSecret(stdin io.Reader, stderr io.Writer) (Secret, error) {
+func ReadSecret(ctx context.Context, stdin io.Reader, stderr io.Writer) (Secret, error) {
 	var raw []byte
 	if fd, ok := terminalFd(stdin); ok {
-		fmt.Fprint(stderr, "AWS secret access key (input hidden): ")
-		b, err := term.ReadPassword(fd)
-		fmt.Fprintln(stderr)
+		b, err := readHidden(ctx, fd, stderr)
 		if err != nil {
-			return Secret{}, fmt.Errorf("read the secret access key from the terminal: %w", err)
+			return Secret{}, err
 		}
 		raw = b
 	} else {
@@ -57,6 +56,38 @@ func ReadSecret(stdin io.Reader, stderr io.Writer) (Secret, error) {
 		fmt.Fprintf(stderr, "sesprov: warning: %s\n", w)
 	}
 	return NewSecret(line), nil
+}
+
+// readHidden prompts on stderr and reads a line from the terminal without
+// echo. Ctrl-C (the command's context) ends the wait and gives the terminal
+// its echo back, which term.ReadPassword alone would not do before exit.
+func readHidden(ctx context.Context, fd int, stderr io.Writer) ([]byte, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return nil, fmt.Errorf("read the secret access key from the terminal: %w", err)
+	}
+	fmt.Fprint(stderr, "AWS secret access key (input hidden): ")
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := term.ReadPassword(fd)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		fmt.Fprintln(stderr)
+		if r.err != nil {
+			return nil, fmt.Errorf("read the secret access key from the terminal: %w", r.err)
+		}
+		return r.b, nil
+	case <-ctx.Done():
+		_ = term.Restore(fd, state)
+		fmt.Fprintln(stderr)
+		return nil, fmt.Errorf("no secret access key read: %w", ctx.Err())
+	}
 }
 
 func terminalFd(r io.Reader) (int, bool) {

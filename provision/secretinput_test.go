@@ -2,6 +2,7 @@ package provision
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func TestReadSecret(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			got, err := ReadSecret(strings.NewReader(tc.in), &stderr)
+			got, err := ReadSecret(context.Background(), strings.NewReader(tc.in), &stderr)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) || ExitCode(err) != ExitUsage {
 					t.Fatalf("err %v (exit %d), want usage error containing %q", err, ExitCode(err), tc.err)

@@ -46,7 +46,7 @@ func createDeriveCommand() *cli.Command {
 				if in.Regions, err = resolveRegions(c); err != nil {
 					return err
 				}
-				if in.Secret, err = provision.ReadSecret(g.Stdin, g.Stderr); err != nil {
+				if in.Secret, err = provision.ReadSecret(c.Context, g.Stdin, g.Stderr); err != nil {
 					return err
 				}
 			case 2: // the seed script's `script.py SECRET REGION`
