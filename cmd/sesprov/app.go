@@ -115,8 +115,9 @@ func commands() []*cli.Command {
 
 func setUsageErrorHandler(cmd *cli.Command) {
 	if cmd.OnUsageError == nil {
+		name := cmd.Name
 		cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-			return provision.AsUsage(err)
+			return provision.AsUsage(globalFlagHint(name, err))
 		}
 	}
 	for _, sub := range cmd.Subcommands {
