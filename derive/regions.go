@@ -86,6 +86,8 @@ var (
 	sdkOnly    = []string{SourceSDKPartitions}
 )
 
+const govCloud = "GovCloud: needs a key of an aws-us-gov account; a commercial account's key is refused"
+
 // table is the region table: first the regions with an endpoint in the seed
 // script's order, then the ones only the General Reference lists, then the
 // ones the seed says have none, then every other AWS region.
@@ -108,18 +110,18 @@ var table = []row{
 	{"eu-north-1", "Europe (Stockholm)", "aws", StatusAvailable, false, script, ""},
 	{"sa-east-1", "South America (Sao Paulo)", "aws", StatusAvailable, false, script, ""},
 	{"us-gov-west-1", "AWS GovCloud (US-West)", "aws-us-gov", StatusAvailable, true, script,
-		"GovCloud: needs GovCloud (aws-us-gov) credentials; a commercial account's key does not authenticate here"},
+		govCloud},
 	{"us-gov-east-1", "AWS GovCloud (US-East)", "aws-us-gov", StatusAvailable, false, script,
-		"GovCloud: needs GovCloud (aws-us-gov) credentials; a commercial account's key does not authenticate here"},
+		govCloud},
 
 	{"us-west-1", "US West (N. California)", "aws", StatusAvailable, false, generalRef, "not in the seed script's list"},
 	{"eu-west-3", "Europe (Paris)", "aws", StatusAvailable, false, generalRef, "not in the seed script's list"},
 	{"ap-northeast-3", "Asia Pacific (Osaka)", "aws", StatusAvailable, false, generalRef, "not in the seed script's list"},
 
-	{"af-south-1", "Africa (Cape Town)", "aws", StatusUnavailable, false, seedNote, "the seed note says SMTP endpoints are not available in Africa (Cape Town)"},
-	{"ap-southeast-3", "Asia Pacific (Jakarta)", "aws", StatusUnavailable, false, seedNote, "the seed note says SMTP endpoints are not available in Asia Pacific (Jakarta)"},
-	{"il-central-1", "Israel (Tel Aviv)", "aws", StatusUnavailable, false, seedNote, "the seed note says SMTP endpoints are not available in Israel (Tel Aviv)"},
-	{"me-south-1", "Middle East (Bahrain)", "aws", StatusUnavailable, false, seedNote, "the seed note says SMTP endpoints are not available in Middle East (Bahrain)"},
+	{"af-south-1", "Africa (Cape Town)", "aws", StatusUnavailable, false, seedNote, "the seed note: no SMTP endpoint in Africa (Cape Town)"},
+	{"ap-southeast-3", "Asia Pacific (Jakarta)", "aws", StatusUnavailable, false, seedNote, "the seed note: no SMTP endpoint in Asia Pacific (Jakarta)"},
+	{"il-central-1", "Israel (Tel Aviv)", "aws", StatusUnavailable, false, seedNote, "the seed note: no SMTP endpoint in Israel (Tel Aviv)"},
+	{"me-south-1", "Middle East (Bahrain)", "aws", StatusUnavailable, false, seedNote, "the seed note: no SMTP endpoint in Middle East (Bahrain)"},
 
 	{"ap-east-1", "Asia Pacific (Hong Kong)", "aws", StatusUndocumented, false, sdkOnly, ""},
 	{"ap-east-2", "Asia Pacific (Taipei)", "aws", StatusUndocumented, false, sdkOnly, ""},
