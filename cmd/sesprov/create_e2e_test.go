@@ -425,3 +425,38 @@ func TestCreateUserSandboxConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+// A lost response on every mutating call in turn (IAM acted, the client saw
+// nothing and retried): the run still ends right, with one key, the printed one.
+func TestCreateUserEachMutationResponseLost(t *testing.T) {
+	for _, action := range []string{"CreatePolicy", "CreateGroup", "AttachGroupPolicy", "CreateUser", "AddUserToGroup", "CreateAccessKey"} {
+		t.Run(action, func(t *testing.T) {
+			f := startFake(t)
+			f.srv.Inject(iamfake.Fault{Action: action, DropResponse: true})
+			f.checkDone(f.create("alice"), "alice")
+		})
+	}
+	// IAM made the key but answered 500: the key is treated as lost too.
+	t.Run("CreateAccessKey/500-after-acting", func(t *testing.T) {
+		f := startFake(t)
+		f.srv.Inject(iamfake.Fault{Action: "CreateAccessKey", Code: "ServiceFailure", After: true})
+		f.checkDone(f.create("alice"), "alice")
+		if n := f.srv.CallCount("DeleteAccessKey"); n != 1 {
+			t.Errorf("DeleteAccessKey called %d times, want 1", n)
+		}
+	})
+}
+
+// AWS_MAX_ATTEMPTS still bounds the SDK's retries when it is set.
+func TestCreateUserHonoursMaxAttempts(t *testing.T) {
+	f := startFake(t)
+	t.Setenv("AWS_MAX_ATTEMPTS", "2")
+	f.srv.Inject(iamfake.Fault{Action: "CreateUser", Code: "ServiceFailure", Times: -1})
+	r := f.create("alice")
+	if r.code != 1 || !strings.Contains(r.stderr, "iam:CreateUser") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if n := f.srv.CallCount("CreateUser"); n != 2 {
+		t.Errorf("CreateUser called %d times, want 2", n)
+	}
+}
