@@ -313,6 +313,10 @@ func describeDialError(ctx context.Context, addr string, timeout time.Duration, 
 	if errors.As(err, &ne) && ne.Timeout() {
 		return fmt.Errorf("connect to %s: no answer within %s (is outbound SMTP blocked by a firewall? try --port 2587 or 2465)", addr, timeout)
 	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return fmt.Errorf("connect to %s: cannot resolve %s (no network or DNS here?): %w", addr, dns.Name, err)
+	}
 	return fmt.Errorf("connect to %s: %w", addr, err)
 }
 
