@@ -110,6 +110,7 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		createCreateUserCommand(),
 		createVerifyCommand(),
+		createDoctorCommand(),
 	}
 }
 

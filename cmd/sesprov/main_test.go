@@ -26,9 +26,10 @@ func TestScripts(t *testing.T) {
 		Dir:   "testdata/script",
 		Setup: setupScriptEnv,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":       cmdExits,
-			"smtpd":       cmdSMTPD,
-			"smtpd-stats": cmdSMTPDStats,
+			"exits":         cmdExits,
+			"smtpd":         cmdSMTPD,
+			"smtpd-stats":   cmdSMTPDStats,
+			"iamfake-start": cmdIAMFakeStart,
 		},
 	})
 }
