@@ -38,7 +38,7 @@ type CommandPermissions struct {
 // Situations that need an action only sometimes.
 const (
 	whenSetup  = "setup: the sending policy or group does not exist yet, or is not attached"
-	whenRepair = "repair: the sending policy's document was changed by hand"
+	whenRepair = "--repair-policy"
 	whenTag    = "--tag"
 	whenPB     = "--permissions-boundary"
 	whenAll    = "--all"
