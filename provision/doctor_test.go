@@ -52,11 +52,17 @@ func TestDoctorAllAllowed(t *testing.T) {
 	if len(rep.Commands) != len(provision.CommandNames()) {
 		t.Fatalf("%d commands checked, want %d", len(rep.Commands), len(provision.CommandNames()))
 	}
-	// One simulation per resource kind in use (user, group, any-group, policy, *).
-	if n := srv.CallCount("SimulatePrincipalPolicy"); n != 5 {
-		t.Errorf("%d SimulatePrincipalPolicy calls, want 5", n)
+	// One simulation per resource kind in use (user, group, any-group, policy, *, …).
+	kinds := map[provision.ResourceKind]bool{}
+	for _, c := range provision.CommandPermissionTable {
+		for _, p := range c.Needs {
+			kinds[p.Resource] = true
+		}
 	}
-	if n := len(srv.Calls()); n != 6 {
+	if n := srv.CallCount("SimulatePrincipalPolicy"); n != len(kinds) || n < 5 {
+		t.Errorf("%d SimulatePrincipalPolicy calls, want %d", n, len(kinds))
+	}
+	if n := len(srv.Calls()); n != len(kinds)+1 {
 		t.Errorf("%d calls in all, want GetCallerIdentity and the simulations only: %+v", n, srv.Calls())
 	}
 }
@@ -84,8 +90,11 @@ func TestDoctorDeniedActions(t *testing.T) {
 	if rot.Ready || !slices.Equal(deniedActions(rot), []string{"iam:TagUser", "iam:CreateAccessKey"}) {
 		t.Errorf("rotate: %+v", rot)
 	}
-	if c := commandCheck(t, rep, "delete-user"); !c.Ready || len(c.Denied) != 0 {
+	if c := commandCheck(t, rep, "delete-user"); c.Ready || !slices.Equal(deniedActions(c), []string{"iam:TagUser"}) {
 		t.Errorf("delete-user: %+v", c)
+	}
+	if c := commandCheck(t, rep, "list"); !c.Ready || len(c.Denied) != 0 {
+		t.Errorf("list: %+v", c)
 	}
 	// Only conditional actions denied: the command can run, the denial is shown.
 	mig := commandCheck(t, rep, "migrate")

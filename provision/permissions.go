@@ -16,6 +16,7 @@ const (
 	ResourceGroup    ResourceKind = "group"     // the sending group: arn:…:group/NAME
 	ResourceAnyGroup ResourceKind = "any-group" // any group (delete-user leaves every group): arn:…:group/*
 	ResourcePolicy   ResourceKind = "policy"    // the sending policy: arn:…:policy/NAME
+	ResourceAnyMFA   ResourceKind = "any-mfa"   // virtual MFA devices (named freely): arn:…:mfa/*
 	ResourceAny      ResourceKind = "*"         // actions IAM does not scope to a resource
 )
 
@@ -110,6 +111,8 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:DeleteServiceSpecificCredential", ResourceUser, ""},
 		{"iam:ListMFADevices", ResourceUser, ""},
 		{"iam:DeactivateMFADevice", ResourceUser, ""},
+		{"iam:DeleteVirtualMFADevice", ResourceAnyMFA, ""},
+		{"iam:TagUser", ResourceUser, ""}, // a deletion mark, so a cut-short run is finished
 		{"iam:DeleteUser", ResourceUser, ""},
 	}},
 	{"list", []Permission{
@@ -215,6 +218,8 @@ func (s PolicyScope) ARN(kind ResourceKind, userName string) string {
 		return prefix + "group/*"
 	case ResourcePolicy:
 		return prefix + "policy/" + s.PolicyName
+	case ResourceAnyMFA:
+		return prefix + "mfa/*"
 	}
 	return "*"
 }
@@ -277,6 +282,7 @@ func OperatorPolicy(scope PolicyScope, commands []string, withSetup bool) ([]byt
 	add("AttachOnlyTheSendingPolicy", ResourceGroup, scope.ARN(ResourceGroup, ""),
 		map[string]map[string]string{"ArnEquals": {"iam:PolicyARN": scope.ARN(ResourcePolicy, "")}}, isAttach)
 	add("LeaveAnyGroup", ResourceAnyGroup, scope.ARN(ResourceAnyGroup, ""), nil, nil)
+	add("RemoveVirtualMFADevices", ResourceAnyMFA, scope.ARN(ResourceAnyMFA, ""), nil, nil)
 	add("SendingPolicy", ResourcePolicy, scope.ARN(ResourcePolicy, ""), nil, nil)
 	add("ReadOnlyUnscoped", ResourceAny, "*", nil, nil)
 	b, err := json.MarshalIndent(doc, "", "  ")
