@@ -158,3 +158,16 @@ func TestServerEchoIsRedacted(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAuthenticate is one full login (connect, STARTTLS, AUTH, QUIT)
+// against the local test server: the cost verify adds per region, network aside.
+func BenchmarkAuthenticate(b *testing.B) {
+	srv := smtpauthtest.Start(b, smtpauthtest.Config{Accounts: accounts(), Region: region})
+	pw := derive.Password(secret, region)
+	o := opts(srv)
+	for b.Loop() {
+		if res := smtpauth.Authenticate(context.Background(), o, keyID, pw); res.Outcome != smtpauth.Accepted {
+			b.Fatalf("%v %v", res.Outcome, res.Err)
+		}
+	}
+}
