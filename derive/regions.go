@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -84,6 +85,8 @@ var (
 	generalRef = []string{SourceGeneralReference}
 	seedNote   = []string{SourceSeedNote}
 	sdkOnly    = []string{SourceSDKPartitions}
+	// The General Reference's FIPS endpoints name these regions too.
+	scriptAndFIPS = []string{SourceSeedScript, SourceGeneralReference}
 )
 
 const govCloud = "GovCloud: needs a key of an aws-us-gov account; a commercial account's key is refused"
@@ -92,9 +95,9 @@ const govCloud = "GovCloud: needs a key of an aws-us-gov account; a commercial a
 // script's order, then the ones only the General Reference lists, then the
 // ones the seed says have none, then every other AWS region.
 var table = []row{
-	{"us-east-2", "US East (Ohio)", "aws", StatusAvailable, true, script, ""},
-	{"us-east-1", "US East (N. Virginia)", "aws", StatusAvailable, true, script, ""},
-	{"us-west-2", "US West (Oregon)", "aws", StatusAvailable, true, script, ""},
+	{"us-east-2", "US East (Ohio)", "aws", StatusAvailable, true, scriptAndFIPS, ""},
+	{"us-east-1", "US East (N. Virginia)", "aws", StatusAvailable, true, scriptAndFIPS, ""},
+	{"us-west-2", "US West (Oregon)", "aws", StatusAvailable, true, scriptAndFIPS, ""},
 	{"ap-south-1", "Asia Pacific (Mumbai)", "aws", StatusAvailable, false, script, ""},
 	{"ap-northeast-2", "Asia Pacific (Seoul)", "aws", StatusAvailable, false, script, ""},
 	{"ap-southeast-1", "Asia Pacific (Singapore)", "aws", StatusAvailable, false, script, ""},
@@ -109,7 +112,7 @@ var table = []row{
 		"sources disagree: the seed note says Milan has no SMTP endpoint; the script, the later source (November 2023), lists it"},
 	{"eu-north-1", "Europe (Stockholm)", "aws", StatusAvailable, false, script, ""},
 	{"sa-east-1", "South America (Sao Paulo)", "aws", StatusAvailable, false, script, ""},
-	{"us-gov-west-1", "AWS GovCloud (US-West)", "aws-us-gov", StatusAvailable, true, script,
+	{"us-gov-west-1", "AWS GovCloud (US-West)", "aws-us-gov", StatusAvailable, true, scriptAndFIPS,
 		govCloud},
 	{"us-gov-east-1", "AWS GovCloud (US-East)", "aws-us-gov", StatusAvailable, false, script,
 		govCloud},
@@ -182,7 +185,7 @@ func (r row) region() Region {
 		Description: r.description,
 		Partition:   r.partition,
 		Status:      r.status,
-		Sources:     r.sources,
+		Sources:     slices.Clone(r.sources),
 		Note:        r.note,
 	}
 	if r.status == StatusAvailable {
