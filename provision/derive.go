@@ -29,8 +29,9 @@ func CheckAccessKeyID(id string) error {
 	return nil
 }
 
-// DeriveCredentials returns the SMTP password for every region of in.
-func DeriveCredentials(in DeriveInput) CredentialSet {
+// derivedSet returns the SMTP password for every region of in. (Unexported:
+// the engine's exported DeriveCredentials serves create-user and rotate.)
+func derivedSet(in DeriveInput) CredentialSet {
 	set := CredentialSet{AccessKeyID: in.AccessKeyID, Credentials: make([]RegionCredential, 0, len(in.Regions))}
 	secret := in.Secret.Reveal()
 	for _, r := range in.Regions {
@@ -50,7 +51,7 @@ func DeriveCommand(ctx context.Context, in DeriveInput, stdout io.Writer) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	set := DeriveCredentials(in)
+	set := derivedSet(in)
 	if in.Format == FormatTable && len(set.Credentials) == 1 {
 		_, err := fmt.Fprintln(stdout, set.Credentials[0].Password.Reveal())
 		return err

@@ -72,12 +72,12 @@ func TestCheckAccessKeyID(t *testing.T) {
 	}
 }
 
-func TestDeriveCredentialsRedacted(t *testing.T) {
+func TestDerivedSetRedacted(t *testing.T) {
 	regions, err := derive.ResolveRegions([]string{"us-east-1", "eu-west-1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := DeriveCredentials(DeriveInput{Secret: NewSecret(exampleSecret), Regions: regions})
+	set := derivedSet(DeriveInput{Secret: NewSecret(exampleSecret), Regions: regions})
 	for i, r := range regions {
 		c := set.Credentials[i]
 		if c.Region != r.Name || c.SMTPEndpoint != r.SMTPEndpoint || c.Password.Reveal() != derive.Password(exampleSecret, r.Name) {
