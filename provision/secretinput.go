@@ -149,6 +149,12 @@ func CheckSecretAccessKey(s string) (warnings []string, err error) {
 		}
 		return nil, Usagef("the secret access key %s (position %d): %s", what, i+1, hint)
 	}
+	if len(s) > 21 && isAccessKeyID(s[:20]) && strings.IndexByte(",;:=|", s[20]) >= 0 {
+		return nil, Usagef("that looks like an access key ID and the secret joined by %q (a line of a credentials CSV?): pass only the secret", s[20])
+	}
+	if k, _, ok := strings.Cut(s, "="); ok && strings.EqualFold(k, "aws_secret_access_key") {
+		return nil, Usagef("that is a line of a credentials file (aws_secret_access_key=…): pass only the value after '='")
+	}
 	if isAccessKeyID(s) {
 		return nil, Usagef("that is an access key ID (%s…), not the secret access key: pass the 40-character secret that was shown once with it", s[:4])
 	}
