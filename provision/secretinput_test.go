@@ -74,7 +74,7 @@ func TestCheckAccessKeyID(t *testing.T) {
 	}
 }
 
-func TestDerivedSetRedacted(t *testing.T) {
+func TestDeriveCredentialsRedacted(t *testing.T) {
 	regions, err := derive.ResolveRegions([]string{"us-east-1", "eu-west-1"}, nil)
 	if err != nil {
 		t.Fatal(err)
