@@ -10,7 +10,13 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A closed stdout (`sesprov … | head -0`) must not kill sesprov with
+	// SIGPIPE between making a key and delivering it: ignored, the write
+	// fails with EPIPE and DeliverOrRollback deletes the undelivered key.
+	signal.Ignore(syscall.SIGPIPE)
+	// SIGHUP (terminal closed, ssh dropped) is an interruption like Ctrl-C:
+	// the run stops at a safe point and undoes what it must.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
