@@ -515,8 +515,8 @@ const orphanKeyAge = time.Hour
 // keyConflict is the conflict of a user that already has keys: sesprov
 // cannot know their secrets. It names each key with its age and last use
 // (iam:GetAccessKeyLastUsed), and when the only key is young, never used,
-// of a user sesprov made, says it is almost certainly the key of a run cut
-// short (killed after IAM made it) and how to replace it.
+// of a user sesprov made, says it is likely the key of a run cut short
+// (killed after IAM made it) and how to replace it.
 func (j *userJob) keyConflict(ctx context.Context, keys []types.AccessKeyMetadata, tags []types.Tag) error {
 	now := j.deps.Now()
 	var descs []string
@@ -556,7 +556,7 @@ func (j *userJob) keyConflict(ctx context.Context, keys []types.AccessKeyMetadat
 	rotate := fmt.Sprintf("sesprov rotate --user-name %s --regions %s", j.name, strings.Join(regions, ","))
 	msg := fmt.Sprintf("user %s already has access key %s; sesprov cannot know its secret", j.name, strings.Join(descs, " and "))
 	if orphan && sesprovMade {
-		return Conflictf("%s. It was made by sesprov less than %s ago and never used: almost certainly an earlier run was cut short after IAM made the key, and its secret was never delivered. If so, '%s --old-key delete' replaces it with a new key and delivers its SMTP passwords", msg, orphanKeyAge, rotate)
+		return Conflictf("%s. The user was made by sesprov and the key, less than an hour old, was never used: if you did not receive its credentials, an earlier run was cut short after IAM made the key (killed before delivering it), and '%s --old-key delete' replaces it with a new key and delivers its SMTP passwords; if you did receive them, nothing needs doing", msg, rotate)
 	}
 	return Conflictf("%s: use '%s' for new SMTP credentials (it retires the old key after delivery; --old-key delete if it is unused)", msg, rotate)
 }

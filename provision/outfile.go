@@ -6,10 +6,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // OutFilePattern names the temporary file an --out-file is written to before
-// it is published under its own name (see CreateOutFile). A run killed before
+// it is published under its own name (see CreateOutFile):
+// .sesprov-outfile-NAME-RANDOM. A run killed before
 // it delivered anything leaves such a file behind, empty; one killed between
 // writing and publishing (a window of one link(2) call) may leave one with
 // credentials in it, mode 0600. They are safe to remove when no sesprov run
@@ -37,7 +39,11 @@ func CreateOutFile(path string) (*OutFile, error) {
 	if err := outFileFree(path); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), OutFilePattern)
+	base := filepath.Base(path)
+	if len(base) > 64 {
+		base = base[:64]
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), strings.TrimSuffix(OutFilePattern, "*")+base+"-*")
 	if err != nil {
 		return nil, Usagef("--out-file %s: %v", path, err)
 	}

@@ -320,3 +320,16 @@ func TestOutFilePublishedOnFirstDelivery(t *testing.T) {
 		t.Errorf("temporary files left after abort: %v", m)
 	}
 }
+
+// Paths follow IAM's pattern ^/$|^/[\x21-\x7e]+/$. (Found in review: "//"
+// was accepted, and IAM refuses it only after the shared changes.)
+func TestValidatePath(t *testing.T) {
+	for p, ok := range map[string]bool{
+		"/": true, "/smtp/": true, "/a/b/": true, "///": true,
+		"//": false, "": false, "smtp/": false, "/smtp": false, "/s p/": false,
+	} {
+		if err := ValidatePath(p); (err == nil) != ok {
+			t.Errorf("ValidatePath(%q): %v, want ok=%v", p, err, ok)
+		}
+	}
+}

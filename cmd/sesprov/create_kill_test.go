@@ -82,7 +82,7 @@ func TestKilledAfterCreateAccessKeyRerunExplains(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	}
-	for _, want := range []string{keys[0], "never used", "cut short", "sesprov rotate --user-name alice --regions us-east-1 --old-key delete"} {
+	for _, want := range []string{keys[0], "never used", "cut short", "did not receive", "sesprov rotate --user-name alice --regions us-east-1 --old-key delete"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("re-run's message lacks %q:\n%s", want, out)
 		}
