@@ -193,11 +193,11 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 // createKeyGrace bounds how long an interrupted run still waits for the
 // answer of a CreateAccessKey already sent: the call is not cancelled with
 // the run, so a key IAM makes is known by its id and can be deleted.
-const createKeyGrace = 10 * time.Second
+var createKeyGrace = 10 * time.Second
 
 // interruptedKeyWatch is how long an interrupted run whose CreateAccessKey
 // got no answer watches the user's keys for one it may have made.
-const interruptedKeyWatch = 5 * time.Second
+var interruptedKeyWatch = 5 * time.Second
 
 // createAccessKeyUninterrupted calls iam:CreateAccessKey with a context that
 // outlives ctx's cancellation by createKeyGrace: Ctrl-C or SIGHUP while the

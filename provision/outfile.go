@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -98,21 +99,38 @@ func (o *OutFile) Sync() error {
 // run began — removes the temporary name and syncs the directory, so the
 // name survives a crash.
 func (o *OutFile) publish() error {
+	exists := func() error {
+		return fmt.Errorf("--out-file %s was created by something else during the run: sesprov never overwrites credentials", o.path)
+	}
 	if err := os.Link(o.tmp, o.path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("--out-file %s was created by something else during the run: sesprov never overwrites credentials", o.path)
+			return exists()
 		}
-		return fmt.Errorf("--out-file %s: publish (link %s): %w", o.path, o.tmp, err)
+		// A filesystem without hard links (FAT, some network and FUSE
+		// mounts): rename, after checking the name is still free (a
+		// window of two system calls instead of none).
+		if _, lerr := os.Lstat(o.path); lerr == nil {
+			return exists()
+		}
+		if rerr := os.Rename(o.tmp, o.path); rerr != nil {
+			return fmt.Errorf("--out-file %s: publish (link: %v; rename: %w)", o.path, err, rerr)
+		}
+	} else {
+		os.Remove(o.tmp)
 	}
 	o.published = true
-	os.Remove(o.tmp)
 	if err := syncDir(filepath.Dir(o.path)); err != nil {
 		return fmt.Errorf("--out-file %s: %w", o.path, err)
 	}
 	return nil
 }
 
+// syncDir makes a new name in dir durable. Windows cannot sync a directory
+// handle (NTFS journals the name itself): nothing to do there.
 func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("sync directory %s: %w", dir, err)
