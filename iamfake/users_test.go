@@ -263,7 +263,9 @@ func TestDeleteUserConflicts(t *testing.T) {
 		}, "delete policies"},
 		{"attached policy", func() func() {
 			ok(c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: name, PolicyArn: pol.Policy.Arn}))(t)
-			return func() { ok(c.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: name, PolicyArn: pol.Policy.Arn}))(t) }
+			return func() {
+				ok(c.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: name, PolicyArn: pol.Policy.Arn}))(t)
+			}
 		}, "detach all policies"},
 		{"group membership", func() func() {
 			ok(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: name, GroupName: aws.String("g")}))(t)
