@@ -8,6 +8,7 @@ package iamfaketest
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -71,3 +72,12 @@ func (noRateLimit) GetToken(context.Context, uint) (func() error, error) {
 }
 
 func (noRateLimit) AddTokens(uint) error { return nil }
+
+// InProcess returns an aws.Config whose HTTP client calls srv directly
+// (srv is the Transport): no listener, no socket. BaseEndpoint is a
+// placeholder URL that is never resolved.
+func InProcess(srv *iamfake.Server) aws.Config {
+	cfg := Config("http://iamfake.invalid")
+	cfg.HTTPClient = &http.Client{Transport: srv}
+	return cfg
+}
