@@ -8,7 +8,6 @@ package iamfaketest
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -54,7 +53,7 @@ func Config(url string) aws.Config {
 			return aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey, Source: "iamfaketest"}, nil
 		}),
 		BaseEndpoint: aws.String(url),
-		HTTPClient:   &http.Client{Transport: bodyWithoutWriterTo{transport}},
+		HTTPClient:   &http.Client{Transport: transport},
 		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = 3
@@ -85,29 +84,8 @@ func InProcess(srv *iamfake.Server) aws.Config {
 }
 
 // transport is shared by every Config: one connection pool per test binary.
-var transport = func() *http.Transport {
+var transport = func() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
-	return t
+	return iamfake.ClientTransport(t)
 }()
-
-// bodyWithoutWriterTo hides the request body's WriteTo method from
-// net/http. The SDK closes the request body as soon as the response
-// headers arrive; against a server as fast as iamfake that can happen
-// before net/http has finished its own end-of-body check, and the SDK's
-// closed body then answers WriteTo with io.EOF, which net/http takes as a
-// write failure and closes the connection under the response still being
-// read ("use of closed network connection", known to the SDK's tracker).
-// With only Read visible, a closed body reads as a clean end of stream.
-type bodyWithoutWriterTo struct{ rt http.RoundTripper }
-
-func (t bodyWithoutWriterTo) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		r := req.Clone(req.Context())
-		r.Body = readCloser{req.Body}
-		return t.rt.RoundTrip(r)
-	}
-	return t.rt.RoundTrip(req)
-}
-
-type readCloser struct{ io.ReadCloser }
