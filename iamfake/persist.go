@@ -101,6 +101,42 @@ func (s *Server) LoadState(r io.Reader) error {
 			}
 		}
 	}
+	// Attachments are recorded on both sides; the entities' side is the
+	// truth (AWS managed policies are not saved at all).
+	for _, ix := range []*index[*policy]{&st.Policies, &st.AWS} {
+		ix.each(func(p *policy) { p.Users, p.Groups, p.Boundaries = index[string]{}, index[string]{}, 0 })
+	}
+	find := func(arn string) *policy {
+		account, _, name, ok := parsePolicyARN(arn)
+		if !ok {
+			return nil
+		}
+		ix := &st.Policies
+		if account == "aws" {
+			ix = &st.AWS
+		}
+		if p, ok := ix.get(lower(name)); ok && p.ARN == arn {
+			return p
+		}
+		return nil
+	}
+	for _, u := range st.Users.m {
+		for _, arn := range u.Attached.m {
+			if p := find(arn); p != nil {
+				p.Users.put(lower(u.Name), u.Name)
+			}
+		}
+		if p := find(u.Boundary); p != nil {
+			p.Boundaries++
+		}
+	}
+	for _, g := range st.Groups.m {
+		for _, arn := range g.Attached.m {
+			if p := find(arn); p != nil {
+				p.Groups.put(lower(g.Name), g.Name)
+			}
+		}
+	}
 	s.mu.Lock()
 	s.st = st
 	s.changes++
