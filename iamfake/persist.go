@@ -148,6 +148,9 @@ func (s *Server) LoadState(r io.Reader) error {
 // renamed over it).
 func (s *Server) SaveFile(path string) error {
 	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("save iamfake state: %w", err)
+	}
 	tmp, err := os.CreateTemp(dir, ".iamfake-state-*")
 	if err != nil {
 		return fmt.Errorf("save iamfake state: %w", err)
@@ -187,6 +190,12 @@ func (s *Server) LoadFile(path string) error {
 		return fmt.Errorf("load iamfake state: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
+		s.mu.Lock()
+		s.st = newState()
+		s.mu.Unlock()
+		return nil // an empty file is an empty account
+	}
 	if err := s.LoadState(f); err != nil {
 		return fmt.Errorf("load iamfake state %s: %w", path, err)
 	}
