@@ -72,7 +72,10 @@ type CredentialWriter struct {
 	w             io.Writer
 	format        Format
 	includeSecret bool
+	userWidth     int
 	wrote         bool
+	noUser        bool // table: the first set had no user (derive): no USER column
+	noKeyID       bool // table: … and no access key ID: no SMTP USERNAME column
 	tw            *tabwriter.Writer
 	cw            *csv.Writer
 }
@@ -195,15 +198,33 @@ func shellQuote(v string) string {
 
 func (c *CredentialWriter) writeTable(s CredentialSet, first bool) error {
 	if first {
-		hdr := "USER\tSMTP USERNAME\tREGION\tSMTP ENDPOINT\tSMTP PASSWORD"
+		// derive has neither user nor (unless given) key: no empty columns.
+		c.noUser = s.UserName == ""
+		c.noKeyID = c.noUser && s.AccessKeyID == ""
+		hdr := "REGION\tSMTP ENDPOINT\tSMTP PASSWORD"
+		if !c.noKeyID {
+			hdr = "SMTP USERNAME\t" + hdr
+		}
+		if !c.noUser {
+			hdr = "USER\t" + hdr
+		}
 		if c.includeSecret {
 			hdr += "\tSECRET ACCESS KEY"
 		}
 		fmt.Fprintln(c.tw, hdr)
 	}
 	user, keyID := dash(s.UserName), dash(s.AccessKeyID)
+	if pad := c.userWidth - len(user); pad > 0 {
+		user += strings.Repeat(" ", pad)
+	}
 	for _, r := range s.Credentials {
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", user, keyID, r.Region, r.SMTPEndpoint, r.Password.Reveal())
+		line := fmt.Sprintf("%s\t%s\t%s", r.Region, r.SMTPEndpoint, r.Password.Reveal())
+		if !c.noKeyID {
+			line = keyID + "\t" + line
+		}
+		if !c.noUser {
+			line = user + "\t" + line
+		}
 		if c.includeSecret {
 			line += "\t" + s.SecretAccessKey.Reveal()
 		}
@@ -217,6 +238,14 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// AlignUsers pads the table's user column to the longest of names, so that
+// a batch flushed one user at a time (Close after each Write) still lines up.
+func (c *CredentialWriter) AlignUsers(names []string) {
+	for _, n := range names {
+		c.userWidth = max(c.userWidth, len(n))
+	}
 }
 
 // Close flushes buffered output (the table is aligned across all its rows).

@@ -107,13 +107,20 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 
 // commands lists every subcommand, in the order --help shows them.
 func commands() []*cli.Command {
-	return []*cli.Command{}
+	return []*cli.Command{
+		createCreateUserCommand(),
+		createDeriveCommand(),
+		createVerifyCommand(),
+		createDoctorCommand(),
+		createRegionsCommand(),
+	}
 }
 
 func setUsageErrorHandler(cmd *cli.Command) {
 	if cmd.OnUsageError == nil {
+		name := cmd.Name
 		cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-			return provision.AsUsage(err)
+			return provision.AsUsage(globalFlagHint(name, err))
 		}
 	}
 	for _, sub := range cmd.Subcommands {
