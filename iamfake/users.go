@@ -36,7 +36,7 @@ func (s *Server) writeUser(w *xmlw, u *user, full bool) {
 	w.el("Path", u.Path)
 	w.el("UserName", u.Name)
 	w.el("UserId", u.ID)
-	w.el("Arn", s.arn("user", u.Path, u.Name))
+	w.arn("Arn", s.opts.AccountID, "user", u.Path, u.Name)
 	w.time("CreateDate", u.Created)
 	if !full {
 		return
