@@ -116,7 +116,7 @@ func (s *Server) callerUser(q *request) *user {
 			return u
 		}
 	}
-	return &user{Name: "iamfake", Path: "/", ID: s.operatorID(), Created: s.started}
+	return &user{Name: operatorName, Path: "/", ID: s.operatorID(), Created: s.started}
 }
 
 // operatorID is stable for an account, so GetCallerIdentity answers the
