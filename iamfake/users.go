@@ -121,20 +121,7 @@ func (s *Server) callerUser(q *request) *user {
 
 // operatorID is stable for an account, so GetCallerIdentity answers the
 // same across restarts.
-func (s *Server) operatorID() string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-	b := []byte("AIDA")
-	h := uint64(14695981039346656037)
-	for _, c := range []byte(s.opts.AccountID) {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	for i := 0; i < 17; i++ {
-		b = append(b, alphabet[h&31])
-		h = h>>5 | h<<59
-		h *= 1099511628211
-	}
-	return string(b)
-}
+func (s *Server) operatorID() string { return stableID("AIDA", "operator:"+s.opts.AccountID) }
 
 func (s *Server) getUser(q *request, w *xmlw) *apiError {
 	var u *user
