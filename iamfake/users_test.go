@@ -30,6 +30,8 @@ func TestUserNameAndPathRules(t *testing.T) {
 		{"badpath1", "team/", "ValidationError"},
 		{"badpath2", "/team", "ValidationError"},
 		{"badpath3", "/te am/", "ValidationError"},
+		{"badpath4", "//", "ValidationError"}, // IAM's pattern needs a character between the slashes
+		{"pathroot", "/", ""},
 		{"longpath", "/" + strings.Repeat("p", 511) + "/", "ValidationError"},
 	} {
 		in := &iam.CreateUserInput{UserName: aws.String(tc.name)}
