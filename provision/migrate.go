@@ -276,7 +276,7 @@ func (m *migrator) discover(ctx context.Context) ([]LegacyUser, []MigrateResult,
 	if !m.in.All {
 		lu, _, err := InspectLegacyUser(ctx, m.api, m.in.UserName, m.in.PolicyName)
 		if IsNoSuchEntityErr(err) {
-			return nil, nil, fmt.Errorf("user %s does not exist (iam:ListUserPolicies answered NoSuchEntity): check the name with 'sesprov list' or 'aws iam list-users'", m.in.UserName)
+			return nil, nil, Usagef("user %s does not exist (iam:ListUserPolicies answered NoSuchEntity); nothing was changed: check the name with 'sesprov list' or 'aws iam list-users'", m.in.UserName)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -443,7 +443,13 @@ func (m *migrator) migrateUser(ctx context.Context, u LegacyUser) MigrateResult 
 func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateResult) error {
 	api, name, group := m.api, u.UserName, m.in.GroupName
 	r := NewRun(m.in.DryRun, m.deps.Log.With("user", name))
-	did := func(s string) { res.Changes = append(res.Changes, s) }
+	// did records a change made, worded as done, or in a dry run as to do.
+	did := func(done, todo string) {
+		if r.DryRun {
+			done = todo
+		}
+		res.Changes = append(res.Changes, done)
+	}
 
 	// Observe.
 	var doc string
@@ -487,11 +493,11 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 				return fmt.Errorf("%w; nothing was changed for this user", err)
 			}
 		}
+		note := ""
 		if u.InlinePolicy == "" {
-			did(fmt.Sprintf("added to group %s (it had no SES access: --force)", group))
-		} else {
-			did("added to group " + group)
+			note = " (it had no SES access: --force)"
 		}
+		did("added to group "+group+note, "add to group "+group+note)
 	}
 	if u.InlinePolicy != "" {
 		// Step 13: the membership must be seen before the inline policy goes.
@@ -501,9 +507,9 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 				return fmt.Errorf("%w; the inline policy %s was kept, the user can still send: run again", err, u.InlinePolicy)
 			}
 		}
-		what := "deleted inline policy " + u.InlinePolicy
+		note := ""
 		if !standard {
-			what += " (it allowed more than " + SendAction + ": --force)"
+			note = " (it allows more than " + SendAction + ": --force)"
 		}
 		if r.Plan("delete inline policy %s of user %s", u.InlinePolicy, name) {
 			_, err := api.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(u.InlinePolicy)})
@@ -511,7 +517,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 				return fmt.Errorf("iam:DeleteUserPolicy %s of user %s: %w; the user is in group %s and can send: run again to finish", u.InlinePolicy, name, err, group)
 			}
 		}
-		did(what)
+		did("deleted inline policy "+u.InlinePolicy+note, "delete inline policy "+u.InlinePolicy+note)
 	}
 	if u.ConsoleTag {
 		if r.Plan("remove tag %s=%s from user %s", TagConsoleKey, TagConsoleValue, name) {
@@ -520,7 +526,8 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 				return fmt.Errorf("iam:UntagUser %s (tag %s): %w; the user is in group %s and can send: run again to finish", name, TagConsoleKey, err, group)
 			}
 		}
-		did(fmt.Sprintf("removed tag %s=%s", TagConsoleKey, TagConsoleValue))
+		tag := TagConsoleKey + "=" + TagConsoleValue
+		did("removed tag "+tag, "remove tag "+tag)
 	}
 	res.Outcome = MigrateMigrated
 	if r.DryRun {
