@@ -815,4 +815,3 @@ func TestMigrateDiscoveryStreamsPages(t *testing.T) {
 	}
 	l.assertInvariant()
 }
-
