@@ -29,10 +29,12 @@ func TestScripts(t *testing.T) {
 		Dir:   "testdata/script",
 		Setup: setupScriptEnv,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":         cmdExits,
-			"iamfake-fault": cmdIAMFakeFault,
-			"iamfake-calls": cmdIAMFakeCalls,
-			"iamfake-reset": cmdIAMFakeReset,
+			"exits":               cmdExits,
+			"iamfake-fault":       cmdIAMFakeFault,
+			"iamfake-calls":       cmdIAMFakeCalls,
+			"iamfake-reset":       cmdIAMFakeReset,
+			"iamfake-call":        cmdIAMFakeCall,
+			"iamfake-consistency": cmdIAMFakeConsistency,
 		},
 	})
 }
