@@ -71,6 +71,7 @@ const (
 	MinRate          = 0.5  // calls a second
 	MaxRate          = 2000 // calls a second; above: unlimited
 	throttleHoldoff  = 250 * time.Millisecond
+	calmPeriod       = 2 * time.Second
 	rateWindow       = time.Second
 	startRing        = 4096
 	fastGainFraction = 0.5 // of the ceiling per second, below 90% of it
@@ -105,16 +106,24 @@ func (l *AdaptiveLimiter) Wait(ctx context.Context) error {
 	return nil
 }
 
-// recentRate is the number of calls started in the last rateWindow, per
-// second. Caller holds mu.
+// recentRate is the rate calls were started at over the last rateWindow
+// (or since the first call, early in a run). Caller holds mu.
 func (l *AdaptiveLimiter) recentRate(now time.Time) float64 {
 	n := 0
+	oldest := now
 	for _, t := range l.starts {
 		if !t.IsZero() && now.Sub(t) <= rateWindow {
 			n++
+			if t.Before(oldest) {
+				oldest = t
+			}
 		}
 	}
-	return float64(n) / rateWindow.Seconds()
+	if n < 2 {
+		return 0
+	}
+	span := max(now.Sub(oldest), 50*time.Millisecond)
+	return float64(n) / span.Seconds()
 }
 
 // Throttled records a Throttling answer: the rate halves (once per holdoff).
@@ -153,6 +162,11 @@ func (l *AdaptiveLimiter) Succeeded() {
 	gain := slowGainFraction
 	if l.limit < 0.9*l.ceiling {
 		gain = fastGainFraction
+	}
+	// A rate that has held for a while is the new reference: the probe
+	// then grows with it (about 10% a second) instead of creeping.
+	if now.Sub(l.lastCut) > calmPeriod && l.limit > l.ceiling {
+		l.ceiling, l.lastCut = l.limit, now
 	}
 	next := l.limit + gain*math.Max(l.ceiling, 2*MinRate)*dt
 	if l.limit < 0.9*l.ceiling {
@@ -248,9 +262,24 @@ func (l *AdaptiveLimiter) handleFinalize(ctx context.Context, in middleware.Fina
 	if !ok {
 		deadline = time.Now().Add(ThrottleBudget)
 	}
+	var lastThrottle error
 	for attempt := 1; ; attempt++ {
-		if err := l.Wait(ctx); err != nil {
-			return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+		if attempt == 1 {
+			if err := l.Wait(ctx); err != nil {
+				return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+			}
+		} else {
+			// A re-send that could not start before the budget runs out
+			// is not waited for.
+			wctx, cancel := context.WithDeadline(ctx, deadline)
+			err := l.Wait(wctx)
+			cancel()
+			if ctx.Err() != nil {
+				return middleware.FinalizeOutput{}, middleware.Metadata{}, ctx.Err()
+			}
+			if err != nil {
+				return middleware.FinalizeOutput{}, middleware.Metadata{}, &throttleExhausted{err: lastThrottle, budget: ThrottleBudget, attempts: attempt - 1}
+			}
 		}
 		ain := in
 		if attempt > 1 {
@@ -267,10 +296,12 @@ func (l *AdaptiveLimiter) handleFinalize(ctx context.Context, in middleware.Fina
 			return out, md, err
 		}
 		l.Throttled()
+		lastThrottle = err
 		wait := time.Duration(0)
 		if attempt > 1 {
 			// Throttled again: the limiter's new rate was not enough yet.
-			wait = jitter(min(50*time.Millisecond<<min(attempt-2, 10), 5*time.Second))
+			// A mild, linear backoff: the limiter does the pacing.
+			wait = jitter(min(50*time.Millisecond*time.Duration(attempt-1), time.Second))
 		}
 		if time.Now().Add(wait).After(deadline) {
 			return out, md, &throttleExhausted{err: err, budget: ThrottleBudget, attempts: attempt}
