@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,6 +57,8 @@ type CreateUserInput struct {
 	OutFile             string // empty: stdout
 	IncludeSecretKey    bool
 	Format              Format
+	Batch               bool // --from: concurrent, per-user outcomes (batch.go)
+	Concurrency         int  // batch workers; 0: DefaultConcurrency
 }
 
 // CreateUserDeps are create-user's dependencies.
@@ -66,6 +69,8 @@ type CreateUserDeps struct {
 	Stderr io.Writer // notes and warnings for a person; never secrets
 	Log    *slog.Logger
 	Now    func() time.Time // default time.Now
+	// Limiter is the clients' rate limiter, for the batch's summary (may be nil).
+	Limiter *AdaptiveLimiter
 }
 
 // Validate checks every input before any IAM call: bad input is a usage
@@ -107,6 +112,9 @@ func (in *CreateUserInput) Validate() error {
 		if err := ValidatePolicyName(in.PolicyName); err != nil {
 			return err
 		}
+	}
+	if err := in.validateBatch(); err != nil {
+		return err
 	}
 	if in.Format == "" {
 		in.Format = FormatTable
@@ -181,6 +189,10 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 		return err
 	}
 
+	if in.Batch && !in.DryRun {
+		return runBatch(ctx, &in, &deps, sa, d)
+	}
+
 	var failed, conflicts []string
 	var firstErr error
 	for _, name := range in.UserNames {
@@ -233,6 +245,7 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 
 // delivery writes credential sets to their destination, one user at a time.
 type delivery struct {
+	mu        sync.Mutex // a batch's workers deliver concurrently
 	dest      io.Writer
 	out       *OutFile
 	buf       bytes.Buffer
@@ -242,6 +255,8 @@ type delivery struct {
 
 // write renders set and writes it in one piece, synced to disk for a file.
 func (d *delivery) write(set CredentialSet) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.buf.Reset()
 	if err := d.cw.Write(set); err != nil {
 		return err
@@ -293,6 +308,7 @@ type userJob struct {
 	access SendingAccess
 	d      *delivery
 
+	batch   *batchJob // set in a batch (batch.go)
 	arn     string
 	created bool     // made by this run (or planned, in a dry run)
 	keys    []string // the user's keys before ours (empty, or the run stops)
@@ -466,8 +482,9 @@ func (j *userJob) keyAndDeliver(ctx context.Context, r *Run) error {
 		fmt.Fprintf(j.deps.Stderr, "sesprov: warning: %v\n", err)
 	}
 	return DeliverOrRollback(ctx, api, j.name, keyID, func() error {
-		set := DeriveCredentials(j.name, keyID, secret, j.in.Regions)
+		set := userCredentials(j.name, keyID, secret, j.in.Regions)
 		set.UserARN = j.arn
+		set.Status = j.batchStatus()
 		if err := j.d.write(set); err != nil {
 			return err
 		}

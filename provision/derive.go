@@ -29,6 +29,20 @@ func CheckAccessKeyID(id string) error {
 	return nil
 }
 
+// DeriveCredentials returns the SMTP password for every region of in.
+func DeriveCredentials(in DeriveInput) CredentialSet {
+	set := CredentialSet{AccessKeyID: in.AccessKeyID, Credentials: make([]RegionCredential, 0, len(in.Regions))}
+	secret := in.Secret.Reveal()
+	for _, r := range in.Regions {
+		set.Credentials = append(set.Credentials, RegionCredential{
+			Region:       r.Name,
+			SMTPEndpoint: r.SMTPEndpoint,
+			Password:     NewSecret(derive.Password(secret, r.Name)),
+		})
+	}
+	return set
+}
+
 // DeriveCommand derives and writes the passwords. In the table format a
 // single region prints the password alone, as AWS's script does, so that
 // `PASS=$(sesprov derive --regions R < key)` works.
@@ -36,7 +50,7 @@ func DeriveCommand(ctx context.Context, in DeriveInput, stdout io.Writer) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	set := DeriveCredentials("", in.AccessKeyID, in.Secret, in.Regions)
+	set := DeriveCredentials(in)
 	if in.Format == FormatTable && len(set.Credentials) == 1 {
 		_, err := fmt.Fprintln(stdout, set.Credentials[0].Password.Reveal())
 		return err

@@ -242,9 +242,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// DeriveCredentials derives the SMTP password of secret for every region.
+// userCredentials derives the SMTP password of secret for every region.
 // The SMTP user name is the access key id.
-func DeriveCredentials(user, keyID string, secret Secret, regions []derive.Region) CredentialSet {
+func userCredentials(user, keyID string, secret Secret, regions []derive.Region) CredentialSet {
 	set := CredentialSet{UserName: user, AccessKeyID: keyID, SecretAccessKey: secret}
 	for _, r := range regions {
 		set.Credentials = append(set.Credentials, RegionCredential{

@@ -77,7 +77,7 @@ func TestDeriveCredentialsRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := DeriveCredentials("", "", NewSecret(exampleSecret), regions)
+	set := DeriveCredentials(DeriveInput{Secret: NewSecret(exampleSecret), Regions: regions})
 	for i, r := range regions {
 		c := set.Credentials[i]
 		if c.Region != r.Name || c.SMTPEndpoint != r.SMTPEndpoint || c.Password.Reveal() != derive.Password(exampleSecret, r.Name) {
