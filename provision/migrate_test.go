@@ -52,6 +52,10 @@ type migLab struct {
 
 	inflight, maxInflight int
 	fmu                   sync.Mutex
+
+	served   int                // calls served
+	cancelAt int                // cancel the run's context once this many calls were served (0: never)
+	cancel   context.CancelFunc // of the run's context
 }
 
 func newMigLab(t *testing.T) *migLab {
@@ -90,6 +94,10 @@ func (l *migLab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if mutating(action) {
 			l.check(action + " " + r.Form.Get("UserName"))
+		}
+		l.served++
+		if l.cancelAt > 0 && l.served == l.cancelAt && l.cancel != nil {
+			l.cancel()
 		}
 	}()
 	l.srv.ServeHTTP(w, r)
@@ -806,12 +814,94 @@ func TestMigrateDiscoveryStreamsPages(t *testing.T) {
 	if !slices.Equal(found, want) {
 		t.Errorf("found %v, want %v", found, want)
 	}
-	if n := l.srv.CallCount("ListUsers"); n != 3 {
-		t.Errorf("%d ListUsers pages", n)
+	// Three pages (the SDK may send one again: count the markers).
+	pages := map[string]bool{}
+	for _, c := range l.srv.Calls() {
+		if c.Action == "ListUsers" {
+			pages[c.Params["Marker"]] = true
+		}
+	}
+	if len(pages) != 3 {
+		t.Errorf("ListUsers pages %v, want 3", pages)
 	}
 	out := l.migrate(provision.MigrateInput{All: true})
 	if provision.ExitCode(out.err) != provision.ExitFailed || out.summary.Migrated != 5 || out.summary.Failed != 1 {
 		t.Fatalf("%v %+v", out.err, out.summary)
+	}
+	l.assertInvariant()
+}
+
+// TestMigrateCutShortAfterEveryCall interrupts the run (Ctrl-C) after each
+// call in turn: the user can send at every moment, the error is an
+// interruption (exit 130) unless the run had finished, and the re-run ends
+// right.
+func TestMigrateCutShortAfterEveryCall(t *testing.T) {
+	ref := newMigLab(t)
+	ref.seed("alice", migStandardDoc, true)
+	ref.seed("bob", migStandardDoc, false)
+	ref.srv.ResetCalls()
+	if out := ref.migrate(provision.MigrateInput{All: true, Concurrency: 1}); out.err != nil {
+		t.Fatal(out.err)
+	}
+	n := len(ref.srv.Calls())
+	for k := 1; k <= n; k++ {
+		t.Run(fmt.Sprint(k), func(t *testing.T) {
+			l := newMigLab(t)
+			l.seed("alice", migStandardDoc, true)
+			l.seed("bob", migStandardDoc, false)
+			ctx, cancel := context.WithCancel(provision.WithConsistencyTimeout(context.Background(), 3*time.Second))
+			defer cancel()
+			saved := l.ctx
+			l.mu.Lock()
+			l.served, l.cancelAt, l.cancel, l.ctx = 0, k, cancel, ctx
+			l.mu.Unlock()
+			out := l.migrate(provision.MigrateInput{All: true, Concurrency: 1})
+			if out.err != nil && provision.ExitCode(out.err) != provision.ExitInterrupted {
+				t.Errorf("cut after call %d: exit %d: %v", k, provision.ExitCode(out.err), out.err)
+			}
+			l.assertInvariant()
+			l.mu.Lock()
+			l.cancelAt, l.ctx = 0, saved
+			l.mu.Unlock()
+			if out := l.migrate(provision.MigrateInput{All: true}); out.err != nil {
+				t.Fatalf("re-run: %v", out.err)
+			}
+			l.assertMigrated("alice")
+			l.assertInvariant()
+		})
+	}
+}
+
+// TestMigrateUnderThrottling: IAM throttles beyond 40 calls a second; with
+// the adaptive limiter NewClients installs, 30 users are migrated and none
+// lacks access at any moment.
+func TestMigrateUnderThrottling(t *testing.T) {
+	l := newMigLab(t)
+	var names []string
+	for i := range 30 {
+		n := fmt.Sprintf("legacy%02d", i)
+		names = append(names, n)
+		l.seed(n, migStandardDoc, true)
+	}
+	lim := provision.NewAdaptiveLimiter()
+	l.iam = iam.New(l.iam.Options(), lim.IAMOption())
+	l.srv.SetRateLimit(40, 5)
+	out := l.migrate(provision.MigrateInput{All: true, Concurrency: 8})
+	if out.err != nil || out.summary.Migrated != 30 {
+		t.Fatalf("%v %+v", out.err, out.summary)
+	}
+	throttled := 0
+	for _, c := range l.srv.Calls() {
+		if c.Code == "Throttling" {
+			throttled++
+		}
+	}
+	if throttled == 0 {
+		t.Errorf("IAM never throttled: the test does not test pacing")
+	}
+	l.srv.SetRateLimit(0, 0)
+	for _, n := range names {
+		l.assertMigrated(n)
 	}
 	l.assertInvariant()
 }
