@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
@@ -351,7 +352,7 @@ func (m *migrator) ensureGroup(ctx context.Context) ([]string, error) {
 	if m.in.DryRun {
 		return changes, nil
 	}
-	via, err := WaitForGroupGrant(ctx, m.api, m.in.GroupName)
+	via, err := WaitForGroupGrant(ctx, m.api, m.in.GroupName, m.in.PolicyName)
 	if err != nil {
 		return changes, fmt.Errorf("%w; no user was changed: run again", err)
 	}
@@ -361,14 +362,15 @@ func (m *migrator) ensureGroup(ctx context.Context) ([]string, error) {
 
 // WaitForGroupGrant waits, within the consistency bound, until group is
 // seen to grant ses:SendRawEmail through an attached managed policy's
-// default version or an inline group policy, and says which.
-func WaitForGroupGrant(ctx context.Context, api IAM, group string) (string, error) {
+// default version or an inline group policy, and says which. The policy
+// named policyName (the one EnsureSendingAccess ensures) is read first.
+func WaitForGroupGrant(ctx context.Context, api IAM, group, policyName string) (string, error) {
 	var via string
 	notYet := &smithy.GenericAPIError{Code: "NoSuchEntity", Message: "no policy granting " + SendAction + " is visible yet"}
 	err := waitConsistent(ctx, func() error {
 		var ok bool
 		var err error
-		via, ok, err = GroupGrantsSend(ctx, api, group)
+		via, ok, err = GroupGrantsSend(ctx, api, group, policyName)
 		if err == nil && !ok {
 			return notYet
 		}
@@ -383,46 +385,78 @@ func WaitForGroupGrant(ctx context.Context, api IAM, group string) (string, erro
 // GroupGrantsSend reads whether group grants ses:SendRawEmail: an attached
 // managed policy whose default version allows it (iam:ListAttachedGroupPolicies,
 // iam:GetPolicy, iam:GetPolicyVersion), or an inline group policy that does
-// (iam:ListGroupPolicies, iam:GetGroupPolicy). via names the policy.
-func GroupGrantsSend(ctx context.Context, api IAM, group string) (via string, ok bool, err error) {
-	attached := iam.NewListAttachedGroupPoliciesPaginator(api, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)})
-	for attached.HasMorePages() {
-		page, err := attached.NextPage(ctx)
+// (iam:ListGroupPolicies, iam:GetGroupPolicy). Policies named policyName are
+// read first; another policy the caller may not read (AccessDenied: an
+// operator policy scoped to the sending policy) is passed over. via names
+// the policy that grants.
+func GroupGrantsSend(ctx context.Context, api IAM, group, policyName string) (via string, ok bool, err error) {
+	type attachedPolicy struct{ arn, name string }
+	var attached []attachedPolicy
+	pages := iam.NewListAttachedGroupPoliciesPaginator(api, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
 		if err != nil {
 			return "", false, fmt.Errorf("iam:ListAttachedGroupPolicies %s: %w", group, err)
 		}
 		for _, p := range page.AttachedPolicies {
-			arn := aws.ToString(p.PolicyArn)
-			pol, err := api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
-			if err != nil {
-				return "", false, fmt.Errorf("iam:GetPolicy %s: %w", arn, err)
-			}
-			v, err := api.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: pol.Policy.DefaultVersionId})
-			if err != nil {
-				return "", false, fmt.Errorf("iam:GetPolicyVersion %s %s: %w", arn, aws.ToString(pol.Policy.DefaultVersionId), err)
-			}
-			if PolicyGrantsSend(aws.ToString(v.PolicyVersion.Document)) {
-				return "managed policy " + arn, true, nil
-			}
+			attached = append(attached, attachedPolicy{aws.ToString(p.PolicyArn), aws.ToString(p.PolicyName)})
 		}
 	}
+	slices.SortStableFunc(attached, func(a, b attachedPolicy) int {
+		return preferName(a.name, b.name, policyName)
+	})
+	for _, p := range attached {
+		mine := strings.EqualFold(p.name, policyName)
+		pol, err := api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(p.arn)})
+		if err != nil {
+			if !mine && HasCode(err, "AccessDenied") {
+				continue
+			}
+			return "", false, fmt.Errorf("iam:GetPolicy %s: %w", p.arn, err)
+		}
+		v, err := api.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(p.arn), VersionId: pol.Policy.DefaultVersionId})
+		if err != nil {
+			if !mine && HasCode(err, "AccessDenied") {
+				continue
+			}
+			return "", false, fmt.Errorf("iam:GetPolicyVersion %s %s: %w", p.arn, aws.ToString(pol.Policy.DefaultVersionId), err)
+		}
+		if PolicyGrantsSend(aws.ToString(v.PolicyVersion.Document)) {
+			return "managed policy " + p.arn, true, nil
+		}
+	}
+	var names []string
 	inline := iam.NewListGroupPoliciesPaginator(api, &iam.ListGroupPoliciesInput{GroupName: aws.String(group)})
 	for inline.HasMorePages() {
 		page, err := inline.NextPage(ctx)
 		if err != nil {
 			return "", false, fmt.Errorf("iam:ListGroupPolicies %s: %w", group, err)
 		}
-		for _, n := range page.PolicyNames {
-			out, err := api.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(n)})
-			if err != nil {
-				return "", false, fmt.Errorf("iam:GetGroupPolicy %s of group %s: %w", n, group, err)
-			}
-			if PolicyGrantsSend(aws.ToString(out.PolicyDocument)) {
-				return "inline group policy " + n, true, nil
-			}
+		names = append(names, page.PolicyNames...)
+	}
+	slices.SortStableFunc(names, func(a, b string) int { return preferName(a, b, policyName) })
+	for _, n := range names {
+		out, err := api.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(n)})
+		if err != nil {
+			return "", false, fmt.Errorf("iam:GetGroupPolicy %s of group %s: %w", n, group, err)
+		}
+		if PolicyGrantsSend(aws.ToString(out.PolicyDocument)) {
+			return "inline group policy " + n, true, nil
 		}
 	}
 	return "", false, nil
+}
+
+// preferName orders names equal to want (case-insensitively) first.
+func preferName(a, b, want string) int {
+	ai, bi := strings.EqualFold(a, want), strings.EqualFold(b, want)
+	switch {
+	case ai && !bi:
+		return -1
+	case bi && !ai:
+		return 1
+	}
+	return 0
 }
 
 // migrateUser is the seed's steps 10–16 for one user. It never returns an

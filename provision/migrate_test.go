@@ -905,3 +905,36 @@ func TestMigrateUnderThrottling(t *testing.T) {
 	}
 	l.assertInvariant()
 }
+
+// TestGroupGrantsSend: the grant is found through a managed or an inline
+// group policy; a policy that does not grant is no grant; another policy the
+// caller may not read is passed over.
+func TestGroupGrantsSend(t *testing.T) {
+	l := newMigLab(t)
+	g := aws.String("senders")
+	if _, err := l.iam.CreateGroup(l.ctx, &iam.CreateGroupInput{GroupName: g}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := l.iam.CreatePolicy(l.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("Other"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.iam.AttachGroupPolicy(l.ctx, &iam.AttachGroupPolicyInput{GroupName: g, PolicyArn: other.Policy.Arn}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := provision.GroupGrantsSend(l.ctx, l.iam, "senders", provision.DefaultPolicyName); ok || err != nil {
+		t.Fatalf("a group with only s3 grants sending? %v %v", ok, err)
+	}
+	if _, err := l.iam.PutGroupPolicy(l.ctx, &iam.PutGroupPolicyInput{GroupName: g, PolicyName: aws.String("console"), PolicyDocument: aws.String(migSpacedDoc)}); err != nil {
+		t.Fatal(err)
+	}
+	l.srv.Inject(iamfake.Fault{Action: "GetPolicy", Code: "AccessDenied"})
+	via, ok, err := provision.GroupGrantsSend(l.ctx, l.iam, "senders", provision.DefaultPolicyName)
+	if !ok || err != nil || via != "inline group policy console" {
+		t.Fatalf("%q %v %v", via, ok, err)
+	}
+	if _, err := provision.WaitForGroupGrant(l.ctx, l.iam, "nosuchgroup", provision.DefaultPolicyName); err == nil || !strings.Contains(err.Error(), "ListAttachedGroupPolicies") {
+		t.Errorf("missing group: %v", err)
+	}
+}

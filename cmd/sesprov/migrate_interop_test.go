@@ -147,7 +147,7 @@ func (m *motoLab) canSend(user string) (inline, member, grant bool) {
 		m.t.Fatal(err)
 	}
 	if member {
-		_, grant, err = provision.GroupGrantsSend(m.ctx, m.api, provision.DefaultGroupName)
+		_, grant, err = provision.GroupGrantsSend(m.ctx, m.api, provision.DefaultGroupName, provision.DefaultPolicyName)
 		if err != nil {
 			m.t.Fatal(err)
 		}
