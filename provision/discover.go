@@ -69,7 +69,7 @@ func DiscoverLegacyUsers(ctx context.Context, api IAM, opts DiscoverOptions, fn 
 		ForEachLimit(ctx, len(page.Users), opts.Concurrency, func(ctx context.Context, i int) {
 			u := page.Users[i]
 			lu, ok, err := InspectLegacyUser(ctx, api, aws.ToString(u.UserName), opts.PolicyName)
-			if IsNoSuchEntityErr(err) {
+			if HasCode(err, "NoSuchEntity") {
 				return // deleted while we looked
 			}
 			lu.UserARN = aws.ToString(u.Arn)
@@ -95,7 +95,7 @@ func DiscoverLegacyUsers(ctx context.Context, api IAM, opts DiscoverOptions, fn 
 
 // InspectLegacyUser reads one user's inline policy names and tags
 // (iam:ListUserPolicies, iam:ListUserTags) and reports whether it has the
-// console's old set-up. A missing user is NoSuchEntity (IsNoSuchEntityErr).
+// console's old set-up. A missing user is NoSuchEntity (HasCode).
 func InspectLegacyUser(ctx context.Context, api IAM, user, policyName string) (LegacyUser, bool, error) {
 	lu := LegacyUser{UserName: user}
 	name, err := FindUserInlinePolicy(ctx, api, user, policyName)
@@ -159,9 +159,6 @@ func HasConsoleTag(tags []types.Tag) bool {
 func UserInGroup(ctx context.Context, api IAM, user, group string) (bool, error) {
 	return userInGroup(ctx, api, user, group)
 }
-
-// IsNoSuchEntityErr reports whether err is IAM's NoSuchEntity.
-func IsNoSuchEntityErr(err error) bool { return HasCode(err, "NoSuchEntity") }
 
 // ForEachLimit calls fn(ctx, i) for i in [0, n) with at most limit calls in
 // flight, and returns when all have returned. Unlike an errgroup, one item's

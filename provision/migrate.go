@@ -276,7 +276,7 @@ func (m *migrator) run(ctx context.Context) (MigrateSummary, error) {
 func (m *migrator) discover(ctx context.Context) ([]LegacyUser, []MigrateResult, error) {
 	if !m.in.All {
 		lu, _, err := InspectLegacyUser(ctx, m.api, m.in.UserName, m.in.PolicyName)
-		if IsNoSuchEntityErr(err) {
+		if HasCode(err, "NoSuchEntity") {
 			return nil, nil, Usagef("user %s does not exist (iam:ListUserPolicies answered NoSuchEntity); nothing was changed: check the name with 'sesprov list' or 'aws iam list-users'", m.in.UserName)
 		}
 		if err != nil {
@@ -304,7 +304,7 @@ func (m *migrator) countMembersExcept(ctx context.Context, except map[string]boo
 	pages := iam.NewGetGroupPaginator(m.api, &iam.GetGroupInput{GroupName: aws.String(m.in.GroupName)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
-		if IsNoSuchEntityErr(err) {
+		if HasCode(err, "NoSuchEntity") {
 			return 0, nil
 		}
 		if err != nil {
@@ -490,7 +490,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 	if u.InlinePolicy != "" {
 		out, err := api.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(u.InlinePolicy)})
 		switch {
-		case IsNoSuchEntityErr(err):
+		case HasCode(err, "NoSuchEntity"):
 			u.InlinePolicy = "" // deleted since discovery
 		case err != nil:
 			return fmt.Errorf("iam:GetUserPolicy %s of user %s: %w; nothing was changed", u.InlinePolicy, name, err)
@@ -547,7 +547,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 		}
 		if r.Plan("delete inline policy %s of user %s", u.InlinePolicy, name) {
 			_, err := api.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(u.InlinePolicy)})
-			if err != nil && !IsNoSuchEntityErr(err) {
+			if err != nil && !HasCode(err, "NoSuchEntity") {
 				return fmt.Errorf("iam:DeleteUserPolicy %s of user %s: %w; the user is in group %s and can send: run again to finish", u.InlinePolicy, name, err, group)
 			}
 		}
@@ -556,7 +556,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 	if u.ConsoleTag {
 		if r.Plan("remove tag %s=%s from user %s", TagConsoleKey, TagConsoleValue, name) {
 			_, err := api.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(name), TagKeys: []string{TagConsoleKey}})
-			if err != nil && !IsNoSuchEntityErr(err) {
+			if err != nil && !HasCode(err, "NoSuchEntity") {
 				return fmt.Errorf("iam:UntagUser %s (tag %s): %w; the user is in group %s and can send: run again to finish", name, TagConsoleKey, err, group)
 			}
 		}
