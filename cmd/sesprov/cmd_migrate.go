@@ -78,12 +78,12 @@ func migrateAction(c *cli.Context) error {
 			if len(shown) > 20 {
 				shown = shown[:20]
 			}
-			fmt.Fprintf(g.Stderr, "sesprov will migrate %s to group %s: %s", usersCount(len(users)), in.GroupName, strings.Join(shown, ", "))
+			fmt.Fprintf(g.Stderr, "sesprov found %s with the console's inline policy or %s tag: %s", usersCount(len(users)), provision.TagConsoleKey, strings.Join(shown, ", "))
 			if len(users) > len(shown) {
 				fmt.Fprintf(g.Stderr, " and %d more", len(users)-len(shown))
 			}
 			fmt.Fprintln(g.Stderr)
-			return confirm(g, fmt.Sprintf("Migrate %s?", usersCount(len(users))))
+			return confirm(g, fmt.Sprintf("Migrate them to group %s (users needing a decision are left as they are)?", in.GroupName))
 		}
 	}
 	clients, err := newClients(c)
