@@ -39,7 +39,7 @@ const (
 // grants it. Calls are served one at a time, so each snapshot is the state
 // right after its call.
 type migLab struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *iamfake.Server
 	iam   *iam.Client
 	sts   *sts.Client
@@ -58,7 +58,7 @@ type migLab struct {
 	cancel   context.CancelFunc // of the run's context
 }
 
-func newMigLab(t *testing.T) *migLab {
+func newMigLab(t testing.TB) *migLab {
 	t.Helper()
 	l := &migLab{t: t, srv: iamfake.New(iamfake.Options{}), watch: map[string]bool{}, failFor: map[string]string{}}
 	hs := httptest.NewServer(l)
@@ -936,5 +936,65 @@ func TestGroupGrantsSend(t *testing.T) {
 	}
 	if _, err := provision.WaitForGroupGrant(l.ctx, l.iam, "nosuchgroup", provision.DefaultPolicyName); err == nil || !strings.Contains(err.Error(), "ListAttachedGroupPolicies") {
 		t.Errorf("missing group: %v", err)
+	}
+}
+
+// TestMigrateCallBudget: eight IAM calls per legacy user (two to find it,
+// two to observe, four to act and confirm), plus a fixed few for the group
+// and the pages.
+func TestMigrateCallBudget(t *testing.T) {
+	l := newMigLab(t)
+	l.consoleGroup()
+	for i := range 20 {
+		l.seed(fmt.Sprintf("legacy%02d", i), migStandardDoc, true)
+	}
+	l.srv.ResetCalls()
+	out := l.migrate(provision.MigrateInput{All: true})
+	if out.err != nil || out.summary.Migrated != 20 {
+		t.Fatalf("%v %+v", out.err, out.summary)
+	}
+	perAction := map[string]int{}
+	for _, c := range l.srv.Calls() {
+		perAction[c.Action]++
+	}
+	// ListUsers 1, group: ListAttachedGroupPolicies, ListGroupPolicies,
+	// GetGroupPolicy twice (ensure, then confirm), GetGroup 1.
+	if n := len(l.srv.Calls()); n > 8*20+8 {
+		t.Errorf("%d calls for 20 users: %v", n, perAction)
+	}
+	for _, a := range []string{"ListUserPolicies", "ListUserTags", "GetUserPolicy", "AddUserToGroup", "DeleteUserPolicy", "UntagUser"} {
+		if perAction[a] != 20 {
+			t.Errorf("%s %d times, want 20", a, perAction[a])
+		}
+	}
+	if perAction["ListGroupsForUser"] != 40 {
+		t.Errorf("ListGroupsForUser %d times, want 40 (observe, confirm)", perAction["ListGroupsForUser"])
+	}
+}
+
+// BenchmarkMigrate100Users: --all over 100 legacy users against iamfake on
+// loopback (no checker in the way), default concurrency.
+func BenchmarkMigrate100Users(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		l := newMigLab(b)
+		l.consoleGroup()
+		for i := range 100 {
+			l.seed(fmt.Sprintf("legacy%03d", i), migStandardDoc, true)
+		}
+		srv, cfg := iamfaketest.Start(b)
+		var state bytes.Buffer
+		if err := l.srv.SaveState(&state); err != nil {
+			b.Fatal(err)
+		}
+		if err := srv.LoadState(&state); err != nil {
+			b.Fatal(err)
+		}
+		api := iam.NewFromConfig(cfg)
+		b.StartTimer()
+		sum, err := provision.Migrate(l.ctx, provision.MigrateInput{All: true}, provision.MigrateDeps{IAM: api, STS: sts.NewFromConfig(cfg)})
+		if err != nil || sum.Migrated != 100 {
+			b.Fatal(err, sum)
+		}
 	}
 }
