@@ -226,6 +226,21 @@ func (m *migrator) run(ctx context.Context) (MigrateSummary, error) {
 		}
 	})
 
+	// Interrupted: users that finished after one that never started are
+	// reported too.
+	finished := 0
+	for i := range users {
+		if !done[i] {
+			continue
+		}
+		finished++
+		if i >= next {
+			if err := m.w.user(results[i]); err != nil && werr == nil {
+				werr = err
+			}
+		}
+	}
+
 	var failed, skipped []string
 	for _, r := range append(inspectFailed, results...) {
 		switch r.Outcome {
@@ -242,7 +257,7 @@ func (m *migrator) run(ctx context.Context) (MigrateSummary, error) {
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return sum, fmt.Errorf("migrate interrupted after %d of %d users (each is as it was or further along; run again to finish): %w", next, len(users), err)
+		return sum, fmt.Errorf("migrate interrupted with %d of %d users handled (each user is as it was or further along, and can send; run again to finish): %w", finished, len(users), err)
 	}
 	if werr != nil {
 		return sum, fmt.Errorf("write the report: %w", werr)
