@@ -111,6 +111,8 @@ func commands() []*cli.Command {
 		createCreateUserCommand(),
 		createMigrateCommand(),
 		createDeriveCommand(),
+		createVerifyCommand(),
+		createDoctorCommand(),
 		createRegionsCommand(),
 	}
 }
