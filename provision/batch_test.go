@@ -58,7 +58,7 @@ func (e *batchEnv) batch(concurrency int, names ...string) (map[string]batchLine
 	var stdout, stderr bytes.Buffer
 	err := provision.CreateUser(e.ctx, provision.CreateUserInput{
 		UserNames: names, Batch: true, Concurrency: concurrency,
-		Regions: regions(e.t.(*testing.T), "us-east-1"), Format: provision.FormatJSON,
+		Regions: benchRegions(e.t)[:1], Format: provision.FormatJSON,
 	}, provision.CreateUserDeps{IAM: e.iam, STS: e.sts, Stdout: &stdout, Stderr: &stderr, Limiter: e.lim})
 	got := map[string]batchLine{}
 	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
