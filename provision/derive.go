@@ -20,27 +20,13 @@ type DeriveInput struct {
 // long-term (AKIA…) only, since SMTP credentials cannot come from temporary
 // (ASIA…, STS) credentials.
 func CheckAccessKeyID(id string) error {
-	if !accessKeyIDShape.MatchString(id) {
+	if !isAccessKeyID(id) {
 		return Usagef("%q is not an access key ID: expected AKIA and 16 upper-case letters or digits", id)
 	}
 	if id[:4] == "ASIA" {
 		return Usagef("access key %s is temporary (ASIA…, from STS): SES SMTP credentials need a long-term key (AKIA…) of an IAM user", id)
 	}
 	return nil
-}
-
-// DeriveCredentials returns the SMTP password for every region of in.
-func DeriveCredentials(in DeriveInput) CredentialSet {
-	set := CredentialSet{AccessKeyID: in.AccessKeyID, Credentials: make([]RegionCredential, 0, len(in.Regions))}
-	secret := in.Secret.Reveal()
-	for _, r := range in.Regions {
-		set.Credentials = append(set.Credentials, RegionCredential{
-			Region:       r.Name,
-			SMTPEndpoint: r.SMTPEndpoint,
-			Password:     NewSecret(derive.Password(secret, r.Name)),
-		})
-	}
-	return set
 }
 
 // DeriveCommand derives and writes the passwords. In the table format a
@@ -50,7 +36,7 @@ func DeriveCommand(ctx context.Context, in DeriveInput, stdout io.Writer) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	set := DeriveCredentials(in)
+	set := DeriveCredentials("", in.AccessKeyID, in.Secret, in.Regions)
 	if in.Format == FormatTable && len(set.Credentials) == 1 {
 		_, err := fmt.Fprintln(stdout, set.Credentials[0].Password.Reveal())
 		return err

@@ -110,6 +110,8 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		createCreateUserCommand(),
 		createDeriveCommand(),
+		createVerifyCommand(),
+		createDoctorCommand(),
 		createRegionsCommand(),
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
 
@@ -97,6 +98,10 @@ func createCreateUserCommand() *cli.Command {
 			})
 			if cerr := clients.Close(); cerr != nil && err == nil {
 				err = cerr
+			}
+			if g.Client.Sandbox && err == nil && !in.DryRun {
+				state, _ := provision.SandboxStatePath(g.Client.SandboxState)
+				fmt.Fprintf(g.Stderr, "sesprov: sandbox: no AWS account was used; these credentials work nowhere else (state: %s)\n", state)
 			}
 			return provision.WithHint(err)
 		},
