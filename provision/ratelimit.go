@@ -72,6 +72,7 @@ const (
 	MaxRate          = 2000 // calls a second; above: unlimited
 	throttleHoldoff  = 250 * time.Millisecond
 	calmPeriod       = 2 * time.Second
+	unmeasuredRate   = 20 // calls a second, assumed when Throttling comes before any measure
 	rateWindow       = time.Second
 	startRing        = 4096
 	fastGainFraction = 0.5 // of the ceiling per second, below 90% of it
@@ -135,10 +136,14 @@ func (l *AdaptiveLimiter) Throttled() {
 	if !l.lastCut.IsZero() && now.Sub(l.lastCut) < throttleHoldoff {
 		return
 	}
-	observed := l.recentRate(now)
-	base := math.Min(l.limit, observed)
-	if base <= 0 || math.IsInf(base, 1) {
-		base = 2 * MinRate
+	// The rate calls really went at, when there were enough of them to
+	// tell; else the limit; else (the very first calls) a modest guess.
+	base := l.limit
+	if observed := l.recentRate(now); observed > 0 && observed < base {
+		base = observed
+	}
+	if math.IsInf(base, 1) {
+		base = unmeasuredRate
 	}
 	l.ceiling = base
 	l.set(math.Max(MinRate, base/2))
