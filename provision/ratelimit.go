@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"golang.org/x/time/rate"
@@ -354,4 +355,11 @@ func isThrottleExhausted(err error) bool {
 // IAMOption installs l on an IAM client: iam.NewFromConfig(cfg, l.IAMOption()).
 func (l *AdaptiveLimiter) IAMOption() func(*iam.Options) {
 	return func(o *iam.Options) { o.APIOptions = append(o.APIOptions, l.Middleware()) }
+}
+
+// STSOption installs l on an STS client. STS has limits of its own, so it
+// gets a limiter of its own; what matters for a run's one or two STS calls
+// is that Throttling is sent again rather than failing the command.
+func (l *AdaptiveLimiter) STSOption() func(*sts.Options) {
+	return func(o *sts.Options) { o.APIOptions = append(o.APIOptions, l.Middleware()) }
 }
