@@ -354,3 +354,38 @@ func TestBatchCompletesAndRollsBack(t *testing.T) {
 		t.Errorf("statuses %+v", got)
 	}
 }
+
+// Every command's clients come from NewClients: a Throttling answer to any
+// IAM call (here the first pages of list's and migrate's discovery,
+// ListUsers and ListGroupsForUser, and STS's GetCallerIdentity) is sent
+// again through the run's limiter instead of failing after the SDK's attempts.
+func TestNewClientsShareTheLimiter(t *testing.T) {
+	srv, cfg := iamfaketest.Start(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAOPERATOR00000000")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "operator")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_MAX_ATTEMPTS", "2")
+	ctx := context.Background()
+	c, err := provision.NewClients(ctx, provision.ClientOptions{EndpointURL: aws.ToString(cfg.BaseEndpoint)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, a := range []string{"ListUsers", "ListGroupsForUser", "GetCallerIdentity"} {
+		srv.Inject(iamfake.Fault{Action: a, Code: "Throttling", Times: 3})
+	}
+	if _, err := c.IAM.ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+		t.Errorf("ListUsers throttled 3 times: %v", err)
+	}
+	if _, err := c.IAM.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: aws.String("nobody")}); provision.ErrorCode(err) != "NoSuchEntity" {
+		t.Errorf("ListGroupsForUser throttled 3 times: %v", err)
+	}
+	if _, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Errorf("GetCallerIdentity throttled 3 times: %v", err)
+	}
+	if st := c.Limiter.Stats(); st.Throttled != 6 {
+		t.Errorf("the IAM limiter saw %d Throttling answers, want 6", st.Throttled)
+	}
+}
