@@ -103,12 +103,36 @@ func ReadUserNames(r io.Reader, name string) ([]string, error) {
 
 // batchJob is one user's state in a batch.
 type batchJob struct {
-	job    *userJob
-	stderr bytes.Buffer // the engine's notes about this user; warnings are passed on
-	done   bool         // already done (exists): nothing more to do
-	keys   []string     // its keys, when done
-	status string
-	err    error
+	job     *userJob
+	access  *batchAccess
+	stderr  bytes.Buffer // the engine's notes about this user; warnings are passed on
+	done    bool         // already done (exists): nothing more to do
+	keys    []string     // its keys, when done
+	inGroup bool         // added to the group by this run
+	status  string
+	err     error
+}
+
+// batchAccess is the sending access of a batch, ensured once while the
+// first users are being made (their CreateUser calls need no group): users
+// wait for it before joining the group.
+type batchAccess struct {
+	ready chan struct{}
+	sa    SendingAccess
+	err   error
+}
+
+// wait returns the sending access once it is ensured.
+func (a *batchAccess) wait(ctx context.Context) (SendingAccess, error) {
+	select {
+	case <-a.ready:
+		if a.err != nil {
+			return a.sa, fmt.Errorf("the sending group is not ready: %w", a.err)
+		}
+		return a.sa, nil
+	case <-ctx.Done():
+		return SendingAccess{}, ctx.Err()
+	}
 }
 
 // batchStatus is the status create-user's JSON shows for a delivered user
@@ -136,6 +160,9 @@ func (b *batchJob) ensureUser(ctx context.Context, r *Run) error {
 	out, err := api.CreateUser(ctx, in)
 	if err == nil {
 		j.created, j.arn = true, aws.ToString(out.User.Arn)
+		// Made by this run: if a later step fails, it goes again, so that
+		// no half-made user stays behind.
+		r.OnFailure("delete user "+j.name+" made by this run", b.undoUser)
 		return nil
 	}
 	if !HasCode(err, "EntityAlreadyExists") {
@@ -189,6 +216,25 @@ func isSMTPUser(ctx context.Context, api IAM, u *types.User, group string) (bool
 	return userInGroup(ctx, api, aws.ToString(u.UserName), group)
 }
 
+// undoUser deletes a user this run made (and put in the group) when a later
+// step failed. Its access key, if one was made, is already gone
+// (DeliverOrRollback). If this fails, the user stays, tagged and key-less,
+// and a re-run completes it.
+func (b *batchJob) undoUser(ctx context.Context) error {
+	api, name := b.job.deps.IAM, b.job.name
+	if b.inGroup {
+		_, err := api.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: aws.String(name), GroupName: aws.String(b.job.access.GroupName)})
+		if err != nil && !HasCode(err, "NoSuchEntity") {
+			return fmt.Errorf("iam:RemoveUserFromGroup %s: %w (it is left key-less: run the same command again to complete it)", name, err)
+		}
+	}
+	_, err := api.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)})
+	if err != nil && !HasCode(err, "NoSuchEntity") {
+		return fmt.Errorf("iam:DeleteUser %s: %w (it is left key-less: run the same command again to complete it)", name, err)
+	}
+	return nil
+}
+
 func (b *batchJob) unlessDone(step func(context.Context, *Run) error) func(context.Context, *Run) error {
 	return func(ctx context.Context, r *Run) error {
 		if b.done {
@@ -198,12 +244,26 @@ func (b *batchJob) unlessDone(step func(context.Context, *Run) error) func(conte
 	}
 }
 
+// joinGroup waits for the batch's sending access, then adds the user.
+func (b *batchJob) joinGroup(ctx context.Context, r *Run) error {
+	sa, err := b.access.wait(ctx)
+	if err != nil {
+		return err
+	}
+	b.job.access = sa
+	if err := b.job.ensureMembership(ctx, r); err != nil {
+		return err
+	}
+	b.inGroup = b.job.created
+	return nil
+}
+
 func (b *batchJob) run(ctx context.Context, log *slog.Logger) {
 	j := b.job
 	r := NewRun(false, log)
 	b.err = r.Execute(ctx, []Step{
 		{"user", b.ensureUser},
-		{"group membership", b.unlessDone(j.ensureMembership)},
+		{"group membership", b.unlessDone(b.joinGroup)},
 		{"access key and delivery", b.unlessDone(j.keyAndDeliver)},
 	})
 	switch {
@@ -227,9 +287,9 @@ type batchSummary struct {
 	failedNames, conflictNames               []string
 }
 
-// runBatch makes in.UserNames with in.Concurrency workers, once the sending
-// access (sa) is in place, and delivers through d.
-func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, sa SendingAccess, d *delivery) error {
+// runBatch makes in.UserNames with in.Concurrency workers and delivers
+// through d. The sending access is ensured once, alongside the first users.
+func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d *delivery) error {
 	start := time.Now()
 	workers := in.Concurrency
 	if workers == 0 {
@@ -243,6 +303,20 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, sa
 		defer errMu.Unlock()
 		fmt.Fprintf(deps.Stderr, format, args...)
 	}
+
+	access := &batchAccess{ready: make(chan struct{})}
+	go func() {
+		defer close(access.ready)
+		access.sa, access.err = EnsureSendingAccess(ctx, deps.IAM, SendingAccessOptions{
+			GroupName: in.GroupName, PolicyName: in.PolicyName, RepairPolicy: in.RepairPolicy,
+			STS: deps.STS, Run: NewRun(false, deps.Log),
+		})
+		for _, w := range access.sa.Warnings {
+			stderrf("sesprov: warning: %s\n", w)
+		}
+	}()
+	// Until the access is known, users are made with its names only.
+	pending := SendingAccess{GroupName: in.GroupName, PolicyName: in.PolicyName}
 
 	// Each worker's job writes its engine notes to its own buffer; the
 	// reporter passes warnings on and replaces the rest with one line.
@@ -262,10 +336,10 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, sa
 	go func() {
 		defer close(jobs)
 		for _, name := range in.UserNames {
-			b := &batchJob{}
+			b := &batchJob{access: access}
 			jdeps := *deps
 			jdeps.Stderr = &b.stderr
-			b.job = &userJob{in: in, deps: &jdeps, name: name, access: sa, d: d, batch: b}
+			b.job = &userJob{in: in, deps: &jdeps, name: name, access: pending, d: d, batch: b}
 			select {
 			case jobs <- b:
 			case <-ctx.Done():
@@ -312,6 +386,7 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, sa
 		}
 	}
 	sum.notStarted = sum.total - n
+	<-access.ready // ensured or failed: no call of the batch is left in flight
 
 	var err error
 	if cerr := d.commit(); cerr != nil {
@@ -330,6 +405,8 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, sa
 	switch {
 	case err != nil:
 		return err
+	case access.err != nil:
+		return fmt.Errorf("%w; users made by this run were deleted again: fix this and run the same command again", access.err)
 	case ctx.Err() != nil:
 		return fmt.Errorf("batch interrupted after %d of %d user(s) (%d not started); every step is safe to repeat: run the same command again to finish: %w", n, sum.total, sum.notStarted, ctx.Err())
 	case sum.failed > 0:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
@@ -35,7 +36,7 @@ func newBatchEnv(t testing.TB) *batchEnv {
 	return &batchEnv{
 		t: t, srv: srv, lim: lim,
 		iam: iam.NewFromConfig(cfg, lim.IAMOption()),
-		sts: sts.NewFromConfig(cfg),
+		sts: sts.NewFromConfig(cfg, provision.NewAdaptiveLimiter().STSOption()),
 		ctx: provision.WithConsistencyTimeout(context.Background(), 2*time.Second),
 	}
 }
@@ -58,7 +59,7 @@ func (e *batchEnv) batch(concurrency int, names ...string) (map[string]batchLine
 	var stdout, stderr bytes.Buffer
 	err := provision.CreateUser(e.ctx, provision.CreateUserInput{
 		UserNames: names, Batch: true, Concurrency: concurrency,
-		Regions: regions(e.t.(*testing.T), "us-east-1"), Format: provision.FormatJSON,
+		Regions: benchRegions(e.t)[:1], Format: provision.FormatJSON,
 	}, provision.CreateUserDeps{IAM: e.iam, STS: e.sts, Stdout: &stdout, Stderr: &stderr, Limiter: e.lim})
 	got := map[string]batchLine{}
 	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
@@ -164,6 +165,12 @@ func TestBatchPartialThenRerun(t *testing.T) {
 		t.Errorf("error/stderr do not name %s: %v\n%s", failed, err, stderr)
 	}
 
+	// The failed user was made by this run: it was deleted again, nothing
+	// half-made stays.
+	if _, gerr := e.iam.GetUser(e.ctx, &iam.GetUserInput{UserName: aws.String(failed)}); provision.ErrorCode(gerr) != "NoSuchEntity" {
+		t.Errorf("failed user %s: GetUser %v, want NoSuchEntity", failed, gerr)
+	}
+
 	e.srv.ResetCalls()
 	got, stderr, err = e.batch(3, names...)
 	if err != nil {
@@ -172,7 +179,7 @@ func TestBatchPartialThenRerun(t *testing.T) {
 	for name, b := range got {
 		want := provision.StatusExists
 		if name == failed {
-			want = provision.StatusCompleted
+			want = provision.StatusCreated
 		}
 		if b.Status != want {
 			t.Errorf("re-run %s: status %s, want %s", name, b.Status, want)
@@ -184,7 +191,7 @@ func TestBatchPartialThenRerun(t *testing.T) {
 	if c := e.srv.CallCount("CreateAccessKey"); c != 1 {
 		t.Errorf("re-run made %d keys, want 1 (for %s only)", c, failed)
 	}
-	if !strings.Contains(stderr, "0 created, 1 completed, 9 already done, 0 failed") {
+	if !strings.Contains(stderr, "1 created, 0 completed, 9 already done, 0 failed") {
 		t.Errorf("re-run summary: %s", stderr)
 	}
 }
@@ -226,17 +233,24 @@ func TestBatchUnderRateLimit(t *testing.T) {
 		t.Fatalf("%d lines", len(got))
 	}
 	st := e.lim.Stats()
-	throttled := 0
+	throttled, answered := 0, 0
 	for _, c := range e.srv.Calls() {
-		if c.Code == "Throttling" {
+		switch {
+		case c.Code != "Throttling":
+			answered++
+		case c.Action != "GetCallerIdentity": // STS has a limiter of its own
 			throttled++
 		}
 	}
 	if throttled == 0 || st.Throttled != int64(throttled) || st.Cuts == 0 {
 		t.Errorf("iamfake throttled %d calls; limiter saw %+v", throttled, st)
 	}
-	if c := len(e.srv.Calls()) - throttled; c > 3*len(names)+6 {
-		t.Errorf("%d answered calls", c)
+	if c := answered; c > 3*len(names)+6 {
+		counts := map[string]int{}
+		for _, c := range e.srv.Calls() {
+			counts[c.Action+" "+c.Code]++
+		}
+		t.Errorf("%d answered calls: %v", c, counts)
 	}
 	for _, name := range names {
 		keys, err := e.iam.ListAccessKeys(e.ctx, &iam.ListAccessKeysInput{UserName: aws.String(name)})
@@ -307,5 +321,71 @@ func TestReadUserNamesNamesEveryBadLine(t *testing.T) {
 	}
 	if _, err := provision.ReadUserNames(strings.NewReader("# only\n\n"), "f"); provision.ExitCode(err) != 2 {
 		t.Errorf("empty file: %v", err)
+	}
+}
+
+// A user an earlier run left key-less (it was cut short and could not clean
+// up) is completed; a failure of the sending access (CreateGroup refused)
+// fails the batch and leaves no user it made behind.
+func TestBatchCompletesAndRollsBack(t *testing.T) {
+	e := newBatchEnv(t)
+	_, err := e.iam.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("left"), Tags: []iamtypes.Tag{{Key: aws.String(provision.TagCreatedBy), Value: aws.String(provision.TagCreatedByValue)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Inject(iamfake.Fault{Action: "CreateGroup", Code: "AccessDenied"})
+	got, stderr, err := e.batch(4, "left", "n1", "n2")
+	if err == nil || !strings.Contains(err.Error(), "iam:CreateGroup") || !strings.Contains(err.Error(), "deleted again") {
+		t.Fatalf("err %v\n%s", err, stderr)
+	}
+	for _, n := range []string{"n1", "n2"} {
+		if _, gerr := e.iam.GetUser(e.ctx, &iam.GetUserInput{UserName: aws.String(n)}); provision.ErrorCode(gerr) != "NoSuchEntity" {
+			t.Errorf("%s left behind: %v (%+v)", n, gerr, got[n])
+		}
+	}
+	if e.srv.CallCount("CreateAccessKey") != 0 {
+		t.Error("a key was made without the group")
+	}
+	got, stderr, err = e.batch(4, "left", "n1", "n2")
+	if err != nil {
+		t.Fatalf("re-run: %v\n%s", err, stderr)
+	}
+	if got["left"].Status != provision.StatusCompleted || got["n1"].Status != provision.StatusCreated {
+		t.Errorf("statuses %+v", got)
+	}
+}
+
+// Every command's clients come from NewClients: a Throttling answer to any
+// IAM call (here the first pages of list's and migrate's discovery,
+// ListUsers and ListGroupsForUser, and STS's GetCallerIdentity) is sent
+// again through the run's limiter instead of failing after the SDK's attempts.
+func TestNewClientsShareTheLimiter(t *testing.T) {
+	srv, cfg := iamfaketest.Start(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAOPERATOR00000000")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "operator")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_MAX_ATTEMPTS", "2")
+	ctx := context.Background()
+	c, err := provision.NewClients(ctx, provision.ClientOptions{EndpointURL: aws.ToString(cfg.BaseEndpoint)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, a := range []string{"ListUsers", "ListGroupsForUser", "GetCallerIdentity"} {
+		srv.Inject(iamfake.Fault{Action: a, Code: "Throttling", Times: 3})
+	}
+	if _, err := c.IAM.ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+		t.Errorf("ListUsers throttled 3 times: %v", err)
+	}
+	if _, err := c.IAM.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: aws.String("nobody")}); provision.ErrorCode(err) != "NoSuchEntity" {
+		t.Errorf("ListGroupsForUser throttled 3 times: %v", err)
+	}
+	if _, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Errorf("GetCallerIdentity throttled 3 times: %v", err)
+	}
+	if st := c.Limiter.Stats(); st.Throttled != 6 {
+		t.Errorf("the IAM limiter saw %d Throttling answers, want 6", st.Throttled)
 	}
 }

@@ -151,7 +151,7 @@ func newClientsFromConfig(cfg aws.Config, opts ClientOptions, log *slog.Logger) 
 	lim := NewAdaptiveLimiter()
 	return &Clients{
 		IAM:     iam.NewFromConfig(cfg, lim.IAMOption()),
-		STS:     sts.NewFromConfig(cfg),
+		STS:     sts.NewFromConfig(cfg, NewAdaptiveLimiter().STSOption()),
 		Close:   func() error { return nil },
 		Config:  cfg,
 		Limiter: lim,

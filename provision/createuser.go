@@ -182,6 +182,9 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 	d.cw = NewCredentialWriter(&d.buf, in.Format, in.IncludeSecretKey)
 	d.cw.AlignUsers(in.UserNames)
 
+	if in.Batch && !in.DryRun {
+		return runBatch(ctx, &in, &deps, d) // batch.go
+	}
 	sa, err := EnsureSendingAccess(ctx, deps.IAM, SendingAccessOptions{
 		GroupName: in.GroupName, PolicyName: in.PolicyName, RepairPolicy: in.RepairPolicy,
 		STS: deps.STS, Run: r,
@@ -192,10 +195,6 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 	if err != nil {
 		d.abort()
 		return err
-	}
-
-	if in.Batch && !in.DryRun {
-		return runBatch(ctx, &in, &deps, sa, d)
 	}
 
 	var failed, conflicts []string

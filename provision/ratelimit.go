@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"golang.org/x/time/rate"
@@ -72,6 +73,7 @@ const (
 	MaxRate          = 2000 // calls a second; above: unlimited
 	throttleHoldoff  = 250 * time.Millisecond
 	calmPeriod       = 2 * time.Second
+	unmeasuredRate   = 20 // calls a second, assumed when Throttling comes before any measure
 	rateWindow       = time.Second
 	startRing        = 4096
 	fastGainFraction = 0.5 // of the ceiling per second, below 90% of it
@@ -135,10 +137,14 @@ func (l *AdaptiveLimiter) Throttled() {
 	if !l.lastCut.IsZero() && now.Sub(l.lastCut) < throttleHoldoff {
 		return
 	}
-	observed := l.recentRate(now)
-	base := math.Min(l.limit, observed)
-	if base <= 0 || math.IsInf(base, 1) {
-		base = 2 * MinRate
+	// The rate calls really went at, when there were enough of them to
+	// tell; else the limit; else (the very first calls) a modest guess.
+	base := l.limit
+	if observed := l.recentRate(now); observed > 0 && observed < base {
+		base = observed
+	}
+	if math.IsInf(base, 1) {
+		base = unmeasuredRate
 	}
 	l.ceiling = base
 	l.set(math.Max(MinRate, base/2))
@@ -349,4 +355,11 @@ func isThrottleExhausted(err error) bool {
 // IAMOption installs l on an IAM client: iam.NewFromConfig(cfg, l.IAMOption()).
 func (l *AdaptiveLimiter) IAMOption() func(*iam.Options) {
 	return func(o *iam.Options) { o.APIOptions = append(o.APIOptions, l.Middleware()) }
+}
+
+// STSOption installs l on an STS client. STS has limits of its own, so it
+// gets a limiter of its own; what matters for a run's one or two STS calls
+// is that Throttling is sent again rather than failing the command.
+func (l *AdaptiveLimiter) STSOption() func(*sts.Options) {
+	return func(o *sts.Options) { o.APIOptions = append(o.APIOptions, l.Middleware()) }
 }

@@ -142,6 +142,9 @@ func createUserInput(c *cli.Context) (provision.CreateUserInput, error) {
 			return in, err
 		}
 		in.UserNames, in.Batch, in.Concurrency = names, true, c.Int(flgConcurrency)
+		if in.Concurrency < 1 {
+			return in, provision.Usagef("--%s %d: give 1 to %d", flgConcurrency, in.Concurrency, provision.MaxConcurrency)
+		}
 	case c.IsSet(flgConcurrency):
 		return in, provision.Usagef("--%s applies to a batch: use it with --%s FILE", flgConcurrency, flgFrom)
 	case c.IsSet(flgUserName):
