@@ -15,7 +15,6 @@ import (
 
 const (
 	namePattern   = `[\w+=,.@-]+`
-	pathPattern   = `((/[A-Za-z0-9\.,\+@=_-]+)*)/`
 	maxUserName   = 64
 	maxGroupName  = 128
 	maxPolicyName = 128
