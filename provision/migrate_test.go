@@ -998,3 +998,23 @@ func BenchmarkMigrate100Users(b *testing.B) {
 		}
 	}
 }
+
+// TestMigrateFreshAccountEventualConsistency: the policy, the group, the
+// attachment and the memberships made by the run are all unseen at first.
+func TestMigrateFreshAccountEventualConsistency(t *testing.T) {
+	l := newMigLab(t)
+	l.seed("alice", migStandardDoc, true)
+	l.seed("bob", migStandardDoc, false)
+	time.Sleep(10 * time.Millisecond)
+	l.srv.SetConsistencyDelay(400 * time.Millisecond)
+	l.srv.ResetCalls()
+	out := l.migrate(provision.MigrateInput{All: true})
+	if out.err != nil || out.summary.Migrated != 2 {
+		t.Fatalf("%v %+v %s", out.err, out.results, out.stderr)
+	}
+	l.assertInvariant()
+	l.assertOrder(nil)
+	time.Sleep(500 * time.Millisecond)
+	l.assertMigrated("alice")
+	l.assertMigrated("bob")
+}
