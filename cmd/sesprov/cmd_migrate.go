@@ -17,7 +17,7 @@ func createMigrateCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "migrate",
 		Usage:     "move SMTP users made before September 2024 from their inline policy to the sending group",
-		UsageText: "sesprov migrate (--user-name NAME | --all) [--dry-run] [--force]",
+		UsageText: "sesprov migrate (--user-name NAME | --all) [--dry-run] [--yes] [--force]",
 		Description: "The SES console gave each SMTP user it made before 6 September 2024 an inline\n" +
 			"policy " + provision.DefaultPolicyName + " and the tag " + provision.TagConsoleKey + "=" + provision.TagConsoleValue + "; AWS asks owners\n" +
 			"to move them to the group " + provision.DefaultGroupName + ". migrate does AWS's manual\n" +
@@ -44,6 +44,7 @@ func createMigrateCommand() *cli.Command {
 			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP`"},
 			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the users' inline policy and of the group's managed policy"},
 			&cli.BoolFlag{Name: flgRepairPolicy, Usage: "if the group's managed policy has drifted from the standard document, make the standard one its default version"},
+			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation (the same as the global --yes; CLI.md lists it here)"},
 			&cli.IntFlag{Name: flgMigrateConcurrency, Value: provision.DefaultMigrateConcurrency, Usage: "users migrated at once (`N`, 1 to 32)"},
 		},
 		Action: migrateAction,
@@ -72,7 +73,7 @@ func migrateAction(c *cli.Context) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	if in.All && !g.Yes && stdinTerminal(g.Stdin) {
+	if in.All && !g.Yes && !c.Bool(flgYes) && stdinTerminal(g.Stdin) {
 		in.Confirm = func(users []string) (bool, error) {
 			shown := users
 			if len(shown) > 20 {
