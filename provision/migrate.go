@@ -528,7 +528,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 		res.Outcome, res.Reason = MigrateSkipped, fmt.Sprintf("not a legacy SMTP user (no inline policy %s, no %s=%s tag, not in group %s): nothing to migrate; 'sesprov create-user' makes SMTP users", m.in.PolicyName, TagConsoleKey, TagConsoleValue, group)
 		return nil
 	case !standard && !m.in.Force:
-		res.Outcome, res.Reason = MigrateSkipped, fmt.Sprintf("inline policy %s allows more than %s on \"*\" (%s): kept, and the user left as it is; move what else it grants elsewhere, or run with --force to delete it anyway", u.InlinePolicy, SendAction, describePolicy(doc))
+		res.Outcome, res.Reason = MigrateSkipped, fmt.Sprintf("inline policy %s holds more than the standard statement (Allow %s on \"*\"): %s; kept, and the user left as it is: review it, or run with --force to delete it anyway", u.InlinePolicy, SendAction, describePolicy(doc))
 		return nil
 	case u.InlinePolicy == "" && !member && !m.in.Force:
 		res.Outcome, res.Reason = MigrateSkipped, fmt.Sprintf("tagged %s=%s but has no SES access (no inline policy %s, not in group %s): not granted one without a decision; run with --force to add it to the group", TagConsoleKey, TagConsoleValue, m.in.PolicyName, group)
@@ -539,7 +539,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 	if !member {
 		if r.Plan("add user %s to group %s", name, group) {
 			if err := AddUserToGroupChecked(ctx, api, name, group); err != nil {
-				return fmt.Errorf("%w; nothing was changed for this user", err)
+				return fmt.Errorf("%w; the inline policy was kept, the user can still send: run again", err)
 			}
 		}
 		note := ""
@@ -558,7 +558,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 		}
 		note := ""
 		if !standard {
-			note = " (it allows more than " + SendAction + ": --force)"
+			note = " (it held more than the standard statement: --force)"
 		}
 		if r.Plan("delete inline policy %s of user %s", u.InlinePolicy, name) {
 			_, err := api.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(u.InlinePolicy)})

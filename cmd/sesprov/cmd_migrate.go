@@ -26,7 +26,7 @@ func createMigrateCommand() *cli.Command {
 			"seen, only then deletes the inline policy, and removes the " + provision.TagConsoleKey + " tag (other\n" +
 			"tags are kept). No user is ever without ses:SendRawEmail; a run cut short, or\n" +
 			"failing for one user, leaves that user as it was or further along: run it again.\n\n" +
-			"An inline policy allowing more than ses:SendRawEmail is kept and the user skipped\n" +
+			"An inline policy holding more than the standard statement is kept, the user skipped\n" +
 			"(exit 3) unless --force; so is a tagged user with no SES access at all (--force adds\n" +
 			"it to the group). With --all you are asked to confirm on a terminal (--yes skips it).\n\n" +
 			"Exit codes: 0 every user migrated or already done; 1 an IAM call failed for a user\n" +
@@ -40,7 +40,7 @@ func createMigrateCommand() *cli.Command {
 			&cli.StringFlag{Name: flgUserName, Usage: "migrate the IAM user `NAME`"},
 			&cli.BoolFlag{Name: flgAll, Usage: "migrate every user with the inline policy or the " + provision.TagConsoleKey + "=" + provision.TagConsoleValue + " tag"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print what would change, per user; change nothing"},
-			&cli.BoolFlag{Name: flgForce, Usage: "also delete an inline policy that allows more than ses:SendRawEmail, and add tagged users with no SES access to the group"},
+			&cli.BoolFlag{Name: flgForce, Usage: "also delete an inline policy that holds more than the standard statement (Allow ses:SendRawEmail on \"*\"), and add tagged users with no SES access to the group"},
 			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP`"},
 			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the users' inline policy and of the group's managed policy"},
 			&cli.BoolFlag{Name: flgRepairPolicy, Usage: "if the group's managed policy has drifted from the standard document, make the standard one its default version"},
