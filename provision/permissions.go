@@ -125,7 +125,6 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:GetAccessKeyLastUsed", ResourceUser, ""},
 	}},
 	{"migrate", concat([]Permission{
-		{"iam:GetUser", ResourceUser, ""},
 		{"iam:ListUsers", ResourceAny, whenAll},
 		{"iam:ListUserPolicies", ResourceUser, ""},
 		{"iam:GetUserPolicy", ResourceUser, ""},
@@ -134,7 +133,7 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:UntagUser", ResourceUser, ""},
 		{"iam:ListGroupsForUser", ResourceUser, ""},
 		{"iam:AddUserToGroup", ResourceGroup, ""},
-		{"iam:GetGroup", ResourceGroup, ""},
+		{"iam:GetGroup", ResourceGroup, whenAll}, // counts the members migrated before
 	}, sendingAccess)},
 	{"convert", concat([]Permission{
 		{"iam:GetAccessKeyLastUsed", ResourceUser, ""},

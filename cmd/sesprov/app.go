@@ -109,6 +109,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 func commands() []*cli.Command {
 	return []*cli.Command{
 		createCreateUserCommand(),
+		createMigrateCommand(),
 		createDeriveCommand(),
 		createVerifyCommand(),
 		createDoctorCommand(),
