@@ -1,0 +1,17 @@
+package provision
+
+// Helpers shared by the lifecycle commands (rotate, delete-user, list, convert).
+
+// IsNoSuchEntity reports whether err is IAM's NoSuchEntity: on a delete, the
+// outcome wanted; on a read, "it is not there".
+func IsNoSuchEntity(err error) bool { return HasCode(err, "NoSuchEntity") }
+
+// IsDeleteConflict reports whether err is IAM's DeleteConflict.
+func IsDeleteConflict(err error) bool { return HasCode(err, "DeleteConflict") }
+
+func defaultString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
