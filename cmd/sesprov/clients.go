@@ -1,0 +1,23 @@
+package main
+
+import (
+	"os/user"
+
+	"github.com/sesprov/sesprov/provision"
+	"github.com/urfave/cli/v2"
+)
+
+// newClients builds the IAM and STS clients of a command from the global flags
+// (--profile, --region, --endpoint-url, --role-arn, --sandbox …). The caller
+// must call Close when done: the sandbox saves its state then.
+func newClients(c *cli.Context) (*provision.Clients, error) {
+	g := globalsOf(c)
+	opts := g.Client
+	if opts.SessionName == "" {
+		opts.SessionName = "sesprov"
+		if u, err := user.Current(); err == nil && u.Username != "" {
+			opts.SessionName = "sesprov-" + u.Username
+		}
+	}
+	return provision.NewClients(c.Context, opts, g.Log)
+}
