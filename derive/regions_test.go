@@ -1,0 +1,155 @@
+package derive
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// The seed script's SMTP_REGIONS, copied from the seed page (../shared/seeds):
+// every one of them must be available, with the script as a source.
+var seedScriptRegions = []string{
+	"us-east-2", "us-east-1", "us-west-2", "ap-south-1", "ap-northeast-2",
+	"ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "ca-central-1",
+	"eu-central-1", "eu-west-1", "eu-west-2", "eu-south-1", "eu-north-1",
+	"sa-east-1", "us-gov-west-1", "us-gov-east-1",
+}
+
+func TestRegionTableSources(t *testing.T) {
+	for _, n := range seedScriptRegions {
+		r, ok := Lookup(n)
+		if !ok || r.Status != StatusAvailable || !contains(r.Sources, SourceSeedScript) {
+			t.Errorf("%s: %+v, want available from %s", n, r, SourceSeedScript)
+		}
+	}
+	for _, n := range []string{"us-west-1", "eu-west-3", "ap-northeast-3"} {
+		r, ok := Lookup(n)
+		if !ok || r.Status != StatusAvailable || !reflect.DeepEqual(r.Sources, []string{SourceGeneralReference}) {
+			t.Errorf("%s: %+v, want available from the General Reference only", n, r)
+		}
+	}
+	for _, n := range []string{"af-south-1", "ap-southeast-3", "il-central-1", "me-south-1"} {
+		r, ok := Lookup(n)
+		if !ok || r.Status != StatusUnavailable || r.SMTPEndpoint != "" || !contains(r.Sources, SourceSeedNote) {
+			t.Errorf("%s: %+v, want unavailable per the seed note, no endpoint", n, r)
+		}
+	}
+	milan, _ := Lookup("eu-south-1")
+	if !contains(milan.Sources, SourceSeedNote) || !strings.Contains(milan.Note, "disagree") {
+		t.Errorf("eu-south-1 should show the disagreement: %+v", milan)
+	}
+	var avail int
+	for _, r := range Regions() {
+		if r.Status == StatusAvailable {
+			avail++
+		}
+	}
+	if avail != 20 {
+		t.Errorf("%d available regions, want 17 from the script + 3 from the General Reference", avail)
+	}
+}
+
+func TestRegionEndpoints(t *testing.T) {
+	for _, tc := range []struct{ name, smtp, fips string }{
+		{"us-east-1", "email-smtp.us-east-1.amazonaws.com", "email-smtp-fips.us-east-1.amazonaws.com"},
+		{"us-east-2", "email-smtp.us-east-2.amazonaws.com", "email-smtp-fips.us-east-2.amazonaws.com"},
+		{"us-west-2", "email-smtp.us-west-2.amazonaws.com", "email-smtp-fips.us-west-2.amazonaws.com"},
+		{"us-gov-west-1", "email-smtp.us-gov-west-1.amazonaws.com", "email-smtp-fips.us-gov-west-1.amazonaws.com"},
+		{"us-gov-east-1", "email-smtp.us-gov-east-1.amazonaws.com", ""},
+		{"eu-west-1", "email-smtp.eu-west-1.amazonaws.com", ""},
+		{"ap-northeast-3", "email-smtp.ap-northeast-3.amazonaws.com", ""},
+	} {
+		r, _ := Lookup(tc.name)
+		if r.SMTPEndpoint != tc.smtp || r.FIPSEndpoint != tc.fips {
+			t.Errorf("%s: endpoints %q %q, want %q %q", tc.name, r.SMTPEndpoint, r.FIPSEndpoint, tc.smtp, tc.fips)
+		}
+	}
+	if got := Endpoint("cn-north-1"); got != "email-smtp.cn-north-1.amazonaws.com.cn" {
+		t.Errorf("Endpoint(cn-north-1) = %q", got)
+	}
+}
+
+func TestResolveRegions(t *testing.T) {
+	got, err := ResolveRegions([]string{"eu-west-1", " us-east-1", "eu-west-1", "", "us-east-1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names(got) != "eu-west-1,us-east-1" {
+		t.Errorf("got %s, want the given order without duplicates", names(got))
+	}
+
+	got, err = ResolveRegions([]string{"ap-east-1", "af-south-1", "us-east-1", "ap-southeast-9"},
+		[]string{"ap-east-1", "af-south-1", "ap-southeast-9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names(got) != "ap-east-1,af-south-1,us-east-1,ap-southeast-9" {
+		t.Fatalf("got %s", names(got))
+	}
+	for _, r := range []Region{got[0], got[1], got[3]} {
+		if r.Status != StatusAllowed || r.SMTPEndpoint != "email-smtp."+r.Name+".amazonaws.com" || !r.Usable() {
+			t.Errorf("allowed region %+v", r)
+		}
+	}
+	if got[2].Status != StatusAvailable {
+		t.Errorf("us-east-1 should stay available: %+v", got[2])
+	}
+
+	if _, err := ResolveRegions(nil, nil); err == nil {
+		t.Error("no names: want an error")
+	}
+}
+
+func TestResolveRegionsReportsEveryProblem(t *testing.T) {
+	_, err := ResolveRegions([]string{
+		"us-east-9", "useast1", "US-EAST-1", "af-south-1", "ap-east-1", "eu-west-1a", "eu-south-1", "mars-1",
+	}, []string{"Bad Name"})
+	var re *RegionError
+	if !errors.As(err, &re) {
+		t.Fatalf("want *RegionError, got %v", err)
+	}
+	want := map[string][]string{
+		"Bad Name":   {"--allow-region", "not an AWS region"},
+		"us-east-9":  {"not an AWS region", "did you mean us-east-1 or us-east-2?"},
+		"useast1":    {"not an AWS region", "did you mean us-east-1?"},
+		"US-EAST-1":  {"not an AWS region", "did you mean us-east-1?"},
+		"af-south-1": {"no SES SMTP endpoint in Africa (Cape Town)", SourceSeedNote, "--allow-region af-south-1"},
+		"ap-east-1":  {"no SMTP endpoint is documented for this region", "--allow-region ap-east-1"},
+		"eu-west-1a": {"did you mean eu-west-1?"},
+		"mars-1":     {"not an AWS region", "sesprov regions"},
+	}
+	if len(re.Problems) != len(want) {
+		t.Errorf("%d problems, want %d:\n%v", len(re.Problems), len(want), err)
+	}
+	for _, p := range re.Problems {
+		for _, w := range want[p.Name] {
+			if !strings.Contains(p.Reason, w) {
+				t.Errorf("%s: reason %q lacks %q", p.Name, p.Reason, w)
+			}
+		}
+		if want[p.Name] == nil {
+			t.Errorf("unexpected problem %s: %s", p.Name, p.Reason)
+		}
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "8 regions refused:\n") {
+		t.Errorf("message %q", msg)
+	}
+}
+
+func names(rs []Region) string {
+	var s []string
+	for _, r := range rs {
+		s = append(s, r.Name)
+	}
+	return strings.Join(s, ",")
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
