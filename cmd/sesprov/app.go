@@ -107,7 +107,10 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 
 // commands lists every subcommand, in the order --help shows them.
 func commands() []*cli.Command {
-	return []*cli.Command{}
+	return []*cli.Command{
+		createDeleteUserCommand(),
+		createListCommand(),
+	}
 }
 
 func setUsageErrorHandler(cmd *cli.Command) {
