@@ -7,9 +7,7 @@ import (
 )
 
 const (
-	DefaultGroupName  = "AWSSESSendingGroupDoNotRename"
-	DefaultPolicyName = "AmazonSesSendingAccess"
-	ManagedByTagKey   = "sesprov:managed-by"
+	ManagedByTagKey = "sesprov:managed-by"
 )
 
 var userNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
