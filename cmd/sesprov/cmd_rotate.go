@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/sesprov/sesprov/provision"
+	"github.com/urfave/cli/v2"
+)
+
+func createRotateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rotate",
+		Usage:     "replace an SMTP user's access key and passwords; retire the old key after delivery",
+		ArgsUsage: " ",
+		Description: "Makes a new access key, derives its SMTP password for every region given,\n" +
+			"delivers them (stdout, or --out-file created with mode 0600), and only then\n" +
+			"retires the old key: deactivated (default), deleted, or kept active.\n\n" +
+			"IAM allows two keys per user: an inactive key is deleted to make room; two active\n" +
+			"keys is a conflict (exit 3) and nothing changes: sesprov never guesses which one is\n" +
+			"in use. A rotation cut short and run again finishes the job without a third key:\n" +
+			"its progress is kept in the user tag sesprov:rotation (see docs/design.md).\n\n" +
+			"Exit codes: 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
+			"printed), 1 an IAM call failed (run again), 2 bad input, nothing changed, 3 a\n" +
+			"conflict that needs you (two active keys), 130 interrupted (run again).\n\n" +
+			"Example (from cron; docs/operations.md has more recipes):\n" +
+			"   sesprov -o json rotate --user-name app-mailer --regions us-east-1 \\\n" +
+			"       --out-file /var/lib/mailer/ses-$(date +%Y%m%d%H%M%S).json",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: flgUserName, Usage: "the SMTP `USER` whose key is replaced (required)"},
+			&cli.StringFlag{Name: flgOldKey, Value: string(provision.OldKeyDeactivate), Usage: "what to do with the old key after delivery: `deactivate`, delete or keep"},
+			&cli.StringFlag{Name: flgOutFile, Usage: "write the credentials to `FILE` (created with mode 0600; never overwritten) instead of stdout"},
+			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (it is not needed for SMTP)"},
+			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
+		}, regionFlags()...),
+		Action: rotateAction,
+	}
+}
+
+func rotateAction(c *cli.Context) error {
+	g := globalsOf(c)
+	if c.Args().Present() {
+		return provision.Usagef("rotate takes no arguments (got %q): pass --%s NAME --%s R1,R2", c.Args().First(), flgUserName, flgRegions)
+	}
+	user := c.String(flgUserName)
+	if user == "" {
+		return provision.Usagef("rotate needs --%s NAME", flgUserName)
+	}
+	if err := provision.ValidateUserName(user); err != nil {
+		return err
+	}
+	regions, err := resolveRegions(c)
+	if err != nil {
+		return err
+	}
+	oldKey, err := provision.ParseOldKeyAction(c.String(flgOldKey))
+	if err != nil {
+		return err
+	}
+	outPath := c.String(flgOutFile)
+	dryRun := c.Bool(flgDryRun)
+	in := provision.RotateInput{UserName: user, Regions: regions, OldKey: oldKey, DryRun: dryRun}
+
+	clients, err := newClients(c)
+	if err != nil {
+		return err
+	}
+	defer clients.Close()
+	plan, err := provision.PlanRotation(c.Context, clients.IAM, in, g.Log)
+	if err != nil {
+		return err
+	}
+
+	// The --out-file is made before the first change, and only when this run
+	// delivers something (finishing an earlier rotation delivers nothing).
+	var out *provision.OutFile
+	if outPath != "" && plan.Delivers() {
+		if dryRun {
+			if _, err := os.Lstat(outPath); !errors.Is(err, fs.ErrNotExist) {
+				return provision.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", outPath)
+			}
+		} else if out, err = provision.CreateOutFile(outPath); err != nil {
+			return err
+		}
+	}
+	delivered := false
+	defer func() {
+		if out != nil && !delivered {
+			// The key these credentials name was deleted again: remove them.
+			out.Abort()
+			os.Remove(outPath)
+		}
+	}()
+
+	deliver := func(_ context.Context, set provision.CredentialSet) error {
+		if out == nil {
+			w := provision.NewCredentialWriter(g.Stdout, g.Output, c.Bool(flgIncludeSecretKey))
+			if err := w.Write(set); err != nil {
+				return fmt.Errorf("write to stdout: %w", err)
+			}
+			if err := w.Close(); err != nil {
+				return fmt.Errorf("write to stdout: %w", err)
+			}
+			delivered = true
+			return nil
+		}
+		w := provision.NewCredentialWriter(out, g.Output, c.Bool(flgIncludeSecretKey))
+		if err := w.Write(set); err != nil {
+			return fmt.Errorf("write %s: %w", outPath, err)
+		}
+		if err := w.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", outPath, err)
+		}
+		if err := out.Commit(); err != nil {
+			return err
+		}
+		delivered = true
+		return nil
+	}
+
+	res, err := plan.Execute(c.Context, clients.IAM, deliver, nil)
+	if dryRun {
+		for _, line := range res.Plan {
+			fmt.Fprintln(g.Stdout, line)
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(g.Stderr, rotateSummary(res, outPath))
+	return nil
+}
+
+// rotateSummary is the line rotate prints on stderr when it is done.
+func rotateSummary(res *provision.RotateResult, outPath string) string {
+	var b strings.Builder
+	if res.Finished {
+		fmt.Fprintf(&b, "sesprov: finished an interrupted rotation of %s: key %s (delivered by the earlier run) stays; no new credentials were made", res.UserName, res.NewKeyID)
+	} else {
+		fmt.Fprintf(&b, "sesprov: rotated %s: new key %s delivered", res.UserName, res.NewKeyID)
+		if outPath != "" {
+			fmt.Fprintf(&b, " to %s", outPath)
+		}
+	}
+	if len(res.Retired) > 0 {
+		fmt.Fprintf(&b, "; old key %s %s", strings.Join(res.Retired, ", "), map[string]string{"deactivate": "deactivated", "delete": "deleted"}[res.OldKey])
+	} else if res.OldKey == string(provision.OldKeyKeep) {
+		b.WriteString("; old key kept active (--old-key keep): retire it once unused")
+	}
+	return b.String()
+}

@@ -1,0 +1,486 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesprov/sesprov/derive"
+)
+
+// RotationTagKey is the user tag that records a rotation in progress, so that
+// a rotation cut short and run again finishes the job instead of guessing (see
+// docs/design.md, "rotate"). Its values:
+//
+//	started:<OLD>     written before CreateAccessKey; OLD is the key being
+//	                  replaced ("none" when the user had no active key). Any
+//	                  other key present is this rotation's, and its secret
+//	                  never reached anyone: a re-run deletes it.
+//	delivered:<NEW>   written once NEW's credentials were delivered. A re-run
+//	                  retires every other key and removes the tag.
+const RotationTagKey = "sesprov:rotation"
+
+const (
+	rotationStarted   = "started:"
+	rotationDelivered = "delivered:"
+	rotationNoOldKey  = "none"
+)
+
+// OldKeyAction is what rotate does with the replaced key (--old-key).
+type OldKeyAction string
+
+// The --old-key choices.
+const (
+	OldKeyDeactivate OldKeyAction = "deactivate" // kept, inactive: can be switched back on
+	OldKeyDelete     OldKeyAction = "delete"
+	OldKeyKeep       OldKeyAction = "keep" // left active: the user retires it
+)
+
+// ParseOldKeyAction validates --old-key.
+func ParseOldKeyAction(s string) (OldKeyAction, error) {
+	switch a := OldKeyAction(strings.ToLower(s)); a {
+	case OldKeyDeactivate, OldKeyDelete, OldKeyKeep:
+		return a, nil
+	}
+	return "", Usagef("--old-key %q: use deactivate, delete or keep", s)
+}
+
+// RotateInput is what rotate was asked to do.
+type RotateInput struct {
+	UserName string
+	Regions  []derive.Region
+	OldKey   OldKeyAction // default OldKeyDeactivate
+	DryRun   bool
+}
+
+// Deliverer writes new credentials to where they are going (stdout, an
+// --out-file) and returns only once they are there. rotate calls it once,
+// before it changes anything about the old key.
+type Deliverer func(ctx context.Context, set CredentialSet) error
+
+// Verifier proves new credentials work (an SMTP AUTH per region) before they
+// are delivered and the old key is retired.
+type Verifier func(ctx context.Context, set CredentialSet) error
+
+// RotationPlan is what PlanRotation saw and decided; Execute carries it out.
+type RotationPlan struct {
+	UserName string
+	UserARN  string
+
+	// Finish is the key an interrupted rotation already delivered: this run
+	// makes no key and only retires the others.
+	Finish string
+	// Lost are keys an interrupted rotation made whose secret never got
+	// out: deleted before anything else.
+	Lost []string
+	// MakeRoom is an inactive key deleted so that a new key fits (IAM
+	// allows two per user).
+	MakeRoom string
+	// Old are the keys retired once the new key is delivered.
+	Old []string
+	// StaleTag: the rotation tag names a key that no longer exists.
+	StaleTag string
+
+	in  RotateInput
+	log *slog.Logger
+}
+
+// Delivers reports whether Execute will make and deliver a new key (false
+// when it only finishes an earlier rotation).
+func (p *RotationPlan) Delivers() bool { return p.Finish == "" }
+
+// RotateResult reports what Execute did (or would do, in a dry run).
+type RotateResult struct {
+	UserName string   `json:"user_name"`
+	NewKeyID string   `json:"new_access_key_id,omitempty"`
+	Finished bool     `json:"finished_earlier_rotation"` // no new key: an earlier run's was finished
+	Retired  []string `json:"retired_access_keys"`
+	OldKey   string   `json:"old_key"` // what was done with them
+	Deleted  []string `json:"deleted_access_keys"`
+	Plan     []string `json:"plan"`
+	DryRun   bool     `json:"dry_run"`
+}
+
+// PlanRotation reads the user's keys and rotation tag and decides what to do.
+// It changes nothing. Two active keys with no rotation of sesprov's in
+// progress is a conflict: sesprov never guesses which active key is in use.
+func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Logger) (*RotationPlan, error) {
+	if log == nil {
+		log = DiscardLogger()
+	}
+	if err := ValidateUserName(in.UserName); err != nil {
+		return nil, err
+	}
+	if len(in.Regions) == 0 {
+		return nil, Usagef("rotate needs at least one region")
+	}
+	if in.OldKey == "" {
+		in.OldKey = OldKeyDeactivate
+	}
+	name := in.UserName
+	u, err := client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+	if err != nil {
+		if IsNoSuchEntity(err) {
+			return nil, Usagef("GetUser: user %s does not exist: nothing to rotate (make it with 'sesprov create-user --user-name %s')", name, name)
+		}
+		return nil, fmt.Errorf("GetUser %s: %w", name, err)
+	}
+	keys, err := listKeys(ctx, client, name)
+	if err != nil {
+		return nil, err
+	}
+	tag, err := userTag(ctx, client, name, RotationTagKey)
+	if err != nil {
+		return nil, err
+	}
+	p := &RotationPlan{UserName: name, UserARN: aws.ToString(u.User.Arn), in: in, log: log}
+
+	switch {
+	case strings.HasPrefix(tag, rotationDelivered):
+		newKey := strings.TrimPrefix(tag, rotationDelivered)
+		k, ok := findKey(keys, newKey)
+		switch {
+		case !ok:
+			// Someone deleted the delivered key: the record is stale. Rotate
+			// afresh by the plain rules.
+			p.StaleTag = tag
+		case k.Status != types.StatusTypeActive:
+			return nil, Conflictf("user %s: an interrupted rotation delivered key %s, but it is now inactive; sesprov will not retire the other key. Reactivate %s or remove the tag %s, then run rotate again",
+				name, newKey, newKey, RotationTagKey)
+		default:
+			p.Finish = newKey
+			for _, k := range keys {
+				if id := aws.ToString(k.AccessKeyId); id != newKey {
+					p.Old = append(p.Old, id)
+				}
+			}
+			return p, nil
+		}
+	case strings.HasPrefix(tag, rotationStarted):
+		old := strings.TrimPrefix(tag, rotationStarted)
+		if _, ok := findKey(keys, old); old != rotationNoOldKey && !ok {
+			return nil, Conflictf("user %s: an interrupted rotation was replacing key %s, which is gone; sesprov cannot tell which remaining key is whose. Check the user's keys, remove the tag %s, then run rotate again",
+				name, old, RotationTagKey)
+		}
+		// Every other key is the interrupted run's: its secret is lost.
+		var remaining []types.AccessKeyMetadata
+		for _, k := range keys {
+			if id := aws.ToString(k.AccessKeyId); id != old {
+				p.Lost = append(p.Lost, id)
+			} else {
+				remaining = append(remaining, k)
+			}
+		}
+		keys = remaining
+	case tag != "":
+		return nil, Conflictf("user %s has tag %s=%q, which sesprov does not understand; remove the tag and run rotate again", name, RotationTagKey, tag)
+	}
+
+	var active, inactive []types.AccessKeyMetadata
+	for _, k := range keys {
+		if k.Status == types.StatusTypeActive {
+			active = append(active, k)
+		} else {
+			inactive = append(inactive, k)
+		}
+	}
+	if len(active) > 1 {
+		return nil, Conflictf("user %s has two active access keys (%s): sesprov never guesses which one is in use. Deactivate the one no longer used (aws iam update-access-key --user-name %s --access-key-id ID --status Inactive), then run rotate again; nothing was changed",
+			name, describeKeys(active), name)
+	}
+	if len(keys) >= 2 {
+		// IAM allows two keys: the inactive one (the older, if both are)
+		// makes room.
+		slices.SortFunc(inactive, func(a, b types.AccessKeyMetadata) int {
+			return aws.ToTime(a.CreateDate).Compare(aws.ToTime(b.CreateDate))
+		})
+		p.MakeRoom = aws.ToString(inactive[0].AccessKeyId)
+	}
+	for _, k := range active {
+		p.Old = append(p.Old, aws.ToString(k.AccessKeyId))
+	}
+	return p, nil
+}
+
+// Execute carries out the plan: make the new key, derive its passwords,
+// verify them (when verify is set), deliver them, and only then retire the
+// old key. Until delivery succeeds, a failure deletes the new key again (its
+// secret would otherwise be lost) and the old key is untouched. The rotation
+// tag records progress for a re-run after a crash.
+func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Deliverer, verify Verifier) (*RotateResult, error) {
+	r := NewRun(p.in.DryRun, p.log)
+	name := aws.String(p.UserName)
+	res := &RotateResult{UserName: p.UserName, OldKey: string(p.in.OldKey), DryRun: p.in.DryRun, Retired: []string{}, Deleted: []string{}}
+	defer func() { res.Plan = r.Planned() }()
+
+	for _, id := range p.Lost {
+		if r.Plan("delete access key %s of user %s: an interrupted rotation made it and its secret never got out", id, p.UserName) {
+			if err := deleteKey(ctx, client, p.UserName, id); err != nil {
+				return res, err
+			}
+		}
+		res.Deleted = append(res.Deleted, id)
+	}
+
+	if p.Finish != "" {
+		r.Note("key %s was delivered by an interrupted rotation: finishing it, no new key", p.Finish)
+		res.Finished = true
+		res.NewKeyID = p.Finish
+		if err := p.retire(ctx, client, r, res); err != nil {
+			return res, err
+		}
+		return res, p.untag(ctx, client, r)
+	}
+
+	if p.StaleTag != "" {
+		r.Note("tag %s=%s names a key that no longer exists: ignored", RotationTagKey, p.StaleTag)
+	}
+	if p.MakeRoom != "" {
+		if r.Plan("delete inactive access key %s of user %s to make room (IAM allows two keys)", p.MakeRoom, p.UserName) {
+			if err := deleteKey(ctx, client, p.UserName, p.MakeRoom); err != nil {
+				return res, err
+			}
+		}
+		res.Deleted = append(res.Deleted, p.MakeRoom)
+	}
+
+	old := rotationNoOldKey
+	if len(p.Old) == 1 {
+		old = p.Old[0]
+	}
+	if r.Plan("tag user %s %s=%s%s (the rotation's progress, for a re-run)", p.UserName, RotationTagKey, rotationStarted, old) {
+		if err := tagRotation(ctx, client, p.UserName, rotationStarted+old); err != nil {
+			return res, err
+		}
+		// Until delivery, a failure removes every key but the old one (the
+		// new key's secret would go nowhere), then the tag. The tag stays if
+		// a key could not be removed: it tells the re-run which key is which.
+		r.OnFailure("delete the undelivered new key", func(ctx context.Context) error {
+			keys, err := listKeys(ctx, client, p.UserName)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if id := aws.ToString(k.AccessKeyId); !slices.Contains(p.Old, id) {
+					if err := deleteKey(ctx, client, p.UserName, id); err != nil {
+						return err
+					}
+				}
+			}
+			_, err = client.UntagUser(ctx, &iam.UntagUserInput{UserName: name, TagKeys: []string{RotationTagKey}})
+			if err != nil && !IsNoSuchEntity(err) {
+				return fmt.Errorf("UntagUser %s: %w", p.UserName, err)
+			}
+			return nil
+		})
+	}
+	if !r.Plan("create a new access key for user %s, derive SMTP passwords for %s", p.UserName, regionNames(p.in.Regions)) {
+		if verify != nil {
+			r.Plan("verify the new passwords with SMTP AUTH")
+		}
+		r.Plan("deliver the new credentials")
+		r.Plan("tag user %s %s=%s<new key>", p.UserName, RotationTagKey, rotationDelivered)
+		p.planRetire(r)
+		r.Plan("remove tag %s from user %s", RotationTagKey, p.UserName)
+		return res, nil
+	}
+
+	set, err := createRotationKey(ctx, client, p.UserName, p.Old, p.in.Regions)
+	if err != nil {
+		return res, r.fail(ctx, err)
+	}
+	set.UserARN = p.UserARN
+	res.NewKeyID = set.AccessKeyID
+	if verify != nil {
+		r.Plan("verify the new passwords with SMTP AUTH")
+		if err := verify(ctx, set); err != nil {
+			return res, r.fail(ctx, fmt.Errorf("the new key %s failed verification; it was deleted and old key %s is untouched: %w", set.AccessKeyID, old, err))
+		}
+	}
+	r.Plan("deliver the new credentials")
+	if err := deliver(ctx, set); err != nil {
+		return res, r.fail(ctx, fmt.Errorf("deliver the new credentials: %w (the new key %s was deleted; old key %s is untouched)", err, set.AccessKeyID, old))
+	}
+	// Delivered: the new key is wanted whatever happens next.
+	r.Keep()
+	r.Plan("tag user %s %s=%s%s", p.UserName, RotationTagKey, rotationDelivered, set.AccessKeyID)
+	if err := tagRotation(ctx, client, p.UserName, rotationDelivered+set.AccessKeyID); err != nil {
+		return res, fmt.Errorf("%w; the new key %s was delivered, old key %s is still active. Run rotate again: it cannot recover the delivered secret, so it replaces %s with a fresh key, delivers that and then retires %s",
+			err, set.AccessKeyID, old, set.AccessKeyID, old)
+	}
+	if err := p.retire(ctx, client, r, res); err != nil {
+		return res, err
+	}
+	return res, p.untag(ctx, client, r)
+}
+
+// planRetire records the retire steps of a dry run.
+func (p *RotationPlan) planRetire(r *Run) {
+	for _, id := range p.Old {
+		switch p.in.OldKey {
+		case OldKeyKeep:
+			r.Note("keep old access key %s active (--old-key keep)", id)
+		case OldKeyDelete:
+			r.Plan("delete old access key %s", id)
+		default:
+			r.Plan("deactivate old access key %s", id)
+		}
+	}
+}
+
+// retire applies --old-key to the old keys.
+func (p *RotationPlan) retire(ctx context.Context, client IAM, r *Run, res *RotateResult) error {
+	for _, id := range p.Old {
+		switch p.in.OldKey {
+		case OldKeyKeep:
+			r.Note("kept old access key %s active (--old-key keep): retire it yourself once unused", id)
+			continue
+		case OldKeyDelete:
+			if r.Plan("delete old access key %s", id) {
+				if err := deleteKey(ctx, client, p.UserName, id); err != nil {
+					return retireErr(err)
+				}
+			}
+		default:
+			if r.Plan("deactivate old access key %s", id) {
+				_, err := client.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{
+					UserName: aws.String(p.UserName), AccessKeyId: aws.String(id), Status: types.StatusTypeInactive,
+				})
+				if err != nil && !IsNoSuchEntity(err) {
+					return retireErr(fmt.Errorf("UpdateAccessKey %s (deactivate the old key): %w", id, err))
+				}
+			}
+		}
+		res.Retired = append(res.Retired, id)
+	}
+	return nil
+}
+
+func retireErr(err error) error {
+	return fmt.Errorf("%w; the new credentials were delivered. Run rotate again to retire the old key: it finishes this rotation without making another key", err)
+}
+
+func (p *RotationPlan) untag(ctx context.Context, client IAM, r *Run) error {
+	if !r.Plan("remove tag %s from user %s", RotationTagKey, p.UserName) {
+		return nil
+	}
+	_, err := client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(p.UserName), TagKeys: []string{RotationTagKey}})
+	if err != nil && !IsNoSuchEntity(err) {
+		return fmt.Errorf("UntagUser %s (remove %s; the rotation itself is done): %w; run rotate again to finish", p.UserName, RotationTagKey, err)
+	}
+	return nil
+}
+
+func tagRotation(ctx context.Context, client IAM, user, value string) error {
+	_, err := client.TagUser(ctx, &iam.TagUserInput{
+		UserName: aws.String(user),
+		Tags:     []types.Tag{{Key: aws.String(RotationTagKey), Value: aws.String(value)}},
+	})
+	if err != nil {
+		return fmt.Errorf("TagUser %s %s=%s (record the rotation's progress): %w", user, RotationTagKey, value, err)
+	}
+	return nil
+}
+
+func deleteKey(ctx context.Context, client IAM, user, id string) error {
+	_, err := client.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
+	if err != nil && !IsNoSuchEntity(err) {
+		return fmt.Errorf("DeleteAccessKey %s of user %s: %w", id, user, err)
+	}
+	return nil
+}
+
+func listKeys(ctx context.Context, client IAM, user string) ([]types.AccessKeyMetadata, error) {
+	var keys []types.AccessKeyMetadata
+	pages := iam.NewListAccessKeysPaginator(client, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ListAccessKeys %s: %w", user, err)
+		}
+		keys = append(keys, page.AccessKeyMetadata...)
+	}
+	return keys, nil
+}
+
+func userTag(ctx context.Context, client IAM, user, key string) (string, error) {
+	pages := iam.NewListUserTagsPaginator(client, &iam.ListUserTagsInput{UserName: aws.String(user)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("ListUserTags %s: %w", user, err)
+		}
+		for _, t := range page.Tags {
+			if aws.ToString(t.Key) == key {
+				return aws.ToString(t.Value), nil
+			}
+		}
+	}
+	return "", nil
+}
+
+func findKey(keys []types.AccessKeyMetadata, id string) (types.AccessKeyMetadata, bool) {
+	for _, k := range keys {
+		if aws.ToString(k.AccessKeyId) == id {
+			return k, true
+		}
+	}
+	return types.AccessKeyMetadata{}, false
+}
+
+func describeKeys(keys []types.AccessKeyMetadata) string {
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s created %s", aws.ToString(k.AccessKeyId), aws.ToTime(k.CreateDate).UTC().Format("2006-01-02")))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func regionNames(rs []derive.Region) string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.Name
+	}
+	return strings.Join(names, ",")
+}
+
+// createRotationKey makes the new key and derives its passwords. A
+// CreateAccessKey whose response was lost and retried by the SDK can leave an
+// extra key whose secret nobody has: it is deleted here, so the user ends
+// with the old keys and exactly one new one.
+func createRotationKey(ctx context.Context, client IAM, user string, known []string, regions []derive.Region) (CredentialSet, error) {
+	out, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		return CredentialSet{}, fmt.Errorf("CreateAccessKey for %s: %w", user, err)
+	}
+	id := aws.ToString(out.AccessKey.AccessKeyId)
+	set := CredentialSet{
+		UserName:        user,
+		AccessKeyID:     id,
+		SecretAccessKey: NewSecret(aws.ToString(out.AccessKey.SecretAccessKey)),
+	}
+	for _, r := range regions {
+		set.Credentials = append(set.Credentials, RegionCredential{
+			Region:       r.Name,
+			SMTPEndpoint: r.SMTPEndpoint,
+			Password:     NewSecret(derive.Password(set.SecretAccessKey.Reveal(), r.Name)),
+		})
+	}
+	keys, err := listKeys(ctx, client, user)
+	if err != nil {
+		return set, err
+	}
+	for _, k := range keys {
+		if kid := aws.ToString(k.AccessKeyId); kid != id && !slices.Contains(known, kid) {
+			if err := deleteKey(ctx, client, user, kid); err != nil {
+				return set, fmt.Errorf("delete key %s, made by a CreateAccessKey whose response was lost: %w", kid, err)
+			}
+		}
+	}
+	return set, nil
+}
