@@ -1,0 +1,67 @@
+package iamfake
+
+// actions maps each Query action to its handler; mut marks the actions
+// that change the account.
+var actions = map[string]action{
+	// Users
+	"CreateUser":                    {(*Server).createUser, true},
+	"GetUser":                       {(*Server).getUser, false},
+	"DeleteUser":                    {(*Server).deleteUser, true},
+	"ListUsers":                     {(*Server).listUsers, false},
+	"UpdateUser":                    {(*Server).updateUser, true},
+	"TagUser":                       {(*Server).tagUser, true},
+	"UntagUser":                     {(*Server).untagUser, true},
+	"ListUserTags":                  {(*Server).listUserTags, false},
+	"PutUserPermissionsBoundary":    {(*Server).putUserPermissionsBoundary, true},
+	"DeleteUserPermissionsBoundary": {(*Server).deleteUserPermissionsBoundary, true},
+
+	// Groups
+	"CreateGroup":         {(*Server).createGroup, true},
+	"GetGroup":            {(*Server).getGroup, false},
+	"DeleteGroup":         {(*Server).deleteGroup, true},
+	"ListGroups":          {(*Server).listGroups, false},
+	"UpdateGroup":         {(*Server).updateGroup, true},
+	"AddUserToGroup":      {(*Server).addUserToGroup, true},
+	"RemoveUserFromGroup": {(*Server).removeUserFromGroup, true},
+	"ListGroupsForUser":   {(*Server).listGroupsForUser, false},
+
+	// Inline policies
+	"PutUserPolicy":     {(*Server).putUserPolicy, true},
+	"GetUserPolicy":     {(*Server).getUserPolicy, false},
+	"DeleteUserPolicy":  {(*Server).deleteUserPolicy, true},
+	"ListUserPolicies":  {(*Server).listUserPolicies, false},
+	"PutGroupPolicy":    {(*Server).putGroupPolicy, true},
+	"GetGroupPolicy":    {(*Server).getGroupPolicy, false},
+	"DeleteGroupPolicy": {(*Server).deleteGroupPolicy, true},
+	"ListGroupPolicies": {(*Server).listGroupPolicies, false},
+
+	// Managed policies
+	"CreatePolicy":              {(*Server).createPolicy, true},
+	"GetPolicy":                 {(*Server).getPolicy, false},
+	"DeletePolicy":              {(*Server).deletePolicy, true},
+	"ListPolicies":              {(*Server).listPolicies, false},
+	"CreatePolicyVersion":       {(*Server).createPolicyVersion, true},
+	"GetPolicyVersion":          {(*Server).getPolicyVersion, false},
+	"DeletePolicyVersion":       {(*Server).deletePolicyVersion, true},
+	"ListPolicyVersions":        {(*Server).listPolicyVersions, false},
+	"SetDefaultPolicyVersion":   {(*Server).setDefaultPolicyVersion, true},
+	"AttachUserPolicy":          {(*Server).attachUserPolicy, true},
+	"DetachUserPolicy":          {(*Server).detachUserPolicy, true},
+	"ListAttachedUserPolicies":  {(*Server).listAttachedUserPolicies, false},
+	"AttachGroupPolicy":         {(*Server).attachGroupPolicy, true},
+	"DetachGroupPolicy":         {(*Server).detachGroupPolicy, true},
+	"ListAttachedGroupPolicies": {(*Server).listAttachedGroupPolicies, false},
+	"ListEntitiesForPolicy":     {(*Server).listEntitiesForPolicy, false},
+
+	// Access keys
+	"CreateAccessKey":      {(*Server).createAccessKey, true},
+	"DeleteAccessKey":      {(*Server).deleteAccessKey, true},
+	"UpdateAccessKey":      {(*Server).updateAccessKey, true},
+	"ListAccessKeys":       {(*Server).listAccessKeys, false},
+	"GetAccessKeyLastUsed": {(*Server).getAccessKeyLastUsed, false},
+
+	// Account, identity, permissions
+	"GetAccountSummary":       {(*Server).getAccountSummary, false},
+	"SimulatePrincipalPolicy": {(*Server).simulatePrincipalPolicy, false},
+	"GetCallerIdentity":       {(*Server).getCallerIdentity, false}, // STS, same endpoint
+}

@@ -1,0 +1,3 @@
+package iamfake
+
+const signingCertsPerUser = 2

@@ -1,0 +1,73 @@
+// Package iamfaketest starts an iamfake server for a Go test and gives the
+// aws.Config that points the real SDK clients at it.
+//
+//	srv, cfg := iamfaketest.Start(t)
+//	client := iam.NewFromConfig(cfg)
+//	srv.Inject(iamfake.Fault{Action: "CreateAccessKey", Code: "Throttling"})
+package iamfaketest
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
+	"github.com/sesprov/sesprov/iamfake"
+)
+
+// Test credentials: not the key of any user in the account, so requests
+// signed with them are the operator's (user/iamfake).
+const (
+	AccessKeyID     = "AKIAIAMFAKETESTKEY00"
+	SecretAccessKey = "iamfake/test/secret/not/a/real/one/0000"
+	Region          = "us-east-1"
+)
+
+// Start serves a new iamfake on 127.0.0.1 (httptest), closed by t.Cleanup,
+// and returns the server and an aws.Config (static test credentials, region
+// us-east-1, BaseEndpoint set to the server URL, retryer tuned for tests:
+// the SDK's standard retryer with short backoff) that iam.NewFromConfig and
+// sts.NewFromConfig use unchanged.
+func Start(t testing.TB, opts ...iamfake.Options) (*iamfake.Server, aws.Config) {
+	t.Helper()
+	var o iamfake.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	srv := iamfake.New(o)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return srv, Config(hs.URL)
+}
+
+// Config is the aws.Config for an iamfake at url (a server started by
+// other means, e.g. `iamfake --listen`).
+func Config(url string) aws.Config {
+	return aws.Config{
+		Region: Region,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey, Source: "iamfaketest"}, nil
+		}),
+		BaseEndpoint: aws.String(url),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 3
+				o.MaxBackoff = 20 * time.Millisecond
+				o.RateLimiter = noRateLimit{}
+			})
+		},
+	}
+}
+
+// noRateLimit lets tests inject any number of retryable faults without the
+// standard retryer's client-side retry quota running out.
+type noRateLimit struct{}
+
+func (noRateLimit) GetToken(context.Context, uint) (func() error, error) {
+	return func() error { return nil }, nil
+}
+
+func (noRateLimit) AddTokens(uint) error { return nil }

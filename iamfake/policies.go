@@ -1,0 +1,523 @@
+package iamfake
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Customer-managed policies, their versions and their attachments.
+
+const (
+	versionsPerPolicy = 5
+	policiesPerEntity = 10
+)
+
+// parsePolicyARN splits arn:aws:iam::ACCOUNT:policy/PATH/NAME.
+func parsePolicyARN(arn string) (account, path, name string, ok bool) {
+	rest, ok := strings.CutPrefix(arn, "arn:aws:iam::")
+	if !ok {
+		return "", "", "", false
+	}
+	account, rest, ok = strings.Cut(rest, ":policy")
+	if !ok || account == "" || !strings.HasPrefix(rest, "/") {
+		return "", "", "", false
+	}
+	i := strings.LastIndexByte(rest, '/')
+	path, name = rest[:i+1], rest[i+1:]
+	return account, path, name, name != ""
+}
+
+// policyByARN finds a policy of this account by its exact ARN (nil if none),
+// whatever the consistency delay.
+func (s *Server) policyByARN(arn string) *policy {
+	_, _, name, ok := parsePolicyARN(arn)
+	if !ok {
+		return nil
+	}
+	p, ok := s.st.Policies.get(lower(name))
+	if !ok || p.ARN != arn {
+		return nil
+	}
+	return p
+}
+
+// policyParam reads PolicyArn and finds the policy as reads see it.
+func (s *Server) policyParam(q *request) (*policy, *apiError) {
+	arn, err := q.need("PolicyArn", "policyArn")
+	if err != nil {
+		return nil, err
+	}
+	if len(arn) < 20 || len(arn) > 2048 {
+		return nil, constraint("policyArn", arn, "Member must have length greater than or equal to 20")
+	}
+	if _, _, _, ok := parsePolicyARN(arn); !ok {
+		return nil, errf(InvalidInput, "ARN %s is not valid.", arn)
+	}
+	p := s.policyByARN(arn)
+	if p == nil || !q.visible(p.VisibleAt) {
+		return nil, noSuchPolicy(arn)
+	}
+	return p, nil
+}
+
+func (s *Server) writePolicy(w *xmlw, p *policy, description bool) {
+	w.el("PolicyName", p.Name)
+	w.el("PolicyId", p.ID)
+	w.el("Arn", p.ARN)
+	w.el("Path", p.Path)
+	w.el("DefaultVersionId", p.Default)
+	w.int("AttachmentCount", p.Users.len()+p.Groups.len())
+	w.int("PermissionsBoundaryUsageCount", p.Boundaries)
+	w.bool("IsAttachable", true)
+	if description {
+		w.opt("Description", p.Description)
+	}
+	w.time("CreateDate", p.Created)
+	w.time("UpdateDate", p.Updated)
+	writeTags(w, p.Tags)
+}
+
+func managedSizeErr() *apiError { return quota("PolicySize", managedPolicySize) }
+
+func (s *Server) createPolicy(q *request, w *xmlw) *apiError {
+	name, err := q.need("PolicyName", "policyName")
+	if err != nil {
+		return err
+	}
+	if err := checkName("policyName", name, maxPolicyName); err != nil {
+		return err
+	}
+	path := "/"
+	if q.has("Path") {
+		path = q.get("Path")
+		if err := checkPath("path", path); err != nil {
+			return err
+		}
+	}
+	desc := q.get("Description")
+	if len(desc) > 1000 {
+		return constraint("description", desc, "Member must have length less than or equal to 1000")
+	}
+	doc, err := q.need("PolicyDocument", "policyDocument")
+	if err != nil {
+		return err
+	}
+	if err := checkPolicyDocument(doc, managedPolicySize, managedSizeErr); err != nil {
+		return err
+	}
+	tags := q.tags()
+	if err := checkTags(tags); err != nil {
+		return err
+	}
+	if _, ok := s.st.Policies.get(lower(name)); ok {
+		return errf(EntityAlreadyExists, "A policy called %s already exists. Duplicate names are not allowed.", name)
+	}
+	if s.opts.PoliciesQuota > 0 && s.st.Policies.len() >= s.opts.PoliciesQuota {
+		return quota("PoliciesPerAccount", s.opts.PoliciesQuota)
+	}
+	p := &policy{
+		Name: name, Path: path, ID: randomID("ANPA", 17), ARN: s.arn("policy", path, name),
+		Description: desc, Created: q.now, Updated: q.now, VisibleAt: s.visibleAt(q.now),
+		Default: "v1", NextVersion: 2, Tags: tags,
+		Versions: []*policyVersion{{ID: "v1", Document: doc, Created: q.now}},
+	}
+	s.st.Policies.put(lower(name), p)
+	w.open("Policy")
+	s.writePolicy(w, p, false)
+	w.close("Policy")
+	return nil
+}
+
+func (s *Server) getPolicy(q *request, w *xmlw) *apiError {
+	p, err := s.policyParam(q)
+	if err != nil {
+		return err
+	}
+	w.open("Policy")
+	s.writePolicy(w, p, true)
+	w.close("Policy")
+	return nil
+}
+
+func (s *Server) deletePolicy(q *request, w *xmlw) *apiError {
+	p, err := s.policyParam(q)
+	if err != nil {
+		return err
+	}
+	if p.Users.len()+p.Groups.len() > 0 || p.Boundaries > 0 {
+		return errf(DeleteConflict, "Cannot delete a policy attached to entities.")
+	}
+	if len(p.Versions) > 1 {
+		return errf(DeleteConflict, "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
+	}
+	s.st.Policies.del(lower(p.Name))
+	return nil
+}
+
+func (s *Server) listPolicies(q *request, w *xmlw) *apiError {
+	max, marker, err := q.paging()
+	if err != nil {
+		return err
+	}
+	prefix := q.get("PathPrefix")
+	if err := checkPathPrefix("pathPrefix", prefix); err != nil {
+		return err
+	}
+	scope := q.get("Scope")
+	switch scope {
+	case "", "All", "Local", "AWS":
+	default:
+		return constraint("scope", scope, "Member must satisfy enum value set: [All, AWS, Local]")
+	}
+	onlyAttached := q.boolean("OnlyAttached")
+	usage := q.get("PolicyUsageFilter")
+	switch usage {
+	case "", "PermissionsPolicy", "PermissionsBoundary":
+	default:
+		return constraint("policyUsageFilter", usage, "Member must satisfy enum value set: [PermissionsBoundary, PermissionsPolicy]")
+	}
+	ps, next, err := s.st.Policies.page(marker, max, func(p *policy) bool {
+		if scope == "AWS" || !q.visible(p.VisibleAt) || !strings.HasPrefix(p.Path, prefix) {
+			return false
+		}
+		attached := p.Users.len()+p.Groups.len() > 0
+		if onlyAttached && !attached && p.Boundaries == 0 {
+			return false
+		}
+		if usage == "PermissionsPolicy" && onlyAttached && !attached {
+			return false
+		}
+		if usage == "PermissionsBoundary" && onlyAttached && p.Boundaries == 0 {
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	w.open("Policies")
+	for _, p := range ps {
+		w.open("member")
+		s.writePolicy(w, p, false)
+		w.close("member")
+	}
+	w.close("Policies")
+	w.page(next)
+	return nil
+}
+
+func checkVersionID(v string) *apiError {
+	rest, ok := strings.CutPrefix(v, "v")
+	if !ok || rest == "" || rest[0] == '0' {
+		return constraint("versionId", v, `Member must satisfy regular expression pattern: v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`)
+	}
+	return nil
+}
+
+func (s *Server) versionParam(q *request, p *policy) (*policyVersion, *apiError) {
+	id, err := q.need("VersionId", "versionId")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkVersionID(id); err != nil {
+		return nil, err
+	}
+	v := p.version(id)
+	if v == nil {
+		return nil, errf(NoSuchEntity, "Policy %s version %s does not exist or is not attachable.", p.ARN, id)
+	}
+	return v, nil
+}
+
+func (s *Server) writeVersion(w *xmlw, p *policy, v *policyVersion, doc bool) {
+	if doc {
+		w.el("Document", urlEncode(v.Document))
+	}
+	w.el("VersionId", v.ID)
+	w.bool("IsDefaultVersion", v.ID == p.Default)
+	w.time("CreateDate", v.Created)
+}
+
+func (s *Server) createPolicyVersion(q *request, w *xmlw) *apiError {
+	p, err := s.policyParam(q)
+	if err != nil {
+		return err
+	}
+	doc, err := q.need("PolicyDocument", "policyDocument")
+	if err != nil {
+		return err
+	}
+	if err := checkPolicyDocument(doc, managedPolicySize, managedSizeErr); err != nil {
+		return err
+	}
+	if len(p.Versions) >= versionsPerPolicy {
+		return errf(LimitExceeded, "A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", versionsPerPolicy)
+	}
+	v := &policyVersion{ID: "v" + strconv.Itoa(p.NextVersion), Document: doc, Created: q.now}
+	p.NextVersion++
+	p.Versions = append(p.Versions, v)
+	if q.boolean("SetAsDefault") {
+		p.Default = v.ID
+	}
+	p.Updated = q.now
+	w.open("PolicyVersion")
+	s.writeVersion(w, p, v, false)
+	w.close("PolicyVersion")
+	return nil
+}
+
+func (s *Server) getPolicyVersion(q *request, w *xmlw) *apiError {
+	p, err := s.policyParam(q)
+	if err != nil {
+		return err
+	}
+	v, err := s.versionParam(q, p)
+	if err != nil {
+		return err
+	}
+	w.open("PolicyVersion")
+	s.writeVersion(w, p, v, true)
+	w.close("PolicyVersion")
+	return nil
+}
+
+func (s *Server) deletePolicyVersion(q *request, w *xmlw) *apiError {
+	p, err := s.policyParam(q)
+	if err != nil {
+		return err
+	}
+	v, err := s.versionParam(q, p)
+	if err != nil {
+		return err
+	}
+	if v.ID == p.Default {
+		return errf(DeleteConflict, "Cannot delete the default version of a policy.")
+	}
+	for i, x := range p.Versions {
+		if x == v {
+			p.Versions = append(p.Versions[:i], p.Versions[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
+func (s *Server) listPolicyVersions(q *request, w *xmlw) *apiError {
+	p, err := s.policyParam(q)
+	if err != nil {
+		return err
+	}
+	max, marker, err := q.paging()
+	if err != nil {
+		return err
+	}
+	newest := make([]*policyVersion, len(p.Versions))
+	for i, v := range p.Versions {
+		newest[len(p.Versions)-1-i] = v
+	}
+	vs, next, err := pageSlice(newest, marker, max)
+	if err != nil {
+		return err
+	}
+	w.open("Versions")
+	for _, v := range vs {
+		w.open("member")
+		s.writeVersion(w, p, v, false)
+		w.close("member")
+	}
+	w.close("Versions")
+	w.page(next)
+	return nil
+}
+
+func (s *Server) setDefaultPolicyVersion(q *request, w *xmlw) *apiError {
+	p, err := s.policyParam(q)
+	if err != nil {
+		return err
+	}
+	v, err := s.versionParam(q, p)
+	if err != nil {
+		return err
+	}
+	p.Default = v.ID
+	p.Updated = q.now
+	return nil
+}
+
+// Attachments. An entity's Attached index maps the policy ARN to itself;
+// the policy's Users and Groups indexes map lower names to names.
+
+func (s *Server) attachUserPolicy(q *request, w *xmlw) *apiError {
+	u, err := s.userParam(q)
+	if err != nil {
+		return err
+	}
+	p, err := s.policyParam(q)
+	if err != nil {
+		return err
+	}
+	if _, ok := u.Attached.get(p.ARN); ok {
+		return nil
+	}
+	if u.Attached.len() >= policiesPerEntity {
+		return quota("PoliciesPerUser", policiesPerEntity)
+	}
+	u.Attached.put(p.ARN, p.ARN)
+	p.Users.put(lower(u.Name), u.Name)
+	return nil
+}
+
+func (s *Server) detachUserPolicy(q *request, w *xmlw) *apiError {
+	u, err := s.userParam(q)
+	if err != nil {
+		return err
+	}
+	p, err := s.policyParam(q)
+	if err != nil {
+		return err
+	}
+	if _, ok := u.Attached.get(p.ARN); !ok {
+		return errf(NoSuchEntity, "Policy %s was not found.", p.ARN)
+	}
+	u.Attached.del(p.ARN)
+	p.Users.del(lower(u.Name))
+	return nil
+}
+
+func (s *Server) attachGroupPolicy(q *request, w *xmlw) *apiError {
+	g, err := s.groupParam(q)
+	if err != nil {
+		return err
+	}
+	p, err := s.policyParam(q)
+	if err != nil {
+		return err
+	}
+	if _, ok := g.Attached.get(p.ARN); ok {
+		return nil
+	}
+	if g.Attached.len() >= policiesPerEntity {
+		return quota("PoliciesPerGroup", policiesPerEntity)
+	}
+	g.Attached.put(p.ARN, p.ARN)
+	p.Groups.put(lower(g.Name), g.Name)
+	return nil
+}
+
+func (s *Server) detachGroupPolicy(q *request, w *xmlw) *apiError {
+	g, err := s.groupParam(q)
+	if err != nil {
+		return err
+	}
+	p, err := s.policyParam(q)
+	if err != nil {
+		return err
+	}
+	if _, ok := g.Attached.get(p.ARN); !ok {
+		return errf(NoSuchEntity, "Policy %s was not found.", p.ARN)
+	}
+	g.Attached.del(p.ARN)
+	p.Groups.del(lower(g.Name))
+	return nil
+}
+
+func (s *Server) writeAttached(q *request, w *xmlw, attached *index[string]) *apiError {
+	max, marker, err := q.paging()
+	if err != nil {
+		return err
+	}
+	prefix := q.get("PathPrefix")
+	if err := checkPathPrefix("pathPrefix", prefix); err != nil {
+		return err
+	}
+	arns, next, err := attached.page(marker, max, func(arn string) bool {
+		_, path, _, _ := parsePolicyARN(arn)
+		return strings.HasPrefix(path, prefix)
+	})
+	if err != nil {
+		return err
+	}
+	w.open("AttachedPolicies")
+	for _, arn := range arns {
+		_, _, name, _ := parsePolicyARN(arn)
+		w.open("member")
+		w.el("PolicyName", name)
+		w.el("PolicyArn", arn)
+		w.close("member")
+	}
+	w.close("AttachedPolicies")
+	w.page(next)
+	return nil
+}
+
+func (s *Server) listAttachedUserPolicies(q *request, w *xmlw) *apiError {
+	u, err := s.userParam(q)
+	if err != nil {
+		return err
+	}
+	return s.writeAttached(q, w, &u.Attached)
+}
+
+func (s *Server) listAttachedGroupPolicies(q *request, w *xmlw) *apiError {
+	g, err := s.groupParam(q)
+	if err != nil {
+		return err
+	}
+	return s.writeAttached(q, w, &g.Attached)
+}
+
+func (s *Server) listEntitiesForPolicy(q *request, w *xmlw) *apiError {
+	p, err := s.policyParam(q)
+	if err != nil {
+		return err
+	}
+	filter := q.get("EntityFilter")
+	switch filter {
+	case "", "User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy":
+	default:
+		return constraint("entityFilter", filter, "Member must satisfy enum value set: [User, Role, LocalManagedPolicy, Group, AWSManagedPolicy]")
+	}
+	max, marker, err := q.paging()
+	if err != nil {
+		return err
+	}
+	// One list over both kinds: groups first, then users, paged together.
+	type entity struct{ kind, name string }
+	var all []entity
+	if filter == "" || filter == "Group" {
+		p.Groups.each(func(n string) { all = append(all, entity{"group", n}) })
+	}
+	if filter == "" || filter == "User" {
+		p.Users.each(func(n string) { all = append(all, entity{"user", n}) })
+	}
+	page, next, err := pageSlice(all, marker, max)
+	if err != nil {
+		return err
+	}
+	w.open("PolicyGroups")
+	for _, e := range page {
+		if e.kind == "group" {
+			g, _ := s.st.Groups.get(lower(e.name))
+			w.open("member")
+			w.el("GroupName", g.Name)
+			w.el("GroupId", g.ID)
+			w.close("member")
+		}
+	}
+	w.close("PolicyGroups")
+	w.open("PolicyUsers")
+	for _, e := range page {
+		if e.kind == "user" {
+			u, _ := s.st.Users.get(lower(e.name))
+			w.open("member")
+			w.el("UserName", u.Name)
+			w.el("UserId", u.ID)
+			w.close("member")
+		}
+	}
+	w.close("PolicyUsers")
+	w.open("PolicyRoles")
+	w.close("PolicyRoles")
+	w.page(next)
+	return nil
+}

@@ -1,0 +1,398 @@
+package iamfake
+
+import (
+	"strings"
+)
+
+// Users, their tags and permissions boundaries.
+
+func (s *Server) arn(kind, path, name string) string {
+	return "arn:aws:iam::" + s.opts.AccountID + ":" + kind + path + name
+}
+
+// user looks a user up by name as reads see it: a user still within the
+// consistency delay is not there yet.
+func (s *Server) user(q *request, name string) (*user, *apiError) {
+	u, ok := s.st.Users.get(lower(name))
+	if !ok || !q.visible(u.VisibleAt) {
+		return nil, noSuchUser(name)
+	}
+	return u, nil
+}
+
+// userParam reads, validates and looks up the UserName parameter.
+func (s *Server) userParam(q *request) (*user, *apiError) {
+	name, err := q.need("UserName", "userName")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkName("userName", name, maxUserName); err != nil {
+		return nil, err
+	}
+	return s.user(q, name)
+}
+
+func (s *Server) writeUser(w *xmlw, u *user, full bool) {
+	w.el("Path", u.Path)
+	w.el("UserName", u.Name)
+	w.el("UserId", u.ID)
+	w.el("Arn", s.arn("user", u.Path, u.Name))
+	w.time("CreateDate", u.Created)
+	if !full {
+		return
+	}
+	if u.Boundary != "" {
+		w.open("PermissionsBoundary")
+		w.el("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
+		w.el("PermissionsBoundaryArn", u.Boundary)
+		w.close("PermissionsBoundary")
+	}
+	writeTags(w, u.Tags)
+}
+
+func writeTags(w *xmlw, tags []tag) {
+	if len(tags) == 0 {
+		return
+	}
+	w.open("Tags")
+	for _, t := range tags {
+		w.open("member")
+		w.el("Key", t.Key)
+		w.el("Value", t.Value)
+		w.close("member")
+	}
+	w.close("Tags")
+}
+
+func (s *Server) createUser(q *request, w *xmlw) *apiError {
+	name, err := q.need("UserName", "userName")
+	if err != nil {
+		return err
+	}
+	if err := checkName("userName", name, maxUserName); err != nil {
+		return err
+	}
+	path := "/"
+	if q.has("Path") {
+		path = q.get("Path")
+		if err := checkPath("path", path); err != nil {
+			return err
+		}
+	}
+	tags := q.tags()
+	if err := checkTags(tags); err != nil {
+		return err
+	}
+	boundary := q.get("PermissionsBoundary")
+	if q.has("PermissionsBoundary") {
+		if err := s.checkBoundary(q, boundary); err != nil {
+			return err
+		}
+	}
+	if _, ok := s.st.Users.get(lower(name)); ok {
+		return errf(EntityAlreadyExists, "User with name %s already exists.", name)
+	}
+	if s.opts.UsersQuota > 0 && s.st.Users.len() >= s.opts.UsersQuota {
+		return quota("UsersPerAccount", s.opts.UsersQuota)
+	}
+	u := &user{Name: name, Path: path, ID: randomID("AIDA", 17), Created: q.now, VisibleAt: s.visibleAt(q.now), Tags: tags}
+	if boundary != "" {
+		u.Boundary = boundary
+		s.boundaryPolicy(boundary).Boundaries++
+	}
+	s.st.Users.put(lower(name), u)
+	w.open("User")
+	s.writeUser(w, u, true)
+	w.close("User")
+	return nil
+}
+
+// callerUser is the user GetUser without a name answers with: the owner
+// of the signing key when the account holds it, else the operator
+// (user/iamfake, who exists outside the account's user list).
+func (s *Server) callerUser(q *request) *user {
+	if k, ok := s.st.Keys[q.key]; ok {
+		if u, ok := s.st.Users.get(lower(k.User)); ok {
+			return u
+		}
+	}
+	return &user{Name: "iamfake", Path: "/", ID: s.operatorID(), Created: s.started}
+}
+
+// operatorID is stable for an account, so GetCallerIdentity answers the
+// same across restarts.
+func (s *Server) operatorID() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	b := []byte("AIDA")
+	h := uint64(14695981039346656037)
+	for _, c := range []byte(s.opts.AccountID) {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	for i := 0; i < 17; i++ {
+		b = append(b, alphabet[h&31])
+		h = h>>5 | h<<59
+		h *= 1099511628211
+	}
+	return string(b)
+}
+
+func (s *Server) getUser(q *request, w *xmlw) *apiError {
+	var u *user
+	if q.has("UserName") {
+		var err *apiError
+		if u, err = s.userParam(q); err != nil {
+			return err
+		}
+	} else {
+		u = s.callerUser(q)
+	}
+	w.open("User")
+	s.writeUser(w, u, true)
+	w.close("User")
+	return nil
+}
+
+func (s *Server) deleteUser(q *request, w *xmlw) *apiError {
+	u, err := s.userParam(q)
+	if err != nil {
+		return err
+	}
+	switch {
+	case u.Login != nil:
+		return deleteConflict("delete login profile")
+	case len(u.Keys) > 0:
+		return deleteConflict("delete access keys")
+	case len(u.Certs) > 0:
+		return deleteConflict("delete signing certificates")
+	case len(u.SSHKeys) > 0:
+		return deleteConflict("delete SSH public keys")
+	case len(u.SvcCreds) > 0:
+		return deleteConflict("delete service specific credentials")
+	case u.MFA.len() > 0:
+		return deleteConflict("delete MFA devices")
+	case u.Inline.len() > 0:
+		return deleteConflict("delete policies")
+	case u.Attached.len() > 0:
+		return deleteConflict("detach all policies")
+	case u.Groups.len() > 0:
+		return deleteConflict("remove users from group")
+	}
+	if u.Boundary != "" {
+		s.boundaryPolicy(u.Boundary).Boundaries--
+	}
+	s.st.Users.del(lower(u.Name))
+	return nil
+}
+
+func (s *Server) listUsers(q *request, w *xmlw) *apiError {
+	max, marker, err := q.paging()
+	if err != nil {
+		return err
+	}
+	prefix := q.get("PathPrefix")
+	if err := checkPathPrefix("pathPrefix", prefix); err != nil {
+		return err
+	}
+	users, next, err := s.st.Users.page(marker, max, func(u *user) bool {
+		return q.visible(u.VisibleAt) && strings.HasPrefix(u.Path, prefix)
+	})
+	if err != nil {
+		return err
+	}
+	w.open("Users")
+	for _, u := range users {
+		w.open("member")
+		s.writeUser(w, u, false)
+		w.close("member")
+	}
+	w.close("Users")
+	w.page(next)
+	return nil
+}
+
+func (s *Server) updateUser(q *request, w *xmlw) *apiError {
+	u, err := s.userParam(q)
+	if err != nil {
+		return err
+	}
+	newName, newPath := u.Name, u.Path
+	if q.has("NewUserName") {
+		newName = q.get("NewUserName")
+		if err := checkName("newUserName", newName, maxUserName); err != nil {
+			return err
+		}
+	}
+	if q.has("NewPath") {
+		newPath = q.get("NewPath")
+		if err := checkPath("newPath", newPath); err != nil {
+			return err
+		}
+	}
+	if lower(newName) != lower(u.Name) {
+		if _, ok := s.st.Users.get(lower(newName)); ok {
+			return errf(EntityAlreadyExists, "User with name %s already exists.", newName)
+		}
+	}
+	old := u.Name
+	s.st.Users.del(lower(old))
+	u.Name, u.Path = newName, newPath
+	s.st.Users.put(lower(newName), u)
+	if lower(old) == lower(newName) && old == newName {
+		return nil
+	}
+	// Everything that names the user follows the rename.
+	u.Groups.each(func(m *membership) {
+		m.User = newName
+		if g, ok := s.st.Groups.get(lower(m.Group)); ok {
+			g.Members.del(lower(old))
+			g.Members.put(lower(newName), m)
+		}
+	})
+	for _, k := range u.Keys {
+		k.User = newName
+	}
+	u.Attached.each(func(arn string) {
+		if p := s.policyByARN(arn); p != nil {
+			p.Users.del(lower(old))
+			p.Users.put(lower(newName), newName)
+		}
+	})
+	u.MFA.each(func(d *mfaDevice) { d.User = newName })
+	return nil
+}
+
+func (s *Server) tagUser(q *request, w *xmlw) *apiError {
+	u, err := s.userParam(q)
+	if err != nil {
+		return err
+	}
+	tags := q.tags()
+	if len(tags) == 0 {
+		return required("tags")
+	}
+	if err := checkTags(tags); err != nil {
+		return err
+	}
+	merged := append([]tag(nil), u.Tags...)
+	for _, t := range tags {
+		replaced := false
+		for i := range merged {
+			if strings.EqualFold(merged[i].Key, t.Key) {
+				merged[i] = t
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			merged = append(merged, t)
+		}
+	}
+	if len(merged) > 50 {
+		return errf(LimitExceeded, "The number of tags has reached the maximum limit.")
+	}
+	u.Tags = merged
+	return nil
+}
+
+func (s *Server) untagUser(q *request, w *xmlw) *apiError {
+	u, err := s.userParam(q)
+	if err != nil {
+		return err
+	}
+	keys := q.list("TagKeys")
+	if len(keys) == 0 {
+		return required("tagKeys")
+	}
+	kept := u.Tags[:0:0]
+	for _, t := range u.Tags {
+		drop := false
+		for _, k := range keys {
+			if strings.EqualFold(k, t.Key) {
+				drop = true
+				break
+			}
+		}
+		if !drop {
+			kept = append(kept, t)
+		}
+	}
+	u.Tags = kept
+	return nil
+}
+
+func (s *Server) listUserTags(q *request, w *xmlw) *apiError {
+	u, err := s.userParam(q)
+	if err != nil {
+		return err
+	}
+	max, marker, err := q.paging()
+	if err != nil {
+		return err
+	}
+	tags, next, err := pageSlice(u.Tags, marker, max)
+	if err != nil {
+		return err
+	}
+	w.open("Tags")
+	for _, t := range tags {
+		w.open("member")
+		w.el("Key", t.Key)
+		w.el("Value", t.Value)
+		w.close("member")
+	}
+	w.close("Tags")
+	w.page(next)
+	return nil
+}
+
+// checkBoundary validates a permissions boundary: a managed policy that exists.
+func (s *Server) checkBoundary(q *request, arn string) *apiError {
+	if len(arn) < 20 || len(arn) > 2048 {
+		return constraint("permissionsBoundary", arn, "Member must have length greater than or equal to 20")
+	}
+	p := s.policyByARN(arn)
+	if p == nil || !q.visible(p.VisibleAt) {
+		return errf(NoSuchEntity, "Scope ARN: %s does not exist or is not attachable.", arn)
+	}
+	return nil
+}
+
+func (s *Server) boundaryPolicy(arn string) *policy {
+	if p := s.policyByARN(arn); p != nil {
+		return p
+	}
+	return &policy{} // deleted meanwhile: count into the void
+}
+
+func (s *Server) putUserPermissionsBoundary(q *request, w *xmlw) *apiError {
+	u, err := s.userParam(q)
+	if err != nil {
+		return err
+	}
+	arn, err := q.need("PermissionsBoundary", "permissionsBoundary")
+	if err != nil {
+		return err
+	}
+	if err := s.checkBoundary(q, arn); err != nil {
+		return err
+	}
+	if u.Boundary != "" {
+		s.boundaryPolicy(u.Boundary).Boundaries--
+	}
+	u.Boundary = arn
+	s.boundaryPolicy(arn).Boundaries++
+	return nil
+}
+
+func (s *Server) deleteUserPermissionsBoundary(q *request, w *xmlw) *apiError {
+	u, err := s.userParam(q)
+	if err != nil {
+		return err
+	}
+	if u.Boundary == "" {
+		return errf(NoSuchEntity, "The user with name %s does not have a permissions boundary.", u.Name)
+	}
+	s.boundaryPolicy(u.Boundary).Boundaries--
+	u.Boundary = ""
+	return nil
+}
