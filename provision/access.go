@@ -101,7 +101,7 @@ type SendingAccess struct {
 
 	// Warnings are findings a person should read (printed on stderr).
 	Warnings []string
-	Plan     []string
+	Plan     []PlanItem
 }
 
 // EnsureSendingAccess makes sure the group exists and grants
@@ -135,7 +135,7 @@ func EnsureSendingAccess(ctx context.Context, api IAM, opts SendingAccessOptions
 	e := &accessEnsurer{api: api, opts: opts, r: r, acct: opts.Account}
 	sa := SendingAccess{GroupName: opts.GroupName, PolicyName: opts.PolicyName}
 	err := e.ensure(ctx, &sa)
-	sa.Plan = append([]string(nil), r.plan[planStart:]...)
+	sa.Plan = append([]PlanItem(nil), r.plan[planStart:]...)
 	return sa, err
 }
 

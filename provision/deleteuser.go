@@ -221,9 +221,9 @@ func smtpTagReason(tags []types.Tag) string {
 	for _, t := range tags {
 		k, v := aws.ToString(t.Key), aws.ToString(t.Value)
 		switch {
-		case k == "InvokedBy" && v == "SESConsole":
-			return "tag InvokedBy=SESConsole"
-		case k == ManagedByTagKey:
+		case k == TagConsoleKey && v == TagConsoleValue:
+			return "tag " + TagConsoleKey + "=" + TagConsoleValue
+		case k == TagCreatedBy:
 			return "tag " + k + "=" + v
 		}
 	}

@@ -25,8 +25,15 @@ type Run struct {
 	DryRun bool
 	Log    *slog.Logger
 
-	plan     []string
+	plan     []PlanItem
 	cleanups []cleanup
+}
+
+// PlanItem is one line of a plan: a change (Change) or an observation that
+// needs none.
+type PlanItem struct {
+	Change bool
+	Text   string
 }
 
 type cleanup struct {
@@ -46,7 +53,7 @@ func NewRun(dryRun bool, log *slog.Logger) *Run {
 // reports whether to make it: false in a dry run.
 func (r *Run) Plan(format string, args ...any) bool {
 	line := fmt.Sprintf(format, args...)
-	r.plan = append(r.plan, line)
+	r.plan = append(r.plan, PlanItem{Change: true, Text: line})
 	if r.DryRun {
 		r.Log.Info("plan", "action", line)
 		return false
@@ -58,11 +65,11 @@ func (r *Run) Plan(format string, args ...any) bool {
 // Note records an observation for the plan that needs no change ("group G
 // exists …"). It keeps the dry-run's report readable.
 func (r *Run) Note(format string, args ...any) {
-	r.plan = append(r.plan, "ok: "+fmt.Sprintf(format, args...))
+	r.plan = append(r.plan, PlanItem{Text: fmt.Sprintf(format, args...)})
 }
 
 // Planned returns the plan recorded so far.
-func (r *Run) Planned() []string { return append([]string(nil), r.plan...) }
+func (r *Run) Planned() []PlanItem { return append([]PlanItem(nil), r.plan...) }
 
 // OnFailure registers fn to undo a change if a later step fails or the run is
 // interrupted. Cleanups run last-registered first, with a fresh short context

@@ -47,6 +47,15 @@ func (o *OutFile) Write(p []byte) (int, error) {
 	return o.f.Write(p)
 }
 
+// Sync flushes what was written so far to stable storage: a batch's users
+// are on disk as each is delivered.
+func (o *OutFile) Sync() error {
+	if err := o.f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", o.path, err)
+	}
+	return nil
+}
+
 // Commit syncs the file to stable storage and closes it.
 func (o *OutFile) Commit() error {
 	if err := o.f.Sync(); err != nil {

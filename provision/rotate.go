@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -96,14 +97,14 @@ func (p *RotationPlan) Delivers() bool { return p.Finish == "" }
 
 // RotateResult reports what Execute did (or would do, in a dry run).
 type RotateResult struct {
-	UserName string   `json:"user_name"`
-	NewKeyID string   `json:"new_access_key_id,omitempty"`
-	Finished bool     `json:"finished_earlier_rotation"` // no new key: an earlier run's was finished
-	Retired  []string `json:"retired_access_keys"`
-	OldKey   string   `json:"old_key"` // what was done with them
-	Deleted  []string `json:"deleted_access_keys"`
-	Plan     []string `json:"plan"`
-	DryRun   bool     `json:"dry_run"`
+	UserName string     `json:"user_name"`
+	NewKeyID string     `json:"new_access_key_id,omitempty"`
+	Finished bool       `json:"finished_earlier_rotation"` // no new key: an earlier run's was finished
+	Retired  []string   `json:"retired_access_keys"`
+	OldKey   string     `json:"old_key"` // what was done with them
+	Deleted  []string   `json:"deleted_access_keys"`
+	Plan     []PlanItem `json:"-"`
+	DryRun   bool       `json:"dry_run"`
 }
 
 // PlanRotation reads the user's keys and rotation tag and decides what to do.
@@ -130,7 +131,7 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 		}
 		return nil, fmt.Errorf("GetUser %s: %w", name, err)
 	}
-	keys, err := listKeys(ctx, client, name)
+	keys, err := ListAccessKeys(ctx, client, name)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +221,7 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 
 	for _, id := range p.Lost {
 		if r.Plan("delete access key %s of user %s: an interrupted rotation made it and its secret never got out", id, p.UserName) {
-			if err := deleteKey(ctx, client, p.UserName, id); err != nil {
+			if err := DeleteAccessKey(ctx, client, p.UserName, id); err != nil {
 				return res, err
 			}
 		}
@@ -242,7 +243,7 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 	}
 	if p.MakeRoom != "" {
 		if r.Plan("delete inactive access key %s of user %s to make room (IAM allows two keys)", p.MakeRoom, p.UserName) {
-			if err := deleteKey(ctx, client, p.UserName, p.MakeRoom); err != nil {
+			if err := DeleteAccessKey(ctx, client, p.UserName, p.MakeRoom); err != nil {
 				return res, err
 			}
 		}
@@ -261,13 +262,13 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 		// new key's secret would go nowhere), then the tag. The tag stays if
 		// a key could not be removed: it tells the re-run which key is which.
 		r.OnFailure("delete the undelivered new key", func(ctx context.Context) error {
-			keys, err := listKeys(ctx, client, p.UserName)
+			keys, err := ListAccessKeys(ctx, client, p.UserName)
 			if err != nil {
 				return err
 			}
 			for _, k := range keys {
 				if id := aws.ToString(k.AccessKeyId); !slices.Contains(p.Old, id) {
-					if err := deleteKey(ctx, client, p.UserName, id); err != nil {
+					if err := DeleteAccessKey(ctx, client, p.UserName, id); err != nil {
 						return err
 					}
 				}
@@ -290,10 +291,12 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 		return res, nil
 	}
 
-	set, err := createRotationKey(ctx, client, p.UserName, p.Old, p.in.Regions)
+	// CreateAccessKeyAfter never leaves a key whose response was lost.
+	id, secret, err := CreateAccessKeyAfter(ctx, client, p.UserName, p.Old)
 	if err != nil {
 		return res, r.fail(ctx, err)
 	}
+	set := DeriveCredentials(p.UserName, id, secret, p.in.Regions)
 	set.UserARN = p.UserARN
 	res.NewKeyID = set.AccessKeyID
 	if verify != nil {
@@ -342,7 +345,7 @@ func (p *RotationPlan) retire(ctx context.Context, client IAM, r *Run, res *Rota
 			continue
 		case OldKeyDelete:
 			if r.Plan("delete old access key %s", id) {
-				if err := deleteKey(ctx, client, p.UserName, id); err != nil {
+				if err := DeleteAccessKey(ctx, client, p.UserName, id); err != nil {
 					return retireErr(err)
 				}
 			}
@@ -387,27 +390,6 @@ func tagRotation(ctx context.Context, client IAM, user, value string) error {
 	return nil
 }
 
-func deleteKey(ctx context.Context, client IAM, user, id string) error {
-	_, err := client.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
-	if err != nil && !IsNoSuchEntity(err) {
-		return fmt.Errorf("DeleteAccessKey %s of user %s: %w", id, user, err)
-	}
-	return nil
-}
-
-func listKeys(ctx context.Context, client IAM, user string) ([]types.AccessKeyMetadata, error) {
-	var keys []types.AccessKeyMetadata
-	pages := iam.NewListAccessKeysPaginator(client, &iam.ListAccessKeysInput{UserName: aws.String(user)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ListAccessKeys %s: %w", user, err)
-		}
-		keys = append(keys, page.AccessKeyMetadata...)
-	}
-	return keys, nil
-}
-
 func userTag(ctx context.Context, client IAM, user, key string) (string, error) {
 	pages := iam.NewListUserTagsPaginator(client, &iam.ListUserTagsInput{UserName: aws.String(user)})
 	for pages.HasMorePages() {
@@ -449,38 +431,5 @@ func regionNames(rs []derive.Region) string {
 	return strings.Join(names, ",")
 }
 
-// createRotationKey makes the new key and derives its passwords. A
-// CreateAccessKey whose response was lost and retried by the SDK can leave an
-// extra key whose secret nobody has: it is deleted here, so the user ends
-// with the old keys and exactly one new one.
-func createRotationKey(ctx context.Context, client IAM, user string, known []string, regions []derive.Region) (CredentialSet, error) {
-	out, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
-	if err != nil {
-		return CredentialSet{}, fmt.Errorf("CreateAccessKey for %s: %w", user, err)
-	}
-	id := aws.ToString(out.AccessKey.AccessKeyId)
-	set := CredentialSet{
-		UserName:        user,
-		AccessKeyID:     id,
-		SecretAccessKey: NewSecret(aws.ToString(out.AccessKey.SecretAccessKey)),
-	}
-	for _, r := range regions {
-		set.Credentials = append(set.Credentials, RegionCredential{
-			Region:       r.Name,
-			SMTPEndpoint: r.SMTPEndpoint,
-			Password:     NewSecret(derive.Password(set.SecretAccessKey.Reveal(), r.Name)),
-		})
-	}
-	keys, err := listKeys(ctx, client, user)
-	if err != nil {
-		return set, err
-	}
-	for _, k := range keys {
-		if kid := aws.ToString(k.AccessKeyId); kid != id && !slices.Contains(known, kid) {
-			if err := deleteKey(ctx, client, user, kid); err != nil {
-				return set, fmt.Errorf("delete key %s, made by a CreateAccessKey whose response was lost: %w", kid, err)
-			}
-		}
-	}
-	return set, nil
-}
+// WritePlan prints a dry run's plan, as create-user does.
+func WritePlan(w io.Writer, f Format, items []PlanItem) error { return printPlan(w, f, items) }

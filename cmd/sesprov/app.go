@@ -108,6 +108,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 // commands lists every subcommand, in the order --help shows them.
 func commands() []*cli.Command {
 	return []*cli.Command{
+		createCreateUserCommand(),
 		createRotateCommand(),
 		createDeleteUserCommand(),
 		createListCommand(),

@@ -30,8 +30,8 @@ func createDeleteUserCommand() *cli.Command {
 			&cli.StringFlag{Name: flgUserName, Usage: "the IAM `USER` to delete (required)"},
 			&cli.BoolFlag{Name: flgForce, Usage: "delete the user even though it is not an SMTP user"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print what would be deleted; change nothing"},
-			&cli.StringFlag{Name: flgSendingGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` whose members count as SMTP users"},
-			&cli.StringFlag{Name: flgSendingPolicy, Value: provision.DefaultPolicyName, Usage: "`NAME` of the SES inline policy of legacy console users"},
+			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` whose members count as SMTP users"},
+			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the SES inline policy of legacy console users"},
 		},
 		Action: deleteUserAction,
 	}
@@ -44,8 +44,8 @@ func deleteUserAction(c *cli.Context) error {
 	}
 	in := provision.DeleteUserInput{
 		UserName:   c.String(flgUserName),
-		GroupName:  c.String(flgSendingGroup),
-		PolicyName: c.String(flgSendingPolicy),
+		GroupName:  c.String(flgGroup),
+		PolicyName: c.String(flgPolicyName),
 		Force:      c.Bool(flgForce),
 		DryRun:     c.Bool(flgDryRun),
 	}

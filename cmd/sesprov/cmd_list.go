@@ -24,8 +24,8 @@ func createListCommand() *cli.Command {
 			"   sesprov -o json list | jq -r 'select(any(.access_keys[]; .over_max_age)) | .user_name'",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flgMaxAge, Value: "90d", Usage: "flag keys older than `AGE`: days (90d) or a duration (2160h); 0 flags none"},
-			&cli.StringFlag{Name: flgSendingGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` whose members are SMTP users"},
-			&cli.StringFlag{Name: flgSendingPolicy, Value: provision.DefaultPolicyName, Usage: "`NAME` of the SES inline policy of legacy console users"},
+			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` whose members are SMTP users"},
+			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the SES inline policy of legacy console users"},
 			&cli.IntFlag{Name: flgListConcurrency, Value: provision.DefaultListConcurrency, Usage: "`N` users' calls in flight at once"},
 			&cli.Float64Flag{Name: flgListRate, Value: provision.DefaultListRate, Usage: "at most `N` IAM calls per second (0: no limit)"},
 		},
@@ -60,8 +60,8 @@ func listAction(c *cli.Context) error {
 	}
 	defer clients.Close()
 	in := provision.ListInput{
-		GroupName:   c.String(flgSendingGroup),
-		PolicyName:  c.String(flgSendingPolicy),
+		GroupName:   c.String(flgGroup),
+		PolicyName:  c.String(flgPolicyName),
 		MaxAge:      maxAge,
 		Concurrency: n,
 		Rate:        r,

@@ -10,21 +10,16 @@ import (
 	"golang.org/x/term"
 )
 
-// Flags of the lifecycle commands (rotate, delete-user, list, convert).
+// Flags of the lifecycle commands (rotate, delete-user, list, convert) beyond
+// create-user's (cmd_create_user.go).
 const (
-	flgUserName         = "user-name"
-	flgSendingGroup     = "group"
-	flgSendingPolicy    = "policy-name"
-	flgForce            = "force"
-	flgDryRun           = "dry-run"
-	flgMaxAge           = "max-age"
-	flgListConcurrency  = "concurrency"
-	flgListRate         = "rate"
-	flgOldKey           = "old-key"
-	flgVerify           = "verify"
-	flgOutFile          = "out-file"
-	flgIncludeSecretKey = "include-secret-key"
-	flgAccessKeyID      = "access-key-id"
+	flgForce           = "force"
+	flgMaxAge          = "max-age"
+	flgListConcurrency = "concurrency"
+	flgListRate        = "rate"
+	flgOldKey          = "old-key"
+	flgVerify          = "verify"
+	flgAccessKeyID     = "access-key-id"
 )
 
 // stdinTerminal reports whether r is a terminal: sesprov prompts only then.

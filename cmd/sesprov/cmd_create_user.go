@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sesprov/sesprov/provision"
+	"github.com/urfave/cli/v2"
+)
+
+const (
+	flgUserName            = "user-name"
+	flgPath                = "path"
+	flgTag                 = "tag"
+	flgPermissionsBoundary = "permissions-boundary"
+	flgGroup               = "group"
+	flgPolicyName          = "policy-name"
+	flgOutFile             = "out-file"
+	flgIncludeSecretKey    = "include-secret-key"
+	flgDryRun              = "dry-run"
+	flgFrom                = "from"
+	flgRepairPolicy        = "repair-policy"
+)
+
+// tagList collects repeated --tag K=V flags. It is not a StringSlice: a tag
+// value may hold a comma.
+type tagList struct{ tags []provision.Tag }
+
+func (l *tagList) Set(s string) error {
+	t, err := provision.ParseTag(s)
+	if err != nil {
+		return err
+	}
+	l.tags = append(l.tags, t)
+	return nil
+}
+
+func (l *tagList) String() string {
+	if l == nil {
+		return ""
+	}
+	parts := make([]string, len(l.tags))
+	for i, t := range l.tags {
+		parts[i] = t.Key + "=" + t.Value
+	}
+	return strings.Join(parts, ",")
+}
+
+func createCreateUserCommand() *cli.Command {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: flgUserName, Usage: "IAM user `NAME` (default ses-smtp-user.YYYYMMDD-HHMMSS, in UTC)"},
+		&cli.StringFlag{Name: flgFrom, Usage: "make one user per line of `FILE` ('-' for stdin; # comments and blank lines skipped); every line is checked before any change"},
+	}
+	flags = append(flags, regionFlags()...)
+	flags = append(flags,
+		&cli.StringFlag{Name: flgPath, Value: "/", Usage: "IAM `PATH` of the user (e.g. /smtp/)"},
+		&cli.GenericFlag{Name: flgTag, Value: &tagList{}, Usage: "tag the user with `KEY=VALUE` (repeatable); sesprov adds " + provision.TagCreatedBy + "=" + provision.TagCreatedByValue},
+		&cli.StringFlag{Name: flgPermissionsBoundary, Usage: "managed policy `ARN` to set as the user's permissions boundary"},
+		&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP`"},
+		&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "managed sending `POLICY` name"},
+		&cli.BoolFlag{Name: flgRepairPolicy, Usage: "if the managed policy's document has drifted from the standard one, make the standard one its default version"},
+		&cli.StringFlag{Name: flgOutFile, Usage: "write the credentials to new `FILE` (mode 0600, never overwritten) instead of stdout"},
+		&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (by default only the SMTP passwords)"},
+		&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
+	)
+	return &cli.Command{
+		Name:      "create-user",
+		Usage:     "make an SMTP user: IAM user in the sending group, access key, SMTP password per region",
+		UsageText: "sesprov create-user --regions us-east-1,eu-west-1 [--user-name NAME] [options]",
+		Description: "Makes the IAM user, ensures the managed policy " + provision.DefaultPolicyName + " and the group\n" +
+			provision.DefaultGroupName + " (a group the SES console made is accepted as is), adds the\n" +
+			"user to the group, creates an access key and derives the SMTP password of every region.\n" +
+			"Safe to repeat: a user an earlier run left without a key is completed; a user that\n" +
+			"already has a key is a conflict (exit 3): use 'sesprov rotate'.\n\n" +
+			"Examples:\n" +
+			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1\n" +
+			"   sesprov create-user --user-name billing-mailer --regions eu-west-1 --out-file billing.csv -o csv\n" +
+			"   sesprov create-user --regions us-east-1 --dry-run",
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			in, err := createUserInput(c)
+			if err != nil {
+				return err
+			}
+			g := globalsOf(c)
+			clients, err := newClients(c)
+			if err != nil {
+				return err
+			}
+			err = provision.CreateUser(c.Context, in, provision.CreateUserDeps{
+				IAM: clients.IAM, STS: clients.STS,
+				Stdout: g.Stdout, Stderr: g.Stderr, Log: g.Log,
+			})
+			if cerr := clients.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+			return err
+		},
+	}
+}
+
+// createUserInput binds and checks the flags; every error is a usage error
+// and comes before any AWS call.
+func createUserInput(c *cli.Context) (provision.CreateUserInput, error) {
+	if c.NArg() > 0 {
+		return provision.CreateUserInput{}, provision.Usagef("create-user takes no arguments (got %q): use --user-name", c.Args().First())
+	}
+	regions, err := resolveRegions(c)
+	if err != nil {
+		return provision.CreateUserInput{}, err
+	}
+	in := provision.CreateUserInput{
+		Regions:             regions,
+		Path:                c.String(flgPath),
+		PermissionsBoundary: c.String(flgPermissionsBoundary),
+		GroupName:           c.String(flgGroup),
+		PolicyName:          c.String(flgPolicyName),
+		RepairPolicy:        c.Bool(flgRepairPolicy),
+		DryRun:              c.Bool(flgDryRun),
+		OutFile:             c.String(flgOutFile),
+		IncludeSecretKey:    c.Bool(flgIncludeSecretKey),
+		Format:              globalsOf(c).Output,
+	}
+	if tl, ok := c.Generic(flgTag).(*tagList); ok && tl != nil {
+		in.Tags = tl.tags
+	}
+	switch from := c.String(flgFrom); {
+	case from != "" && c.IsSet(flgUserName):
+		return in, provision.Usagef("--%s and --%s exclude each other", flgUserName, flgFrom)
+	case from != "":
+		names, err := readUserNames(c, from)
+		if err != nil {
+			return in, err
+		}
+		in.UserNames = names
+	case c.IsSet(flgUserName):
+		in.UserNames = []string{c.String(flgUserName)}
+	}
+	return in, in.Validate()
+}
+
+// readUserNames reads --from: one name per line, # comments and blank lines
+// skipped, surrounding spaces trimmed. Every name is checked (by Validate)
+// before any change.
+func readUserNames(c *cli.Context, path string) ([]string, error) {
+	var r io.Reader
+	if path == "-" {
+		r = globalsOf(c).Stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, provision.Usagef("--%s: %v", flgFrom, err)
+		}
+		defer f.Close()
+		r = f
+	}
+	var names []string
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		if err := provision.ValidateUserName(s); err != nil {
+			return nil, provision.Usagef("--%s %s line %d: %v", flgFrom, path, line, err)
+		}
+		names = append(names, s)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, provision.Usagef("--%s %s: %v", flgFrom, path, err)
+	}
+	if len(names) == 0 {
+		return nil, provision.Usagef("--%s %s lists no user", flgFrom, path)
+	}
+	return names, nil
+}

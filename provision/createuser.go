@@ -1,0 +1,526 @@
+package provision
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesprov/sesprov/derive"
+)
+
+// TagCreatedBy is the tag sesprov puts on every user it makes, in the
+// CreateUser call itself, with the value TagCreatedByValue. list and
+// delete-user recognise sesprov's SMTP users by it; create-user completes an
+// existing key-less user only if it carries it (or is already in the group).
+const (
+	TagCreatedBy      = "sesprov:created-by"
+	TagCreatedByValue = "sesprov"
+)
+
+// The SES console's tag on SMTP users it made before September 2024.
+const (
+	TagConsoleKey   = "InvokedBy"
+	TagConsoleValue = "SESConsole"
+)
+
+// DefaultUserName is the console's default SMTP user name,
+// ses-smtp-user.YYYYMMDD-HHMMSS. sesprov uses UTC where the console uses the
+// browser's local time: the name then sorts with CloudTrail's timestamps and
+// does not depend on the machine that ran sesprov.
+func DefaultUserName(now time.Time) string {
+	return "ses-smtp-user." + now.UTC().Format("20060102-150405")
+}
+
+// CreateUserInput is what create-user was asked to do.
+type CreateUserInput struct {
+	UserNames           []string // one user, or a batch (--from); empty: one user with DefaultUserName
+	Regions             []derive.Region
+	Path                string // default "/"
+	Tags                []Tag
+	PermissionsBoundary string // managed policy ARN, optional
+	GroupName           string // default DefaultGroupName
+	PolicyName          string // default DefaultPolicyName
+	RepairPolicy        bool
+	DryRun              bool
+	OutFile             string // empty: stdout
+	IncludeSecretKey    bool
+	Format              Format
+}
+
+// CreateUserDeps are create-user's dependencies.
+type CreateUserDeps struct {
+	IAM    IAM
+	STS    STS
+	Stdout io.Writer
+	Stderr io.Writer // notes and warnings for a person; never secrets
+	Log    *slog.Logger
+	Now    func() time.Time // default time.Now
+}
+
+// Validate checks every input before any IAM call: bad input is a usage
+// error (exit 2) and changes nothing.
+func (in *CreateUserInput) Validate() error {
+	if len(in.Regions) == 0 {
+		return Usagef("no region given: pass --regions R1,R2")
+	}
+	seen := map[string]bool{}
+	for _, u := range in.UserNames {
+		if err := ValidateUserName(u); err != nil {
+			return err
+		}
+		if k := strings.ToLower(u); seen[k] {
+			return Usagef("user %q is listed twice (IAM names are case-insensitive)", u)
+		} else {
+			seen[k] = true
+		}
+	}
+	if in.Path != "" {
+		if err := ValidatePath(in.Path); err != nil {
+			return err
+		}
+	}
+	if err := ValidateTags(in.Tags); err != nil {
+		return err
+	}
+	if in.PermissionsBoundary != "" {
+		if err := ValidatePolicyARN(in.PermissionsBoundary); err != nil {
+			return AsUsage(fmt.Errorf("--permissions-boundary: %w", err))
+		}
+	}
+	if in.GroupName != "" {
+		if err := ValidateGroupName(in.GroupName); err != nil {
+			return err
+		}
+	}
+	if in.PolicyName != "" {
+		if err := ValidatePolicyName(in.PolicyName); err != nil {
+			return err
+		}
+	}
+	if in.Format == "" {
+		in.Format = FormatTable
+	}
+	if _, err := ParseFormat(string(in.Format)); err != nil {
+		return err
+	}
+	if in.OutFile != "" {
+		if _, err := os.Lstat(in.OutFile); err == nil {
+			return Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", in.OutFile)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return Usagef("--out-file %s: %v", in.OutFile, err)
+		}
+	}
+	return nil
+}
+
+// CreateUser is create-user: for each user, the sending group and policy (once),
+// the user, its membership, its access key, and its SMTP password per region,
+// delivered to stdout or the out-file. See docs/design.md.
+func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	if deps.Log == nil {
+		deps.Log = DiscardLogger()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Stderr == nil {
+		deps.Stderr = io.Discard
+	}
+	if len(in.UserNames) == 0 {
+		in.UserNames = []string{DefaultUserName(deps.Now())}
+	}
+	if in.Path == "" {
+		in.Path = "/"
+	}
+	if in.GroupName == "" {
+		in.GroupName = DefaultGroupName
+	}
+	if in.PolicyName == "" {
+		in.PolicyName = DefaultPolicyName
+	}
+
+	// The destination exists before IAM changes: a run that cannot deliver
+	// a secret never makes it.
+	var out *OutFile
+	dest := deps.Stdout
+	if in.OutFile != "" && !in.DryRun {
+		f, err := CreateOutFile(in.OutFile)
+		if err != nil {
+			return err
+		}
+		out, dest = f, f
+	}
+
+	r := NewRun(in.DryRun, deps.Log)
+	d := &delivery{dest: dest, out: out, cw: nil}
+	d.cw = NewCredentialWriter(&d.buf, in.Format, in.IncludeSecretKey)
+
+	sa, err := EnsureSendingAccess(ctx, deps.IAM, SendingAccessOptions{
+		GroupName: in.GroupName, PolicyName: in.PolicyName, RepairPolicy: in.RepairPolicy,
+		STS: deps.STS, Run: r,
+	})
+	for _, w := range sa.Warnings {
+		fmt.Fprintf(deps.Stderr, "sesprov: warning: %s\n", w)
+	}
+	if err != nil {
+		d.abort()
+		return err
+	}
+
+	var failed, conflicts []string
+	var firstErr error
+	for _, name := range in.UserNames {
+		j := &userJob{in: &in, deps: &deps, name: name, access: sa, d: d}
+		err := r.Execute(ctx, []Step{
+			{"user", j.ensureUser},
+			{"group membership", j.ensureMembership},
+			{"access key and delivery", j.keyAndDeliver},
+		})
+		if err == nil {
+			continue
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		if KindOf(err) == KindConflict {
+			conflicts = append(conflicts, name)
+		} else {
+			failed = append(failed, name)
+		}
+		if len(in.UserNames) > 1 {
+			fmt.Fprintf(deps.Stderr, "sesprov: %s: %v\n", name, err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+
+	if in.DryRun {
+		if perr := printPlan(deps.Stdout, in.Format, r.Planned()); perr != nil && firstErr == nil {
+			firstErr = perr
+		}
+	} else if cerr := d.commit(); cerr != nil && firstErr == nil {
+		firstErr = cerr
+	}
+	if out != nil && d.delivered > 0 {
+		fmt.Fprintf(deps.Stderr, "sesprov: credentials of %d user(s) written to %s (mode 0600)\n", d.delivered, out.Path())
+	}
+	switch {
+	case firstErr == nil:
+		return nil
+	case len(in.UserNames) == 1 || ctx.Err() != nil:
+		return firstErr
+	case len(failed) > 0:
+		return fmt.Errorf("%d of %d users failed (%s); %d conflict(s); every step is safe to repeat: run again for the failed users", len(failed), len(in.UserNames), strings.Join(failed, ", "), len(conflicts))
+	default:
+		return Conflictf("%d of %d users need a decision (%s): see above", len(conflicts), len(in.UserNames), strings.Join(conflicts, ", "))
+	}
+}
+
+// delivery writes credential sets to their destination, one user at a time.
+type delivery struct {
+	dest      io.Writer
+	out       *OutFile
+	buf       bytes.Buffer
+	cw        *CredentialWriter
+	delivered int
+}
+
+// write renders set and writes it in one piece, synced to disk for a file.
+func (d *delivery) write(set CredentialSet) error {
+	d.buf.Reset()
+	if err := d.cw.Write(set); err != nil {
+		return err
+	}
+	if err := d.cw.Close(); err != nil { // flushes; the writer stays usable
+		return err
+	}
+	defer wipe(&d.buf)
+	if _, err := d.dest.Write(d.buf.Bytes()); err != nil {
+		return err
+	}
+	if d.out != nil {
+		if err := d.out.Sync(); err != nil {
+			return err
+		}
+	}
+	d.delivered++
+	return nil
+}
+
+func wipe(b *bytes.Buffer) {
+	p := b.Bytes()
+	clear(p[:cap(p)])
+	b.Reset()
+}
+
+func (d *delivery) commit() error {
+	if d.out == nil {
+		return nil
+	}
+	if d.delivered == 0 {
+		d.out.Abort()
+		return nil
+	}
+	return d.out.Commit()
+}
+
+func (d *delivery) abort() {
+	if d.out != nil {
+		d.out.Abort()
+	}
+}
+
+// userJob is the typed state of one user's steps.
+type userJob struct {
+	in     *CreateUserInput
+	deps   *CreateUserDeps
+	name   string
+	access SendingAccess
+	d      *delivery
+
+	arn     string
+	created bool     // made by this run (or planned, in a dry run)
+	keys    []string // the user's keys before ours (empty, or the run stops)
+}
+
+func (j *userJob) tags() []types.Tag {
+	tags := []types.Tag{{Key: aws.String(TagCreatedBy), Value: aws.String(TagCreatedByValue)}}
+	for _, t := range j.in.Tags {
+		tags = append(tags, types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
+	}
+	return tags
+}
+
+func (j *userJob) describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "create user %s (path %s, tag %s=%s", j.name, j.in.Path, TagCreatedBy, TagCreatedByValue)
+	for _, t := range j.in.Tags {
+		fmt.Fprintf(&b, ", tag %s=%s", t.Key, t.Value)
+	}
+	if j.in.PermissionsBoundary != "" {
+		fmt.Fprintf(&b, ", permissions boundary %s", j.in.PermissionsBoundary)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// ensureUser makes the user in one call (name, path, tags and boundary
+// together), or finds the one an earlier run left.
+func (j *userJob) ensureUser(ctx context.Context, r *Run) error {
+	api := j.deps.IAM
+	if r.DryRun {
+		out, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(j.name)})
+		if HasCode(err, "NoSuchEntity") {
+			j.created = true
+			r.Plan("%s", j.describe())
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("iam:GetUser %s: %w", j.name, err)
+		}
+		return j.adopt(ctx, r, out.User)
+	}
+	r.Plan("%s", j.describe())
+	in := &iam.CreateUserInput{UserName: aws.String(j.name), Path: aws.String(j.in.Path), Tags: j.tags()}
+	if j.in.PermissionsBoundary != "" {
+		in.PermissionsBoundary = aws.String(j.in.PermissionsBoundary)
+	}
+	out, err := api.CreateUser(ctx, in)
+	if err == nil {
+		j.created, j.arn = true, aws.ToString(out.User.Arn)
+		return nil
+	}
+	if !HasCode(err, "EntityAlreadyExists") {
+		return fmt.Errorf("iam:CreateUser %s: %w", j.name, err)
+	}
+	var got *iam.GetUserOutput
+	err = waitConsistent(ctx, func() error {
+		var err error
+		got, err = api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(j.name)})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("iam:GetUser %s (it exists: iam:CreateUser said so): %w", j.name, err)
+	}
+	return j.adopt(ctx, r, got.User)
+}
+
+// adopt decides about a user that exists: with a key it is a conflict (the
+// key's secret is not ours to know); without one, it is completed when it is
+// an SMTP user (sesprov's tag, the console's tag, or in the group) — an
+// earlier run cut short. Another user is refused: an access key for it would
+// carry whatever else it is allowed to do.
+func (j *userJob) adopt(ctx context.Context, r *Run, u *types.User) error {
+	api := j.deps.IAM
+	j.arn = aws.ToString(u.Arn)
+	keys, err := ListAccessKeys(ctx, api, j.name)
+	if err != nil {
+		return err
+	}
+	if len(keys) > 0 {
+		ids := make([]string, len(keys))
+		for i, k := range keys {
+			ids[i] = aws.ToString(k.AccessKeyId)
+		}
+		return Conflictf("user %s already has access key %s; sesprov cannot know its secret: use 'sesprov rotate --user-name %s' for new SMTP credentials", j.name, strings.Join(ids, " and "), j.name)
+	}
+	tags := u.Tags
+	if len(tags) == 0 {
+		t, err := api.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String(j.name)})
+		if err != nil {
+			return fmt.Errorf("iam:ListUserTags %s: %w", j.name, err)
+		}
+		tags = t.Tags
+	}
+	ours, why := false, ""
+	for _, t := range tags {
+		k, v := aws.ToString(t.Key), aws.ToString(t.Value)
+		if k == TagCreatedBy {
+			ours, why = true, "made by sesprov"
+		} else if k == TagConsoleKey && v == TagConsoleValue && !ours {
+			ours, why = true, "made by the SES console"
+		}
+	}
+	if !ours {
+		inGroup, err := userInGroup(ctx, api, j.name, j.access.GroupName)
+		if err != nil {
+			return err
+		}
+		ours, why = inGroup, "already in group "+j.access.GroupName
+	}
+	if !ours {
+		return Conflictf("user %s exists and is not an SMTP user (no %s tag, not in group %s): an access key for it would carry its other permissions; choose another --user-name, or put it in the group yourself if it is meant for SMTP", j.name, TagCreatedBy, j.access.GroupName)
+	}
+	r.Note("user %s exists (%s) with no access key: an earlier run was cut short; completing it", j.name, why)
+	fmt.Fprintf(j.deps.Stderr, "sesprov: user %s exists (%s) with no access key; completing it\n", j.name, why)
+	if j.in.PermissionsBoundary != "" && aws.ToString(boundaryARN(u)) != j.in.PermissionsBoundary {
+		fmt.Fprintf(j.deps.Stderr, "sesprov: warning: user %s has permissions boundary %q, not %s; left unchanged\n", j.name, aws.ToString(boundaryARN(u)), j.in.PermissionsBoundary)
+	}
+	return nil
+}
+
+func boundaryARN(u *types.User) *string {
+	if u.PermissionsBoundary == nil {
+		return nil
+	}
+	return u.PermissionsBoundary.PermissionsBoundaryArn
+}
+
+func userInGroup(ctx context.Context, api IAM, user, group string) (bool, error) {
+	p := iam.NewListGroupsForUserPaginator(api, &iam.ListGroupsForUserInput{UserName: aws.String(user)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return false, fmt.Errorf("iam:ListGroupsForUser %s: %w", user, err)
+		}
+		for _, g := range page.Groups {
+			if strings.EqualFold(aws.ToString(g.GroupName), group) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+func (j *userJob) ensureMembership(ctx context.Context, r *Run) error {
+	if !r.Plan("add user %s to group %s", j.name, j.access.GroupName) {
+		return nil
+	}
+	return AddUserToGroupChecked(ctx, j.deps.IAM, j.name, j.access.GroupName)
+}
+
+func (j *userJob) keyAndDeliver(ctx context.Context, r *Run) error {
+	regions := make([]string, len(j.in.Regions))
+	for i, rg := range j.in.Regions {
+		regions[i] = rg.Name
+	}
+	dest := "stdout"
+	if j.in.OutFile != "" {
+		dest = j.in.OutFile
+	}
+	if !r.Plan("create an access key for user %s, derive SMTP passwords for %s, write them to %s", j.name, strings.Join(regions, ", "), dest) {
+		return nil
+	}
+	api := j.deps.IAM
+	keyID, secret, err := CreateAccessKeyAfter(ctx, api, j.name, j.keys)
+	if err != nil {
+		if keyID == "" {
+			return err
+		}
+		// A key was made but a stray one may remain: deliver, then report.
+		fmt.Fprintf(j.deps.Stderr, "sesprov: warning: %v\n", err)
+	}
+	return DeliverOrRollback(ctx, api, j.name, keyID, func() error {
+		set := DeriveCredentials(j.name, keyID, secret, j.in.Regions)
+		set.UserARN = j.arn
+		if err := j.d.write(set); err != nil {
+			return err
+		}
+		verb := "created"
+		if !j.created {
+			verb = "completed"
+		}
+		fmt.Fprintf(j.deps.Stderr, "sesprov: %s user %s in group %s with access key %s; the SMTP passwords cannot be shown again: store them now\n", verb, j.name, j.access.GroupName, keyID)
+		return nil
+	})
+}
+
+// printPlan prints a dry run's plan: lines for a person, or
+// {"dry_run":true,"plan":[…],"unchanged":[…]} with -o json.
+func printPlan(w io.Writer, f Format, items []PlanItem) error {
+	var changes, unchanged []string
+	for _, it := range items {
+		if it.Change {
+			changes = append(changes, it.Text)
+		} else {
+			unchanged = append(unchanged, it.Text)
+		}
+	}
+	if f == FormatJSON {
+		b, err := json.Marshal(struct {
+			DryRun    bool     `json:"dry_run"`
+			Plan      []string `json:"plan"`
+			Unchanged []string `json:"unchanged"`
+		}{true, nonNil(changes), nonNil(unchanged)})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("dry run: nothing was changed. The plan:\n")
+	for _, c := range changes {
+		fmt.Fprintf(&b, "  + %s\n", c)
+	}
+	for _, u := range unchanged {
+		fmt.Fprintf(&b, "  = %s\n", u)
+	}
+	if len(changes) == 0 {
+		b.WriteString("  (no change needed)\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

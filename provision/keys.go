@@ -1,0 +1,279 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/sesprov/sesprov/derive"
+)
+
+// AddUserToGroupChecked adds user to group (iam:AddUserToGroup). Adding a
+// member again succeeds, so it is safe to repeat; NoSuchEntity right after
+// the user or the group was made is IAM's eventual consistency and is waited
+// out (see WithConsistencyTimeout).
+func AddUserToGroupChecked(ctx context.Context, api IAM, user, group string) error {
+	err := waitConsistent(ctx, func() error {
+		_, err := api.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String(user), GroupName: aws.String(group)})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("iam:AddUserToGroup %s to group %s: %w", user, group, err)
+	}
+	return nil
+}
+
+// WaitForGroupMembership polls iam:ListGroupsForUser until user is seen in
+// group, within the consistency bound. Use it before removing another grant
+// the membership replaces (migrate).
+func WaitForGroupMembership(ctx context.Context, api IAM, user, group string) error {
+	notYet := &smithy.GenericAPIError{Code: "NoSuchEntity", Message: "membership not visible yet"}
+	err := waitConsistent(ctx, func() error {
+		p := iam.NewListGroupsForUserPaginator(api, &iam.ListGroupsForUserInput{UserName: aws.String(user)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return err
+			}
+			for _, g := range page.Groups {
+				if aws.ToString(g.GroupName) == group {
+					return nil
+				}
+			}
+		}
+		return notYet
+	})
+	if err != nil {
+		return fmt.Errorf("iam:ListGroupsForUser %s (waiting to see it in group %s): %w", user, group, err)
+	}
+	return nil
+}
+
+// ListAccessKeyIDs returns the ids of user's access keys (iam:ListAccessKeys).
+func ListAccessKeyIDs(ctx context.Context, api IAM, user string) ([]string, error) {
+	keys, err := ListAccessKeys(ctx, api, user)
+	ids := make([]string, 0, len(keys))
+	for _, k := range keys {
+		ids = append(ids, aws.ToString(k.AccessKeyId))
+	}
+	return ids, err
+}
+
+// ListAccessKeys returns user's access keys with their status (iam:ListAccessKeys).
+func ListAccessKeys(ctx context.Context, api IAM, user string) ([]types.AccessKeyMetadata, error) {
+	var keys []types.AccessKeyMetadata
+	p := iam.NewListAccessKeysPaginator(api, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("iam:ListAccessKeys for user %s: %w", user, err)
+		}
+		keys = append(keys, page.AccessKeyMetadata...)
+	}
+	return keys, nil
+}
+
+// CreateAccessKeySafe creates an access key for user and returns its id and
+// secret, never leaving behind a key whose secret nobody saw. It lists the
+// user's keys first (iam:ListAccessKeys); CreateAccessKeyAfter skips that
+// list when the caller knows the keys already.
+func CreateAccessKeySafe(ctx context.Context, api IAM, user string) (keyID string, secret Secret, err error) {
+	existing, err := ListAccessKeyIDs(ctx, api, user)
+	if err != nil {
+		return "", Secret{}, err
+	}
+	return CreateAccessKeyAfter(ctx, api, user, existing)
+}
+
+// keyAttempts bounds CreateAccessKeyAfter's own retries.
+const keyAttempts = 6
+
+// CreateAccessKeyAfter is CreateAccessKeySafe for a caller that knows the
+// user's keys before the call (existing; empty for a user just made).
+//
+// Why sesprov retries CreateAccessKey itself: the secret is returned once, in
+// the response. When that response is lost (connection reset, timeout, a 5xx
+// from a proxy after IAM acted), the SDK's retryer would simply call again:
+// IAM makes a second key, the first key's secret is gone for good, and under
+// IAM's two-key limit the retry of a rotation fails with LimitExceeded while
+// the orphan stays. So the SDK's retries are turned off for this one call,
+// and after any failure that may have acted, the user's keys are listed and
+// every key not in existing is deleted (its secret was never seen) before
+// trying again. After success following such a failure, the keys are listed
+// once more (until the returned key is visible, in case the listing lags)
+// and any other new key is deleted: at the end the user has existing plus
+// exactly the key returned.
+func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []string) (keyID string, secret Secret, err error) {
+	noRetry := func(o *iam.Options) { o.RetryMaxAttempts = 1 }
+	classify := NewRetryer(0)
+	mayHaveActed := false
+	deadline := time.Now().Add(consistencyTimeout(ctx))
+	for attempt := 1; ; attempt++ {
+		out, err := api.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, noRetry)
+		if err == nil {
+			id := aws.ToString(out.AccessKey.AccessKeyId)
+			secret := NewSecret(aws.ToString(out.AccessKey.SecretAccessKey))
+			if mayHaveActed {
+				if rerr := removeUnseenKeys(ctx, api, user, append(slices.Clone(existing), id), id); rerr != nil {
+					// The new key is good; a stray one remains. Say so.
+					return id, secret, fmt.Errorf("access key %s was created, but a key from a lost earlier response may remain: %w; check with 'aws iam list-access-keys --user-name %s'", id, rerr, user)
+				}
+			}
+			return id, secret, nil
+		}
+		if ctx.Err() != nil {
+			// Cancelled mid-call: the request may have acted.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+			rerr := removeUnseenKeys(cctx, api, user, existing, "")
+			cancel()
+			if rerr != nil {
+				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s interrupted (%w); a key may have been made whose secret nobody saw, and listing keys to remove it failed: %w", user, ctx.Err(), rerr)
+			}
+			return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, ctx.Err())
+		}
+		// Right after CreateUser the user can be unseen: nothing was made.
+		if HasCode(err, "NoSuchEntity") && time.Now().Before(deadline) {
+			if serr := sleepCtx(ctx, backoff(attempt, 200*time.Millisecond, 2*time.Second)); serr != nil {
+				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
+			}
+			attempt--
+			continue
+		}
+		if !classify.IsErrorRetryable(err) || attempt >= keyAttempts {
+			if mightHaveActed(err) {
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+				_ = removeUnseenKeys(cctx, api, user, existing, "")
+				cancel()
+			}
+			if HasCode(err, "LimitExceeded") {
+				return "", Secret{}, Conflictf("iam:CreateAccessKey for user %s: the user already has IAM's maximum of 2 access keys (%v); use 'sesprov rotate --user-name %s'", user, err, user)
+			}
+			return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, err)
+		}
+		if mightHaveActed(err) {
+			mayHaveActed = true
+			if rerr := removeUnseenKeys(ctx, api, user, existing, ""); rerr != nil {
+				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s failed (%v) and the check for a key made anyway failed: %w", user, err, rerr)
+			}
+		}
+		if serr := sleepCtx(ctx, backoff(attempt, 500*time.Millisecond, retryMaxBackoff)); serr != nil {
+			return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
+		}
+	}
+}
+
+// mightHaveActed reports whether a failed call may have been carried out by
+// IAM: no answer at all (transport error) or a server-side 5xx. A 4xx answer
+// (throttling, access denied, …) means it was not.
+func mightHaveActed(err error) bool {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode() >= 500
+	}
+	var ae smithy.APIError
+	return !errors.As(err, &ae)
+}
+
+// removeUnseenKeys deletes every key of user that is not in keep. When want
+// is set, the listing is repeated (within the consistency bound) until that
+// key is visible, so a lagging listing does not hide a stray key made before
+// it.
+func removeUnseenKeys(ctx context.Context, api IAM, user string, keep []string, want string) error {
+	deadline := time.Now().Add(consistencyTimeout(ctx))
+	var keys []string
+	for attempt := 1; ; attempt++ {
+		var err error
+		keys, err = ListAccessKeyIDs(ctx, api, user)
+		if err != nil {
+			return err
+		}
+		if want == "" || slices.Contains(keys, want) || time.Now().After(deadline) {
+			break
+		}
+		if err := sleepCtx(ctx, backoff(attempt, 200*time.Millisecond, 2*time.Second)); err != nil {
+			return err
+		}
+	}
+	for _, k := range keys {
+		if slices.Contains(keep, k) {
+			continue
+		}
+		if err := DeleteAccessKey(ctx, api, user, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteAccessKey deletes a key; NoSuchEntity (already gone) is success.
+func DeleteAccessKey(ctx context.Context, api IAM, user, keyID string) error {
+	_, err := api.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(keyID)})
+	if err != nil && !HasCode(err, "NoSuchEntity") {
+		return fmt.Errorf("iam:DeleteAccessKey %s of user %s: %w", keyID, user, err)
+	}
+	return nil
+}
+
+func backoff(attempt int, base, limit time.Duration) time.Duration {
+	d := base << min(attempt-1, 16)
+	if d > limit || d <= 0 {
+		d = limit
+	}
+	// Full jitter in [d/2, d): concurrent runs spread out.
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// DeriveCredentials derives the SMTP password of secret for every region.
+// The SMTP user name is the access key id.
+func DeriveCredentials(user, keyID string, secret Secret, regions []derive.Region) CredentialSet {
+	set := CredentialSet{UserName: user, AccessKeyID: keyID, SecretAccessKey: secret}
+	for _, r := range regions {
+		set.Credentials = append(set.Credentials, RegionCredential{
+			Region:       r.Name,
+			SMTPEndpoint: r.SMTPEndpoint,
+			Password:     NewSecret(derive.Password(secret.Reveal(), r.Name)),
+		})
+	}
+	return set
+}
+
+// DeliverOrRollback runs deliver, which hands a new key's credentials to
+// their destination. If the run was interrupted before delivery, or deliver
+// fails, the key is deleted (with a fresh short context): a key whose secret
+// went nowhere must not be left behind. The error says what happened to the
+// key and what to run next.
+func DeliverOrRollback(ctx context.Context, api IAM, user, keyID string, deliver func() error) error {
+	err := ctx.Err()
+	if err == nil {
+		err = deliver()
+		if err == nil {
+			return nil
+		}
+		err = fmt.Errorf("deliver the credentials of user %s: %w", user, err)
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+	defer cancel()
+	if derr := DeleteAccessKey(cctx, api, user, keyID); derr != nil {
+		return fmt.Errorf("%w; the new access key %s could not be deleted (%w): its secret was not delivered, delete it with 'aws iam delete-access-key --user-name %s --access-key-id %s' and run the command again", err, keyID, derr, user, keyID)
+	}
+	return fmt.Errorf("%w; the new access key %s was deleted, nothing is lost: run the same command again", err, keyID)
+}
