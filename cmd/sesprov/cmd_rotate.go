@@ -124,10 +124,10 @@ func rotateAction(c *cli.Context) error {
 
 	res, err := plan.Execute(c.Context, clients.IAM, deliver, nil)
 	if dryRun {
-		for _, line := range res.Plan {
-			fmt.Fprintln(g.Stdout, line)
+		if err != nil {
+			return err
 		}
-		return err
+		return provision.WritePlan(g.Stdout, g.Output, res.Plan)
 	}
 	if err != nil {
 		return err
