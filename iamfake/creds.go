@@ -1,3 +1,664 @@
 package iamfake
 
-const signingCertsPerUser = 2
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The other credentials a user can hold: login profile, signing
+// certificates, SSH public keys, service-specific credentials and MFA
+// devices. Each blocks DeleteUser until removed. Passwords and MFA seeds
+// are answered once and never kept.
+
+const (
+	signingCertsPerUser = 2
+	sshKeysPerUser      = 5
+	svcCredsPerService  = 2
+)
+
+// credOwner is the user named by UserName, or the calling user.
+func (s *Server) credOwner(q *request) (*user, *apiError) { return s.keyOwner(q) }
+
+// --- Login profiles
+
+func noLoginProfile(name string) *apiError {
+	return errf(NoSuchEntity, "Login Profile for User %s cannot be found.", name)
+}
+
+func checkPassword(field, pw string) *apiError {
+	if len(pw) < 1 || len(pw) > 128 {
+		return constraint(field, "*****", "Member must have length less than or equal to 128")
+	}
+	if len(pw) < 8 {
+		return errf("PasswordPolicyViolation", "Password should have a minimum length of 8")
+	}
+	return nil
+}
+
+func (s *Server) writeLoginProfile(w *xmlw, u *user) {
+	w.open("LoginProfile")
+	w.el("UserName", u.Name)
+	w.time("CreateDate", u.Login.Created)
+	w.bool("PasswordResetRequired", u.Login.ResetRequired)
+	w.close("LoginProfile")
+}
+
+func (s *Server) createLoginProfile(q *request, w *xmlw) *apiError {
+	u, err := s.credOwner(q)
+	if err != nil {
+		return err
+	}
+	if q.has("Password") {
+		if err := checkPassword("password", q.get("Password")); err != nil {
+			return err
+		}
+	}
+	if u.Login != nil {
+		return errf(EntityAlreadyExists, "Login Profile for user %s already exists.", u.Name)
+	}
+	u.Login = &loginProfile{Created: q.now, ResetRequired: q.boolean("PasswordResetRequired")}
+	s.writeLoginProfile(w, u)
+	return nil
+}
+
+func (s *Server) getLoginProfile(q *request, w *xmlw) *apiError {
+	u, err := s.credOwner(q)
+	if err != nil {
+		return err
+	}
+	if u.Login == nil {
+		return noLoginProfile(u.Name)
+	}
+	s.writeLoginProfile(w, u)
+	return nil
+}
+
+func (s *Server) updateLoginProfile(q *request, w *xmlw) *apiError {
+	u, err := s.credOwner(q)
+	if err != nil {
+		return err
+	}
+	if q.has("Password") {
+		if err := checkPassword("password", q.get("Password")); err != nil {
+			return err
+		}
+	}
+	if u.Login == nil {
+		return noLoginProfile(u.Name)
+	}
+	if q.has("PasswordResetRequired") {
+		u.Login.ResetRequired = q.boolean("PasswordResetRequired")
+	}
+	return nil
+}
+
+func (s *Server) deleteLoginProfile(q *request, w *xmlw) *apiError {
+	u, err := s.credOwner(q)
+	if err != nil {
+		return err
+	}
+	if u.Login == nil {
+		return noLoginProfile(u.Name)
+	}
+	u.Login = nil
+	return nil
+}
+
+// --- Signing certificates
+
+func (s *Server) writeCert(w *xmlw, u *user, c *signingCert) {
+	w.el("UserName", u.Name)
+	w.el("CertificateId", c.ID)
+	w.el("CertificateBody", c.Body)
+	w.el("Status", c.Status)
+	w.time("UploadDate", c.Uploaded)
+}
+
+func (s *Server) uploadSigningCertificate(q *request, w *xmlw) *apiError {
+	u, err := s.credOwner(q)
+	if err != nil {
+		return err
+	}
+	body, err := q.need("CertificateBody", "certificateBody")
+	if err != nil {
+		return err
+	}
+	block, _ := pem.Decode([]byte(body))
+	if block == nil || block.Type != "CERTIFICATE" {
+		return errf(MalformedCertificate, "Unable to parse certificate. Please ensure the certificate is in PEM format.")
+	}
+	if _, e := x509.ParseCertificate(block.Bytes); e != nil {
+		return errf(MalformedCertificate, "Unable to parse certificate. Please ensure the certificate is in PEM format.")
+	}
+	for _, c := range u.Certs {
+		if c.Body == body {
+			return errf("DuplicateCertificate", "The certificate is already associated with user %s.", u.Name)
+		}
+	}
+	if len(u.Certs) >= signingCertsPerUser {
+		return quota("SigningCertificatesPerUser", signingCertsPerUser)
+	}
+	c := &signingCert{ID: randomID("", 32), Body: body, Status: "Active", Uploaded: q.now}
+	u.Certs = append(u.Certs, c)
+	w.open("Certificate")
+	s.writeCert(w, u, c)
+	w.close("Certificate")
+	return nil
+}
+
+func (s *Server) certParam(q *request) (*user, int, *apiError) {
+	u, err := s.credOwner(q)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := q.need("CertificateId", "certificateId")
+	if err != nil {
+		return nil, 0, err
+	}
+	for i, c := range u.Certs {
+		if c.ID == id {
+			return u, i, nil
+		}
+	}
+	return nil, 0, errf(NoSuchEntity, "The Certificate with id %s cannot be found.", id)
+}
+
+func (s *Server) listSigningCertificates(q *request, w *xmlw) *apiError {
+	u, err := s.credOwner(q)
+	if err != nil {
+		return err
+	}
+	max, marker, err := q.paging()
+	if err != nil {
+		return err
+	}
+	page, next, err := pageSlice(u.Certs, marker, max)
+	if err != nil {
+		return err
+	}
+	w.open("Certificates")
+	for _, c := range page {
+		w.open("member")
+		s.writeCert(w, u, c)
+		w.close("member")
+	}
+	w.close("Certificates")
+	w.page(next)
+	return nil
+}
+
+func (s *Server) updateSigningCertificate(q *request, w *xmlw) *apiError {
+	status, err := q.need("Status", "status")
+	if err != nil {
+		return err
+	}
+	if err := checkStatus("status", status); err != nil {
+		return err
+	}
+	u, i, err := s.certParam(q)
+	if err != nil {
+		return err
+	}
+	u.Certs[i].Status = status
+	return nil
+}
+
+func (s *Server) deleteSigningCertificate(q *request, w *xmlw) *apiError {
+	u, i, err := s.certParam(q)
+	if err != nil {
+		return err
+	}
+	u.Certs = append(u.Certs[:i:i], u.Certs[i+1:]...)
+	return nil
+}
+
+// --- SSH public keys
+
+// sshFingerprint checks an "ssh-rsa AAAA… [comment]" key and returns its
+// MD5 fingerprint (as IAM shows it).
+func sshFingerprint(body string) (string, bool) {
+	f := strings.Fields(body)
+	if len(f) < 2 || f[0] != "ssh-rsa" {
+		return "", false
+	}
+	blob, err := base64.StdEncoding.DecodeString(f[1])
+	if err != nil || len(blob) < 11 || !bytes.Equal(blob[4:11], []byte("ssh-rsa")) {
+		return "", false
+	}
+	sum := md5.Sum(blob)
+	parts := make([]string, len(sum))
+	for i, b := range sum {
+		parts[i] = fmt.Sprintf("%02x", b)
+	}
+	return strings.Join(parts, ":"), true
+}
+
+func (s *Server) sshParam(q *request) (*user, int, *apiError) {
+	u, err := s.userParam(q)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := q.need("SSHPublicKeyId", "sSHPublicKeyId")
+	if err != nil {
+		return nil, 0, err
+	}
+	for i, k := range u.SSHKeys {
+		if k.ID == id {
+			return u, i, nil
+		}
+	}
+	return nil, 0, errf(NoSuchEntity, "The Public Key with id %s cannot be found.", id)
+}
+
+func (s *Server) writeSSHKey(w *xmlw, u *user, k *sshKey, full bool) {
+	w.el("UserName", u.Name)
+	w.el("SSHPublicKeyId", k.ID)
+	if full {
+		w.el("Fingerprint", k.Fingerprint)
+		w.el("SSHPublicKeyBody", k.Body)
+	}
+	w.el("Status", k.Status)
+	w.time("UploadDate", k.Uploaded)
+}
+
+func (s *Server) uploadSSHPublicKey(q *request, w *xmlw) *apiError {
+	u, err := s.userParam(q)
+	if err != nil {
+		return err
+	}
+	body, err := q.need("SSHPublicKeyBody", "sSHPublicKeyBody")
+	if err != nil {
+		return err
+	}
+	fp, ok := sshFingerprint(body)
+	if !ok {
+		return errf(InvalidPublicKey, "The public key is not in a supported format: only ssh-rsa keys are accepted.")
+	}
+	for _, k := range u.SSHKeys {
+		if k.Fingerprint == fp {
+			return errf("DuplicateSSHPublicKey", "The public key is already associated with user %s.", u.Name)
+		}
+	}
+	if len(u.SSHKeys) >= sshKeysPerUser {
+		return quota("SSHPublicKeysPerUser", sshKeysPerUser)
+	}
+	k := &sshKey{ID: randomID("APKA", 16), Body: body, Fingerprint: fp, Status: "Active", Uploaded: q.now}
+	u.SSHKeys = append(u.SSHKeys, k)
+	w.open("SSHPublicKey")
+	s.writeSSHKey(w, u, k, true)
+	w.close("SSHPublicKey")
+	return nil
+}
+
+func (s *Server) getSSHPublicKey(q *request, w *xmlw) *apiError {
+	enc, err := q.need("Encoding", "encoding")
+	if err != nil {
+		return err
+	}
+	if enc != "SSH" && enc != "PEM" {
+		return constraint("encoding", enc, "Member must satisfy enum value set: [SSH, PEM]")
+	}
+	u, i, err := s.sshParam(q)
+	if err != nil {
+		return err
+	}
+	w.open("SSHPublicKey")
+	s.writeSSHKey(w, u, u.SSHKeys[i], true)
+	w.close("SSHPublicKey")
+	return nil
+}
+
+func (s *Server) listSSHPublicKeys(q *request, w *xmlw) *apiError {
+	u, err := s.credOwner(q)
+	if err != nil {
+		return err
+	}
+	max, marker, err := q.paging()
+	if err != nil {
+		return err
+	}
+	page, next, err := pageSlice(u.SSHKeys, marker, max)
+	if err != nil {
+		return err
+	}
+	w.open("SSHPublicKeys")
+	for _, k := range page {
+		w.open("member")
+		s.writeSSHKey(w, u, k, false)
+		w.close("member")
+	}
+	w.close("SSHPublicKeys")
+	w.page(next)
+	return nil
+}
+
+func (s *Server) updateSSHPublicKey(q *request, w *xmlw) *apiError {
+	status, err := q.need("Status", "status")
+	if err != nil {
+		return err
+	}
+	if err := checkStatus("status", status); err != nil {
+		return err
+	}
+	u, i, err := s.sshParam(q)
+	if err != nil {
+		return err
+	}
+	u.SSHKeys[i].Status = status
+	return nil
+}
+
+func (s *Server) deleteSSHPublicKey(q *request, w *xmlw) *apiError {
+	u, i, err := s.sshParam(q)
+	if err != nil {
+		return err
+	}
+	u.SSHKeys = append(u.SSHKeys[:i:i], u.SSHKeys[i+1:]...)
+	return nil
+}
+
+// --- Service-specific credentials
+
+var credServices = map[string]bool{
+	"codecommit.amazonaws.com": true,
+	"cassandra.amazonaws.com":  true,
+	"bedrock.amazonaws.com":    true,
+}
+
+func (s *Server) writeSvcCred(w *xmlw, u *user, c *serviceCred, password string) {
+	w.time("CreateDate", c.Created)
+	w.el("ServiceName", c.Service)
+	w.el("ServiceUserName", c.ServiceUser)
+	if password != "" {
+		w.el("ServicePassword", password)
+	}
+	w.el("ServiceSpecificCredentialId", c.ID)
+	w.el("UserName", u.Name)
+	w.el("Status", c.Status)
+}
+
+func (s *Server) createServiceSpecificCredential(q *request, w *xmlw) *apiError {
+	u, err := s.userParam(q)
+	if err != nil {
+		return err
+	}
+	svc, err := q.need("ServiceName", "serviceName")
+	if err != nil {
+		return err
+	}
+	if !credServices[svc] {
+		return errf(NotSupportedService, "No such service %s is supported for Service Specific Credentials", svc)
+	}
+	n := 0
+	for _, c := range u.SvcCreds {
+		if c.Service == svc {
+			n++
+		}
+	}
+	if n >= svcCredsPerService {
+		return quota("ServiceSpecificCredentialsPerUserPerService", svcCredsPerService)
+	}
+	c := &serviceCred{ID: randomID("ACCA", 17), Service: svc, ServiceUser: fmt.Sprintf("%s-at-%s", u.Name, s.opts.AccountID), Status: "Active", Created: q.now}
+	u.SvcCreds = append(u.SvcCreds, c)
+	w.open("ServiceSpecificCredential")
+	s.writeSvcCred(w, u, c, newSecret())
+	w.close("ServiceSpecificCredential")
+	return nil
+}
+
+func (s *Server) listServiceSpecificCredentials(q *request, w *xmlw) *apiError {
+	u, err := s.credOwner(q)
+	if err != nil {
+		return err
+	}
+	svc := q.get("ServiceName")
+	max, marker, err := q.paging()
+	if err != nil {
+		return err
+	}
+	var all []*serviceCred
+	for _, c := range u.SvcCreds {
+		if svc == "" || c.Service == svc {
+			all = append(all, c)
+		}
+	}
+	page, next, err := pageSlice(all, marker, max)
+	if err != nil {
+		return err
+	}
+	w.open("ServiceSpecificCredentials")
+	for _, c := range page {
+		w.open("member")
+		s.writeSvcCred(w, u, c, "")
+		w.close("member")
+	}
+	w.close("ServiceSpecificCredentials")
+	w.page(next)
+	return nil
+}
+
+func (s *Server) svcCredParam(q *request) (*user, int, *apiError) {
+	u, err := s.credOwner(q)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := q.need("ServiceSpecificCredentialId", "serviceSpecificCredentialId")
+	if err != nil {
+		return nil, 0, err
+	}
+	for i, c := range u.SvcCreds {
+		if c.ID == id {
+			return u, i, nil
+		}
+	}
+	return nil, 0, errf(NoSuchEntity, "No such credential %s exists", id)
+}
+
+func (s *Server) updateServiceSpecificCredential(q *request, w *xmlw) *apiError {
+	status, err := q.need("Status", "status")
+	if err != nil {
+		return err
+	}
+	if err := checkStatus("status", status); err != nil {
+		return err
+	}
+	u, i, err := s.svcCredParam(q)
+	if err != nil {
+		return err
+	}
+	u.SvcCreds[i].Status = status
+	return nil
+}
+
+func (s *Server) deleteServiceSpecificCredential(q *request, w *xmlw) *apiError {
+	u, i, err := s.svcCredParam(q)
+	if err != nil {
+		return err
+	}
+	u.SvcCreds = append(u.SvcCreds[:i:i], u.SvcCreds[i+1:]...)
+	return nil
+}
+
+// --- MFA devices (virtual)
+
+func (s *Server) createVirtualMFADevice(q *request, w *xmlw) *apiError {
+	name, err := q.need("VirtualMFADeviceName", "virtualMFADeviceName")
+	if err != nil {
+		return err
+	}
+	if err := checkName("virtualMFADeviceName", name, 226); err != nil {
+		return err
+	}
+	path := "/"
+	if q.has("Path") {
+		path = q.get("Path")
+		if err := checkPath("path", path); err != nil {
+			return err
+		}
+	}
+	serial := s.arn("mfa", path, name)
+	for _, k := range s.st.MFA.keys {
+		if lower(k) == lower(serial) {
+			return errf(EntityAlreadyExists, "MFADevice entity at the same path and name already exists.")
+		}
+	}
+	d := &mfaDevice{Serial: serial, Name: name, Path: path, Created: q.now}
+	s.st.MFA.put(serial, d)
+	// The seed is answered once and not kept.
+	seed := randomID("", 64)
+	w.open("VirtualMFADevice")
+	w.el("SerialNumber", serial)
+	w.blob("Base32StringSeed", []byte(seed))
+	w.blob("QRCodePNG", []byte("\x89PNG\r\n\x1a\n"))
+	w.close("VirtualMFADevice")
+	return nil
+}
+
+func checkAuthCode(field, v string) *apiError {
+	if len(v) != 6 || strings.Trim(v, "0123456789") != "" {
+		return constraint(field, v, "Member must satisfy regular expression pattern: [\\d]+")
+	}
+	return nil
+}
+
+func (s *Server) mfaParam(q *request) (*mfaDevice, *apiError) {
+	serial, err := q.need("SerialNumber", "serialNumber")
+	if err != nil {
+		return nil, err
+	}
+	d, ok := s.st.MFA.get(serial)
+	if !ok {
+		return nil, errf(NoSuchEntity, "MFA Device with serial number %s does not exist.", serial)
+	}
+	return d, nil
+}
+
+func (s *Server) enableMFADevice(q *request, w *xmlw) *apiError {
+	u, err := s.userParam(q)
+	if err != nil {
+		return err
+	}
+	for _, f := range []string{"AuthenticationCode1", "AuthenticationCode2"} {
+		v, err := q.need(f, "a"+f[1:])
+		if err != nil {
+			return err
+		}
+		if err := checkAuthCode("a"+f[1:], v); err != nil {
+			return err
+		}
+	}
+	if q.get("AuthenticationCode1") == q.get("AuthenticationCode2") {
+		return errf(InvalidAuthenticationCode, "Authentication code for device is not valid.")
+	}
+	d, err := s.mfaParam(q)
+	if err != nil {
+		return err
+	}
+	if d.User != "" {
+		return errf(EntityAlreadyExists, "MFA Device is already in use.")
+	}
+	if u.MFA.len() >= 8 {
+		return quota("MFADevicesPerUser", 8)
+	}
+	d.User, d.Enabled = u.Name, q.now
+	u.MFA.put(d.Serial, d)
+	return nil
+}
+
+func (s *Server) deactivateMFADevice(q *request, w *xmlw) *apiError {
+	u, err := s.credOwner(q)
+	if err != nil {
+		return err
+	}
+	serial, err := q.need("SerialNumber", "serialNumber")
+	if err != nil {
+		return err
+	}
+	d, ok := u.MFA.get(serial)
+	if !ok {
+		return errf(NoSuchEntity, "MFA Device with serial number %s does not exist.", serial)
+	}
+	u.MFA.del(serial)
+	d.User, d.Enabled = "", time.Time{}
+	return nil
+}
+
+func (s *Server) deleteVirtualMFADevice(q *request, w *xmlw) *apiError {
+	d, err := s.mfaParam(q)
+	if err != nil {
+		return err
+	}
+	if d.User != "" {
+		return errf(DeleteConflict, "MFA device is still in use.")
+	}
+	s.st.MFA.del(d.Serial)
+	return nil
+}
+
+func (s *Server) listMFADevices(q *request, w *xmlw) *apiError {
+	u, err := s.credOwner(q)
+	if err != nil {
+		return err
+	}
+	max, marker, err := q.paging()
+	if err != nil {
+		return err
+	}
+	ds, next, err := u.MFA.page(marker, max, nil)
+	if err != nil {
+		return err
+	}
+	w.open("MFADevices")
+	for _, d := range ds {
+		w.open("member")
+		w.el("UserName", u.Name)
+		w.el("SerialNumber", d.Serial)
+		w.time("EnableDate", d.Enabled)
+		w.close("member")
+	}
+	w.close("MFADevices")
+	w.page(next)
+	return nil
+}
+
+func (s *Server) listVirtualMFADevices(q *request, w *xmlw) *apiError {
+	status := q.get("AssignmentStatus")
+	switch status {
+	case "", "Any", "Assigned", "Unassigned":
+	default:
+		return constraint("assignmentStatus", status, "Member must satisfy enum value set: [Unassigned, Any, Assigned]")
+	}
+	max, marker, err := q.paging()
+	if err != nil {
+		return err
+	}
+	ds, next, err := s.st.MFA.page(marker, max, func(d *mfaDevice) bool {
+		return status == "" || status == "Any" || (status == "Assigned") == (d.User != "")
+	})
+	if err != nil {
+		return err
+	}
+	w.open("VirtualMFADevices")
+	for _, d := range ds {
+		w.open("member")
+		w.el("SerialNumber", d.Serial)
+		if d.User != "" {
+			if u, ok := s.st.Users.get(lower(d.User)); ok {
+				w.open("User")
+				s.writeUser(w, u, false)
+				w.close("User")
+			}
+			w.time("EnableDate", d.Enabled)
+		}
+		w.close("member")
+	}
+	w.close("VirtualMFADevices")
+	w.page(next)
+	return nil
+}

@@ -1,0 +1,150 @@
+// Command iamfake serves an in-memory IAM account (and STS
+// GetCallerIdentity) over IAM's Query protocol, for tests and for trying
+// sesprov without AWS:
+//
+//	iamfake --listen 127.0.0.1:0 --state iam.json
+//	aws --endpoint-url http://127.0.0.1:PORT iam list-users
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sesprov/sesprov/iamfake"
+)
+
+const (
+	flgListen      = "listen"
+	flgState       = "state"
+	flgAccountID   = "account-id"
+	flgLatency     = "latency"
+	flgRateLimit   = "rate-limit"
+	flgConsistency = "consistency-delay"
+	flgDeny        = "deny-actions"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("iamfake", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: iamfake --listen ADDR [--state FILE] [--account-id ID]\n\n"+
+			"Serves an in-memory IAM (and STS GetCallerIdentity) on http://ADDR.\n"+
+			"Example: iamfake --listen 127.0.0.1:0 --state iam.json\n\n")
+		fs.PrintDefaults()
+	}
+	listen := fs.String(flgListen, "127.0.0.1:0", "address to listen on; port 0 picks a free port")
+	statePath := fs.String(flgState, "", "JSON file the account is loaded from at start and saved to after every change (mode 0600)")
+	accountID := fs.String(flgAccountID, "123456789012", "12-digit account ID in ARNs and GetCallerIdentity")
+	latency := fs.Duration(flgLatency, 0, "delay added to every call")
+	rate := fs.Float64(flgRateLimit, 0, "calls per second before answering Throttling (0 = no limit)")
+	consistency := fs.Duration(flgConsistency, 0, "new entities stay unseen by reads for this long (eventual consistency)")
+	deny := fs.String(flgDeny, "", "comma-separated actions SimulatePrincipalPolicy denies, e.g. iam:CreateUser")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "iamfake: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if len(*accountID) != 12 || strings.Trim(*accountID, "0123456789") != "" {
+		fmt.Fprintf(stderr, "iamfake: --account-id %q: want 12 digits\n", *accountID)
+		return 2
+	}
+
+	srv := iamfake.New(iamfake.Options{AccountID: *accountID})
+	if *statePath != "" {
+		if err := srv.LoadFile(*statePath); err != nil {
+			fmt.Fprintf(stderr, "iamfake: %v\n", err)
+			return 1
+		}
+	}
+	srv.SetLatency(*latency)
+	if *rate > 0 {
+		srv.SetRateLimit(*rate, max(1, int(*rate)))
+	}
+	srv.SetConsistencyDelay(*consistency)
+	if *deny != "" {
+		srv.DenyActions(strings.Split(*deny, ",")...)
+	}
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "iamfake: listen: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "iamfake listening on http://%s\n", ln.Addr())
+
+	saver := &saver{srv: srv, path: *statePath, stderr: stderr}
+	hs := &http.Server{Handler: saver, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		fmt.Fprintf(stderr, "iamfake: serve: %v\n", err)
+		return 1
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	hs.Shutdown(shutdownCtx)
+	if err := saver.save(true); err != nil {
+		fmt.Fprintf(stderr, "iamfake: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// saver serves the fake and saves the state after every call that changed it.
+type saver struct {
+	srv    *iamfake.Server
+	path   string
+	stderr io.Writer
+
+	mu    sync.Mutex
+	saved uint64
+}
+
+func (h *saver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.srv.ServeHTTP(w, r)
+	if err := h.save(false); err != nil {
+		fmt.Fprintf(h.stderr, "iamfake: %v\n", err)
+	}
+}
+
+func (h *saver) save(force bool) error {
+	if h.path == "" {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := h.srv.Changes()
+	if n == h.saved && !force {
+		return nil
+	}
+	if err := h.srv.SaveFile(h.path); err != nil {
+		return err
+	}
+	h.saved = n
+	return nil
+}
