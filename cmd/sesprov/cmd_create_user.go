@@ -24,8 +24,9 @@ const (
 	flgRepairPolicy        = "repair-policy"
 )
 
-// tagList collects repeated --tag K=V flags. It is not a StringSlice: a tag
-// value may hold a comma.
+// tagList collects repeated --tag K=V flags, each checked as it is parsed.
+// It is not a StringSlice, which would split at commas and report a bad tag
+// only later.
 type tagList struct{ tags []provision.Tag }
 
 func (l *tagList) Set(s string) error {
