@@ -25,7 +25,11 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:   "testdata/script",
 		Setup: setupScriptEnv,
-		Cmds:  map[string]func(ts *testscript.TestScript, neg bool, args []string){"exits": cmdExits},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":       cmdExits,
+			"smtpd":       cmdSMTPD,
+			"smtpd-stats": cmdSMTPDStats,
+		},
 	})
 }
 
