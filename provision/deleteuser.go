@@ -31,6 +31,7 @@ type DeletePlan struct {
 	UserName         string   `json:"user_name"`
 	UserARN          string   `json:"user_arn"`
 	SMTPUser         string   `json:"smtp_user,omitempty"` // why it is an SMTP user; "" if it is not
+	DurableTag       bool     `json:"-"`                   // recognised by a tag that lasts until the user is gone
 	LoginProfile     bool     `json:"login_profile"`
 	AccessKeys       []string `json:"access_keys"`
 	SigningCerts     []string `json:"signing_certificates"`
@@ -44,6 +45,11 @@ type DeletePlan struct {
 	Deleted          bool     `json:"deleted"`
 }
 
+// DeletingTagKey marks a user whose deletion has begun. It keeps a user that
+// was an SMTP user only by its group membership or inline policy recognisable
+// after a cut-short run removed those: the re-run finishes without --force.
+const DeletingTagKey = "sesprov:deleting"
+
 // ErrDeclined is returned when the operator answers no at the prompt.
 var ErrDeclined = Usagef("not confirmed: nothing was deleted")
 
@@ -52,6 +58,9 @@ var ErrDeclined = Usagef("not confirmed: nothing was deleted")
 // finishes the job. A user that is not an SMTP user is refused (a conflict)
 // unless in.Force; a user that does not exist is a usage error.
 func DeleteUser(ctx context.Context, client IAM, in DeleteUserInput, log *slog.Logger) (*DeletePlan, error) {
+	if log == nil {
+		log = DiscardLogger()
+	}
 	if err := ValidateUserName(in.UserName); err != nil {
 		return nil, err
 	}
@@ -210,6 +219,7 @@ func PlanDeleteUser(ctx context.Context, client IAM, in DeleteUserInput) (*Delet
 		}
 		if r := smtpTagReason(page.Tags); r != "" {
 			reasons = append(reasons, r)
+			p.DurableTag = true
 		}
 	}
 	p.SMTPUser = strings.Join(reasons, ", ")
@@ -223,6 +233,8 @@ func smtpTagReason(tags []types.Tag) string {
 		switch {
 		case k == TagConsoleKey && v == TagConsoleValue:
 			return "tag " + TagConsoleKey + "=" + TagConsoleValue
+		case k == DeletingTagKey:
+			return "tag " + k + " (an earlier delete-user was cut short)"
 		case k == TagCreatedBy:
 			return "tag " + k + "=" + v
 		}
@@ -235,6 +247,15 @@ func smtpTagReason(tags []types.Tag) string {
 // did it.
 func executeDeletePlan(ctx context.Context, client IAM, p *DeletePlan, log *slog.Logger) error {
 	name := aws.String(p.UserName)
+	if p.SMTPUser != "" && !p.DurableTag {
+		_, err := client.TagUser(ctx, &iam.TagUserInput{UserName: name, Tags: []types.Tag{{Key: aws.String(DeletingTagKey), Value: aws.String("delete-user")}}})
+		switch {
+		case HasCode(err, "LimitExceeded"):
+			log.Warn("cannot mark the user as being deleted (50 tags): if this run is cut short, the re-run needs --force", "user", p.UserName)
+		case err != nil:
+			return fmt.Errorf("TagUser %s %s (mark the deletion, so a re-run recognises the user): %w; nothing was deleted", p.UserName, DeletingTagKey, err)
+		}
+	}
 	step := func(action, what string, err error) error {
 		if err == nil || IsNoSuchEntity(err) {
 			log.Info("deleted", "user", p.UserName, "what", what)
@@ -276,6 +297,14 @@ func executeDeletePlan(ctx context.Context, client IAM, p *DeletePlan, log *slog
 		_, err := client.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: name, SerialNumber: aws.String(serial)})
 		if err := step("DeactivateMFADevice", "MFA device "+serial, err); err != nil {
 			return err
+		}
+		// A virtual device (its serial is an ARN) is of no use to anyone once
+		// its user is gone: delete it too. A hardware device is only detached.
+		if strings.HasPrefix(serial, "arn:") {
+			_, err := client.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String(serial)})
+			if err := step("DeleteVirtualMFADevice", "virtual MFA device "+serial, err); err != nil {
+				return err
+			}
 		}
 	}
 	for _, pol := range p.InlinePolicies {

@@ -15,8 +15,9 @@ func createDeleteUserCommand() *cli.Command {
 		ArgsUsage: " ",
 		Description: "Removes, in the order IAM requires, the user's login profile, access keys,\n" +
 			"signing certificates, SSH public keys, service-specific credentials, MFA devices\n" +
-			"(deactivated), inline policies, attached policies and group memberships, then the\n" +
-			"user. Every step is safe to repeat: a run cut short and run again finishes the job.\n\n" +
+			"(deactivated; virtual ones deleted), inline policies, attached policies and group\n" +
+			"memberships, then the user. Every step is safe to repeat: a run cut short and run\n" +
+			"again finishes the job.\n\n" +
 			"Only SMTP users are deleted: members of the sending group, users with the SES\n" +
 			"inline policy, users tagged by sesprov or InvokedBy=SESConsole. Anything else is\n" +
 			"refused (exit 3) unless --force. On a terminal you are asked to confirm (--yes\n" +

@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/smtpauth"
 	"github.com/urfave/cli/v2"
 )
 
@@ -36,6 +38,12 @@ func createRotateCommand() *cli.Command {
 			&cli.StringFlag{Name: flgOutFile, Usage: "write the credentials to `FILE` (created with mode 0600; never overwritten) instead of stdout"},
 			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (it is not needed for SMTP)"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
+			&cli.BoolFlag{Name: flgVerify, Usage: "log in to SES SMTP with the new password in every region (no mail is sent) before delivering it; on rejection the new key is deleted and the old one is untouched"},
+			&cli.DurationFlag{Name: flgWait, Value: defaultRotateVerifyWait, Usage: "with --verify: retry a rejected login for up to `DURATION` (a new key takes a while to reach SES)"},
+			&cli.StringFlag{Name: flgSMTPEndpoint, Usage: "with --verify: log in at `HOST:PORT` instead of SES's endpoint (a relay, a test server)"},
+			&cli.IntFlag{Name: flgPort, Value: provision.DefaultSMTPPort, Usage: "with --verify: SES SMTP `PORT`: 25, 587, 2587 (STARTTLS) or 465, 2465 (TLS)"},
+			&cli.DurationFlag{Name: flgTimeout, Value: smtpauth.DefaultTimeout, Usage: "with --verify: `DURATION` allowed for connecting and for each SMTP command"},
+			&cli.StringFlag{Name: flgCAFile, Usage: "with --verify: also trust the root certificates in PEM `FILE`"},
 		}, regionFlags()...),
 		Action: rotateAction,
 	}
@@ -58,6 +66,10 @@ func rotateAction(c *cli.Context) error {
 		return err
 	}
 	oldKey, err := provision.ParseOldKeyAction(c.String(flgOldKey))
+	if err != nil {
+		return err
+	}
+	verify, err := rotateVerifier(c)
 	if err != nil {
 		return err
 	}
@@ -122,7 +134,7 @@ func rotateAction(c *cli.Context) error {
 		return nil
 	}
 
-	res, err := plan.Execute(c.Context, clients.IAM, deliver, nil)
+	res, err := plan.Execute(c.Context, clients.IAM, deliver, verify)
 	if dryRun {
 		if err != nil {
 			return err
@@ -153,4 +165,54 @@ func rotateSummary(res *provision.RotateResult, outPath string) string {
 		b.WriteString("; old key kept active (--old-key keep): retire it once unused")
 	}
 	return b.String()
+}
+
+// defaultRotateVerifyWait: AWS's own rotation sample retries the new
+// password's login for about 30 s; twice that leaves a margin.
+const defaultRotateVerifyWait = 60 * time.Second
+
+// rotateVerifier returns the --verify check, or nil without --verify. The
+// verify flags without --verify are a usage error: they would do nothing.
+func rotateVerifier(c *cli.Context) (provision.Verifier, error) {
+	if !c.Bool(flgVerify) {
+		for _, f := range []string{flgWait, flgSMTPEndpoint, flgPort, flgTimeout, flgCAFile} {
+			if c.IsSet(f) {
+				return nil, provision.Usagef("--%s goes with --verify", f)
+			}
+		}
+		return nil, nil
+	}
+	vin, err := verifyInputOf(c)
+	if err != nil {
+		return nil, err
+	}
+	g := globalsOf(c)
+	opts := vin.Options
+	opts.Regions = nil // every region of the new set
+	opts.Log = g.Log
+	opts.Progress = g.Stderr
+	return func(ctx context.Context, set provision.CredentialSet) error {
+		results, err := provision.VerifyCredentials(ctx, set, opts)
+		if err != nil {
+			return err
+		}
+		if provision.AllAccepted(results) {
+			return nil
+		}
+		var bad []string
+		for _, r := range results {
+			if r.Status == provision.VerifyAccepted {
+				continue
+			}
+			why := r.Error
+			if r.Status == provision.VerifyRejected {
+				why = fmt.Sprintf("%d %s", r.Code, r.Reply)
+			}
+			if r.Hint != "" {
+				why += " (" + r.Hint + ")"
+			}
+			bad = append(bad, fmt.Sprintf("%s %s at %s: %s", r.Region, r.Status, r.Endpoint, why))
+		}
+		return fmt.Errorf("SMTP AUTH did not accept the new password: %s", strings.Join(bad, "; "))
+	}, nil
 }
