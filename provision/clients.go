@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // ClientOptions are the global flags that choose where IAM and STS calls go.
@@ -198,7 +199,7 @@ func ErrorCode(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "RequestCanceled"
 	}
-	var se *smithy.OperationError
+	var se *smithyhttp.RequestSendError
 	if errors.As(err, &se) {
 		return "NetworkError"
 	}

@@ -174,12 +174,12 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 // IAM: no answer at all (transport error) or a server-side 5xx. A 4xx answer
 // (throttling, access denied, …) means it was not.
 func mightHaveActed(err error) bool {
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode() >= 500
-	}
 	var ae smithy.APIError
-	return !errors.As(err, &ae)
+	if errors.As(err, &ae) {
+		var re *smithyhttp.ResponseError
+		return errors.As(err, &re) && re.HTTPStatusCode() >= 500
+	}
+	return true // no answer: it may have been carried out
 }
 
 // removeUnseenKeys deletes every key of user that is not in keep. When want

@@ -3,11 +3,137 @@ package provision
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/sesprov/sesprov/iamfake"
 )
 
-// newSandboxClients serves the embedded iamfake on loopback and points the
-// clients at it. (Filled in when iamfake lands.)
+// The sandbox's static credentials: not a secret, not a key of any account.
+const (
+	sandboxAccessKeyID     = "AKIASESPROVSANDBOX00"
+	sandboxSecretAccessKey = "sesprov-sandbox-not-a-secret"
+)
+
+// SandboxStatePath is where --sandbox keeps its account between runs:
+// --sandbox-state, else $XDG_STATE_HOME/sesprov/sandbox.json, else
+// ~/.local/state/sesprov/sandbox.json.
+func SandboxStatePath(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "sesprov", "sandbox.json"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("sandbox state: no home directory (%w); pass --sandbox-state FILE", err)
+	}
+	return filepath.Join(home, ".local", "state", "sesprov", "sandbox.json"), nil
+}
+
+// sandboxLockWait bounds how long a sandbox run waits for another to finish.
+const sandboxLockWait = 30 * time.Second
+
+// newSandboxClients serves the embedded iamfake on a 127.0.0.1 listener (so
+// the SDK's whole stack runs: signing, HTTP, retries, parsing) with the state
+// of earlier sandbox runs, and points the clients at it. The state file holds
+// no secret: iamfake never stores secret access keys. A lock file next to it
+// keeps two concurrent sandbox runs from overwriting each other's changes;
+// Close saves the state (when something changed) and releases the lock.
 func newSandboxClients(ctx context.Context, opts ClientOptions, log *slog.Logger) (*Clients, error) {
-	return nil, errors.New("--sandbox is not available in this build yet")
+	path, err := SandboxStatePath(opts.SandboxState)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sandbox state directory %s: %w", dir, err)
+	}
+	unlock, err := lockFile(ctx, path+".lock", sandboxLockWait)
+	if err != nil {
+		return nil, err
+	}
+	srv := iamfake.New(iamfake.Options{})
+	if err := srv.LoadFile(path); err != nil {
+		unlock()
+		return nil, fmt.Errorf("sandbox: %w (remove the file to start over)", err)
+	}
+	loaded := srv.Changes()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("sandbox: listen on loopback: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	url := "http://" + ln.Addr().String()
+	log.Info("sandbox", "state", path, "endpoint", url)
+
+	cfg := aws.Config{
+		Region:      DefaultRegion,
+		Credentials: credentials.NewStaticCredentialsProvider(sandboxAccessKeyID, sandboxSecretAccessKey, ""),
+	}
+	sopts := opts
+	sopts.EndpointURL, sopts.RoleARN, sopts.ExternalID = url, "", ""
+	c, err := newClientsFromConfig(cfg, sopts, log)
+	if err != nil {
+		hs.Close()
+		unlock()
+		return nil, err
+	}
+	var once sync.Once
+	var closeErr error
+	c.Close = func() error {
+		once.Do(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			hs.Shutdown(sctx)
+			if srv.Changes() != loaded {
+				closeErr = srv.SaveFile(path)
+			}
+			unlock()
+		})
+		return closeErr
+	}
+	return c, nil
+}
+
+// errLocked is returned by tryLock when another process holds the lock.
+var errLocked = errors.New("locked")
+
+// lockFile takes an exclusive lock on path (created 0600), waiting up to
+// wait for another sandbox run to release it.
+func lockFile(ctx context.Context, path string, wait time.Duration) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox lock %s: %w", path, err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err := tryLock(f)
+		if err == nil {
+			return func() { unlockFile(f); f.Close() }, nil
+		}
+		if !errors.Is(err, errLocked) {
+			f.Close()
+			return nil, fmt.Errorf("sandbox lock %s: %w", path, err)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("sandbox state is in use by another sesprov --sandbox run (lock %s held for %s); try again when it is done", path, wait)
+		}
+		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
 }

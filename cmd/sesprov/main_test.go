@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/sesprov/sesprov/iamfake"
 )
 
 // TestMain lets testscript run the real sesprov main as the `sesprov`
@@ -26,15 +29,22 @@ func TestScripts(t *testing.T) {
 		Dir:   "testdata/script",
 		Setup: setupScriptEnv,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":       cmdExits,
-			"smtpd":       cmdSMTPD,
-			"smtpd-stats": cmdSMTPDStats,
+			"exits":         cmdExits,
+			"smtpd":         cmdSMTPD,
+			"smtpd-stats":   cmdSMTPDStats,
+			"iamfake-fault": cmdIAMFakeFault,
+			"iamfake-calls": cmdIAMFakeCalls,
+			"iamfake-reset": cmdIAMFakeReset,
 		},
 	})
 }
 
 // setupScriptEnv isolates each script: no AWS configuration from the machine
-// running the tests, and a sandbox state of its own.
+// running the tests, and a sandbox state of its own. Each script also gets an
+// iamfake of its own on loopback, which AWS_ENDPOINT_URL (the SDK's own
+// variable) points every command at, with dummy credentials: a script never
+// reaches AWS. $IAMFAKE_URL is its address; iamfake-fault, iamfake-calls and
+// iamfake-reset control it.
 func setupScriptEnv(env *testscript.Env) error {
 	for _, k := range []string{
 		"AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
@@ -48,7 +58,91 @@ func setupScriptEnv(env *testscript.Env) error {
 	env.Setenv("XDG_STATE_HOME", env.WorkDir+"/.state")
 	env.Setenv("AWS_CONFIG_FILE", env.WorkDir+"/.aws/config")
 	env.Setenv("AWS_SHARED_CREDENTIALS_FILE", env.WorkDir+"/.aws/credentials")
+
+	srv := iamfake.New(iamfake.Options{})
+	hs := httptest.NewServer(srv)
+	env.Defer(hs.Close)
+	env.Values[iamfakeKey{}] = srv
+	env.Setenv("IAMFAKE_URL", hs.URL)
+	env.Setenv("AWS_ENDPOINT_URL", hs.URL)
+	env.Setenv("AWS_ACCESS_KEY_ID", "AKIASCRIPTOPERATOR00")
+	env.Setenv("AWS_SECRET_ACCESS_KEY", "script-operator-secret")
+	env.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	return nil
+}
+
+type iamfakeKey struct{}
+
+func scriptFake(ts *testscript.TestScript) *iamfake.Server {
+	return ts.Value(iamfakeKey{}).(*iamfake.Server)
+}
+
+// cmdIAMFakeFault injects a fault into the script's iamfake:
+// `iamfake-fault ACTION CODE [NTH]` fails the NTH (default next) call of
+// ACTION with the IAM error CODE without acting; CODE "drop" performs the call
+// and drops the connection (a lost response); CODE "after:X" performs it and
+// answers X anyway.
+func cmdIAMFakeFault(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: iamfake-fault ACTION CODE|drop|after:CODE [NTH]")
+	}
+	f := iamfake.Fault{Action: args[0]}
+	switch code := args[1]; {
+	case code == "drop":
+		f.DropResponse = true
+	case strings.HasPrefix(code, "after:"):
+		f.Code, f.After = strings.TrimPrefix(code, "after:"), true
+	default:
+		f.Code = code
+	}
+	if len(args) == 3 {
+		n, err := strconv.Atoi(args[2])
+		if err != nil {
+			ts.Fatalf("iamfake-fault: bad NTH %q", args[2])
+		}
+		f.Nth = n
+	}
+	scriptFake(ts).Inject(f)
+}
+
+// cmdIAMFakeCalls asserts the number of calls the iamfake received:
+// `iamfake-calls ACTION N` (ACTION "*" counts all; "mutating" counts every
+// call that is not a Get, List or Simulate).
+func cmdIAMFakeCalls(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: iamfake-calls ACTION|*|mutating N")
+	}
+	want, err := strconv.Atoi(args[1])
+	if err != nil {
+		ts.Fatalf("iamfake-calls: bad count %q", args[1])
+	}
+	calls := scriptFake(ts).Calls()
+	got := 0
+	var names []string
+	for _, c := range calls {
+		names = append(names, c.Action)
+		switch args[0] {
+		case "*":
+			got++
+		case "mutating":
+			if !strings.HasPrefix(c.Action, "Get") && !strings.HasPrefix(c.Action, "List") && !strings.HasPrefix(c.Action, "Simulate") {
+				got++
+			}
+		default:
+			if c.Action == args[0] {
+				got++
+			}
+		}
+	}
+	if (got == want) == neg {
+		ts.Fatalf("iamfake-calls %s: got %d, want %s%d (calls: %s)", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want, strings.Join(names, " "))
+	}
+}
+
+// cmdIAMFakeReset clears the call log and any pending fault.
+func cmdIAMFakeReset(ts *testscript.TestScript, neg bool, args []string) {
+	scriptFake(ts).ResetCalls()
+	scriptFake(ts).ClearFaults()
 }
 
 // cmdExits runs `exits CODE PROGRAM ARGS...`: PROGRAM must exit with exactly
