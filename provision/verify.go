@@ -301,7 +301,7 @@ func diagnoseRejection(set CredentialSet, c RegionCredential, waited time.Durati
 		// The password is right for the key: what remains is the key or the user.
 		return commonCauses(c.Region, waited, false)
 	}
-	if !looksLikeSMTPPassword(pw) {
+	if !smtpPasswordShaped(pw) {
 		if len(pw) == 40 {
 			return "the password looks like a secret access key (40 characters), not an SMTP password (44 characters, starting with B): derive one with 'sesprov derive'"
 		}
@@ -344,9 +344,9 @@ func commonCauses(region string, waited time.Duration, regionUnknown bool) strin
 	return "likely causes: " + strings.Join(causes, "; ")
 }
 
-// looksLikeSMTPPassword: the algorithm's output is base64 of 33 bytes, the
+// smtpPasswordShaped: the algorithm's output is base64 of 33 bytes, the
 // first being the version 0x04, so 44 characters starting with "B".
-func looksLikeSMTPPassword(pw string) bool {
+func smtpPasswordShaped(pw string) bool {
 	b, err := base64.StdEncoding.DecodeString(pw)
 	return err == nil && len(b) == 33 && b[0] == 0x04
 }

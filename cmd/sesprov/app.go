@@ -113,6 +113,7 @@ func commands() []*cli.Command {
 		createDeleteUserCommand(),
 		createListCommand(),
 		createVerifyCommand(),
+		createDoctorCommand(),
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/x509"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -69,6 +70,10 @@ func createVerifyCommand() *cli.Command {
 				}
 				defer f.Close()
 				r = f
+			} else if f, ok := g.Stdin.(*os.File); ok {
+				if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+					fmt.Fprintln(g.Stderr, "sesprov: reading credentials JSON from the terminal (end with Ctrl-D); pipe create-user's -o json output or use --in FILE")
+				}
 			}
 			in.In = r
 			return provision.VerifyCommand(c.Context, in, g.Stdout, g.Stderr)
