@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -84,15 +85,19 @@ var (
 	generalRef = []string{SourceGeneralReference}
 	seedNote   = []string{SourceSeedNote}
 	sdkOnly    = []string{SourceSDKPartitions}
+	// The General Reference's FIPS endpoints name these regions too.
+	scriptAndFIPS = []string{SourceSeedScript, SourceGeneralReference}
 )
+
+const govCloud = "GovCloud: needs a key of an aws-us-gov account; a commercial account's key is refused"
 
 // table is the region table: first the regions with an endpoint in the seed
 // script's order, then the ones only the General Reference lists, then the
 // ones the seed says have none, then every other AWS region.
 var table = []row{
-	{"us-east-2", "US East (Ohio)", "aws", StatusAvailable, true, script, ""},
-	{"us-east-1", "US East (N. Virginia)", "aws", StatusAvailable, true, script, ""},
-	{"us-west-2", "US West (Oregon)", "aws", StatusAvailable, true, script, ""},
+	{"us-east-2", "US East (Ohio)", "aws", StatusAvailable, true, scriptAndFIPS, ""},
+	{"us-east-1", "US East (N. Virginia)", "aws", StatusAvailable, true, scriptAndFIPS, ""},
+	{"us-west-2", "US West (Oregon)", "aws", StatusAvailable, true, scriptAndFIPS, ""},
 	{"ap-south-1", "Asia Pacific (Mumbai)", "aws", StatusAvailable, false, script, ""},
 	{"ap-northeast-2", "Asia Pacific (Seoul)", "aws", StatusAvailable, false, script, ""},
 	{"ap-southeast-1", "Asia Pacific (Singapore)", "aws", StatusAvailable, false, script, ""},
@@ -107,19 +112,19 @@ var table = []row{
 		"sources disagree: the seed note says Milan has no SMTP endpoint; the script, the later source (November 2023), lists it"},
 	{"eu-north-1", "Europe (Stockholm)", "aws", StatusAvailable, false, script, ""},
 	{"sa-east-1", "South America (Sao Paulo)", "aws", StatusAvailable, false, script, ""},
-	{"us-gov-west-1", "AWS GovCloud (US-West)", "aws-us-gov", StatusAvailable, true, script,
-		"GovCloud: needs GovCloud (aws-us-gov) credentials; a commercial account's key does not authenticate here"},
+	{"us-gov-west-1", "AWS GovCloud (US-West)", "aws-us-gov", StatusAvailable, true, scriptAndFIPS,
+		govCloud},
 	{"us-gov-east-1", "AWS GovCloud (US-East)", "aws-us-gov", StatusAvailable, false, script,
-		"GovCloud: needs GovCloud (aws-us-gov) credentials; a commercial account's key does not authenticate here"},
+		govCloud},
 
 	{"us-west-1", "US West (N. California)", "aws", StatusAvailable, false, generalRef, "not in the seed script's list"},
 	{"eu-west-3", "Europe (Paris)", "aws", StatusAvailable, false, generalRef, "not in the seed script's list"},
 	{"ap-northeast-3", "Asia Pacific (Osaka)", "aws", StatusAvailable, false, generalRef, "not in the seed script's list"},
 
-	{"af-south-1", "Africa (Cape Town)", "aws", StatusUnavailable, false, seedNote, "the seed note says SMTP endpoints are not available in Africa (Cape Town)"},
-	{"ap-southeast-3", "Asia Pacific (Jakarta)", "aws", StatusUnavailable, false, seedNote, "the seed note says SMTP endpoints are not available in Asia Pacific (Jakarta)"},
-	{"il-central-1", "Israel (Tel Aviv)", "aws", StatusUnavailable, false, seedNote, "the seed note says SMTP endpoints are not available in Israel (Tel Aviv)"},
-	{"me-south-1", "Middle East (Bahrain)", "aws", StatusUnavailable, false, seedNote, "the seed note says SMTP endpoints are not available in Middle East (Bahrain)"},
+	{"af-south-1", "Africa (Cape Town)", "aws", StatusUnavailable, false, seedNote, "the seed note: no SMTP endpoint in Africa (Cape Town)"},
+	{"ap-southeast-3", "Asia Pacific (Jakarta)", "aws", StatusUnavailable, false, seedNote, "the seed note: no SMTP endpoint in Asia Pacific (Jakarta)"},
+	{"il-central-1", "Israel (Tel Aviv)", "aws", StatusUnavailable, false, seedNote, "the seed note: no SMTP endpoint in Israel (Tel Aviv)"},
+	{"me-south-1", "Middle East (Bahrain)", "aws", StatusUnavailable, false, seedNote, "the seed note: no SMTP endpoint in Middle East (Bahrain)"},
 
 	{"ap-east-1", "Asia Pacific (Hong Kong)", "aws", StatusUndocumented, false, sdkOnly, ""},
 	{"ap-east-2", "Asia Pacific (Taipei)", "aws", StatusUndocumented, false, sdkOnly, ""},
@@ -180,7 +185,7 @@ func (r row) region() Region {
 		Description: r.description,
 		Partition:   r.partition,
 		Status:      r.status,
-		Sources:     r.sources,
+		Sources:     slices.Clone(r.sources),
 		Note:        r.note,
 	}
 	if r.status == StatusAvailable {

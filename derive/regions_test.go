@@ -153,3 +153,11 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestRegionsReturnsCopies(t *testing.T) {
+	rs := Regions()
+	rs[0].Sources[0] = "changed"
+	if r, _ := Lookup(rs[0].Name); r.Sources[0] == "changed" {
+		t.Error("Regions shares Sources with the table")
+	}
+}

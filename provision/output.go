@@ -73,6 +73,8 @@ type CredentialWriter struct {
 	format        Format
 	includeSecret bool
 	wrote         bool
+	noUser        bool // table: the first set had no user (derive): no USER column
+	noKeyID       bool // table: … and no access key ID: no SMTP USERNAME column
 	tw            *tabwriter.Writer
 	cw            *csv.Writer
 }
@@ -195,7 +197,16 @@ func shellQuote(v string) string {
 
 func (c *CredentialWriter) writeTable(s CredentialSet, first bool) error {
 	if first {
-		hdr := "USER\tSMTP USERNAME\tREGION\tSMTP ENDPOINT\tSMTP PASSWORD"
+		// derive has neither user nor (unless given) key: no empty columns.
+		c.noUser = s.UserName == ""
+		c.noKeyID = c.noUser && s.AccessKeyID == ""
+		hdr := "REGION\tSMTP ENDPOINT\tSMTP PASSWORD"
+		if !c.noKeyID {
+			hdr = "SMTP USERNAME\t" + hdr
+		}
+		if !c.noUser {
+			hdr = "USER\t" + hdr
+		}
 		if c.includeSecret {
 			hdr += "\tSECRET ACCESS KEY"
 		}
@@ -203,7 +214,13 @@ func (c *CredentialWriter) writeTable(s CredentialSet, first bool) error {
 	}
 	user, keyID := dash(s.UserName), dash(s.AccessKeyID)
 	for _, r := range s.Credentials {
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", user, keyID, r.Region, r.SMTPEndpoint, r.Password.Reveal())
+		line := fmt.Sprintf("%s\t%s\t%s", r.Region, r.SMTPEndpoint, r.Password.Reveal())
+		if !c.noKeyID {
+			line = keyID + "\t" + line
+		}
+		if !c.noUser {
+			line = user + "\t" + line
+		}
 		if c.includeSecret {
 			line += "\t" + s.SecretAccessKey.Reveal()
 		}

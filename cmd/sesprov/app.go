@@ -114,13 +114,16 @@ func commands() []*cli.Command {
 		createListCommand(),
 		createVerifyCommand(),
 		createDoctorCommand(),
+		createDeriveCommand(),
+		createRegionsCommand(),
 	}
 }
 
 func setUsageErrorHandler(cmd *cli.Command) {
 	if cmd.OnUsageError == nil {
+		name := cmd.Name
 		cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-			return provision.AsUsage(err)
+			return provision.AsUsage(globalFlagHint(name, err))
 		}
 	}
 	for _, sub := range cmd.Subcommands {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
@@ -32,7 +34,12 @@ func regionFlags() []cli.Flag {
 // --allow-region). Every bad name is reported at once, as a usage error
 // (exit 2): nothing has been changed yet.
 func resolveRegions(c *cli.Context) ([]derive.Region, error) {
-	names := c.StringSlice(flgRegions)
+	var names []string
+	for _, n := range c.StringSlice(flgRegions) {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
 	if len(names) == 0 {
 		return nil, provision.Usagef("no region given: pass --%s R1,R2 (run 'sesprov regions' for the list)", flgRegions)
 	}

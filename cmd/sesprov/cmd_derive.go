@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/provision"
+	"github.com/urfave/cli/v2"
+)
+
+const flgDeriveAccessKeyID = "access-key-id"
+
+// argvSecretWarning is printed whenever the secret comes from the command line.
+const argvSecretWarning = "sesprov: warning: the secret is on the command line, where other local users can read it (ps, /proc)\n" +
+	"and your shell history keeps it; pipe it on stdin instead: sesprov derive --regions REGION < secret.txt\n"
+
+func createDeriveCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "derive",
+		Usage:     "turn a secret access key into SES SMTP passwords, offline (secret on stdin)",
+		ArgsUsage: "[SECRET REGION]",
+		Description: "Reads the secret access key on stdin (prompting without echo on a terminal) and\n" +
+			"prints the SMTP password of each region. No AWS call is made. With one region and\n" +
+			"the table format the password is printed alone, as AWS's script does.\n\n" +
+			"The SMTP user name is the access key ID; --access-key-id puts it in the output.\n" +
+			"Regions are checked against 'sesprov regions'; --allow-region accepts one the table\n" +
+			"refuses (AWS may add endpoints).\n\n" +
+			"Examples:\n" +
+			"   sesprov derive --regions us-east-1 < secret.txt\n" +
+			"   sesprov --output json derive --regions us-east-1,eu-west-1 --access-key-id AKIAIOSFODNN7EXAMPLE < secret.txt\n" +
+			"   sesprov derive SECRET us-east-1    # the seed script's form; warns: argv is visible to other users",
+		Flags: append(regionFlags(),
+			&cli.StringFlag{Name: flgDeriveAccessKeyID, Usage: "access key `ID` (AKIA…) to show as the SMTP user name"},
+		),
+		Action: func(c *cli.Context) error {
+			g := globalsOf(c)
+			in := provision.DeriveInput{Format: g.Output, AccessKeyID: c.String(flgDeriveAccessKeyID)}
+			if in.AccessKeyID != "" {
+				if err := provision.CheckAccessKeyID(in.AccessKeyID); err != nil {
+					return err
+				}
+			}
+			var err error
+			switch c.NArg() {
+			case 0:
+				if in.Regions, err = resolveRegions(c); err != nil {
+					return err
+				}
+				if in.Secret, err = provision.ReadSecret(c.Context, g.Stdin, g.Stderr); err != nil {
+					return err
+				}
+			case 2: // the seed script's `script.py SECRET REGION`
+				if c.IsSet(flgRegions) {
+					return provision.Usagef("give the region either as the second argument or with --%s, not both", flgRegions)
+				}
+				fmt.Fprint(g.Stderr, argvSecretWarning)
+				if in.Regions, err = derive.ResolveRegions([]string{c.Args().Get(1)}, c.StringSlice(flgAllowRegion)); err != nil {
+					return provision.AsUsage(err)
+				}
+				secret := c.Args().Get(0)
+				warnings, err := provision.CheckSecretAccessKey(secret)
+				if err != nil {
+					return err
+				}
+				for _, w := range warnings {
+					fmt.Fprintf(g.Stderr, "sesprov: warning: %s\n", w)
+				}
+				in.Secret = provision.NewSecret(secret)
+			default:
+				// The arguments are not echoed: one of them may be the secret.
+				for _, a := range c.Args().Slice() {
+					if len(a) > 1 && a[0] == '-' {
+						return provision.Usagef("flags go before the arguments: sesprov derive --%s R SECRET REGION (better: the secret on stdin)", flgAllowRegion)
+					}
+				}
+				return provision.Usagef("derive takes the secret on stdin and --%s, or the seed script's two arguments SECRET REGION; got %d arguments", flgRegions, c.NArg())
+			}
+			return provision.DeriveCommand(c.Context, in, g.Stdout)
+		},
+	}
+}

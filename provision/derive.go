@@ -1,0 +1,49 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/sesprov/sesprov/derive"
+)
+
+// DeriveInput is what `sesprov derive` works from. It is offline: no AWS call.
+type DeriveInput struct {
+	Secret      Secret
+	AccessKeyID string          // optional; when set, the SMTP user name in the output
+	Regions     []derive.Region // validated (derive.ResolveRegions)
+	Format      Format
+}
+
+// CheckAccessKeyID validates an access key ID given as an SMTP user name:
+// long-term (AKIA…) only, since SMTP credentials cannot come from temporary
+// (ASIA…, STS) credentials.
+func CheckAccessKeyID(id string) error {
+	if !accessKeyIDShape.MatchString(id) {
+		return Usagef("%q is not an access key ID: expected AKIA and 16 upper-case letters or digits", id)
+	}
+	if id[:4] == "ASIA" {
+		return Usagef("access key %s is temporary (ASIA…, from STS): SES SMTP credentials need a long-term key (AKIA…) of an IAM user", id)
+	}
+	return nil
+}
+
+// DeriveCommand derives and writes the passwords. In the table format a
+// single region prints the password alone, as AWS's script does, so that
+// `PASS=$(sesprov derive --regions R < key)` works.
+func DeriveCommand(ctx context.Context, in DeriveInput, stdout io.Writer) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	set := DeriveCredentials("", in.AccessKeyID, in.Secret, in.Regions)
+	if in.Format == FormatTable && len(set.Credentials) == 1 {
+		_, err := fmt.Fprintln(stdout, set.Credentials[0].Password.Reveal())
+		return err
+	}
+	w := NewCredentialWriter(stdout, in.Format, false)
+	if err := w.Write(set); err != nil {
+		return fmt.Errorf("write the passwords: %w", err)
+	}
+	return w.Close()
+}

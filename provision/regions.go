@@ -1,0 +1,95 @@
+package provision
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/sesprov/sesprov/derive"
+)
+
+// RegionsInput is what `sesprov regions` prints.
+type RegionsInput struct {
+	Format    Format
+	Available bool // only the regions sesprov derives for without --allow-region
+}
+
+type jsonRegion struct {
+	Region       string   `json:"region"`
+	Description  string   `json:"description"`
+	Partition    string   `json:"partition"`
+	SMTPEndpoint string   `json:"smtp_endpoint,omitempty"`
+	FIPSEndpoint string   `json:"fips_endpoint,omitempty"`
+	Status       string   `json:"status"`
+	Sources      []string `json:"sources"`
+	Note         string   `json:"note,omitempty"`
+}
+
+// RegionsCommand writes the region table (derive.Regions) in table, json or
+// csv: endpoints, status, the sources behind it and why.
+func RegionsCommand(in RegionsInput, w io.Writer) error {
+	regions := derive.Regions()
+	if in.Available {
+		kept := regions[:0]
+		for _, r := range regions {
+			if r.Usable() {
+				kept = append(kept, r)
+			}
+		}
+		regions = kept
+	}
+	switch in.Format {
+	case FormatJSON:
+		out := struct {
+			Regions []jsonRegion `json:"regions"`
+		}{make([]jsonRegion, 0, len(regions))}
+		for _, r := range regions {
+			out.Regions = append(out.Regions, jsonRegion{
+				r.Name, r.Description, r.Partition, r.SMTPEndpoint, r.FIPSEndpoint,
+				string(r.Status), r.Sources, regionNote(r, false),
+			})
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	case FormatCSV:
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"Region", "Description", "Partition", "SMTP Endpoint", "FIPS Endpoint", "Status", "Source", "Note"})
+		for _, r := range regions {
+			_ = cw.Write([]string{r.Name, r.Description, r.Partition, r.SMTPEndpoint, r.FIPSEndpoint,
+				string(r.Status), r.Source(), regionNote(r, false)})
+		}
+		cw.Flush()
+		return cw.Error()
+	case FormatTable:
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "REGION\tSMTP ENDPOINT\tFIPS ENDPOINT\tSTATUS\tSOURCE\tNOTE")
+		for _, r := range regions {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, dash(r.SMTPEndpoint), dash(r.FIPSEndpoint),
+				r.Status, r.Source(), dash(regionNote(r, true)))
+		}
+		return tw.Flush()
+	}
+	return Usagef("sesprov regions prints table, json or csv, not %s", in.Format)
+}
+
+// regionNote is the table's note; for an undocumented region it says what
+// to do (the table format keeps it short).
+func regionNote(r derive.Region, short bool) string {
+	if r.Status != derive.StatusUndocumented {
+		return r.Note
+	}
+	what := "no SES SMTP endpoint documented; --allow-region " + r.Name + " to use it anyway"
+	if short {
+		what = "no SMTP endpoint documented"
+	}
+	if r.Note != "" {
+		return what + "; " + r.Note
+	}
+	return what
+}

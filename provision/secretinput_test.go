@@ -1,0 +1,90 @@
+package provision
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/sesprov/sesprov/derive"
+)
+
+const exampleSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+func TestReadSecret(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want, err, warn string
+	}{
+		{"line", exampleSecret + "\n", exampleSecret, "", ""},
+		{"no newline", exampleSecret, exampleSecret, "", ""},
+		{"crlf", exampleSecret + "\r\n", exampleSecret, "", ""},
+		{"blank lines around", "\n \n" + exampleSecret + "\n\n", exampleSecret, "", ""},
+		{"short warns", "some+secret+key\n", "some+secret+key", "", "this one has 15"},
+		{"unicode counts characters", strings.Repeat("é", 40) + "\n", strings.Repeat("é", 40), "", ""},
+		{"empty", "", "", "empty secret access key", ""},
+		{"blank", "\n\t\n", "", "empty secret access key", ""},
+		{"two lines", exampleSecret + "\nx\n", "", "2 non-empty lines", ""},
+		{"inner space", "wJalr XUtn\n", "", "contains whitespace (position 6)", ""},
+		{"inner tab", "wJalr\tXUtn\n", "", "contains whitespace", ""},
+		{"leading space", " " + exampleSecret + "\n", "", "starts or ends with whitespace", ""},
+		{"nbsp", "wJalr\u00a0XUtn\n", "", "contains whitespace", ""},
+		{"key id", "AKIAIOSFODNN7EXAMPLE\n", "", "that is an access key ID (AKIA…)", ""},
+		{"temp key id", "ASIAIOSFODNN7EXAMPLE", "", "(ASIA…)", ""},
+		{"id and secret", "AKIAIOSFODNN7EXAMPLE " + exampleSecret, "", "access key ID followed by the secret", ""},
+		{"smtp password", derive.Password(exampleSecret, "us-east-1"), "", "looks like an SES SMTP password", ""},
+		{"bad utf-8", "\xff\xfe\n", "", "not valid UTF-8", ""},
+		{"too big", strings.Repeat("a", maxSecretInput+1), "", "more than 64 KiB", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			got, err := ReadSecret(context.Background(), strings.NewReader(tc.in), &stderr)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || ExitCode(err) != ExitUsage {
+					t.Fatalf("err %v (exit %d), want usage error containing %q", err, ExitCode(err), tc.err)
+				}
+				if len(tc.in) > 8 && strings.Contains(err.Error(), strings.TrimSpace(tc.in)) {
+					t.Errorf("error %q repeats the input", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Reveal() != tc.want {
+				t.Errorf("got %q, want %q", got.Reveal(), tc.want)
+			}
+			if tc.warn == "" && stderr.Len() > 0 || !strings.Contains(stderr.String(), tc.warn) {
+				t.Errorf("stderr %q, want warning %q", stderr.String(), tc.warn)
+			}
+		})
+	}
+}
+
+func TestCheckAccessKeyID(t *testing.T) {
+	if err := CheckAccessKeyID("AKIAIOSFODNN7EXAMPLE"); err != nil {
+		t.Error(err)
+	}
+	for _, bad := range []string{"ASIAIOSFODNN7EXAMPLE", "AKIA", "akiaiosfodnn7example", exampleSecret} {
+		if err := CheckAccessKeyID(bad); ExitCode(err) != ExitUsage {
+			t.Errorf("%q: %v, want a usage error", bad, err)
+		}
+	}
+}
+
+func TestDeriveCredentialsRedacted(t *testing.T) {
+	regions, err := derive.ResolveRegions([]string{"us-east-1", "eu-west-1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := DeriveCredentials("", "", NewSecret(exampleSecret), regions)
+	for i, r := range regions {
+		c := set.Credentials[i]
+		if c.Region != r.Name || c.SMTPEndpoint != r.SMTPEndpoint || c.Password.Reveal() != derive.Password(exampleSecret, r.Name) {
+			t.Errorf("credential %d: %+v", i, c)
+		}
+	}
+	if s := fmt.Sprintf("%v %+v", set, set); strings.Contains(s, set.Credentials[0].Password.Reveal()) {
+		t.Errorf("a password is printed by fmt: %s", s)
+	}
+}
