@@ -112,6 +112,7 @@ func commands() []*cli.Command {
 		createRotateCommand(),
 		createDeleteUserCommand(),
 		createListCommand(),
+		createConvertCommand(),
 		createVerifyCommand(),
 		createDoctorCommand(),
 		createDeriveCommand(),
