@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -102,7 +103,9 @@ func NewClients(ctx context.Context, opts ClientOptions, log *slog.Logger) (*Cli
 	if opts.Sandbox {
 		return newSandboxClients(ctx, opts, log)
 	}
-	var loadOpts []func(*config.LoadOptions) error
+	// The SDK's own warnings (e.g. about instance metadata) go to the
+	// debug log, not bare to stderr.
+	loadOpts := []func(*config.LoadOptions) error{config.WithLogger(sdkLogger(log))}
 	if opts.Profile != "" {
 		loadOpts = append(loadOpts, config.WithSharedConfigProfile(opts.Profile))
 	}
@@ -125,6 +128,7 @@ func newClientsFromConfig(cfg aws.Config, opts ClientOptions, log *slog.Logger) 
 		// itself when it is not set.
 		cfg.BaseEndpoint = aws.String(opts.EndpointURL)
 	}
+	cfg.Logger = sdkLogger(log)
 	maxAttempts := cfg.RetryMaxAttempts
 	cfg.Retryer = func() aws.Retryer { return NewRetryer(maxAttempts) }
 	if opts.Debug {
@@ -187,6 +191,13 @@ func callLogger(log *slog.Logger) func(*middleware.Stack) error {
 				return out, md, err
 			}), middleware.Before)
 	}
+}
+
+// sdkLogger sends the SDK's log lines to log at debug level.
+func sdkLogger(log *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		log.Debug("aws sdk", "class", string(c), "msg", fmt.Sprintf(format, v...))
+	})
 }
 
 // ErrorCode returns the AWS error code of err ("NoSuchEntity", "Throttling",

@@ -168,6 +168,7 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 	r := NewRun(in.DryRun, deps.Log)
 	d := &delivery{dest: dest, out: out, cw: nil}
 	d.cw = NewCredentialWriter(&d.buf, in.Format, in.IncludeSecretKey)
+	d.cw.AlignUsers(in.UserNames)
 
 	sa, err := EnsureSendingAccess(ctx, deps.IAM, SendingAccessOptions{
 		GroupName: in.GroupName, PolicyName: in.PolicyName, RepairPolicy: in.RepairPolicy,
@@ -475,7 +476,11 @@ func (j *userJob) keyAndDeliver(ctx context.Context, r *Run) error {
 		if !j.created {
 			verb = "completed"
 		}
-		fmt.Fprintf(j.deps.Stderr, "sesprov: %s user %s in group %s with access key %s; the SMTP passwords cannot be shown again: store them now\n", verb, j.name, j.access.GroupName, keyID)
+		note := "; the SMTP passwords cannot be shown again: store them now"
+		if j.d.out != nil {
+			note = ""
+		}
+		fmt.Fprintf(j.deps.Stderr, "sesprov: %s user %s in group %s with access key %s%s\n", verb, j.name, j.access.GroupName, keyID, note)
 		return nil
 	})
 }
@@ -504,12 +509,13 @@ func printPlan(w io.Writer, f Format, items []PlanItem) error {
 		return err
 	}
 	var b strings.Builder
-	b.WriteString("dry run: nothing was changed. The plan:\n")
-	for _, c := range changes {
-		fmt.Fprintf(&b, "  + %s\n", c)
-	}
-	for _, u := range unchanged {
-		fmt.Fprintf(&b, "  = %s\n", u)
+	b.WriteString("dry run: nothing was changed. The plan (+ change, = already right):\n")
+	for _, it := range items {
+		mark := "="
+		if it.Change {
+			mark = "+"
+		}
+		fmt.Fprintf(&b, "  %s %s\n", mark, it.Text)
 	}
 	if len(changes) == 0 {
 		b.WriteString("  (no change needed)\n")

@@ -350,3 +350,113 @@ func TestCreateUserFrom(t *testing.T) {
 		t.Errorf("re-run: exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// --debug logs every call (operation, duration, code) and never a secret.
+func TestCreateUserDebugLogHasNoSecret(t *testing.T) {
+	f := startFake(t)
+	f.srv.Inject(iamfake.Fault{Action: "CreateAccessKey", DropResponse: true})
+	r := f.sesprov("--debug", "-o", "json", "create-user", "--user-name", "alice", "--regions", "us-east-1,eu-west-1", "--include-secret-key")
+	f.checkDone(r, "alice")
+	var c credJSON
+	json.Unmarshal([]byte(r.stdout), &c)
+	for _, s := range []string{c.Secret, c.Credentials[0].SMTPPassword, c.Credentials[1].SMTPPassword, "operator-secret"} {
+		if s == "" || strings.Contains(r.stderr, s) {
+			t.Errorf("secret %q missing from stdout or present in the debug log", s)
+		}
+	}
+	for _, want := range []string{"op=CreateAccessKey", "code=NetworkError", "op=DeleteAccessKey", "service=STS op=GetCallerIdentity"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("debug log lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+// --profile reads the shared config (region, endpoint_url, credentials).
+func TestCreateUserProfile(t *testing.T) {
+	f := startFake(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte("[profile mail]\nregion = eu-west-1\nendpoint_url = "+f.url+"\n"), 0o600)
+	os.WriteFile(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), []byte("[mail]\naws_access_key_id = AKIAPROFILE000000000\naws_secret_access_key = profile-secret\n"), 0o600)
+	r := runMain(t, nil, "--profile", "mail", "-o", "json", "create-user", "--user-name", "p1", "--regions", "us-east-1,eu-west-1", "--include-secret-key")
+	f.checkDone(r, "p1")
+	// Without the profile there are no credentials: a clear failure, exit 1.
+	r = runMain(t, nil, "--endpoint-url", f.url, "create-user", "--user-name", "p2", "--regions", "us-east-1")
+	if r.code != 1 || !strings.Contains(strings.ToLower(r.stderr), "credentials") {
+		t.Errorf("no credentials: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// Concurrent sandbox runs do not lose each other's changes (the state file
+// is locked for the length of a run), and the state is private.
+func TestCreateUserSandboxConcurrentRuns(t *testing.T) {
+	isolateAWSEnv(t)
+	state := filepath.Join(t.TempDir(), "sub", "sandbox.json")
+	users := []string{"s1", "s2", "s3"}
+	done := make(chan result, len(users))
+	for _, u := range users {
+		go func() {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), []string{"sesprov", "--sandbox", "--sandbox-state", state, "create-user", "--user-name", u, "--regions", "us-east-1"}, strings.NewReader(""), &out, &errb)
+			done <- result{code, out.String(), errb.String()}
+		}()
+	}
+	for range users {
+		if r := <-done; r.code != 0 {
+			t.Errorf("exit %d: %s", r.code, r.stderr)
+		}
+	}
+	srv := iamfake.New(iamfake.Options{})
+	if err := srv.LoadFile(state); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	api := iam.NewFromConfig(iamfaketest.Config(hs.URL))
+	for _, u := range users {
+		keys, err := provision.ListAccessKeyIDs(context.Background(), api, u)
+		if err != nil || len(keys) != 1 {
+			t.Errorf("user %s in the saved sandbox: keys %v, %v", u, keys, err)
+		}
+	}
+	for path, want := range map[string]os.FileMode{state: 0o600, filepath.Dir(state): 0o700} {
+		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s: %v %v, want %o", path, st.Mode().Perm(), err, want)
+		}
+	}
+}
+
+// A lost response on every mutating call in turn (IAM acted, the client saw
+// nothing and retried): the run still ends right, with one key, the printed one.
+func TestCreateUserEachMutationResponseLost(t *testing.T) {
+	for _, action := range []string{"CreatePolicy", "CreateGroup", "AttachGroupPolicy", "CreateUser", "AddUserToGroup", "CreateAccessKey"} {
+		t.Run(action, func(t *testing.T) {
+			f := startFake(t)
+			f.srv.Inject(iamfake.Fault{Action: action, DropResponse: true})
+			f.checkDone(f.create("alice"), "alice")
+		})
+	}
+	// IAM made the key but answered 500: the key is treated as lost too.
+	t.Run("CreateAccessKey/500-after-acting", func(t *testing.T) {
+		f := startFake(t)
+		f.srv.Inject(iamfake.Fault{Action: "CreateAccessKey", Code: "ServiceFailure", After: true})
+		f.checkDone(f.create("alice"), "alice")
+		if n := f.srv.CallCount("DeleteAccessKey"); n != 1 {
+			t.Errorf("DeleteAccessKey called %d times, want 1", n)
+		}
+	})
+}
+
+// AWS_MAX_ATTEMPTS still bounds the SDK's retries when it is set.
+func TestCreateUserHonoursMaxAttempts(t *testing.T) {
+	f := startFake(t)
+	t.Setenv("AWS_MAX_ATTEMPTS", "2")
+	f.srv.Inject(iamfake.Fault{Action: "CreateUser", Code: "ServiceFailure", Times: -1})
+	r := f.create("alice")
+	if r.code != 1 || !strings.Contains(r.stderr, "iam:CreateUser") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if n := f.srv.CallCount("CreateUser"); n != 2 {
+		t.Errorf("CreateUser called %d times, want 2", n)
+	}
+}
