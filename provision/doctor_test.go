@@ -59,11 +59,20 @@ func TestDoctorAllAllowed(t *testing.T) {
 			kinds[p.Resource] = true
 		}
 	}
-	if n := srv.CallCount("SimulatePrincipalPolicy"); n != len(kinds) || n < 5 {
-		t.Errorf("%d SimulatePrincipalPolicy calls, want %d", n, len(kinds))
+	// The SDK may retry a call (a reused connection closed under it), so
+	// count the resources simulated rather than the requests.
+	simulated := map[string]bool{}
+	for _, c := range srv.Calls() {
+		switch c.Action {
+		case "SimulatePrincipalPolicy":
+			simulated[c.Params["ResourceArns.member.1"]] = true
+		case "GetCallerIdentity":
+		default:
+			t.Errorf("doctor called %s: it must only read identity and simulate", c.Action)
+		}
 	}
-	if n := len(srv.Calls()); n != len(kinds)+1 {
-		t.Errorf("%d calls in all, want GetCallerIdentity and the simulations only: %+v", n, srv.Calls())
+	if len(simulated) != len(kinds) || len(kinds) < 5 {
+		t.Errorf("simulated on %d resources (%v), want one per resource kind (%d)", len(simulated), simulated, len(kinds))
 	}
 }
 

@@ -270,6 +270,12 @@ func verifyOne(ctx context.Context, set CredentialSet, t verifyTarget, opts Veri
 	switch {
 	case res.Status == VerifyRejected:
 		res.Hint = diagnoseRejection(set, t.cred, opts.Wait)
+		if opts.Endpoint != "" && strings.HasPrefix(res.Hint, "likely causes: ") && !set.SecretAccessKey.IsZero() {
+			// The password is right for its region (re-derived): the stand-in
+			// endpoint may serve another region.
+			res.Hint = fmt.Sprintf("the password is right for %s (re-derived from the secret); if %s does not serve %s it refuses it, since a password works in one region only; %s",
+				t.cred.Region, t.addr, t.cred.Region, res.Hint)
+		}
 	case res.Status == VerifyAccepted && opts.Endpoint != "":
 		// One endpoint stood in for every region: say when SES's own endpoint
 		// for this region would refuse the password.

@@ -75,10 +75,17 @@ func Authenticate(ctx context.Context, opts Options, username, password string) 
 	// Neither this package nor a sane server echoes the password; this is the
 	// belt to those braces. (Very short strings would match ordinary words.)
 	if len(password) >= 8 {
-		if res.Err != nil && strings.Contains(res.Err.Error(), password) {
-			res.Err = redactedError{strings.ReplaceAll(res.Err.Error(), password, "[REDACTED]"), res.Err}
+		// The password as typed, and as it went on the wire (base64 in AUTH
+		// PLAIN's response and AUTH LOGIN's), should a server echo a line.
+		forms := []string{password,
+			base64.StdEncoding.EncodeToString([]byte(password)),
+			base64.StdEncoding.EncodeToString([]byte("\x00" + username + "\x00" + password))}
+		for _, f := range forms {
+			if res.Err != nil && strings.Contains(res.Err.Error(), f) {
+				res.Err = redactedError{strings.ReplaceAll(res.Err.Error(), f, "[REDACTED]"), res.Err}
+			}
+			res.Reply = strings.ReplaceAll(res.Reply, f, "[REDACTED]")
 		}
-		res.Reply = strings.ReplaceAll(res.Reply, password, "[REDACTED]")
 	}
 	return res
 }

@@ -3,6 +3,7 @@ package smtpauth_test
 import (
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -139,5 +140,34 @@ func TestConnectionRefused(t *testing.T) {
 	res := smtpauth.Authenticate(context.Background(), smtpauth.Options{Addr: addr, Timeout: time.Second}, keyID, "x")
 	if res.Outcome != smtpauth.Unreachable || !strings.Contains(res.Err.Error(), "connect to "+addr) {
 		t.Fatalf("got %v %v", res.Outcome, res.Err)
+	}
+}
+
+// TestServerEchoIsRedacted: a server that quotes the AUTH line (the password
+// in base64) in its reply does not get it into the result.
+func TestServerEchoIsRedacted(t *testing.T) {
+	srv := smtpauthtest.Start(t, smtpauthtest.Config{Accounts: accounts(), Region: region, EchoAuth: true})
+	pw := derive.Password(secret, "us-east-1")
+	res := smtpauth.Authenticate(context.Background(), opts(srv), keyID, pw)
+	if res.Outcome != smtpauth.Rejected || !strings.Contains(res.Reply, "[REDACTED]") {
+		t.Fatalf("got %v %q", res.Outcome, res.Reply)
+	}
+	for _, f := range []string{pw, base64.StdEncoding.EncodeToString([]byte(pw)), base64.StdEncoding.EncodeToString([]byte("\x00" + keyID + "\x00" + pw))} {
+		if strings.Contains(res.Reply, f) {
+			t.Errorf("reply contains %q: %q", f, res.Reply)
+		}
+	}
+}
+
+// BenchmarkAuthenticate is one full login (connect, STARTTLS, AUTH, QUIT)
+// against the local test server: the cost verify adds per region, network aside.
+func BenchmarkAuthenticate(b *testing.B) {
+	srv := smtpauthtest.Start(b, smtpauthtest.Config{Accounts: accounts(), Region: region})
+	pw := derive.Password(secret, region)
+	o := opts(srv)
+	for b.Loop() {
+		if res := smtpauth.Authenticate(context.Background(), o, keyID, pw); res.Outcome != smtpauth.Accepted {
+			b.Fatalf("%v %v", res.Outcome, res.Err)
+		}
 	}
 }

@@ -28,7 +28,7 @@ func createVerifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "prove SMTP credentials with a real SES login per region (no mail is sent)",
-		UsageText: "sesprov -o json create-user --regions us-east-1,eu-west-1 > creds.json\n   sesprov verify --in creds.json [--regions R1,R2] [--wait 60s] [--port 587|465|2465|2587|25] [--fips]",
+		UsageText: "sesprov verify [--in FILE] [--regions R1,R2] [--wait 60s] [--port 587|465|2465|2587|25] [--fips] < creds.json",
 		Description: "Reads the JSON that create-user, rotate and convert print (--output json; one\n" +
 			"object per user) from stdin or --in, and for each region connects to\n" +
 			"email-smtp.REGION.amazonaws.com, secures the connection (STARTTLS on 25, 587 and\n" +
@@ -38,7 +38,8 @@ func createVerifyCommand() *cli.Command {
 			"likely cause) or unreachable. Exit 0 only if every region is accepted, 1 if\n" +
 			"any is not, 2 for bad input.\n\n" +
 			"Example:\n" +
-			"   sesprov -o json create-user --regions eu-west-1 --user-name app | tee creds.json | sesprov verify --wait 60s",
+			"   sesprov -o json create-user --regions us-east-1,eu-west-1 --user-name app --out-file creds.json\n" +
+			"   sesprov verify --in creds.json --wait 60s",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: flgRegions, Usage: "verify only these `REGIONS` of the input (default: every region in it)"},
 			&cli.StringFlag{Name: flgIn, Usage: "read the credentials JSON from `FILE` instead of stdin"},

@@ -1,27 +1,15 @@
 package main
 
-import (
-	"net/http/httptest"
+import "github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/rogpeppe/go-internal/testscript"
-	"github.com/sesprov/sesprov/iamfake"
-	"github.com/sesprov/sesprov/iamfake/iamfaketest"
-)
-
-// cmdIAMFakeStart runs `iamfake-start [iam:Action]...`: an in-process iamfake
-// for the rest of the script, whose policy simulator denies the actions
-// given. It points the SDK at it (AWS_ENDPOINT_URL, test credentials,
-// AWS_REGION) so `exec sesprov ...` talks to it with no flag.
-func cmdIAMFakeStart(ts *testscript.TestScript, neg bool, args []string) {
+// cmdIAMFakeDeny runs `iamfake-deny iam:Action...`: the script's iamfake
+// policy simulator (SimulatePrincipalPolicy) answers implicitDeny for these
+// actions from now on; with no action, it allows everything again.
+func cmdIAMFakeDeny(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
-		ts.Fatalf("unsupported: ! iamfake-start")
+		ts.Fatalf("unsupported: ! iamfake-deny")
 	}
-	srv := iamfake.New(iamfake.Options{})
+	srv := scriptFake(ts)
+	srv.AllowAllActions()
 	srv.DenyActions(args...)
-	hs := httptest.NewServer(srv)
-	ts.Defer(hs.Close)
-	ts.Setenv("AWS_ENDPOINT_URL", hs.URL)
-	ts.Setenv("AWS_ACCESS_KEY_ID", iamfaketest.AccessKeyID)
-	ts.Setenv("AWS_SECRET_ACCESS_KEY", iamfaketest.SecretAccessKey)
-	ts.Setenv("AWS_REGION", iamfaketest.Region)
 }

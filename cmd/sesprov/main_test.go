@@ -35,7 +35,7 @@ func TestScripts(t *testing.T) {
 			"iamfake-fault": cmdIAMFakeFault,
 			"iamfake-calls": cmdIAMFakeCalls,
 			"iamfake-reset": cmdIAMFakeReset,
-			"iamfake-start": cmdIAMFakeStart,
+			"iamfake-deny":  cmdIAMFakeDeny,
 		},
 	})
 }

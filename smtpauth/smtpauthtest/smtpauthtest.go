@@ -38,6 +38,7 @@ type Config struct {
 	RejectFirst int      // answer 535 to the first N logins whatever they are (a key still propagating)
 	Mechanisms  []string // AUTH mechanisms offered; default PLAIN, LOGIN
 	Silent      bool     // accept connections and never greet (a client must time out)
+	EchoAuth    bool     // a careless server: its 535 reply quotes what the client sent
 }
 
 // Stats counts what clients did.
@@ -291,6 +292,10 @@ func (s *Server) auth(c *conn, arg string) {
 		return
 	}
 	s.count(func(st *Stats) { st.Rejected++ })
+	if s.cfg.EchoAuth {
+		c.reply("535 Authentication Credentials Invalid for %s %s", arg, base64.StdEncoding.EncodeToString([]byte(pass)))
+		return
+	}
 	c.reply("535 Authentication Credentials Invalid")
 }
 
