@@ -3,7 +3,6 @@ package derive
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -150,33 +149,47 @@ var table = []row{
 	{"us-isof-south-1", "US ISOF South", "aws-iso-f", StatusUndocumented, false, sdkOnly, "isolated partition"},
 }
 
-// partitions maps a region name to its partition and DNS suffix, by the
-// name's shape (as the SDK's partitions.json does), for names the table lacks.
-var partitions = []struct {
-	id, suffix string
-	re         *regexp.Regexp
-}{
-	{"aws-us-gov", "amazonaws.com", regexp.MustCompile(`^us-gov-[a-z]+-\d+$`)},
-	{"aws-iso", "c2s.ic.gov", regexp.MustCompile(`^us-iso-[a-z]+-\d+$`)},
-	{"aws-iso-b", "sc2s.sgov.gov", regexp.MustCompile(`^us-isob-[a-z]+-\d+$`)},
-	{"aws-iso-e", "cloud.adc-e.uk", regexp.MustCompile(`^eu-isoe-[a-z]+-\d+$`)},
-	{"aws-iso-f", "csp.hci.ic.gov", regexp.MustCompile(`^us-isof-[a-z]+-\d+$`)},
-	{"aws-cn", "amazonaws.com.cn", regexp.MustCompile(`^cn-[a-z]+-\d+$`)},
-	{"aws-eusc", "amazonaws.eu", regexp.MustCompile(`^eusc-de-[a-z]+-\d+$`)},
-	{"aws", "amazonaws.com", regexp.MustCompile(`^[a-z]{2}-[a-z]+-\d+$`)},
+// partitions maps a region name to its partition and DNS suffix by the
+// name's prefix (as the SDK's partitions.json does by pattern), for names the
+// table lacks. Plain string checks, not regexps: package init runs on every
+// sesprov start.
+var partitions = []struct{ prefix, id, suffix string }{
+	{"us-gov-", "aws-us-gov", "amazonaws.com"},
+	{"us-iso-", "aws-iso", "c2s.ic.gov"},
+	{"us-isob-", "aws-iso-b", "sc2s.sgov.gov"},
+	{"eu-isoe-", "aws-iso-e", "cloud.adc-e.uk"},
+	{"us-isof-", "aws-iso-f", "csp.hci.ic.gov"},
+	{"cn-", "aws-cn", "amazonaws.com.cn"},
+	{"eusc-", "aws-eusc", "amazonaws.eu"},
 }
-
-// regionShape is what any AWS region name looks like: lower-case words joined
-// by hyphens, ending in a number.
-var regionShape = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+){1,2}-\d{1,2}$`)
 
 func partitionOf(name string) (id, suffix string) {
 	for _, p := range partitions {
-		if p.re.MatchString(name) {
+		if strings.HasPrefix(name, p.prefix) {
 			return p.id, p.suffix
 		}
 	}
 	return "aws", "amazonaws.com"
+}
+
+// regionShaped reports whether name looks like an AWS region name: 2 to 4
+// lower-case letters, one or two lower-case words, and a number of one or two
+// digits, joined by hyphens (us-east-1, us-gov-west-1, eusc-de-east-1).
+func regionShaped(name string) bool {
+	parts := strings.Split(name, "-")
+	if len(parts) < 3 || len(parts) > 4 {
+		return false
+	}
+	last := parts[len(parts)-1]
+	if len(parts[0]) < 2 || len(parts[0]) > 4 || len(last) < 1 || len(last) > 2 {
+		return false
+	}
+	for _, p := range parts[:len(parts)-1] {
+		if p == "" || strings.IndexFunc(p, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0 {
+			return false
+		}
+	}
+	return strings.IndexFunc(last, func(r rune) bool { return r < '0' || r > '9' }) < 0
 }
 
 func (r row) region() Region {
@@ -277,7 +290,7 @@ func ResolveRegions(names []string, allow []string) ([]Region, error) {
 		if a == "" {
 			continue
 		}
-		if !regionShape.MatchString(a) {
+		if !regionShaped(a) {
 			problems = append(problems, RegionProblem{a, "--allow-region: " + notARegion(a)})
 			continue
 		}
@@ -348,7 +361,7 @@ func notARegion(name string) string {
 	if s := suggest(name); len(s) > 0 {
 		return msg + "; did you mean " + orList(s) + "?"
 	}
-	if regionShape.MatchString(name) {
+	if regionShaped(name) {
 		return msg + " that sesprov knows; if it is a new one with an SES SMTP endpoint, pass --allow-region " + name
 	}
 	return msg + "; run 'sesprov regions' for the list"
