@@ -41,8 +41,11 @@ type DeletePlan struct {
 	InlinePolicies   []string `json:"inline_policies"`
 	AttachedPolicies []string `json:"attached_policies"`
 	Groups           []string `json:"groups"`
-	DryRun           bool     `json:"dry_run"`
-	Deleted          bool     `json:"deleted"`
+	// Unchecked names what could not be listed (DeleteUser refuses with
+	// DeleteConflict if any of it exists).
+	Unchecked []string `json:"unchecked,omitempty"`
+	DryRun    bool     `json:"dry_run"`
+	Deleted   bool     `json:"deleted"`
 }
 
 // DeletingTagKey marks a user whose deletion has begun. It keeps a user that
@@ -126,11 +129,26 @@ func PlanDeleteUser(ctx context.Context, client IAM, in DeleteUserInput) (*Delet
 		}
 	}
 
+	// Signing certificates, SSH keys and service-specific credentials are
+	// rare on SMTP users, and some IAM-compatible endpoints do not implement
+	// their calls. A failure to list them is reported, not fatal: if any
+	// exist, DeleteUser refuses with DeleteConflict and nothing is lost.
+	fewRetries := func(o *iam.Options) { o.RetryMaxAttempts = 3 }
+	unchecked := func(action, what string, err error) error {
+		if ctx.Err() != nil {
+			return err
+		}
+		p.Unchecked = append(p.Unchecked, fmt.Sprintf("%s (%s failed: %s)", what, action, errSummary(err)))
+		return nil
+	}
 	certs := iam.NewListSigningCertificatesPaginator(client, &iam.ListSigningCertificatesInput{UserName: aws.String(name)})
 	for certs.HasMorePages() {
-		page, err := certs.NextPage(ctx)
+		page, err := certs.NextPage(ctx, fewRetries)
 		if err != nil {
-			return nil, fmt.Errorf("ListSigningCertificates %s: %w", name, err)
+			if err := unchecked("ListSigningCertificates", "signing certificates", err); err != nil {
+				return nil, err
+			}
+			break
 		}
 		for _, c := range page.Certificates {
 			p.SigningCerts = append(p.SigningCerts, aws.ToString(c.CertificateId))
@@ -139,9 +157,12 @@ func PlanDeleteUser(ctx context.Context, client IAM, in DeleteUserInput) (*Delet
 
 	ssh := iam.NewListSSHPublicKeysPaginator(client, &iam.ListSSHPublicKeysInput{UserName: aws.String(name)})
 	for ssh.HasMorePages() {
-		page, err := ssh.NextPage(ctx)
+		page, err := ssh.NextPage(ctx, fewRetries)
 		if err != nil {
-			return nil, fmt.Errorf("ListSSHPublicKeys %s: %w", name, err)
+			if err := unchecked("ListSSHPublicKeys", "SSH public keys", err); err != nil {
+				return nil, err
+			}
+			break
 		}
 		for _, k := range page.SSHPublicKeys {
 			p.SSHPublicKeys = append(p.SSHPublicKeys, aws.ToString(k.SSHPublicKeyId))
@@ -149,12 +170,14 @@ func PlanDeleteUser(ctx context.Context, client IAM, in DeleteUserInput) (*Delet
 	}
 
 	// ListServiceSpecificCredentials has no paginator: it returns them all.
-	sc, err := client.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: aws.String(name)})
-	if err != nil {
-		return nil, fmt.Errorf("ListServiceSpecificCredentials %s: %w", name, err)
-	}
-	for _, c := range sc.ServiceSpecificCredentials {
-		p.ServiceCreds = append(p.ServiceCreds, aws.ToString(c.ServiceSpecificCredentialId))
+	if sc, err := client.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: aws.String(name)}, fewRetries); err != nil {
+		if err := unchecked("ListServiceSpecificCredentials", "service-specific credentials", err); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, c := range sc.ServiceSpecificCredentials {
+			p.ServiceCreds = append(p.ServiceCreds, aws.ToString(c.ServiceSpecificCredentialId))
+		}
 	}
 
 	mfa := iam.NewListMFADevicesPaginator(client, &iam.ListMFADevicesInput{UserName: aws.String(name)})
@@ -327,7 +350,11 @@ func executeDeletePlan(ctx context.Context, client IAM, p *DeletePlan, log *slog
 	}
 	_, err := client.DeleteUser(ctx, &iam.DeleteUserInput{UserName: name})
 	if IsDeleteConflict(err) {
-		return fmt.Errorf("DeleteUser %s: %w (something was added to the user while sesprov worked: run delete-user again)", p.UserName, err)
+		why := "something was added to the user while sesprov worked: run delete-user again"
+		if len(p.Unchecked) > 0 {
+			why = "the user still holds something sesprov could not list: " + strings.Join(p.Unchecked, "; ")
+		}
+		return fmt.Errorf("DeleteUser %s: %w (%s)", p.UserName, err, why)
 	}
 	return step("DeleteUser", "the user itself", err)
 }
@@ -351,6 +378,9 @@ func WriteDeletePlan(w io.Writer, f Format, p *DeletePlan) error {
 		fmt.Fprintf(&b, "%s %s\n", verb, line)
 	}
 	fmt.Fprintf(&b, "%s user %s\n", verb, p.UserName)
+	for _, u := range p.Unchecked {
+		fmt.Fprintf(&b, "could not check %s\n", u)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -375,4 +405,16 @@ func (p *DeletePlan) Items() []string {
 	add("attached policy", p.AttachedPolicies)
 	add("membership of group", p.Groups)
 	return out
+}
+
+// errSummary is an error's IAM code, or its message when it has none.
+func errSummary(err error) string {
+	if c := ErrorCode(err); c != "" && c != "NetworkError" {
+		return c
+	}
+	msg := err.Error()
+	if len(msg) > 120 {
+		msg = msg[:120] + "…"
+	}
+	return msg
 }

@@ -269,3 +269,26 @@ func testSSHKey(t testing.TB) string {
 	put(mpint(key.N))
 	return "ssh-rsa " + base64.StdEncoding.EncodeToString(blob) + " test"
 }
+
+// A credential list IAM cannot answer (some IAM-compatible endpoints lack
+// ListServiceSpecificCredentials) is reported, not fatal; if such a
+// credential exists, DeleteUser's DeleteConflict stops the run and says so.
+func TestDeleteUserUncheckedCredentials(t *testing.T) {
+	l := newLab(t)
+	l.smtpUser("a", 1)
+	l.srv.Inject(iamfake.Fault{Action: "ListServiceSpecificCredentials", Code: "ServiceFailure", Times: -1})
+	plan, err := deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "a"})
+	if err != nil || l.userExists("a") || len(plan.Unchecked) != 1 {
+		t.Fatalf("err %v, unchecked %v", err, plan.Unchecked)
+	}
+
+	l.loadedUser("b")
+	_, err = deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "b"})
+	if err == nil || !strings.Contains(err.Error(), "DeleteConflict") || !strings.Contains(err.Error(), "could not list: service-specific credentials") {
+		t.Fatalf("got %v", err)
+	}
+	l.srv.ClearFaults()
+	if _, err := deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "b"}); err != nil || l.userExists("b") {
+		t.Fatalf("re-run: %v", err)
+	}
+}
