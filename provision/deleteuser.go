@@ -344,7 +344,7 @@ func executeDeletePlan(ctx context.Context, client IAM, p *DeletePlan, log *slog
 	}
 	for _, g := range p.Groups {
 		_, err := client.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: name, GroupName: aws.String(g)})
-		if err := step("RemoveUserFromGroup", "membership of group "+g, err); err != nil {
+		if err := step("RemoveUserFromGroup", "group membership "+g, err); err != nil {
 			return err
 		}
 	}
@@ -403,7 +403,7 @@ func (p *DeletePlan) Items() []string {
 	add("MFA device", p.MFADevices)
 	add("inline policy", p.InlinePolicies)
 	add("attached policy", p.AttachedPolicies)
-	add("membership of group", p.Groups)
+	add("group membership", p.Groups)
 	return out
 }
 

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -390,6 +391,8 @@ func ParseMaxAge(s string) (time.Duration, error) {
 // object per user per line) or CSV (one row per key).
 type ListWriter struct {
 	w      io.Writer
+	buf    bytes.Buffer // the table's page, before trailing blanks are trimmed
+	count  int
 	format Format
 	maxAge time.Duration
 	tw     *tabwriter.Writer
@@ -402,7 +405,7 @@ func NewListWriter(w io.Writer, f Format, maxAge time.Duration) (*ListWriter, er
 	lw := &ListWriter{w: w, format: f, maxAge: maxAge}
 	switch f {
 	case FormatTable:
-		lw.tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		lw.tw = tabwriter.NewWriter(&lw.buf, 0, 0, 2, ' ', 0)
 	case FormatCSV:
 		lw.cw = csv.NewWriter(w)
 	case FormatJSON:
@@ -414,6 +417,7 @@ func NewListWriter(w io.Writer, f Format, maxAge time.Duration) (*ListWriter, er
 
 // WriteUser writes one user.
 func (l *ListWriter) WriteUser(u ListedUser) error {
+	l.count++
 	switch l.format {
 	case FormatJSON:
 		b, err := json.Marshal(u)
@@ -476,10 +480,26 @@ func (l *ListWriter) rows(u ListedUser, layout string) [][]string {
 	return out
 }
 
+// Count is the number of users written.
+func (l *ListWriter) Count() int { return l.count }
+
 // Flush writes out what is buffered (called after each page).
 func (l *ListWriter) Flush() error {
 	if l.tw != nil {
-		return l.tw.Flush()
+		if err := l.tw.Flush(); err != nil {
+			return err
+		}
+		var out bytes.Buffer
+		for _, line := range bytes.SplitAfter(l.buf.Bytes(), []byte("\n")) {
+			if len(line) == 0 {
+				continue
+			}
+			out.Write(bytes.TrimRight(line, " \n"))
+			out.WriteByte('\n')
+		}
+		l.buf.Reset()
+		_, err := l.w.Write(out.Bytes())
+		return err
 	}
 	if l.cw != nil {
 		l.cw.Flush()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
@@ -62,7 +61,7 @@ func deleteUserAction(c *cli.Context) error {
 			for _, it := range p.Items() {
 				fmt.Fprintf(g.Stderr, "  %s\n", it)
 			}
-			return confirm(g, fmt.Sprintf("Delete %s and %s?", p.UserName, strings.TrimSpace(plural(len(p.Items()), "item"))))
+			return confirm(g, fmt.Sprintf("Delete user %s and the %s above?", p.UserName, plural(len(p.Items()), "item")))
 		}
 	}
 	clients, err := newClients(c)

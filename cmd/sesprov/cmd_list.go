@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -70,5 +72,11 @@ func listAction(c *cli.Context) error {
 		w.Flush()
 		return err
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if w.Count() == 0 && g.Output == provision.FormatTable {
+		fmt.Fprintf(g.Stderr, "sesprov: no SMTP users: nobody is in group %s or has the inline policy %s\n", in.GroupName, in.PolicyName)
+	}
+	return nil
 }
