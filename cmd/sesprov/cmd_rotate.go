@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/sesprov/sesprov/provision"
@@ -36,6 +39,7 @@ func createRotateCommand() *cli.Command {
 			&cli.StringFlag{Name: flgUserName, Usage: "the SMTP `USER` whose key is replaced (required)"},
 			&cli.StringFlag{Name: flgOldKey, Value: string(provision.OldKeyDeactivate), Usage: "what to do with the old key after delivery: `deactivate`, delete or keep"},
 			&cli.StringFlag{Name: flgOutFile, Usage: "write the credentials to `FILE` (created with mode 0600; never overwritten) instead of stdout"},
+			&cli.StringFlag{Name: flgDeliverCmd, Usage: "run `COMMAND` (with /bin/sh -c) with the credentials on its stdin, e.g. a secret store's CLI; the old key is retired only if it exits 0, otherwise the new key is deleted"},
 			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (it is not needed for SMTP)"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
 			&cli.BoolFlag{Name: flgVerify, Usage: "log in to SES SMTP with the new password in every region (no mail is sent) before delivering it; on rejection the new key is deleted and the old one is untouched"},
@@ -74,6 +78,10 @@ func rotateAction(c *cli.Context) error {
 		return err
 	}
 	outPath := c.String(flgOutFile)
+	deliverCmd := c.String(flgDeliverCmd)
+	if outPath != "" && deliverCmd != "" {
+		return provision.Usagef("--%s and --%s cannot be combined: choose one destination", flgOutFile, flgDeliverCmd)
+	}
 	dryRun := c.Bool(flgDryRun)
 	in := provision.RotateInput{UserName: user, Regions: regions, OldKey: oldKey, DryRun: dryRun}
 
@@ -108,7 +116,14 @@ func rotateAction(c *cli.Context) error {
 		}
 	}()
 
-	deliver := func(_ context.Context, set provision.CredentialSet) error {
+	deliver := func(ctx context.Context, set provision.CredentialSet) error {
+		if deliverCmd != "" {
+			if err := runDeliverCmd(ctx, g, deliverCmd, set, c.Bool(flgIncludeSecretKey)); err != nil {
+				return err
+			}
+			delivered = true
+			return nil
+		}
 		if out == nil {
 			w := provision.NewCredentialWriter(g.Stdout, g.Output, c.Bool(flgIncludeSecretKey))
 			if err := w.Write(set); err != nil {
@@ -144,7 +159,11 @@ func rotateAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(g.Stderr, rotateSummary(res, outPath))
+	dest := outPath
+	if deliverCmd != "" {
+		dest = "--" + flgDeliverCmd
+	}
+	fmt.Fprintln(g.Stderr, rotateSummary(res, dest))
 	return nil
 }
 
@@ -215,4 +234,32 @@ func rotateVerifier(c *cli.Context) (provision.Verifier, error) {
 		}
 		return fmt.Errorf("SMTP AUTH did not accept the new password: %s", strings.Join(bad, "; "))
 	}, nil
+}
+
+// runDeliverCmd hands the credentials to a command on its stdin (never in
+// its argv or environment). Delivery counts as done only when it exits 0:
+// a pipe (rotate | store) cannot say whether the store kept them. Its output
+// goes to stderr, keeping sesprov's stdout free of anything else.
+func runDeliverCmd(ctx context.Context, g *globals, command string, set provision.CredentialSet, includeSecret bool) error {
+	var buf bytes.Buffer
+	defer func() {
+		b := buf.Bytes()
+		clear(b[:cap(b)])
+	}()
+	w := provision.NewCredentialWriter(&buf, g.Output, includeSecret)
+	if err := w.Write(set); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	cmd.Stdin = bytes.NewReader(buf.Bytes())
+	cmd.Stdout, cmd.Stderr = g.Stderr, g.Stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("--%s %q: %w", flgDeliverCmd, command, err)
+	}
+	return nil
 }

@@ -20,6 +20,7 @@ const (
 	flgOldKey          = "old-key"
 	flgVerify          = "verify"
 	flgAccessKeyID     = "access-key-id"
+	flgDeliverCmd      = "deliver-cmd"
 )
 
 // stdinTerminal reports whether r is a terminal: sesprov prompts only then.
