@@ -23,18 +23,22 @@ func createRotateCommand() *cli.Command {
 		Usage:     "replace an SMTP user's access key and passwords; retire the old key after delivery",
 		ArgsUsage: " ",
 		Description: "Makes a new access key, derives its SMTP password for every region given,\n" +
-			"delivers them (stdout, or --out-file created with mode 0600), and only then\n" +
+			"delivers them (see below), and only then\n" +
 			"retires the old key: deactivated (default), deleted, or kept active.\n\n" +
 			"IAM allows two keys per user: an inactive key is deleted to make room; two active\n" +
 			"keys is a conflict (exit 3) and nothing changes: sesprov never guesses which one is\n" +
 			"in use. A rotation cut short and run again finishes the job without a third key:\n" +
 			"its progress is kept in the user tag sesprov:rotation (see docs/design.md).\n\n" +
 			"Exit codes: 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
-			"printed), 1 an IAM call failed (run again), 2 bad input, nothing changed, 3 a\n" +
+			"printed), 1 an IAM call failed (run again), 2 bad input (nothing changed), 3 a\n" +
 			"conflict that needs you (two active keys), 130 interrupted (run again).\n\n" +
-			"Example (from cron; docs/operations.md has more recipes):\n" +
-			"   sesprov -o json rotate --user-name app-mailer --regions us-east-1 \\\n" +
-			"       --out-file /var/lib/mailer/ses-$(date +%Y%m%d%H%M%S).json",
+			"Delivery is what the old key waits for: stdout (for a person), --out-file (fsynced),\n" +
+			"or --deliver-cmd (a store command fed on stdin; delivered only if it exits 0). From\n" +
+			"a scheduler, never pipe stdout into a store: sesprov cannot see the store fail.\n\n" +
+			"Examples (docs/operations.md has cron, systemd, Kubernetes and CI recipes):\n" +
+			"   sesprov rotate --user-name app-mailer --regions us-east-1,eu-west-1 --dry-run\n" +
+			"   sesprov -o json rotate --user-name app-mailer --regions eu-west-1 --verify \\\n" +
+			"       --deliver-cmd 'gh secret set SES_SMTP_CREDENTIALS --repo my-org/mailer'",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: flgUserName, Usage: "the SMTP `USER` whose key is replaced (required)"},
 			&cli.StringFlag{Name: flgOldKey, Value: string(provision.OldKeyDeactivate), Usage: "what to do with the old key after delivery: `deactivate`, delete or keep"},
