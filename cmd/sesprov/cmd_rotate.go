@@ -23,8 +23,8 @@ func createRotateCommand() *cli.Command {
 		Usage:     "replace an SMTP user's access key and passwords; retire the old key after delivery",
 		ArgsUsage: " ",
 		Description: "Makes a new access key, derives its SMTP password for every region given,\n" +
-			"delivers them (see below), and only then\n" +
-			"retires the old key: deactivated (default), deleted, or kept active.\n\n" +
+			"delivers them (see below), and only then retires the old key: deactivated\n" +
+			"(default), deleted, or kept active.\n\n" +
 			"IAM allows two keys per user: an inactive key is deleted to make room; two active\n" +
 			"keys is a conflict (exit 3) and nothing changes: sesprov never guesses which one is\n" +
 			"in use. A rotation cut short and run again finishes the job without a third key:\n" +
