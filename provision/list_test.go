@@ -270,3 +270,51 @@ func TestParseMaxAge(t *testing.T) {
 		}
 	}
 }
+
+type discardSink struct{ n int }
+
+func (d *discardSink) WriteUser(provision.ListedUser) error { d.n++; return nil }
+func (d *discardSink) Flush() error                         { return nil }
+
+// BenchmarkListSMTPUsers lists 1,000 group members with one key each from an
+// iamfake over loopback HTTP (no pacing) and reports users/s. The iamfake runs
+// in the same process, so B/op counts the server's allocations too.
+func BenchmarkListSMTPUsers(b *testing.B) {
+	l := newLab(b)
+	ctx := context.Background()
+	const n = 1000
+	_, err := l.iam.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(provision.DefaultGroupName)})
+	l.must(err)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			name := aws.String(fmt.Sprintf("b%04d", i))
+			if _, err := l.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: name}); err != nil {
+				b.Error(err)
+				return
+			}
+			if _, err := l.iam.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: name, GroupName: aws.String(provision.DefaultGroupName)}); err != nil {
+				b.Error(err)
+			}
+			if _, err := l.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: name}); err != nil {
+				b.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	b.ResetTimer()
+	for b.Loop() {
+		sink := &discardSink{}
+		if err := provision.ListSMTPUsers(ctx, l.iam, provision.ListInput{Concurrency: 8}, sink); err != nil {
+			b.Fatal(err)
+		}
+		if sink.n != n {
+			b.Fatalf("listed %d, want %d", sink.n, n)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "users/s")
+}

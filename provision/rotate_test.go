@@ -7,12 +7,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/smtpauth/smtpauthtest"
 )
 
 // consumer is where rotate delivers: it records every key it was handed and
@@ -420,5 +422,45 @@ func TestRotateForeignOrStaleTag(t *testing.T) {
 	}
 	if got := l.keys("odd"); got[keys[0]] != types.StatusTypeInactive || got[c.last()] != types.StatusTypeActive {
 		t.Fatalf("after rotating past a stale tag: %v", got)
+	}
+}
+
+// rotate with the real SMTP verifier: the new password must log in (here on
+// an SES-like test server that learns the new key) before delivery; a key
+// still propagating (first login refused) is waited for.
+func TestRotateVerifiedBySMTPLogin(t *testing.T) {
+	l := newLab(t)
+	old := l.smtpUser("v", 1)[0]
+	ctx := context.Background()
+	regions, err := derive.ResolveRegions([]string{"us-east-1"}, nil)
+	l.must(err)
+	plan, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "v", Regions: regions}, nil)
+	l.must(err)
+	var logins int
+	verify := func(ctx context.Context, set provision.CredentialSet) error {
+		srv := smtpauthtest.Start(t, smtpauthtest.Config{
+			Accounts:    map[string]string{set.AccessKeyID: set.SecretAccessKey.Reveal()},
+			RejectFirst: 1,
+		})
+		results, err := provision.VerifyCredentials(ctx, set, provision.VerifyOptions{
+			Endpoint: srv.Addr, RootCAs: srv.RootCAs, Wait: 10 * time.Second, RetryInitial: 10 * time.Millisecond,
+		})
+		if err != nil {
+			return err
+		}
+		logins = srv.Stats().AuthAttempts
+		if !provision.AllAccepted(results) {
+			return fmt.Errorf("not accepted: %+v", results)
+		}
+		return nil
+	}
+	c := &consumer{t: t}
+	_, err = plan.Execute(ctx, l.iam, c.deliver, verify)
+	l.must(err)
+	if logins != 2 || len(c.delivered) != 1 {
+		t.Fatalf("logins %d, delivered %v", logins, c.delivered)
+	}
+	if got := l.keys("v"); got[old] != types.StatusTypeInactive || got[c.last()] != types.StatusTypeActive {
+		t.Fatalf("keys: %v", got)
 	}
 }
