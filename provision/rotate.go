@@ -312,9 +312,18 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 	// Delivered: the new key is wanted whatever happens next.
 	r.Keep()
 	r.Plan("tag user %s %s=%s%s", p.UserName, RotationTagKey, rotationDelivered, set.AccessKeyID)
-	if err := tagRotation(ctx, client, p.UserName, rotationDelivered+set.AccessKeyID); err != nil {
+	// The record of delivery is written even if the run is being
+	// interrupted: without it the re-run could not tell the delivered key
+	// from a lost one, and would replace it.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+	err = tagRotation(rctx, client, p.UserName, rotationDelivered+set.AccessKeyID)
+	cancel()
+	if err != nil {
 		return res, fmt.Errorf("%w; the new key %s was delivered, old key %s is still active. Run rotate again: it cannot recover the delivered secret, so it replaces %s with a fresh key, delivers that and then retires %s",
 			err, set.AccessKeyID, old, set.AccessKeyID, old)
+	}
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("interrupted after delivering key %s (%w): run rotate again to retire old key %s; it makes no new key", set.AccessKeyID, err, old)
 	}
 	if err := p.retire(ctx, client, r, res); err != nil {
 		return res, err

@@ -464,3 +464,27 @@ func TestRotateVerifiedBySMTPLogin(t *testing.T) {
 		t.Fatalf("keys: %v", got)
 	}
 }
+
+// Ctrl-C right after the credentials went out: the delivery is still
+// recorded, the run exits 130, and the re-run finishes without a new key.
+func TestRotateInterruptedAfterDelivery(t *testing.T) {
+	l, old := rotationScenario(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	plan, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "cron", Regions: testRegions(t)}, nil)
+	l.must(err)
+	c := &consumer{t: t, onDeliver: cancel}
+	_, err = plan.Execute(ctx, l.iam, c.deliver, nil)
+	if provision.ExitCode(err) != provision.ExitInterrupted {
+		t.Fatalf("got %v (exit %d), want 130", err, provision.ExitCode(err))
+	}
+	if tag := l.tags("cron")[provision.RotationTagKey]; tag != "delivered:"+c.last() {
+		t.Fatalf("tag %q after an interrupted delivery", tag)
+	}
+	res, err := rotate(t, l.iam, "cron", provision.OldKeyDeactivate, c)
+	l.must(err)
+	if !res.Finished || len(c.delivered) != 1 {
+		t.Fatalf("re-run: finished=%v delivered=%v", res.Finished, c.delivered)
+	}
+	checkRotated(t, l, c, old, provision.OldKeyDeactivate)
+}
