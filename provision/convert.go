@@ -102,7 +102,7 @@ func Convert(ctx context.Context, client IAM, stsClient STS, in ConvertInput, lo
 			return res, err
 		}
 	}
-	r.Plan("derive SMTP passwords for %s and deliver them", regionNames(in.Regions))
+	r.Note("SMTP passwords for %s derived from the secret given (IAM cannot check it: 'sesprov verify' can)", regionNames(in.Regions))
 	res.Set = DeriveCredentials(user, in.AccessKeyID, in.Secret, in.Regions)
 	res.Set.UserARN = aws.ToString(u.User.Arn)
 	return res, nil

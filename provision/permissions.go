@@ -139,6 +139,7 @@ var CommandPermissionTable = []CommandPermissions{
 	{"convert", concat([]Permission{
 		{"iam:GetAccessKeyLastUsed", ResourceUser, ""},
 		{"iam:GetUser", ResourceUser, ""},
+		{"iam:ListAccessKeys", ResourceUser, ""}, // an inactive key is refused
 		{"iam:ListGroupsForUser", ResourceUser, ""},
 		{"iam:AddUserToGroup", ResourceGroup, ""},
 	}, sendingAccess)},

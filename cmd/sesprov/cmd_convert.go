@@ -93,12 +93,17 @@ func convertAction(c *cli.Context) error {
 	if in.DryRun {
 		return provision.WritePlan(g.Stdout, g.Output, res.Plan)
 	}
+	const unchecked = "sesprov: IAM cannot check a secret access key: prove these passwords with 'sesprov verify' before relying on them"
 	if out == nil {
 		w := provision.NewCredentialWriter(g.Stdout, g.Output, false)
 		if err := w.Write(res.Set); err != nil {
 			return err
 		}
-		return w.Close()
+		if err := w.Close(); err != nil {
+			return err
+		}
+		fmt.Fprintln(g.Stderr, unchecked)
+		return nil
 	}
 	w := provision.NewCredentialWriter(out, g.Output, false)
 	if err := w.Write(res.Set); err != nil {
@@ -111,5 +116,6 @@ func convertAction(c *cli.Context) error {
 		return err
 	}
 	fmt.Fprintf(g.Stderr, "sesprov: SMTP credentials of %s (key %s) written to %s\n", res.Set.UserName, res.Set.AccessKeyID, outPath)
+	fmt.Fprintln(g.Stderr, unchecked)
 	return nil
 }
