@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -119,6 +120,9 @@ func (in *CreateUserInput) Validate() error {
 			return Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", in.OutFile)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return Usagef("--out-file %s: %v", in.OutFile, err)
+		}
+		if st, err := os.Stat(filepath.Dir(in.OutFile)); err != nil || !st.IsDir() {
+			return Usagef("--out-file %s: directory %s does not exist", in.OutFile, filepath.Dir(in.OutFile))
 		}
 	}
 	return nil

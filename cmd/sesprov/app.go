@@ -113,9 +113,9 @@ func commands() []*cli.Command {
 		createDeleteUserCommand(),
 		createListCommand(),
 		createConvertCommand(),
+		createDeriveCommand(),
 		createVerifyCommand(),
 		createDoctorCommand(),
-		createDeriveCommand(),
 		createRegionsCommand(),
 	}
 }
