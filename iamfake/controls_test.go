@@ -285,6 +285,17 @@ func TestStatePersistence(t *testing.T) {
 		t.Errorf("unassigned devices = %d", len(v.VirtualMFADevices))
 	}
 
+	// A new directory is made (0700) for the file.
+	nested := filepath.Join(t.TempDir(), "sesprov", "sandbox.json")
+	if err := srv2.SaveFile(nested); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(nested, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv2.LoadFile(nested); err != nil {
+		t.Errorf("empty file: %v", err)
+	}
 	// A missing file is an empty account.
 	if err := srv2.LoadFile(filepath.Join(t.TempDir(), "none.json")); err != nil {
 		t.Fatal(err)

@@ -62,8 +62,10 @@ func TestAccessKeys(t *testing.T) {
 	ok(c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: u, AccessKeyId: k1.AccessKeyId}))(t)
 	_, err = c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: u, AccessKeyId: k1.AccessKeyId})
 	wantCode(t, err, "NoSuchEntity")
-	// Without UserName the key's owner is meant.
-	ok(c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: k2.AccessKeyId}))(t)
+	// Without UserName the caller's own key is meant: the operator has none.
+	_, err = c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: k2.AccessKeyId})
+	wantCode(t, err, "NoSuchEntity")
+	ok(c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: u, AccessKeyId: k2.AccessKeyId}))(t)
 	_, err = c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("ghost")})
 	wantCode(t, err, "NoSuchEntity")
 }

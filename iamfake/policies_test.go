@@ -222,3 +222,68 @@ func TestInlinePolicies(t *testing.T) {
 	// Inline and managed policy names are separate namespaces.
 	ok(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("AmazonSesSendingAccess"), PolicyDocument: aws.String(sesPolicy)}))(t)
 }
+
+func TestAWSManagedPolicies(t *testing.T) {
+	ctx := context.Background()
+	srv, c := newClient(t)
+	ses := aws.String("arn:aws:iam::aws:policy/AmazonSESFullAccess")
+	p := ok(c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: ses}))(t)
+	if aws.ToString(p.Policy.PolicyName) != "AmazonSESFullAccess" || !strings.HasPrefix(aws.ToString(p.Policy.PolicyId), "ANPA") {
+		t.Errorf("policy = %+v", p.Policy)
+	}
+	v := ok(c.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: ses, VersionId: aws.String("v1")}))(t)
+	if doc, _ := url.QueryUnescape(aws.ToString(v.PolicyVersion.Document)); !strings.Contains(doc, `"ses:*"`) {
+		t.Errorf("document %s", doc)
+	}
+	// A customer policy may share the name: another namespace, another ARN.
+	ok(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("AmazonSESFullAccess"), PolicyDocument: aws.String(sesPolicy)}))(t)
+	ok(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("legacy"), PermissionsBoundary: aws.String("arn:aws:iam::aws:policy/PowerUserAccess")}))(t)
+	ok(c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("legacy"), PolicyArn: ses}))(t)
+	_, err := c.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: ses})
+	wantCode(t, err, "InvalidInput")
+	_, err = c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: ses, PolicyDocument: aws.String(sesPolicy)})
+	wantCode(t, err, "InvalidInput")
+	_, err = c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::aws:policy/NoSuchThing")})
+	wantCode(t, err, "NoSuchEntity")
+
+	count := func(in *iam.ListPoliciesInput) (local, managed int) {
+		pg := iam.NewListPoliciesPaginator(c, in)
+		for pg.HasMorePages() {
+			for _, p := range ok(pg.NextPage(ctx))(t).Policies {
+				if strings.HasPrefix(aws.ToString(p.Arn), "arn:aws:iam::aws:") {
+					managed++
+				} else {
+					local++
+				}
+			}
+		}
+		return
+	}
+	if l, m := count(&iam.ListPoliciesInput{MaxItems: aws.Int32(3)}); l != 1 || m < 5 {
+		t.Errorf("scope All: %d local, %d AWS", l, m)
+	}
+	if l, m := count(&iam.ListPoliciesInput{Scope: types.PolicyScopeTypeAws, MaxItems: aws.Int32(2)}); l != 0 || m < 5 {
+		t.Errorf("scope AWS: %d local, %d AWS", l, m)
+	}
+	if l, m := count(&iam.ListPoliciesInput{Scope: types.PolicyScopeTypeAws, OnlyAttached: true}); l != 0 || m != 2 {
+		t.Errorf("attached AWS (policy + boundary): %d local, %d AWS", l, m)
+	}
+
+	// Attachments of AWS managed policies survive a save and load.
+	var buf strings.Builder
+	if err := srv.SaveState(&buf); err != nil {
+		t.Fatal(err)
+	}
+	srv2, c2 := newClient(t)
+	if err := srv2.LoadState(strings.NewReader(buf.String())); err != nil {
+		t.Fatal(err)
+	}
+	got := ok(c2.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: ses}))(t)
+	if aws.ToInt32(got.Policy.AttachmentCount) != 1 {
+		t.Errorf("attachment count after load = %d", aws.ToInt32(got.Policy.AttachmentCount))
+	}
+	pu := ok(c2.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::aws:policy/PowerUserAccess")}))(t)
+	if aws.ToInt32(pu.Policy.PermissionsBoundaryUsageCount) != 1 {
+		t.Errorf("boundary usage after load = %d", aws.ToInt32(pu.Policy.PermissionsBoundaryUsageCount))
+	}
+}

@@ -479,6 +479,10 @@ func credentialScope(auth string) (key, region, svc string) {
 // dropConnection closes the client's connection without an answer: the
 // action happened, the response is lost.
 func dropConnection(w http.ResponseWriter) {
+	if d, ok := w.(interface{ drop() }); ok {
+		d.drop()
+		return
+	}
 	if hj, ok := w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
 			conn.Close()

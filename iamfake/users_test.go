@@ -326,6 +326,10 @@ func TestCallerIsKeyOwner(t *testing.T) {
 	if aws.ToString(me.User.UserName) != "smtp" {
 		t.Errorf("GetUser() as smtp = %s", aws.ToString(me.User.UserName))
 	}
+	// Without UserName, key calls are about the caller's own keys.
+	if l := ok(uc.ListAccessKeys(ctx, &iam.ListAccessKeysInput{}))(t); len(l.AccessKeyMetadata) != 1 {
+		t.Errorf("own keys = %d", len(l.AccessKeyMetadata))
+	}
 	// The key's use is recorded.
 	lu := ok(c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKey.AccessKeyId}))(t)
 	if lu.AccessKeyLastUsed.LastUsedDate == nil || aws.ToString(lu.AccessKeyLastUsed.ServiceName) != "iam" || aws.ToString(lu.AccessKeyLastUsed.Region) != "us-east-1" {
