@@ -133,7 +133,7 @@ func PlanDeleteUser(ctx context.Context, client IAM, in DeleteUserInput) (*Delet
 	// rare on SMTP users, and some IAM-compatible endpoints do not implement
 	// their calls. A failure to list them is reported, not fatal: if any
 	// exist, DeleteUser refuses with DeleteConflict and nothing is lost.
-	fewRetries := func(o *iam.Options) { o.RetryMaxAttempts = 3 }
+	fewRetries := func(o *iam.Options) { o.RetryMaxAttempts = 2 }
 	unchecked := func(action, what string, err error) error {
 		if ctx.Err() != nil {
 			return err
