@@ -83,6 +83,8 @@ var CommandPermissionTable = []CommandPermissions{
 	{"rotate", []Permission{
 		{"iam:GetUser", ResourceUser, ""},
 		{"iam:ListUserTags", ResourceUser, ""},
+		{"iam:ListGroupsForUser", ResourceUser, ""}, // is it an SMTP user?
+		{"iam:ListUserPolicies", ResourceUser, ""},
 		{"iam:TagUser", ResourceUser, ""}, // the rotation's progress is recorded on the user
 		{"iam:UntagUser", ResourceUser, ""},
 		{"iam:ListAccessKeys", ResourceUser, ""},

@@ -57,6 +57,12 @@ type RotateInput struct {
 	Regions  []derive.Region
 	OldKey   OldKeyAction // default OldKeyDeactivate
 	DryRun   bool
+
+	// A user that is not an SMTP user (see delete-user) is refused unless
+	// Force: its key may serve something else.
+	GroupName  string // default DefaultGroupName
+	PolicyName string // default DefaultPolicyName
+	Force      bool
 }
 
 // Deliverer writes new credentials to where they are going (stdout, an
@@ -135,9 +141,20 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	tag, err := userTag(ctx, client, name, RotationTagKey)
+	tags, err := listUserTags(ctx, client, name)
 	if err != nil {
 		return nil, err
+	}
+	tag := tagValue(tags, RotationTagKey)
+	if !in.Force {
+		why, err := smtpUserReason(ctx, client, name, in.GroupName, in.PolicyName, tags)
+		if err != nil {
+			return nil, err
+		}
+		if why == "" {
+			return nil, Conflictf("user %s is not an SMTP user (not in group %s, no inline policy %s, not tagged by sesprov or the SES console): rotating would retire a key something else may use; nothing was changed. Pass --force to rotate it anyway",
+				name, defaultString(in.GroupName, DefaultGroupName), defaultString(in.PolicyName, DefaultPolicyName))
+		}
 	}
 	p := &RotationPlan{UserName: name, UserARN: aws.ToString(u.User.Arn), in: in, log: log}
 
@@ -399,20 +416,26 @@ func tagRotation(ctx context.Context, client IAM, user, value string) error {
 	return nil
 }
 
-func userTag(ctx context.Context, client IAM, user, key string) (string, error) {
+func listUserTags(ctx context.Context, client IAM, user string) ([]types.Tag, error) {
+	var tags []types.Tag
 	pages := iam.NewListUserTagsPaginator(client, &iam.ListUserTagsInput{UserName: aws.String(user)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return "", fmt.Errorf("ListUserTags %s: %w", user, err)
+			return nil, fmt.Errorf("ListUserTags %s: %w", user, err)
 		}
-		for _, t := range page.Tags {
-			if aws.ToString(t.Key) == key {
-				return aws.ToString(t.Value), nil
-			}
+		tags = append(tags, page.Tags...)
+	}
+	return tags, nil
+}
+
+func tagValue(tags []types.Tag, key string) string {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value)
 		}
 	}
-	return "", nil
+	return ""
 }
 
 func findKey(keys []types.AccessKeyMetadata, id string) (types.AccessKeyMetadata, bool) {

@@ -488,3 +488,26 @@ func TestRotateInterruptedAfterDelivery(t *testing.T) {
 	}
 	checkRotated(t, l, c, old, provision.OldKeyDeactivate)
 }
+
+// A user that is not an SMTP user is refused (its key may serve something
+// else) unless Force.
+func TestRotateRefusesNonSMTPUser(t *testing.T) {
+	l := newLab(t)
+	id, _ := l.plainUserWithKey("deploy-bot")
+	l.srv.ResetCalls()
+	c := &consumer{t: t}
+	_, err := rotate(t, l.iam, "deploy-bot", provision.OldKeyDeactivate, c)
+	if provision.ExitCode(err) != provision.ExitConflict || !strings.Contains(err.Error(), "not an SMTP user") {
+		t.Fatalf("got %v", err)
+	}
+	if m := mutations(l.srv.Calls()); len(m) != 0 {
+		t.Fatalf("refusal changed IAM: %v", m)
+	}
+	plan, err := provision.PlanRotation(context.Background(), l.iam, provision.RotateInput{UserName: "deploy-bot", Regions: testRegions(t), Force: true}, nil)
+	l.must(err)
+	_, err = plan.Execute(context.Background(), l.iam, c.deliver, nil)
+	l.must(err)
+	if got := l.keys("deploy-bot"); got[id] != types.StatusTypeInactive || got[c.last()] != types.StatusTypeActive {
+		t.Fatalf("--force: %v", got)
+	}
+}

@@ -46,15 +46,23 @@ func lifecycleFake(t *testing.T) (*iamfake.Server, *iam.Client) {
 }
 
 // A plain IAM user (no group, no SES policy, no sesprov or console tag) is
-// refused with exit 3, and nothing is changed; --force deletes it.
+// refused by rotate and delete-user with exit 3, and nothing is changed;
+// --force deletes it.
 func TestDeleteUserRefusesPlainUser(t *testing.T) {
 	srv, client := lifecycleFake(t)
 	_, err := client.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String("alice")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := client.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String("alice")}); err != nil {
+		t.Fatal(err)
+	}
 	srv.ResetCalls()
-	code, _, stderr := sesprovAt(t, "delete-user", "--user-name", "alice")
+	code, stdout, stderr := sesprovAt(t, "rotate", "--user-name", "alice", "--regions", "us-east-1")
+	if code != provision.ExitConflict || stdout != "" || !strings.Contains(stderr, "not an SMTP user") {
+		t.Fatalf("rotate of a plain user: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, _, stderr = sesprovAt(t, "delete-user", "--user-name", "alice")
 	if code != provision.ExitConflict || !strings.Contains(stderr, "not an SMTP user") || !strings.Contains(stderr, "--force") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -63,7 +71,7 @@ func TestDeleteUserRefusesPlainUser(t *testing.T) {
 			t.Fatalf("refusal made a change: %s", c.Action)
 		}
 	}
-	code, stdout, stderr := sesprovAt(t, "delete-user", "--user-name", "alice", "--force")
+	code, stdout, stderr = sesprovAt(t, "delete-user", "--user-name", "alice", "--force")
 	if code != 0 || !strings.Contains(stdout, "deleted user alice") {
 		t.Fatalf("--force: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}

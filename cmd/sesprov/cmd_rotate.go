@@ -31,7 +31,7 @@ func createRotateCommand() *cli.Command {
 			"its progress is kept in the user tag sesprov:rotation (see docs/design.md).\n\n" +
 			"Exit codes: 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
 			"printed), 1 an IAM call failed (run again), 2 bad input (nothing changed), 3 a\n" +
-			"conflict that needs you (two active keys), 130 interrupted (run again).\n\n" +
+			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted.\n\n" +
 			"Delivery is what the old key waits for: stdout (for a person), --out-file (fsynced),\n" +
 			"or --deliver-cmd (a store command fed on stdin; delivered only if it exits 0). From\n" +
 			"a scheduler, never pipe stdout into a store: sesprov cannot see the store fail.\n\n" +
@@ -46,6 +46,9 @@ func createRotateCommand() *cli.Command {
 			&cli.StringFlag{Name: flgDeliverCmd, Usage: "run `COMMAND` (with /bin/sh -c) with the credentials on its stdin, e.g. a secret store's CLI; the old key is retired only if it exits 0, otherwise the new key is deleted"},
 			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (it is not needed for SMTP)"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
+			&cli.BoolFlag{Name: flgForce, Usage: "rotate a user that is not an SMTP user (not in the sending group, no SES inline policy, not made by sesprov or the console)"},
+			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` whose members count as SMTP users"},
+			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the SES inline policy of legacy console users"},
 			&cli.BoolFlag{Name: flgVerify, Usage: "log in to SES SMTP with the new password in every region (no mail is sent) before delivering it; on rejection the new key is deleted and the old one is untouched"},
 			&cli.DurationFlag{Name: flgWait, Value: defaultRotateVerifyWait, Usage: "with --verify: retry a rejected login for up to `DURATION` (a new key takes a while to reach SES)"},
 			&cli.StringFlag{Name: flgSMTPEndpoint, Usage: "with --verify: log in at `HOST:PORT` instead of SES's endpoint (a relay, a test server)"},
@@ -87,7 +90,8 @@ func rotateAction(c *cli.Context) error {
 		return provision.Usagef("--%s and --%s cannot be combined: choose one destination", flgOutFile, flgDeliverCmd)
 	}
 	dryRun := c.Bool(flgDryRun)
-	in := provision.RotateInput{UserName: user, Regions: regions, OldKey: oldKey, DryRun: dryRun}
+	in := provision.RotateInput{UserName: user, Regions: regions, OldKey: oldKey, DryRun: dryRun,
+		GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName), Force: c.Bool(flgForce)}
 
 	clients, err := newClients(c)
 	if err != nil {
