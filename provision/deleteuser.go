@@ -256,6 +256,8 @@ func smtpTagReason(tags []types.Tag) string {
 		switch {
 		case k == TagConsoleKey && v == TagConsoleValue:
 			return "tag " + TagConsoleKey + "=" + TagConsoleValue
+		case k == RotationTagKey:
+			return "tag " + k + " (a rotation by sesprov in progress)"
 		case k == DeletingTagKey:
 			return "tag " + k + " (an earlier delete-user was cut short)"
 		case k == TagCreatedBy:
