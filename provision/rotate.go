@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -18,10 +20,13 @@ import (
 // a rotation cut short and run again finishes the job instead of guessing (see
 // docs/design.md, "rotate"). Its values:
 //
-//	started:<OLD>     written before CreateAccessKey; OLD is the key being
-//	                  replaced ("none" when the user had no active key). Any
-//	                  other key present is this rotation's, and its secret
-//	                  never reached anyone: a re-run deletes it.
+//	started:<OLD>@<T> written before CreateAccessKey; OLD is the key being
+//	                  replaced ("none" when the user had no active key), T
+//	                  the Unix time the run started. Any other key present is
+//	                  this rotation's, and its secret never reached anyone: a
+//	                  re-run deletes it — once the tag is older than the
+//	                  lease (StaleAfter), since a younger one may belong to a
+//	                  run still in progress.
 //	delivered:<NEW>   written once NEW's credentials were delivered. A re-run
 //	                  retires every other key and removes the tag.
 const RotationTagKey = "sesprov:rotation"
@@ -42,6 +47,11 @@ const (
 	OldKeyKeep       OldKeyAction = "keep" // left active: the user retires it
 )
 
+// DefaultStaleAfter is how long a started rotation is presumed alive. A
+// rotation takes seconds; --verify --wait and a slow --deliver-cmd add
+// minutes at most.
+const DefaultStaleAfter = 10 * time.Minute
+
 // ParseOldKeyAction validates --old-key.
 func ParseOldKeyAction(s string) (OldKeyAction, error) {
 	switch a := OldKeyAction(strings.ToLower(s)); a {
@@ -57,6 +67,13 @@ type RotateInput struct {
 	Regions  []derive.Region
 	OldKey   OldKeyAction // default OldKeyDeactivate
 	DryRun   bool
+
+	// StaleAfter is the lease of a started rotation: a "started" record
+	// younger than this may belong to a run still in progress, which
+	// another run must not disturb (it would delete that run's new key). 0
+	// means DefaultStaleAfter; a negative value takes over at once.
+	StaleAfter time.Duration
+	Now        func() time.Time // default time.Now
 
 	// A user that is not an SMTP user (see delete-user) is refused unless
 	// Force: its key may serve something else.
@@ -109,6 +126,7 @@ type RotateResult struct {
 	Retired  []string   `json:"retired_access_keys"`
 	OldKey   string     `json:"old_key"` // what was done with them
 	Deleted  []string   `json:"deleted_access_keys"`
+	Lost     []string   `json:"lost_access_keys"` // deleted: an interrupted run made them, their secret never got out
 	Plan     []PlanItem `json:"-"`
 	DryRun   bool       `json:"dry_run"`
 }
@@ -128,6 +146,12 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 	}
 	if in.OldKey == "" {
 		in.OldKey = OldKeyDeactivate
+	}
+	if in.StaleAfter == 0 {
+		in.StaleAfter = DefaultStaleAfter
+	}
+	if in.Now == nil {
+		in.Now = time.Now
 	}
 	name := in.UserName
 	u, err := client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
@@ -180,7 +204,11 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 			return p, nil
 		}
 	case strings.HasPrefix(tag, rotationStarted):
-		old := strings.TrimPrefix(tag, rotationStarted)
+		old, startedAt := parseStarted(strings.TrimPrefix(tag, rotationStarted))
+		if age := in.Now().Sub(startedAt); in.StaleAfter > 0 && age < in.StaleAfter {
+			return nil, fmt.Errorf("user %s: a rotation started %s ago (tag %s=%s) may still be running; sesprov leaves it alone. If that run died, run rotate again after %s (or with a shorter --stale-after); nothing was changed",
+				name, age.Round(time.Second), RotationTagKey, tag, startedAt.Add(in.StaleAfter).UTC().Format(time.RFC3339))
+		}
 		if _, ok := findKey(keys, old); old != rotationNoOldKey && !ok {
 			return nil, Conflictf("user %s: an interrupted rotation was replacing key %s, which is gone; sesprov cannot tell which remaining key is whose. Check the user's keys, remove the tag %s, then run rotate again",
 				name, old, RotationTagKey)
@@ -233,7 +261,7 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Deliverer, verify Verifier) (*RotateResult, error) {
 	r := NewRun(p.in.DryRun, p.log)
 	name := aws.String(p.UserName)
-	res := &RotateResult{UserName: p.UserName, OldKey: string(p.in.OldKey), DryRun: p.in.DryRun, Retired: []string{}, Deleted: []string{}}
+	res := &RotateResult{UserName: p.UserName, OldKey: string(p.in.OldKey), DryRun: p.in.DryRun, Retired: []string{}, Deleted: []string{}, Lost: []string{}}
 	defer func() { res.Plan = r.Planned() }()
 
 	for _, id := range p.Lost {
@@ -243,6 +271,7 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 			}
 		}
 		res.Deleted = append(res.Deleted, id)
+		res.Lost = append(res.Lost, id)
 	}
 
 	if p.Finish != "" {
@@ -271,8 +300,9 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 	if len(p.Old) == 1 {
 		old = p.Old[0]
 	}
-	if r.Plan("tag user %s %s=%s%s (the rotation's progress, for a re-run)", p.UserName, RotationTagKey, rotationStarted, old) {
-		if err := tagRotation(ctx, client, p.UserName, rotationStarted+old); err != nil {
+	started := fmt.Sprintf("%s%s@%d", rotationStarted, old, p.in.Now().Unix())
+	if r.Plan("tag user %s %s=%s (the rotation's progress, for a re-run)", p.UserName, RotationTagKey, started) {
+		if err := tagRotation(ctx, client, p.UserName, started); err != nil {
 			return res, err
 		}
 		// Until delivery, a failure removes every key but the old one (the
@@ -436,6 +466,19 @@ func tagValue(tags []types.Tag, key string) string {
 		}
 	}
 	return ""
+}
+
+// parseStarted splits OLD@UNIXTIME. A record without a time is taken as old.
+func parseStarted(v string) (old string, at time.Time) {
+	old, ts, ok := strings.Cut(v, "@")
+	if !ok {
+		return old, time.Time{}
+	}
+	n, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return old, time.Time{}
+	}
+	return old, time.Unix(n, 0)
 }
 
 func findKey(keys []types.AccessKeyMetadata, id string) (types.AccessKeyMetadata, bool) {

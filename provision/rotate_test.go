@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,10 +60,19 @@ func testRegions(t testing.TB) []derive.Region {
 	return rs
 }
 
+// rotationClock makes each rotate() of a test run later than the lease of
+// the one before, as a scheduler's retry would: a re-run may then take over
+// a started rotation whose process is gone.
+var rotationClock atomic.Int64
+
+func laterThanLastRun() time.Time {
+	return time.Now().Add(time.Duration(rotationClock.Add(1)) * (provision.DefaultStaleAfter + time.Minute))
+}
+
 func rotate(t testing.TB, client provision.IAM, user string, mode provision.OldKeyAction, c *consumer) (*provision.RotateResult, error) {
 	t.Helper()
 	ctx := context.Background()
-	plan, err := provision.PlanRotation(ctx, client, provision.RotateInput{UserName: user, Regions: testRegions(t), OldKey: mode}, nil)
+	plan, err := provision.PlanRotation(ctx, client, provision.RotateInput{UserName: user, Regions: testRegions(t), OldKey: mode, Now: laterThanLastRun}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -509,5 +519,42 @@ func TestRotateRefusesNonSMTPUser(t *testing.T) {
 	l.must(err)
 	if got := l.keys("deploy-bot"); got[id] != types.StatusTypeInactive || got[c.last()] != types.StatusTypeActive {
 		t.Fatalf("--force: %v", got)
+	}
+}
+
+// Two rotations of one user at once: the second finds the first's fresh
+// "started" record, changes nothing and exits 1 (retry later); the first
+// completes undisturbed.
+func TestRotateConcurrentRunLeavesTheFirstAlone(t *testing.T) {
+	l, old := rotationScenario(t)
+	ctx := context.Background()
+	plan, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "cron", Regions: testRegions(t)}, nil)
+	l.must(err)
+	inDelivery, release := make(chan struct{}), make(chan struct{})
+	c := &consumer{t: t, onDeliver: func() { close(inDelivery); <-release }}
+	done := make(chan error, 1)
+	go func() {
+		_, err := plan.Execute(ctx, l.iam, c.deliver, nil)
+		done <- err
+	}()
+	<-inDelivery
+	before := l.keys("cron")
+	second, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "cron", Regions: testRegions(t)}, nil)
+	if err == nil || provision.ExitCode(err) != provision.ExitFailed || !strings.Contains(err.Error(), "may still be running") {
+		t.Fatalf("second run: plan %+v, err %v (exit %d)", second, err, provision.ExitCode(err))
+	}
+	if after := l.keys("cron"); len(after) != len(before) {
+		t.Fatalf("the second run changed keys: %v -> %v", before, after)
+	}
+	close(release)
+	l.must(<-done)
+	c.onDeliver = nil
+	checkRotated(t, l, c, old, provision.OldKeyDeactivate)
+
+	// A record without a time (or from an older sesprov) is taken as stale.
+	_, err = l.iam.TagUser(ctx, tagInput("cron", provision.RotationTagKey, "started:"+c.last()))
+	l.must(err)
+	if _, err := rotate(t, l.iam, "cron", provision.OldKeyDeactivate, c); err != nil {
+		t.Fatalf("timeless started record: %v", err)
 	}
 }

@@ -28,7 +28,9 @@ func createRotateCommand() *cli.Command {
 			"IAM allows two keys per user: an inactive key is deleted to make room; two active\n" +
 			"keys is a conflict (exit 3) and nothing changes: sesprov never guesses which one is\n" +
 			"in use. A rotation cut short and run again finishes the job without a third key:\n" +
-			"its progress is kept in the user tag sesprov:rotation (see docs/design.md).\n\n" +
+			"its progress is kept in the user tag sesprov:rotation (see docs/design.md). Run one\n" +
+			"rotation per user at a time: a run that finds another's fresh record (younger than\n" +
+			"--stale-after) leaves it alone and exits 1.\n\n" +
 			"Exit codes: 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
 			"printed), 1 an IAM call failed (run again), 2 bad input (nothing changed), 3 a\n" +
 			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted.\n\n" +
@@ -46,6 +48,7 @@ func createRotateCommand() *cli.Command {
 			&cli.StringFlag{Name: flgDeliverCmd, Usage: "run `COMMAND` (with /bin/sh -c) with the credentials on its stdin, e.g. a secret store's CLI; the old key is retired only if it exits 0, otherwise the new key is deleted"},
 			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (it is not needed for SMTP)"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
+			&cli.DurationFlag{Name: flgStaleAfter, Value: provision.DefaultStaleAfter, Usage: "a rotation recorded as started less than `DURATION` ago may still be running: leave it alone (exit 1); after that, take it over. 0 takes over at once"},
 			&cli.BoolFlag{Name: flgForce, Usage: "rotate a user that is not an SMTP user (not in the sending group, no SES inline policy, not made by sesprov or the console)"},
 			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` whose members count as SMTP users"},
 			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the SES inline policy of legacy console users"},
@@ -91,7 +94,14 @@ func rotateAction(c *cli.Context) error {
 	}
 	dryRun := c.Bool(flgDryRun)
 	in := provision.RotateInput{UserName: user, Regions: regions, OldKey: oldKey, DryRun: dryRun,
-		GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName), Force: c.Bool(flgForce)}
+		GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName), Force: c.Bool(flgForce),
+		StaleAfter: c.Duration(flgStaleAfter)}
+	switch {
+	case in.StaleAfter < 0:
+		return provision.Usagef("--%s must be 0 or more", flgStaleAfter)
+	case in.StaleAfter == 0:
+		in.StaleAfter = -1 // take over at once
+	}
 
 	clients, err := newClients(c)
 	if err != nil {
@@ -178,6 +188,9 @@ func rotateAction(c *cli.Context) error {
 // rotateSummary is the line rotate prints on stderr when it is done.
 func rotateSummary(res *provision.RotateResult, outPath string) string {
 	var b strings.Builder
+	if len(res.Lost) > 0 {
+		fmt.Fprintf(&b, "sesprov: deleted key %s, made by an interrupted rotation whose secret never got out\n", strings.Join(res.Lost, ", "))
+	}
 	if res.Finished {
 		fmt.Fprintf(&b, "sesprov: finished an interrupted rotation of %s: key %s (delivered by the earlier run) stays; no new credentials were made", res.UserName, res.NewKeyID)
 	} else {
