@@ -10,14 +10,16 @@ import (
 // configs use it; so should any program pointing aws-sdk-go-v2 at a local
 // iamfake with --endpoint-url.
 //
-// Why: the SDK closes the request body as soon as the response headers
-// arrive. Against a server as fast as iamfake that can happen before
-// net/http has finished its own end-of-body check, and the SDK's closed
-// body then answers WriteTo with io.EOF, which net/http takes as a failed
-// write: it closes the connection under the response still being read
-// ("use of closed network connection" on large answers, a race known to
-// the SDK's tracker). Hiding WriteTo makes a closed body read as a clean
-// end of stream.
+// Why: net/http sends a small request body straight to the socket and
+// only then reads the body once more to check that it has ended; the SDK
+// closes the request body as soon as the response headers arrive, and its
+// closed body answers that last read (a WriteTo) with io.EOF, which
+// net/http takes as a failed write: it closes the connection under the
+// response still being read ("use of closed network connection", a race
+// known to the SDK's tracker). Against AWS the response comes too late to
+// lose the race; against a server as fast as iamfake it is lost within a
+// few hundred calls with large answers. Hiding WriteTo makes a closed body
+// read as a clean end of stream.
 func ClientTransport(base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport

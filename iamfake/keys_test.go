@@ -100,6 +100,11 @@ func TestOtherCredentialErrors(t *testing.T) {
 	ok(c.UploadSigningCertificate(ctx, &iam.UploadSigningCertificateInput{UserName: u, CertificateBody: aws.String(selfSignedCert(t))}))(t)
 	_, err = c.UploadSigningCertificate(ctx, &iam.UploadSigningCertificateInput{UserName: u, CertificateBody: aws.String(selfSignedCert(t))})
 	wantCode(t, err, "LimitExceeded")
+	certs := ok(c.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: u}))(t)
+	ok(c.UpdateSigningCertificate(ctx, &iam.UpdateSigningCertificateInput{UserName: u, CertificateId: certs.Certificates[0].CertificateId, Status: types.StatusTypeInactive}))(t)
+	if certs = ok(c.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: u}))(t); certs.Certificates[0].Status != types.StatusTypeInactive {
+		t.Errorf("certificate status %s", certs.Certificates[0].Status)
+	}
 	_, err = c.DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{UserName: u, CertificateId: aws.String("NOPE0000000000000000000000")})
 	wantCode(t, err, "NoSuchEntity")
 
@@ -127,6 +132,11 @@ func TestOtherCredentialErrors(t *testing.T) {
 	wantCode(t, err, "LimitExceeded")
 	ok(c.CreateServiceSpecificCredential(ctx, &iam.CreateServiceSpecificCredentialInput{UserName: u, ServiceName: aws.String("cassandra.amazonaws.com")}))(t)
 	l := ok(c.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: u, ServiceName: aws.String("cassandra.amazonaws.com")}))(t)
+	ok(c.UpdateServiceSpecificCredential(ctx, &iam.UpdateServiceSpecificCredentialInput{UserName: u,
+		ServiceSpecificCredentialId: l.ServiceSpecificCredentials[0].ServiceSpecificCredentialId, Status: types.StatusTypeInactive}))(t)
+	_, err = c.UpdateServiceSpecificCredential(ctx, &iam.UpdateServiceSpecificCredentialInput{UserName: u,
+		ServiceSpecificCredentialId: aws.String("ACCANOSUCHCREDENTIAL1"), Status: types.StatusTypeInactive})
+	wantCode(t, err, "NoSuchEntity")
 	if len(l.ServiceSpecificCredentials) != 1 || aws.ToString(l.ServiceSpecificCredentials[0].ServiceUserName) != "c-at-123456789012" {
 		t.Errorf("service credentials = %+v", l.ServiceSpecificCredentials)
 	}

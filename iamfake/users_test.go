@@ -30,6 +30,8 @@ func TestUserNameAndPathRules(t *testing.T) {
 		{"badpath1", "team/", "ValidationError"},
 		{"badpath2", "/team", "ValidationError"},
 		{"badpath3", "/te am/", "ValidationError"},
+		{"badpath4", "//", "ValidationError"}, // IAM's pattern needs a character between the slashes
+		{"pathroot", "/", ""},
 		{"longpath", "/" + strings.Repeat("p", 511) + "/", "ValidationError"},
 	} {
 		in := &iam.CreateUserInput{UserName: aws.String(tc.name)}
@@ -345,4 +347,29 @@ func credsFunc(id, secret string) aws.CredentialsProviderFunc {
 	return func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, nil
 	}
+}
+
+func TestPermissionsBoundary(t *testing.T) {
+	ctx := context.Background()
+	_, c := newClient(t)
+	p := ok(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("Boundary"), PolicyDocument: aws.String(sesPolicy)}))(t)
+	_, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("b"), PermissionsBoundary: aws.String("arn:aws:iam::123456789012:policy/Missing")})
+	wantCode(t, err, "NoSuchEntity")
+	ok(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("b")}))(t)
+	_, err = c.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("b")})
+	wantCode(t, err, "NoSuchEntity")
+	ok(c.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("b"), PermissionsBoundary: p.Policy.Arn}))(t)
+	u := ok(c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("b")}))(t)
+	if u.User.PermissionsBoundary == nil || aws.ToString(u.User.PermissionsBoundary.PermissionsBoundaryArn) != aws.ToString(p.Policy.Arn) ||
+		u.User.PermissionsBoundary.PermissionsBoundaryType != types.PermissionsBoundaryAttachmentTypePolicy {
+		t.Errorf("boundary = %+v", u.User.PermissionsBoundary)
+	}
+	got := ok(c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: p.Policy.Arn}))(t)
+	if aws.ToInt32(got.Policy.PermissionsBoundaryUsageCount) != 1 {
+		t.Errorf("boundary usage = %d", aws.ToInt32(got.Policy.PermissionsBoundaryUsageCount))
+	}
+	_, err = c.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: p.Policy.Arn})
+	wantCode(t, err, "DeleteConflict")
+	ok(c.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("b")}))(t)
+	ok(c.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: p.Policy.Arn}))(t)
 }

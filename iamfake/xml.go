@@ -43,6 +43,19 @@ func (w *xmlw) el(name, value string) {
 	w.close(name)
 }
 
+// arn writes <name>arn:aws:iam::ACCOUNT:KIND PATH NAME</name> without
+// building the string first (lists write thousands of them).
+func (w *xmlw) arn(name, account, kind, path, entity string) {
+	w.open(name)
+	w.b = append(w.b, "arn:aws:iam::"...)
+	w.text(account)
+	w.b = append(w.b, ':')
+	w.b = append(w.b, kind...)
+	w.text(path)
+	w.text(entity)
+	w.close(name)
+}
+
 // opt writes the element only when value is not empty.
 func (w *xmlw) opt(name, value string) {
 	if value != "" {
