@@ -83,6 +83,8 @@ var CommandPermissionTable = []CommandPermissions{
 	{"rotate", []Permission{
 		{"iam:GetUser", ResourceUser, ""},
 		{"iam:ListUserTags", ResourceUser, ""},
+		{"iam:ListGroupsForUser", ResourceUser, ""}, // is it an SMTP user?
+		{"iam:ListUserPolicies", ResourceUser, ""},
 		{"iam:TagUser", ResourceUser, ""}, // the rotation's progress is recorded on the user
 		{"iam:UntagUser", ResourceUser, ""},
 		{"iam:ListAccessKeys", ResourceUser, ""},
@@ -138,6 +140,7 @@ var CommandPermissionTable = []CommandPermissions{
 	{"convert", concat([]Permission{
 		{"iam:GetAccessKeyLastUsed", ResourceUser, ""},
 		{"iam:GetUser", ResourceUser, ""},
+		{"iam:ListAccessKeys", ResourceUser, ""}, // an inactive key is refused
 		{"iam:ListGroupsForUser", ResourceUser, ""},
 		{"iam:AddUserToGroup", ResourceGroup, ""},
 	}, sendingAccess)},

@@ -21,6 +21,7 @@ const (
 	flgVerify          = "verify"
 	flgAccessKeyID     = "access-key-id"
 	flgDeliverCmd      = "deliver-cmd"
+	flgStaleAfter      = "stale-after"
 )
 
 // stdinTerminal reports whether r is a terminal: sesprov prompts only then.
