@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -65,8 +66,8 @@ func (in *CreateUserInput) validateBatch() error {
 // and every bad one named (with its line number) in one usage error, so a
 // file is fixed in one go; nothing is changed before it is all good.
 func ReadUserNames(r io.Reader, name string) ([]string, error) {
-	var names []string
-	var bad []string
+	var names, bad []string
+	var lines []int          // the line of each name
 	seen := map[string]int{} // lower-case name -> line
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
@@ -83,10 +84,15 @@ func ReadUserNames(r io.Reader, name string) ([]string, error) {
 		}
 		k := strings.ToLower(s)
 		if first, dup := seen[k]; dup {
-			bad = append(bad, fmt.Sprintf("line %d: user %q is already on line %d (IAM names are case-insensitive)", line, s, first))
+			why := ""
+			if names[slices.Index(lines, first)] != s {
+				why = " (IAM names are case-insensitive)"
+			}
+			bad = append(bad, fmt.Sprintf("line %d: user %q is already on line %d%s", line, s, first, why))
 			continue
 		}
 		seen[k] = line
+		lines = append(lines, line)
 		names = append(names, s)
 	}
 	if err := sc.Err(); err != nil {

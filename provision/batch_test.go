@@ -305,15 +305,18 @@ func TestThrottleBudgetBounds(t *testing.T) {
 }
 
 func TestReadUserNamesNamesEveryBadLine(t *testing.T) {
-	in := "# team\nalice\n\nbad name\n  bob  \nAlice\n" + strings.Repeat("x", 65) + "\nok@x.com\n"
+	in := "# team\nalice\n\nbad name\n  bob  \nAlice\n" + strings.Repeat("x", 65) + "\nok@x.com\nbob\n"
 	_, err := provision.ReadUserNames(strings.NewReader(in), "users.txt")
 	if provision.ExitCode(err) != 2 {
 		t.Fatalf("err %v", err)
 	}
-	for _, want := range []string{"3 bad line(s)", "line 4:", `line 6: user "Alice" is already on line 2`, "line 7:", "nothing was changed"} {
+	for _, want := range []string{"4 bad line(s)", "line 4:", `line 6: user "Alice" is already on line 2 (IAM names are case-insensitive)`, "line 7:", `line 9: user "bob" is already on line 5`, "nothing was changed"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
+	}
+	if strings.Contains(err.Error(), "line 5 (IAM") {
+		t.Errorf("an exact duplicate is not a case question:\n%v", err)
 	}
 	names, err := provision.ReadUserNames(strings.NewReader("# x\n a \nb\n"), "f")
 	if err != nil || strings.Join(names, ",") != "a,b" {
