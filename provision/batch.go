@@ -109,14 +109,14 @@ func ReadUserNames(r io.Reader, name string) ([]string, error) {
 
 // batchJob is one user's state in a batch.
 type batchJob struct {
-	job     *userJob
-	access  *batchAccess
-	stderr  bytes.Buffer // the engine's notes about this user; warnings are passed on
-	done    bool         // already done (exists): nothing more to do
-	keys    []string     // its keys, when done
-	inGroup bool         // added to the group by this run
-	status  string
-	err     error
+	job    *userJob
+	access *batchAccess
+	stderr bytes.Buffer // the engine's notes about this user; warnings are passed on
+	done   bool         // already done (exists): nothing more to do
+	keys   []string     // its keys, when done
+	joined bool         // this run made the user and tried to add it to the group
+	status string
+	err    error
 }
 
 // batchAccess is the sending access of a batch, ensured once while the
@@ -181,6 +181,10 @@ func (b *batchJob) ensureUser(ctx context.Context, r *Run) error {
 		return nil
 	}
 	if !HasCode(err, "EntityAlreadyExists") {
+		if ctx.Err() != nil {
+			// Interrupted mid-call: IAM may have made the user.
+			r.OnFailure("delete user "+j.name+" if the interrupted call made it", b.undoUnsure)
+		}
 		return fmt.Errorf("iam:CreateUser %s: %w", j.name, err)
 	}
 	var got *iam.GetUserOutput
@@ -237,7 +241,7 @@ func isSMTPUser(ctx context.Context, api IAM, u *types.User, group string) (bool
 // and a re-run completes it.
 func (b *batchJob) undoUser(ctx context.Context) error {
 	api, name := b.job.deps.IAM, b.job.name
-	if b.inGroup {
+	if b.joined {
 		_, err := api.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: aws.String(name), GroupName: aws.String(b.job.access.GroupName)})
 		if err != nil && !HasCode(err, "NoSuchEntity") {
 			return fmt.Errorf("iam:RemoveUserFromGroup %s: %w (it is left key-less: run the same command again to complete it)", name, err)
@@ -257,11 +261,38 @@ func (b *batchJob) joinGroup(ctx context.Context, r *Run) error {
 		return err
 	}
 	b.job.access = sa
-	if err := b.job.ensureMembership(ctx, r); err != nil {
+	b.joined = b.job.created // even if the call fails: it may have acted
+	return b.job.ensureMembership(ctx, r)
+}
+
+// undoUnsure deletes a user whose CreateUser was interrupted, if that call
+// made it: it exists, carries sesprov's tag and has no access key and no
+// group (nothing else was done to it). A user that does not match is left
+// alone.
+func (b *batchJob) undoUnsure(ctx context.Context) error {
+	api, name := b.job.deps.IAM, b.job.name
+	u, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+	if HasCode(err, "NoSuchEntity") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("iam:GetUser %s: %w", name, err)
+	}
+	ours := false
+	for _, t := range u.User.Tags {
+		ours = ours || aws.ToString(t.Key) == TagCreatedBy
+	}
+	if !ours {
+		return nil
+	}
+	keys, err := ListAccessKeyIDs(ctx, api, name)
+	if err != nil || len(keys) > 0 {
 		return err
 	}
-	b.inGroup = b.job.created
-	return nil
+	if in, err := userInGroup(ctx, api, name, b.job.access.GroupName); err != nil || in {
+		return err
+	}
+	return b.undoUser(ctx)
 }
 
 // run works on one user holding a slot of sem (acquired by the caller,

@@ -392,3 +392,47 @@ func TestNewClientsShareTheLimiter(t *testing.T) {
 		t.Errorf("the IAM limiter saw %d Throttling answers, want 6", st.Throttled)
 	}
 }
+
+// Interrupted mid-batch (Ctrl-C): every user ends either done (one key, the
+// one printed) or absent; none is left half-made. The error says how many
+// were not started, and exits 130.
+func TestBatchInterruptLeavesNothingHalfMade(t *testing.T) {
+	e := newBatchEnv(t)
+	e.srv.SetLatency(5 * time.Millisecond)
+	names := userNames("i", 60)
+	ctx, cancel := context.WithCancel(e.ctx)
+	time.AfterFunc(150*time.Millisecond, cancel)
+	var stdout, stderr bytes.Buffer
+	err := provision.CreateUser(ctx, provision.CreateUserInput{
+		UserNames: names, Batch: true, Concurrency: 4, Regions: benchRegions(t)[:1], Format: provision.FormatJSON,
+	}, provision.CreateUserDeps{IAM: e.iam, STS: e.sts, Stdout: &stdout, Stderr: &stderr, Limiter: e.lim})
+	if provision.ExitCode(err) != 130 || !strings.Contains(err.Error(), "not started") {
+		t.Fatalf("err %v (exit %d)\n%s", err, provision.ExitCode(err), stderr.String())
+	}
+	printed := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var b batchLine
+		if l != "" && json.Unmarshal([]byte(l), &b) == nil && b.AccessKeyID != "" {
+			printed[b.UserName] = b.AccessKeyID
+		}
+	}
+	done := 0
+	for _, n := range names {
+		keys, lerr := e.iam.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(n)})
+		switch {
+		case provision.ErrorCode(lerr) == "NoSuchEntity":
+			if printed[n] != "" {
+				t.Errorf("%s: printed but does not exist", n)
+			}
+		case lerr != nil:
+			t.Fatal(lerr)
+		case len(keys.AccessKeyMetadata) != 1 || aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId) != printed[n]:
+			t.Errorf("%s: half-made: keys %v, printed %q", n, keys.AccessKeyMetadata, printed[n])
+		default:
+			done++
+		}
+	}
+	if done == 0 || done == len(names) {
+		t.Errorf("%d of %d done: the interruption did not fall mid-batch", done, len(names))
+	}
+}
