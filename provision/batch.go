@@ -309,6 +309,10 @@ func (b *batchJob) run(ctx context.Context, log *slog.Logger, sem chan struct{})
 		}
 	}()
 	r := NewRun(false, log)
+	if b.access.isReady() && b.access.err != nil {
+		b.err, b.status = fmt.Errorf("not started: the sending group is not ready: %w", b.access.err), StatusFailed
+		return
+	}
 	b.err = r.Execute(ctx, []Step{{"user", b.ensureUser}})
 	if b.err == nil && !b.done {
 		if !b.access.isReady() {
@@ -400,6 +404,10 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 			case sem <- struct{}{}:
 			case <-ctx.Done():
 				return
+			}
+			if access.isReady() && access.err != nil {
+				<-sem
+				return // the others are "not started"
 			}
 			wg.Add(1)
 			go func() {

@@ -349,6 +349,20 @@ func TestBatchCompletesAndRollsBack(t *testing.T) {
 	if e.srv.CallCount("CreateAccessKey") != 0 {
 		t.Error("a key was made without the group")
 	}
+	// With more users than slots, the batch stops making users once the
+	// access has failed: the rest are not started.
+	e.srv.ResetCalls()
+	e.srv.Inject(iamfake.Fault{Action: "CreateGroup", Code: "AccessDenied"})
+	_, stderr, err = e.batch(2, userNames("late", 50)...)
+	if err == nil || !strings.Contains(stderr, "not started") {
+		t.Errorf("err %v\n%s", err, stderr)
+	}
+	if c := e.srv.CallCount("CreateUser"); c > 20 {
+		t.Errorf("%d users made (and deleted) after the access failed", c)
+	}
+	if c, d := e.srv.CallCount("CreateUser"), e.srv.CallCount("DeleteUser"); c != d {
+		t.Errorf("%d users made, %d deleted", c, d)
+	}
 	got, stderr, err = e.batch(4, "left", "n1", "n2")
 	if err != nil {
 		t.Fatalf("re-run: %v\n%s", err, stderr)
