@@ -123,9 +123,10 @@ type batchJob struct {
 // first users are being made (their CreateUser calls need no group): users
 // wait for it before joining the group.
 type batchAccess struct {
-	ready chan struct{}
-	sa    SendingAccess
-	err   error
+	ready  chan struct{}
+	sa     SendingAccess
+	err    error
+	parked chan struct{} // bounds the users waiting for it without a slot
 }
 
 func (a *batchAccess) isReady() bool {
@@ -314,8 +315,13 @@ func (b *batchJob) run(ctx context.Context, log *slog.Logger, sem chan struct{})
 		return
 	}
 	b.err = r.Execute(ctx, []Step{{"user", b.ensureUser}})
-	if b.err == nil && !b.done {
-		if !b.access.isReady() {
+	if b.err == nil && !b.done && !b.access.isReady() {
+		select {
+		case <-b.access.ready:
+		case <-ctx.Done():
+		case b.access.parked <- struct{}{}:
+			// Wait without a slot (at most 2x the slots do), so that if
+			// the access fails few users were made for nothing.
 			<-sem
 			held = false
 			select {
@@ -327,7 +333,10 @@ func (b *batchJob) run(ctx context.Context, log *slog.Logger, sem chan struct{})
 				}
 			case <-ctx.Done():
 			}
+			<-b.access.parked
 		}
+	}
+	if b.err == nil && !b.done {
 		// Execute checks ctx first: interrupted while waiting, the user
 		// is deleted again (its cleanup is registered on r).
 		b.err = r.Execute(ctx, []Step{
@@ -373,7 +382,7 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 		fmt.Fprintf(deps.Stderr, format, args...)
 	}
 
-	access := &batchAccess{ready: make(chan struct{})}
+	access := &batchAccess{ready: make(chan struct{}), parked: make(chan struct{}, 2*workers)}
 	go func() {
 		defer close(access.ready)
 		access.sa, access.err = EnsureSendingAccess(ctx, deps.IAM, SendingAccessOptions{
