@@ -320,7 +320,7 @@ func (b *batchJob) run(ctx context.Context, log *slog.Logger, sem chan struct{})
 		case <-b.access.ready:
 		case <-ctx.Done():
 		case b.access.parked <- struct{}{}:
-			// Wait without a slot (at most 2x the slots do), so that if
+			// Wait without a slot (at most 4x the slots do), so that if
 			// the access fails few users were made for nothing.
 			<-sem
 			held = false
@@ -382,7 +382,7 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 		fmt.Fprintf(deps.Stderr, format, args...)
 	}
 
-	access := &batchAccess{ready: make(chan struct{}), parked: make(chan struct{}, 2*workers)}
+	access := &batchAccess{ready: make(chan struct{}), parked: make(chan struct{}, 4*workers)}
 	go func() {
 		defer close(access.ready)
 		access.sa, access.err = EnsureSendingAccess(ctx, deps.IAM, SendingAccessOptions{
