@@ -521,3 +521,88 @@ func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
+
+// planUser is ensureUser for a batch's dry run: it reads (GetUser,
+// ListAccessKeys) and plans, and, like a real batch, takes a user that is
+// already done for done rather than a conflict.
+func (b *batchJob) planUser(ctx context.Context, r *Run) error {
+	j := b.job
+	api := j.deps.IAM
+	out, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(j.name)})
+	if HasCode(err, "NoSuchEntity") {
+		j.created = true
+		r.Plan("%s", j.describe())
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("iam:GetUser %s: %w", j.name, err)
+	}
+	keys, err := ListAccessKeyIDs(ctx, api, j.name)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return j.adopt(ctx, r, out.User)
+	}
+	ok, err := isSMTPUser(ctx, api, out.User, j.access.GroupName)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return Conflictf("user %s exists with access key %s and is not an SMTP user (no %s tag, not in group %s): choose another name", j.name, strings.Join(keys, " and "), TagCreatedBy, j.access.GroupName)
+	}
+	b.done = true
+	r.Note("user %s is already done (access key %s): left as is", j.name, strings.Join(keys, " and "))
+	return nil
+}
+
+// planBatch is a batch's dry run: the plan of every user, one after the
+// other (reads only), printed as --dry-run prints it.
+func planBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, sa SendingAccess, r *Run) error {
+	var failed, conflicts []string
+	var firstErr error
+	for _, name := range in.UserNames {
+		b := &batchJob{}
+		b.job = &userJob{in: in, deps: deps, name: name, access: sa, batch: b}
+		err := r.Execute(ctx, []Step{
+			{"user", b.planUser},
+			{"group membership", func(ctx context.Context, r *Run) error {
+				if b.done {
+					return nil
+				}
+				return b.job.ensureMembership(ctx, r)
+			}},
+			{"access key and delivery", func(ctx context.Context, r *Run) error {
+				if b.done {
+					return nil
+				}
+				return b.job.keyAndDeliver(ctx, r)
+			}},
+		})
+		if err == nil {
+			continue
+		}
+		fmt.Fprintf(deps.Stderr, "sesprov: %s: %v\n", name, err)
+		if firstErr == nil {
+			firstErr = err
+		}
+		if KindOf(err) == KindConflict {
+			conflicts = append(conflicts, name)
+		} else {
+			failed = append(failed, name)
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+	}
+	if err := printPlan(deps.Stdout, in.Format, r.Planned()); err != nil {
+		return err
+	}
+	switch {
+	case len(failed) > 0:
+		return fmt.Errorf("dry run: %d of %d user(s) could not be planned (%s), see above", len(failed), len(in.UserNames), strings.Join(failed, ", "))
+	case len(conflicts) > 0:
+		return Conflictf("dry run: %d of %d user(s) need a decision (%s), see above", len(conflicts), len(in.UserNames), strings.Join(conflicts, ", "))
+	}
+	return nil
+}
