@@ -361,7 +361,6 @@ type batchSummary struct {
 	total                                    int
 	created, completed, exists, failed, conf int
 	notStarted                               int
-	problems                                 []string // "name: reason"
 	failedNames, conflictNames               []string
 }
 
@@ -453,7 +452,6 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 			sum.failedNames = append(sum.failedNames, name)
 		}
 		if b.err != nil {
-			sum.problems = append(sum.problems, fmt.Sprintf("%s: %v", name, b.err))
 			stderrf("sesprov: %s %s: %v\n", b.status, name, b.err)
 		}
 		if streamJSON && (b.status != StatusCreated && b.status != StatusCompleted) {
