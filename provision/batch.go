@@ -25,7 +25,7 @@ import (
 //   - every line of the file is checked before any change (ReadUserNames);
 //   - the group and the policy are ensured once, for the whole batch;
 //   - each user then costs CreateUser (with its tags), AddUserToGroup and
-//     CreateAccessKey — three calls, the floor — made by Concurrency workers
+//     CreateAccessKey — three calls, the floor — made in Concurrency slots
 //     paced by the clients' AdaptiveLimiter (ratelimit.go);
 //   - a user's failure stays that user's: the others go on, and the batch
 //     exits 1 naming who failed and why. Every step is safe to repeat, so
@@ -38,8 +38,8 @@ import (
 // See docs/batch.md.
 
 // DefaultConcurrency is the number of users a batch works on at once. Each
-// worker has at most one IAM call in flight, so this also bounds the calls
-// in flight; the limiter bounds their rate.
+// such slot has at most one IAM call in flight, so this also bounds the
+// calls in flight; the limiter bounds their rate.
 const (
 	DefaultConcurrency = 8
 	MaxConcurrency     = 64
