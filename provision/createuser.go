@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -58,6 +59,8 @@ type CreateUserInput struct {
 	OutFile             string // empty: stdout
 	IncludeSecretKey    bool
 	Format              Format
+	Batch               bool // --from: concurrent, per-user outcomes (batch.go)
+	Concurrency         int  // batch workers; 0: DefaultConcurrency
 }
 
 // CreateUserDeps are create-user's dependencies.
@@ -68,6 +71,8 @@ type CreateUserDeps struct {
 	Stderr io.Writer // notes and warnings for a person; never secrets
 	Log    *slog.Logger
 	Now    func() time.Time // default time.Now
+	// Limiter is the clients' rate limiter, for the batch's summary (may be nil).
+	Limiter *AdaptiveLimiter
 }
 
 // Validate checks every input before any IAM call: bad input is a usage
@@ -109,6 +114,9 @@ func (in *CreateUserInput) Validate() error {
 		if err := ValidatePolicyName(in.PolicyName); err != nil {
 			return err
 		}
+	}
+	if err := in.validateBatch(); err != nil {
+		return err
 	}
 	if in.Format == "" {
 		in.Format = FormatTable
@@ -184,6 +192,10 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 	d.cw = NewCredentialWriter(&d.buf, in.Format, in.IncludeSecretKey)
 	d.cw.AlignUsers(in.UserNames)
 
+	if in.Batch && !in.DryRun {
+		return runBatch(ctx, &in, &deps, d) // batch.go
+	}
+
 	// One user (not a dry run): the user comes first. CreateUser is needed
 	// anyway, and when the user exists with a key the run ends in a conflict
 	// before it changes the shared group and policy. A user this makes is
@@ -208,13 +220,15 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 	for _, w := range sa.Warnings {
 		fmt.Fprintf(deps.Stderr, "sesprov: warning: %s\n", w)
 	}
-	if err == nil && sa.Drifted && !sa.DriftGrantsSend && !sa.Repaired && !in.DryRun {
-		// Credentials made now could not send: stop before any key.
-		err = Conflictf("the managed policy %s of group %s does not allow %s: SMTP credentials made now could not send, so no access key was made; run the same command with --repair-policy to restore the standard document (or fix the policy yourself), which also completes a user this run made", in.PolicyName, in.GroupName, SendAction)
+	if err == nil && !in.DryRun {
+		err = cannotSend(&in, sa)
 	}
 	if err != nil {
 		d.abort()
 		return err
+	}
+	if in.Batch {
+		return planBatch(ctx, &in, &deps, sa, r) // batch.go: a batch's dry run
 	}
 
 	var failed, conflicts []string
@@ -275,6 +289,7 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 
 // delivery writes credential sets to their destination, one user at a time.
 type delivery struct {
+	mu        sync.Mutex // a batch's workers deliver concurrently
 	dest      io.Writer
 	out       *OutFile
 	buf       bytes.Buffer
@@ -284,6 +299,8 @@ type delivery struct {
 
 // write renders set and writes it in one piece, synced to disk for a file.
 func (d *delivery) write(set CredentialSet) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.buf.Reset()
 	if err := d.cw.Write(set); err != nil {
 		return err
@@ -335,7 +352,8 @@ type userJob struct {
 	access SendingAccess
 	d      *delivery
 
-	defaultName bool // name is DefaultUserName, not asked for: never adopt a user of that name
+	batch       *batchJob // set in a batch (batch.go)
+	defaultName bool      // name is DefaultUserName, not asked for: never adopt a user of that name
 
 	arn     string
 	created bool     // made by this run (or planned, in a dry run)
@@ -508,6 +526,16 @@ func missingTags(have []types.Tag, want []Tag) []types.Tag {
 	return missing
 }
 
+// cannotSend is the conflict of a group whose managed policy does not allow
+// sending (drifted, not repaired): credentials made now could not send, so
+// the run stops before any key.
+func cannotSend(in *CreateUserInput, sa SendingAccess) error {
+	if !sa.Drifted || sa.DriftGrantsSend || sa.Repaired {
+		return nil
+	}
+	return Conflictf("the managed policy %s of group %s does not allow %s: SMTP credentials made now could not send, so no access key was made; run the same command with --repair-policy to restore the standard document (or fix the policy yourself), which also completes a user this run made", in.PolicyName, in.GroupName, SendAction)
+}
+
 // orphanKeyAge: a never-used key of a sesprov user younger than this is
 // taken for the key of a run cut short after IAM made it.
 const orphanKeyAge = time.Hour
@@ -642,6 +670,7 @@ func (j *userJob) keyAndDeliver(ctx context.Context, r *Run) error {
 	return DeliverOrRollback(ctx, api, j.name, keyID, func() error {
 		set := DeriveCredentials(j.name, keyID, secret, j.in.Regions)
 		set.UserARN = j.arn
+		set.Status = j.batchStatus()
 		if err := j.d.write(set); err != nil {
 			return err
 		}

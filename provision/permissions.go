@@ -82,6 +82,8 @@ var CommandPermissionTable = []CommandPermissions{
 	{"rotate", []Permission{
 		{"iam:GetUser", ResourceUser, ""},
 		{"iam:ListUserTags", ResourceUser, ""},
+		{"iam:ListGroupsForUser", ResourceUser, ""}, // is it an SMTP user?
+		{"iam:ListUserPolicies", ResourceUser, ""},
 		{"iam:TagUser", ResourceUser, ""}, // the rotation's progress is recorded on the user
 		{"iam:UntagUser", ResourceUser, ""},
 		{"iam:ListAccessKeys", ResourceUser, ""},
@@ -124,7 +126,6 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:GetAccessKeyLastUsed", ResourceUser, ""},
 	}},
 	{"migrate", concat([]Permission{
-		{"iam:GetUser", ResourceUser, ""},
 		{"iam:ListUsers", ResourceAny, whenAll},
 		{"iam:ListUserPolicies", ResourceUser, ""},
 		{"iam:GetUserPolicy", ResourceUser, ""},
@@ -133,11 +134,12 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:UntagUser", ResourceUser, ""},
 		{"iam:ListGroupsForUser", ResourceUser, ""},
 		{"iam:AddUserToGroup", ResourceGroup, ""},
-		{"iam:GetGroup", ResourceGroup, ""},
+		{"iam:GetGroup", ResourceGroup, whenAll}, // counts the members migrated before
 	}, sendingAccess)},
 	{"convert", concat([]Permission{
 		{"iam:GetAccessKeyLastUsed", ResourceUser, ""},
 		{"iam:GetUser", ResourceUser, ""},
+		{"iam:ListAccessKeys", ResourceUser, ""}, // an inactive key is refused
 		{"iam:ListGroupsForUser", ResourceUser, ""},
 		{"iam:AddUserToGroup", ResourceGroup, ""},
 	}, sendingAccess)},

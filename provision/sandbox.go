@@ -107,6 +107,10 @@ func newSandboxClients(ctx context.Context, opts ClientOptions, log *slog.Logger
 	cfg := aws.Config{
 		Region:      DefaultRegion,
 		Credentials: credentials.NewStaticCredentialsProvider(sandboxAccessKeyID, sandboxSecretAccessKey, ""),
+		// Against a loopback server this fast the SDK can lose a race with
+		// net/http and have a connection closed under a large answer
+		// (see iamfake.ClientTransport).
+		HTTPClient: &http.Client{Transport: iamfake.ClientTransport(nil)},
 	}
 	sopts := opts
 	sopts.EndpointURL, sopts.RoleARN, sopts.ExternalID = url, "", ""
@@ -120,9 +124,10 @@ func newSandboxClients(ctx context.Context, opts ClientOptions, log *slog.Logger
 	var closeErr error
 	c.Close = func() error {
 		once.Do(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			hs.Shutdown(sctx)
+			// The command is over, no call is in flight: Close, not
+			// Shutdown, which waits 5 s for connections the SDK dialed but
+			// never used (a concurrent batch leaves some).
+			hs.Close()
 			closeErr = save()
 			unlock()
 		})
