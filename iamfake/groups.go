@@ -65,11 +65,7 @@ func (s *Server) getGroup(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	max, marker, err := q.paging()
-	if err != nil {
-		return err
-	}
-	members, next, err := g.Members.page(marker, max, func(m *membership) bool {
+	members, next, err := g.Members.pageFor(q, func(m *membership) bool {
 		if !q.visible(m.VisibleAt) {
 			return false
 		}
@@ -82,15 +78,10 @@ func (s *Server) getGroup(q *request, w *xmlw) *apiError {
 	w.open("Group")
 	s.writeGroup(w, g)
 	w.close("Group")
-	w.open("Users")
-	for _, m := range members {
+	writeList(w, "Users", members, next, func(m *membership) {
 		u, _ := s.st.Users.get(lower(m.User))
-		w.open("member")
 		s.writeUser(w, u, false)
-		w.close("member")
-	}
-	w.close("Users")
-	w.page(next)
+	})
 	return nil
 }
 
@@ -112,12 +103,8 @@ func (s *Server) deleteGroup(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) listGroups(q *request, w *xmlw) *apiError {
-	max, marker, err := q.paging()
+	max, marker, prefix, err := q.pagingPrefix()
 	if err != nil {
-		return err
-	}
-	prefix := q.get("PathPrefix")
-	if err := checkPathPrefix("pathPrefix", prefix); err != nil {
 		return err
 	}
 	groups, next, err := s.st.Groups.page(marker, max, func(g *group) bool {
@@ -126,14 +113,7 @@ func (s *Server) listGroups(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	w.open("Groups")
-	for _, g := range groups {
-		w.open("member")
-		s.writeGroup(w, g)
-		w.close("member")
-	}
-	w.close("Groups")
-	w.page(next)
+	writeList(w, "Groups", groups, next, func(g *group) { s.writeGroup(w, g) })
 	return nil
 }
 
@@ -225,22 +205,13 @@ func (s *Server) listGroupsForUser(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	max, marker, err := q.paging()
+	ms, next, err := u.Groups.pageFor(q, func(m *membership) bool { return q.visible(m.VisibleAt) })
 	if err != nil {
 		return err
 	}
-	ms, next, err := u.Groups.page(marker, max, func(m *membership) bool { return q.visible(m.VisibleAt) })
-	if err != nil {
-		return err
-	}
-	w.open("Groups")
-	for _, m := range ms {
+	writeList(w, "Groups", ms, next, func(m *membership) {
 		g, _ := s.st.Groups.get(lower(m.Group))
-		w.open("member")
 		s.writeGroup(w, g)
-		w.close("member")
-	}
-	w.close("Groups")
-	w.page(next)
+	})
 	return nil
 }

@@ -70,20 +70,11 @@ func (s *Server) inlineParam(q *request, ix *index[*inlinePolicy], kind string) 
 }
 
 func listInline(q *request, w *xmlw, ix *index[*inlinePolicy]) *apiError {
-	max, marker, err := q.paging()
+	ps, next, err := ix.pageFor(q, func(p *inlinePolicy) bool { return q.visible(p.VisibleAt) })
 	if err != nil {
 		return err
 	}
-	ps, next, err := ix.page(marker, max, func(p *inlinePolicy) bool { return q.visible(p.VisibleAt) })
-	if err != nil {
-		return err
-	}
-	w.open("PolicyNames")
-	for _, p := range ps {
-		w.el("member", p.Name)
-	}
-	w.close("PolicyNames")
-	w.page(next)
+	writeList(w, "PolicyNames", ps, next, func(p *inlinePolicy) { w.text(p.Name) })
 	return nil
 }
 

@@ -161,12 +161,8 @@ func (s *Server) deletePolicy(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) listPolicies(q *request, w *xmlw) *apiError {
-	max, marker, err := q.paging()
+	max, marker, prefix, err := q.pagingPrefix()
 	if err != nil {
-		return err
-	}
-	prefix := q.get("PathPrefix")
-	if err := checkPathPrefix("pathPrefix", prefix); err != nil {
 		return err
 	}
 	scope := q.get("Scope")
@@ -223,14 +219,7 @@ func (s *Server) listPolicies(q *request, w *xmlw) *apiError {
 	} else if aws && next == "" && s.st.AWS.len() > 0 {
 		next = "aws." + encodeMarker("")
 	}
-	w.open("Policies")
-	for _, p := range ps {
-		w.open("member")
-		s.writePolicy(w, p, false)
-		w.close("member")
-	}
-	w.close("Policies")
-	w.page(next)
+	writeList(w, "Policies", ps, next, func(p *policy) { s.writePolicy(w, p, false) })
 	return nil
 }
 
@@ -341,26 +330,15 @@ func (s *Server) listPolicyVersions(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	max, marker, err := q.paging()
-	if err != nil {
-		return err
-	}
 	newest := make([]*policyVersion, len(p.Versions))
 	for i, v := range p.Versions {
 		newest[len(p.Versions)-1-i] = v
 	}
-	vs, next, err := pageSlice(newest, marker, max)
+	vs, next, err := pageSliceFor(q, newest)
 	if err != nil {
 		return err
 	}
-	w.open("Versions")
-	for _, v := range vs {
-		w.open("member")
-		s.writeVersion(w, p, v, false)
-		w.close("member")
-	}
-	w.close("Versions")
-	w.page(next)
+	writeList(w, "Versions", vs, next, func(v *policyVersion) { s.writeVersion(w, p, v, false) })
 	return nil
 }
 
@@ -459,12 +437,8 @@ func (s *Server) detachGroupPolicy(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) writeAttached(q *request, w *xmlw, attached *index[string]) *apiError {
-	max, marker, err := q.paging()
+	max, marker, prefix, err := q.pagingPrefix()
 	if err != nil {
-		return err
-	}
-	prefix := q.get("PathPrefix")
-	if err := checkPathPrefix("pathPrefix", prefix); err != nil {
 		return err
 	}
 	arns, next, err := attached.page(marker, max, func(arn string) bool {
@@ -474,16 +448,11 @@ func (s *Server) writeAttached(q *request, w *xmlw, attached *index[string]) *ap
 	if err != nil {
 		return err
 	}
-	w.open("AttachedPolicies")
-	for _, arn := range arns {
+	writeList(w, "AttachedPolicies", arns, next, func(arn string) {
 		_, _, name, _ := parsePolicyARN(arn)
-		w.open("member")
 		w.el("PolicyName", name)
 		w.el("PolicyArn", arn)
-		w.close("member")
-	}
-	w.close("AttachedPolicies")
-	w.page(next)
+	})
 	return nil
 }
 
@@ -514,10 +483,6 @@ func (s *Server) listEntitiesForPolicy(q *request, w *xmlw) *apiError {
 	default:
 		return constraint("entityFilter", filter, "Member must satisfy enum value set: [User, Role, LocalManagedPolicy, Group, AWSManagedPolicy]")
 	}
-	max, marker, err := q.paging()
-	if err != nil {
-		return err
-	}
 	// One list over both kinds: groups first, then users, paged together.
 	type entity struct{ kind, name string }
 	var all []entity
@@ -527,7 +492,7 @@ func (s *Server) listEntitiesForPolicy(q *request, w *xmlw) *apiError {
 	if filter == "" || filter == "User" {
 		p.Users.each(func(n string) { all = append(all, entity{"user", n}) })
 	}
-	page, next, err := pageSlice(all, marker, max)
+	page, next, err := pageSliceFor(q, all)
 	if err != nil {
 		return err
 	}

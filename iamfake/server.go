@@ -319,6 +319,18 @@ func (q *request) paging() (max int, marker string, err *apiError) {
 	return max, marker, nil
 }
 
+// pagingPrefix reads MaxItems, Marker and PathPrefix, checked in that order.
+func (q *request) pagingPrefix() (max int, marker, prefix string, err *apiError) {
+	if max, marker, err = q.paging(); err != nil {
+		return 0, "", "", err
+	}
+	prefix = q.get("PathPrefix")
+	if err := checkPathPrefix("pathPrefix", prefix); err != nil {
+		return 0, "", "", err
+	}
+	return max, marker, prefix, nil
+}
+
 type handler func(s *Server, q *request, w *xmlw) *apiError
 
 type action struct {

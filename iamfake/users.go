@@ -57,11 +57,15 @@ func writeTags(w *xmlw, tags []tag) {
 	w.open("Tags")
 	for _, t := range tags {
 		w.open("member")
-		w.el("Key", t.Key)
-		w.el("Value", t.Value)
+		writeTag(w, t)
 		w.close("member")
 	}
 	w.close("Tags")
+}
+
+func writeTag(w *xmlw, t tag) {
+	w.el("Key", t.Key)
+	w.el("Value", t.Value)
 }
 
 func (s *Server) createUser(q *request, w *xmlw) *apiError {
@@ -172,12 +176,8 @@ func (s *Server) deleteUser(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) listUsers(q *request, w *xmlw) *apiError {
-	max, marker, err := q.paging()
+	max, marker, prefix, err := q.pagingPrefix()
 	if err != nil {
-		return err
-	}
-	prefix := q.get("PathPrefix")
-	if err := checkPathPrefix("pathPrefix", prefix); err != nil {
 		return err
 	}
 	users, next, err := s.st.Users.page(marker, max, func(u *user) bool {
@@ -186,14 +186,7 @@ func (s *Server) listUsers(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	w.open("Users")
-	for _, u := range users {
-		w.open("member")
-		s.writeUser(w, u, false)
-		w.close("member")
-	}
-	w.close("Users")
-	w.page(next)
+	writeList(w, "Users", users, next, func(u *user) { s.writeUser(w, u, false) })
 	return nil
 }
 
@@ -312,23 +305,11 @@ func (s *Server) listUserTags(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	max, marker, err := q.paging()
+	tags, next, err := pageSliceFor(q, u.Tags)
 	if err != nil {
 		return err
 	}
-	tags, next, err := pageSlice(u.Tags, marker, max)
-	if err != nil {
-		return err
-	}
-	w.open("Tags")
-	for _, t := range tags {
-		w.open("member")
-		w.el("Key", t.Key)
-		w.el("Value", t.Value)
-		w.close("member")
-	}
-	w.close("Tags")
-	w.page(next)
+	writeList(w, "Tags", tags, next, func(t tag) { writeTag(w, t) })
 	return nil
 }
 
