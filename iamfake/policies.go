@@ -363,64 +363,31 @@ func (s *Server) setDefaultPolicyVersion(q *request, w *xmlw) *apiError {
 // the policy's Users and Groups indexes map lower names to names.
 
 func (s *Server) attachUserPolicy(q *request, w *xmlw) *apiError {
-	u, err := s.userParam(q)
-	if err != nil {
-		return err
-	}
-	p, err := s.policyParam(q)
-	if err != nil {
-		return err
-	}
-	if _, ok := u.Attached.get(p.ARN); ok {
-		return nil
-	}
-	if u.Attached.len() >= policiesPerEntity {
-		return quota("PoliciesPerUser", policiesPerEntity)
-	}
-	u.Attached.put(p.ARN, p.ARN)
-	p.Users.put(lower(u.Name), u.Name)
-	return nil
+	return s.attachPolicy(q, (*Server).userPrincipal)
 }
 
 func (s *Server) detachUserPolicy(q *request, w *xmlw) *apiError {
-	u, err := s.userParam(q)
-	if err != nil {
-		return err
-	}
-	p, err := s.policyParam(q)
-	if err != nil {
-		return err
-	}
-	if _, ok := u.Attached.get(p.ARN); !ok {
-		return errf(NoSuchEntity, "Policy %s was not found.", p.ARN)
-	}
-	u.Attached.del(p.ARN)
-	p.Users.del(lower(u.Name))
-	return nil
+	return s.detachPolicy(q, (*Server).userPrincipal)
+}
+
+func (s *Server) listAttachedUserPolicies(q *request, w *xmlw) *apiError {
+	return s.listAttached(q, w, (*Server).userPrincipal)
 }
 
 func (s *Server) attachGroupPolicy(q *request, w *xmlw) *apiError {
-	g, err := s.groupParam(q)
-	if err != nil {
-		return err
-	}
-	p, err := s.policyParam(q)
-	if err != nil {
-		return err
-	}
-	if _, ok := g.Attached.get(p.ARN); ok {
-		return nil
-	}
-	if g.Attached.len() >= policiesPerEntity {
-		return quota("PoliciesPerGroup", policiesPerEntity)
-	}
-	g.Attached.put(p.ARN, p.ARN)
-	p.Groups.put(lower(g.Name), g.Name)
-	return nil
+	return s.attachPolicy(q, (*Server).groupPrincipal)
 }
 
 func (s *Server) detachGroupPolicy(q *request, w *xmlw) *apiError {
-	g, err := s.groupParam(q)
+	return s.detachPolicy(q, (*Server).groupPrincipal)
+}
+
+func (s *Server) listAttachedGroupPolicies(q *request, w *xmlw) *apiError {
+	return s.listAttached(q, w, (*Server).groupPrincipal)
+}
+
+func (s *Server) attachPolicy(q *request, param principalParam) *apiError {
+	who, err := param(s, q)
 	if err != nil {
 		return err
 	}
@@ -428,20 +395,44 @@ func (s *Server) detachGroupPolicy(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	if _, ok := g.Attached.get(p.ARN); !ok {
-		return errf(NoSuchEntity, "Policy %s was not found.", p.ARN)
+	if _, ok := who.attached.get(p.ARN); ok {
+		return nil
 	}
-	g.Attached.del(p.ARN)
-	p.Groups.del(lower(g.Name))
+	if who.attached.len() >= policiesPerEntity {
+		return quota(who.attachQuota, policiesPerEntity)
+	}
+	who.attached.put(p.ARN, p.ARN)
+	who.holders(p).put(lower(who.name), who.name)
 	return nil
 }
 
-func (s *Server) writeAttached(q *request, w *xmlw, attached *index[string]) *apiError {
+func (s *Server) detachPolicy(q *request, param principalParam) *apiError {
+	who, err := param(s, q)
+	if err != nil {
+		return err
+	}
+	p, err := s.policyParam(q)
+	if err != nil {
+		return err
+	}
+	if _, ok := who.attached.get(p.ARN); !ok {
+		return errf(NoSuchEntity, "Policy %s was not found.", p.ARN)
+	}
+	who.attached.del(p.ARN)
+	who.holders(p).del(lower(who.name))
+	return nil
+}
+
+func (s *Server) listAttached(q *request, w *xmlw, param principalParam) *apiError {
+	who, err := param(s, q)
+	if err != nil {
+		return err
+	}
 	max, marker, prefix, err := q.pagingPrefix()
 	if err != nil {
 		return err
 	}
-	arns, next, err := attached.page(marker, max, func(arn string) bool {
+	arns, next, err := who.attached.page(marker, max, func(arn string) bool {
 		_, path, _, _ := parsePolicyARN(arn)
 		return strings.HasPrefix(path, prefix)
 	})
@@ -454,22 +445,6 @@ func (s *Server) writeAttached(q *request, w *xmlw, attached *index[string]) *ap
 		w.el("PolicyArn", arn)
 	})
 	return nil
-}
-
-func (s *Server) listAttachedUserPolicies(q *request, w *xmlw) *apiError {
-	u, err := s.userParam(q)
-	if err != nil {
-		return err
-	}
-	return s.writeAttached(q, w, &u.Attached)
-}
-
-func (s *Server) listAttachedGroupPolicies(q *request, w *xmlw) *apiError {
-	g, err := s.groupParam(q)
-	if err != nil {
-		return err
-	}
-	return s.writeAttached(q, w, &g.Attached)
 }
 
 func (s *Server) listEntitiesForPolicy(q *request, w *xmlw) *apiError {
