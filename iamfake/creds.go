@@ -438,19 +438,9 @@ func (s *Server) deleteServiceSpecificCredential(q *request, w *xmlw) *apiError 
 // --- MFA devices (virtual)
 
 func (s *Server) createVirtualMFADevice(q *request, w *xmlw) *apiError {
-	name, err := q.need("VirtualMFADeviceName", "virtualMFADeviceName")
+	name, path, err := q.nameAndPath("VirtualMFADeviceName", "virtualMFADeviceName", 226)
 	if err != nil {
 		return err
-	}
-	if err := checkName("virtualMFADeviceName", name, 226); err != nil {
-		return err
-	}
-	path := "/"
-	if q.has("Path") {
-		path = q.get("Path")
-		if err := checkPath("path", path); err != nil {
-			return err
-		}
 	}
 	serial := s.arn("mfa", path, name)
 	for _, k := range s.st.MFA.keys {

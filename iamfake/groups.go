@@ -32,19 +32,9 @@ func (s *Server) writeGroup(w *xmlw, g *group) {
 }
 
 func (s *Server) createGroup(q *request, w *xmlw) *apiError {
-	name, err := q.need("GroupName", "groupName")
+	name, path, err := q.nameAndPath("GroupName", "groupName", maxGroupName)
 	if err != nil {
 		return err
-	}
-	if err := checkName("groupName", name, maxGroupName); err != nil {
-		return err
-	}
-	path := "/"
-	if q.has("Path") {
-		path = q.get("Path")
-		if err := checkPath("path", path); err != nil {
-			return err
-		}
 	}
 	if _, ok := s.st.Groups.get(lower(name)); ok {
 		return errf(EntityAlreadyExists, "Group with name %s already exists.", name)
@@ -122,18 +112,9 @@ func (s *Server) updateGroup(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	newName, newPath := g.Name, g.Path
-	if q.has("NewGroupName") {
-		newName = q.get("NewGroupName")
-		if err := checkName("newGroupName", newName, maxGroupName); err != nil {
-			return err
-		}
-	}
-	if q.has("NewPath") {
-		newPath = q.get("NewPath")
-		if err := checkPath("newPath", newPath); err != nil {
-			return err
-		}
+	newName, newPath, err := q.renaming("NewGroupName", "newGroupName", maxGroupName, g.Name, g.Path)
+	if err != nil {
+		return err
 	}
 	if lower(newName) != lower(g.Name) {
 		if _, ok := s.st.Groups.get(lower(newName)); ok {

@@ -63,6 +63,19 @@ func (s *Server) policyParam(q *request) (*policy, *apiError) {
 	return p, nil
 }
 
+// changeablePolicyParam is policyParam for the actions that change a
+// policy, which AWS managed policies refuse.
+func (s *Server) changeablePolicyParam(q *request) (*policy, *apiError) {
+	p, err := s.policyParam(q)
+	if err != nil {
+		return nil, err
+	}
+	if p.AWSManaged {
+		return nil, awsManagedImmutable(p)
+	}
+	return p, nil
+}
+
 func (s *Server) writePolicy(w *xmlw, p *policy, description bool) {
 	w.el("PolicyName", p.Name)
 	w.el("PolicyId", p.ID)
@@ -83,19 +96,9 @@ func (s *Server) writePolicy(w *xmlw, p *policy, description bool) {
 func managedSizeErr() *apiError { return quota("PolicySize", managedPolicySize) }
 
 func (s *Server) createPolicy(q *request, w *xmlw) *apiError {
-	name, err := q.need("PolicyName", "policyName")
+	name, path, err := q.nameAndPath("PolicyName", "policyName", maxPolicyName)
 	if err != nil {
 		return err
-	}
-	if err := checkName("policyName", name, maxPolicyName); err != nil {
-		return err
-	}
-	path := "/"
-	if q.has("Path") {
-		path = q.get("Path")
-		if err := checkPath("path", path); err != nil {
-			return err
-		}
 	}
 	desc := q.get("Description")
 	if len(desc) > 1000 {
@@ -143,12 +146,9 @@ func (s *Server) getPolicy(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) deletePolicy(q *request, w *xmlw) *apiError {
-	p, err := s.policyParam(q)
+	p, err := s.changeablePolicyParam(q)
 	if err != nil {
 		return err
-	}
-	if p.AWSManaged {
-		return awsManagedImmutable(p)
 	}
 	if p.Users.len()+p.Groups.len() > 0 || p.Boundaries > 0 {
 		return errf(DeleteConflict, "Cannot delete a policy attached to entities.")
@@ -256,12 +256,9 @@ func (s *Server) writeVersion(w *xmlw, p *policy, v *policyVersion, doc bool) {
 }
 
 func (s *Server) createPolicyVersion(q *request, w *xmlw) *apiError {
-	p, err := s.policyParam(q)
+	p, err := s.changeablePolicyParam(q)
 	if err != nil {
 		return err
-	}
-	if p.AWSManaged {
-		return awsManagedImmutable(p)
 	}
 	doc, err := q.need("PolicyDocument", "policyDocument")
 	if err != nil {
@@ -302,12 +299,9 @@ func (s *Server) getPolicyVersion(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) deletePolicyVersion(q *request, w *xmlw) *apiError {
-	p, err := s.policyParam(q)
+	p, err := s.changeablePolicyParam(q)
 	if err != nil {
 		return err
-	}
-	if p.AWSManaged {
-		return awsManagedImmutable(p)
 	}
 	v, err := s.versionParam(q, p)
 	if err != nil {
@@ -343,12 +337,9 @@ func (s *Server) listPolicyVersions(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) setDefaultPolicyVersion(q *request, w *xmlw) *apiError {
-	p, err := s.policyParam(q)
+	p, err := s.changeablePolicyParam(q)
 	if err != nil {
 		return err
-	}
-	if p.AWSManaged {
-		return awsManagedImmutable(p)
 	}
 	v, err := s.versionParam(q, p)
 	if err != nil {

@@ -69,19 +69,9 @@ func writeTag(w *xmlw, t tag) {
 }
 
 func (s *Server) createUser(q *request, w *xmlw) *apiError {
-	name, err := q.need("UserName", "userName")
+	name, path, err := q.nameAndPath("UserName", "userName", maxUserName)
 	if err != nil {
 		return err
-	}
-	if err := checkName("userName", name, maxUserName); err != nil {
-		return err
-	}
-	path := "/"
-	if q.has("Path") {
-		path = q.get("Path")
-		if err := checkPath("path", path); err != nil {
-			return err
-		}
 	}
 	tags := q.tags()
 	if err := checkTags(tags); err != nil {
@@ -195,18 +185,9 @@ func (s *Server) updateUser(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	newName, newPath := u.Name, u.Path
-	if q.has("NewUserName") {
-		newName = q.get("NewUserName")
-		if err := checkName("newUserName", newName, maxUserName); err != nil {
-			return err
-		}
-	}
-	if q.has("NewPath") {
-		newPath = q.get("NewPath")
-		if err := checkPath("newPath", newPath); err != nil {
-			return err
-		}
+	newName, newPath, err := q.renaming("NewUserName", "newUserName", maxUserName, u.Name, u.Path)
+	if err != nil {
+		return err
 	}
 	if lower(newName) != lower(u.Name) {
 		if _, ok := s.st.Users.get(lower(newName)); ok {
