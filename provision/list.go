@@ -180,42 +180,22 @@ func emit(sink UserSink, users []*ListedUser) error {
 	return sink.Flush()
 }
 
+// hasInlinePolicy and inGroup read as discovery does; a user deleted while
+// we listed has neither.
 func (l *lister) hasInlinePolicy(ctx context.Context, user string) (bool, error) {
-	pages := iam.NewListUserPoliciesPaginator(l.client, &iam.ListUserPoliciesInput{UserName: aws.String(user)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if IsNoSuchEntity(err) {
-			return false, nil // deleted while we listed
-		}
-		if err != nil {
-			return false, fmt.Errorf("ListUserPolicies %s: %w", user, err)
-		}
-		for _, p := range page.PolicyNames {
-			if strings.EqualFold(p, l.in.PolicyName) {
-				return true, nil
-			}
-		}
+	name, err := FindUserInlinePolicy(ctx, l.client, user, l.in.PolicyName)
+	if IsNoSuchEntity(err) {
+		return false, nil
 	}
-	return false, nil
+	return name != "", err
 }
 
 func (l *lister) inGroup(ctx context.Context, user string) (bool, error) {
-	pages := iam.NewListGroupsForUserPaginator(l.client, &iam.ListGroupsForUserInput{UserName: aws.String(user)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if IsNoSuchEntity(err) {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("ListGroupsForUser %s: %w", user, err)
-		}
-		for _, g := range page.Groups {
-			if strings.EqualFold(aws.ToString(g.GroupName), l.in.GroupName) {
-				return true, nil
-			}
-		}
+	member, err := UserInGroup(ctx, l.client, user, l.in.GroupName)
+	if IsNoSuchEntity(err) {
+		return false, nil
 	}
-	return false, nil
+	return member, err
 }
 
 // describe reads a user's keys and when each was last used.
@@ -270,47 +250,29 @@ func notApplicable(s string) string {
 	return s
 }
 
-// forEach runs fn on every item with at most n in flight and returns the
-// results in the items' order. The first error cancels the rest.
+// forEach runs fn on every item with at most n in flight (ForEachLimit) and
+// returns the results in the items' order. The first error cancels the rest.
 func forEach[T, R any](ctx context.Context, items []T, n int, fn func(context.Context, T) (R, error)) ([]R, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := make([]R, len(items))
 	var (
-		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 	)
-	next := make(chan int)
-	for range min(n, len(items)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				r, err := fn(ctx, items[i])
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-						cancel()
-					}
-					mu.Unlock()
-					continue
-				}
-				out[i] = r
+	ForEachLimit(ctx, len(items), n, func(ctx context.Context, i int) {
+		r, err := fn(ctx, items[i])
+		if err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
+				cancel()
 			}
-		}()
-	}
-feed:
-	for i := range items {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+			mu.Unlock()
+			return
 		}
-	}
-	close(next)
-	wg.Wait()
+		out[i] = r
+	})
 	if firstErr != nil {
 		return nil, firstErr
 	}
