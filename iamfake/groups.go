@@ -143,12 +143,21 @@ func (s *Server) updateGroup(q *request, w *xmlw) *apiError {
 
 const groupsPerUser = 10
 
-func (s *Server) addUserToGroup(q *request, w *xmlw) *apiError {
+// memberParams reads GroupName, then UserName, of a membership action.
+func (s *Server) memberParams(q *request) (*group, *user, *apiError) {
 	g, err := s.groupParam(q)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	u, err := s.userParam(q)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, u, nil
+}
+
+func (s *Server) addUserToGroup(q *request, w *xmlw) *apiError {
+	g, u, err := s.memberParams(q)
 	if err != nil {
 		return err
 	}
@@ -165,11 +174,7 @@ func (s *Server) addUserToGroup(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) removeUserFromGroup(q *request, w *xmlw) *apiError {
-	g, err := s.groupParam(q)
-	if err != nil {
-		return err
-	}
-	u, err := s.userParam(q)
+	g, u, err := s.memberParams(q)
 	if err != nil {
 		return err
 	}
