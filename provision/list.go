@@ -288,46 +288,37 @@ type pacedIAM struct {
 	lim *rate.Limiter
 }
 
-func (p *pacedIAM) GetGroup(ctx context.Context, in *iam.GetGroupInput, o ...func(*iam.Options)) (*iam.GetGroupOutput, error) {
-	if err := p.lim.Wait(ctx); err != nil {
-		return nil, err
+// paced waits for the limiter, then makes the call.
+func paced[In, Out any](ctx context.Context, lim *rate.Limiter, call func(context.Context, In, ...func(*iam.Options)) (Out, error), in In, o []func(*iam.Options)) (Out, error) {
+	if err := lim.Wait(ctx); err != nil {
+		var zero Out
+		return zero, err
 	}
-	return p.IAM.GetGroup(ctx, in, o...)
+	return call(ctx, in, o...)
+}
+
+func (p *pacedIAM) GetGroup(ctx context.Context, in *iam.GetGroupInput, o ...func(*iam.Options)) (*iam.GetGroupOutput, error) {
+	return paced(ctx, p.lim, p.IAM.GetGroup, in, o)
 }
 
 func (p *pacedIAM) ListUsers(ctx context.Context, in *iam.ListUsersInput, o ...func(*iam.Options)) (*iam.ListUsersOutput, error) {
-	if err := p.lim.Wait(ctx); err != nil {
-		return nil, err
-	}
-	return p.IAM.ListUsers(ctx, in, o...)
+	return paced(ctx, p.lim, p.IAM.ListUsers, in, o)
 }
 
 func (p *pacedIAM) ListUserPolicies(ctx context.Context, in *iam.ListUserPoliciesInput, o ...func(*iam.Options)) (*iam.ListUserPoliciesOutput, error) {
-	if err := p.lim.Wait(ctx); err != nil {
-		return nil, err
-	}
-	return p.IAM.ListUserPolicies(ctx, in, o...)
+	return paced(ctx, p.lim, p.IAM.ListUserPolicies, in, o)
 }
 
 func (p *pacedIAM) ListGroupsForUser(ctx context.Context, in *iam.ListGroupsForUserInput, o ...func(*iam.Options)) (*iam.ListGroupsForUserOutput, error) {
-	if err := p.lim.Wait(ctx); err != nil {
-		return nil, err
-	}
-	return p.IAM.ListGroupsForUser(ctx, in, o...)
+	return paced(ctx, p.lim, p.IAM.ListGroupsForUser, in, o)
 }
 
 func (p *pacedIAM) ListAccessKeys(ctx context.Context, in *iam.ListAccessKeysInput, o ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error) {
-	if err := p.lim.Wait(ctx); err != nil {
-		return nil, err
-	}
-	return p.IAM.ListAccessKeys(ctx, in, o...)
+	return paced(ctx, p.lim, p.IAM.ListAccessKeys, in, o)
 }
 
 func (p *pacedIAM) GetAccessKeyLastUsed(ctx context.Context, in *iam.GetAccessKeyLastUsedInput, o ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error) {
-	if err := p.lim.Wait(ctx); err != nil {
-		return nil, err
-	}
-	return p.IAM.GetAccessKeyLastUsed(ctx, in, o...)
+	return paced(ctx, p.lim, p.IAM.GetAccessKeyLastUsed, in, o)
 }
 
 var daysRE = regexp.MustCompile(`^(\d+)d$`)
