@@ -467,6 +467,10 @@ func checkAuthCode(field, v string) *apiError {
 	return nil
 }
 
+func noSuchMFA(serial string) *apiError {
+	return errf(NoSuchEntity, "MFA Device with serial number %s does not exist.", serial)
+}
+
 func (s *Server) mfaParam(q *request) (*mfaDevice, *apiError) {
 	serial, err := q.need("SerialNumber", "serialNumber")
 	if err != nil {
@@ -474,7 +478,7 @@ func (s *Server) mfaParam(q *request) (*mfaDevice, *apiError) {
 	}
 	d, ok := s.st.MFA.get(serial)
 	if !ok {
-		return nil, errf(NoSuchEntity, "MFA Device with serial number %s does not exist.", serial)
+		return nil, noSuchMFA(serial)
 	}
 	return d, nil
 }
@@ -522,7 +526,7 @@ func (s *Server) deactivateMFADevice(q *request, w *xmlw) *apiError {
 	}
 	d, ok := u.MFA.get(serial)
 	if !ok {
-		return errf(NoSuchEntity, "MFA Device with serial number %s does not exist.", serial)
+		return noSuchMFA(serial)
 	}
 	u.MFA.del(serial)
 	d.User, d.Enabled = "", time.Time{}
