@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"golang.org/x/time/rate"
 )
 
 // IAM publishes no request rate and its limits cannot be raised: the only
@@ -23,9 +22,13 @@ import (
 // create-user's batches, list, migrate and delete-user share it, and a
 // Throttling answer to one slows all of them.
 //
-// The limiter is AIMD over a token bucket (golang.org/x/time/rate, whose
-// Limiter does the reservation arithmetic, honours ctx while waiting and can
-// change its rate while callers wait):
+// The limiter is AIMD over a one-call bucket: a call may start 1/rate after
+// the previous one started. Waiting callers hold no reservation: each sleeps
+// until the next free start (or until the rate changes, whichever is first)
+// and then competes for it again. A reservation taken at a low rate (as
+// golang.org/x/time/rate's Wait takes one) would keep its late start after
+// the rate recovered: 64 callers queued at MinRate would wait 128 s whatever
+// the rate became.
 //
 //   - it starts unlimited: until IAM throttles, the only bound is the
 //     caller's concurrency (a slow distant endpoint is then used fully);
@@ -50,9 +53,11 @@ import (
 // attempts) rather than in the SDK retryer.
 type AdaptiveLimiter struct {
 	mu       sync.Mutex
-	lim      *rate.Limiter
-	limit    float64 // current rate; +Inf = unlimited
-	ceiling  float64 // the rate IAM last throttled at (0: never)
+	limit    float64       // current rate; +Inf = unlimited
+	lastTake time.Time     // when the last call was let start
+	nextFree time.Time     // when the next call may start (lastTake + 1/limit)
+	changed  chan struct{} // closed (and replaced) when the rate changes
+	ceiling  float64       // the rate IAM last throttled at (0: never)
 	lastCut  time.Time
 	lastGain time.Time
 	starts   []time.Time // ring of recent call starts, to measure the rate
@@ -76,6 +81,7 @@ const (
 	unmeasuredRate   = 20 // calls a second, assumed when Throttling comes before any measure
 	rateWindow       = time.Second
 	startRing        = 4096
+	wakeSlack        = 20 * time.Millisecond
 	fastGainFraction = 0.5 // of the ceiling per second, below 90% of it
 	slowGainFraction = 0.1 // of the ceiling per second, above
 )
@@ -88,24 +94,61 @@ var ThrottleBudget = 5 * time.Minute
 // NewAdaptiveLimiter returns an unlimited limiter that adapts to Throttling.
 func NewAdaptiveLimiter() *AdaptiveLimiter {
 	return &AdaptiveLimiter{
-		lim:    rate.NewLimiter(rate.Inf, 1),
-		limit:  math.Inf(1),
-		starts: make([]time.Time, startRing),
-		now:    time.Now,
+		limit:   math.Inf(1),
+		changed: make(chan struct{}),
+		starts:  make([]time.Time, startRing),
+		now:     time.Now,
 	}
 }
 
 // Wait blocks until the next call may start (or ctx is done).
 func (l *AdaptiveLimiter) Wait(ctx context.Context) error {
-	if err := l.lim.Wait(ctx); err != nil {
-		return err
+	for {
+		l.mu.Lock()
+		now := l.now()
+		if !now.Before(l.nextFree) {
+			l.take(now)
+			l.mu.Unlock()
+			return nil
+		}
+		wait, changed := l.nextFree.Sub(now), l.changed
+		l.mu.Unlock()
+		// Sleep until the free start, or until the rate changes (it is then
+		// recomputed), and compete for it again: no start time is kept.
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-changed:
+			t.Stop()
+		case <-t.C:
+		}
 	}
-	l.mu.Lock()
-	l.starts[l.next] = l.now()
+}
+
+// take lets a call start at now. A caller that woke up a little late keeps
+// the schedule (timer slack would otherwise slow every paced run). Caller
+// holds mu.
+func (l *AdaptiveLimiter) take(now time.Time) {
+	base := now
+	if !l.nextFree.IsZero() && now.Sub(l.nextFree) < wakeSlack {
+		base = l.nextFree
+	}
+	l.lastTake = base
+	l.nextFree = base.Add(l.interval())
+	l.starts[l.next] = now
 	l.next = (l.next + 1) % len(l.starts)
 	l.calls++
-	l.mu.Unlock()
-	return nil
+}
+
+// interval is the time between two starts at the current rate. Caller
+// holds mu.
+func (l *AdaptiveLimiter) interval() time.Duration {
+	if math.IsInf(l.limit, 1) || l.limit <= 0 {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / l.limit)
 }
 
 // recentRate is the rate calls were started at over the last rateWindow
@@ -129,12 +172,21 @@ func (l *AdaptiveLimiter) recentRate(now time.Time) float64 {
 }
 
 // Throttled records a Throttling answer: the rate halves (once per holdoff).
-func (l *AdaptiveLimiter) Throttled() {
+func (l *AdaptiveLimiter) Throttled() { l.throttledAt(time.Time{}) }
+
+// throttledAt records a Throttling answer to a call started at start. The
+// holdoff keeps the answers to calls sent before the last cut from cutting
+// again; a call sent after it, at the lower rate, and still throttled says
+// the rate is still too high and cuts at once. (With many calls in flight,
+// a run that starts unlimited would otherwise send hundreds a second for
+// the several holdoffs the halving takes to come down.)
+func (l *AdaptiveLimiter) throttledAt(start time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.throttled++
 	now := l.now()
-	if !l.lastCut.IsZero() && now.Sub(l.lastCut) < throttleHoldoff {
+	sentAfterCut := !start.IsZero() && start.After(l.lastCut)
+	if !l.lastCut.IsZero() && now.Sub(l.lastCut) < throttleHoldoff && !sentAfterCut {
 		return
 	}
 	// The rate calls really went at, when there were enough of them to
@@ -184,17 +236,26 @@ func (l *AdaptiveLimiter) Succeeded() {
 	l.set(next)
 }
 
-// set changes the rate. Caller holds mu.
+// set changes the rate: the next free start is recomputed from the last
+// start, and every waiter wakes up to see it. Caller holds mu.
 func (l *AdaptiveLimiter) set(r float64) {
 	l.limit = r
-	if math.IsInf(r, 1) {
-		l.lim.SetLimit(rate.Inf)
-		return
-	}
-	if l.minSeen == 0 || r < l.minSeen {
+	if !math.IsInf(r, 1) && (l.minSeen == 0 || r < l.minSeen) {
 		l.minSeen = r
 	}
-	l.lim.SetLimit(rate.Limit(r))
+	next := l.lastTake.Add(l.interval())
+	if l.lastTake.IsZero() {
+		next = time.Time{}
+	}
+	// Waiters are woken only when the start moved clearly earlier: a later
+	// one they find when they wake, and the small steps of the recovery
+	// (one per answer) are not worth waking every waiter for.
+	earlier := l.nextFree.Sub(next)
+	l.nextFree = next
+	if earlier > time.Millisecond && earlier >= l.interval()/8 {
+		close(l.changed)
+		l.changed = make(chan struct{})
+	}
 }
 
 // LimiterStats describe what a limiter did in a run.
@@ -289,6 +350,7 @@ func (l *AdaptiveLimiter) handleFinalize(ctx context.Context, in middleware.Fina
 		}
 		// Each send gets its own copy of the request (signing writes its
 		// headers into it), as the SDK's retry loop does.
+		sent := l.now()
 		ain := in
 		ain.Request = smithyhttp.RequestCloner(in.Request)
 		if attempt > 1 {
@@ -303,7 +365,7 @@ func (l *AdaptiveLimiter) handleFinalize(ctx context.Context, in middleware.Fina
 			l.Succeeded()
 			return out, md, err
 		}
-		l.Throttled()
+		l.throttledAt(sent)
 		lastThrottle = err
 		wait := time.Duration(0)
 		if attempt > 1 {
