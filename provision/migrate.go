@@ -386,6 +386,10 @@ func WaitForGroupGrant(ctx context.Context, api IAM, group, policyName string) (
 		var ok bool
 		var err error
 		via, ok, err = GroupGrantsSend(ctx, api, group, policyName)
+		if err == nil && !ok && via != "" {
+			// A Deny, or only a conditional Allow: not a lag to wait out.
+			return Conflictf("%s", via)
+		}
 		if err == nil && !ok {
 			return notYet
 		}
@@ -400,10 +404,16 @@ func WaitForGroupGrant(ctx context.Context, api IAM, group, policyName string) (
 // GroupGrantsSend reads whether group grants ses:SendRawEmail: an attached
 // managed policy whose default version allows it (iam:ListAttachedGroupPolicies,
 // iam:GetPolicy, iam:GetPolicyVersion), or an inline group policy that does
-// (iam:ListGroupPolicies, iam:GetGroupPolicy). Policies named policyName are
-// read first; another policy the caller may not read (AccessDenied: an
-// operator policy scoped to the sending policy) is passed over. via names
-// the policy that grants.
+// (iam:ListGroupPolicies, iam:GetGroupPolicy), and none of them denies it.
+// Every policy is read: an explicit Deny in any of them wins. It is stricter
+// than PolicyGrantsSend because migrate removes a user's own grant on its
+// word: an Allow with a Condition is not counted as a grant (the condition
+// may not hold for the user's sending), and a Deny counts whatever its
+// condition. Resources are not evaluated. Policies named policyName are read
+// first; another policy the caller may not read (AccessDenied: an operator
+// policy scoped to the sending policy) is passed over. via names the policy
+// that grants, or (ok false) the one that denies or only grants with a
+// condition, when there is one.
 func GroupGrantsSend(ctx context.Context, api IAM, group, policyName string) (via string, ok bool, err error) {
 	type attachedPolicy struct{ arn, name string }
 	var attached []attachedPolicy
@@ -420,6 +430,19 @@ func GroupGrantsSend(ctx context.Context, api IAM, group, policyName string) (vi
 	slices.SortStableFunc(attached, func(a, b attachedPolicy) int {
 		return preferName(a.name, b.name, policyName)
 	})
+	var grant, conditional, deny string
+	see := func(name, doc string) {
+		e, err := evalSend(doc)
+		switch {
+		case err != nil:
+		case e.deny && deny == "":
+			deny = name
+		case e.allow && grant == "":
+			grant = name
+		case e.condAllow && conditional == "":
+			conditional = name
+		}
+	}
 	for _, p := range attached {
 		mine := strings.EqualFold(p.name, policyName)
 		pol, err := api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(p.arn)})
@@ -436,9 +459,7 @@ func GroupGrantsSend(ctx context.Context, api IAM, group, policyName string) (vi
 			}
 			return "", false, fmt.Errorf("iam:GetPolicyVersion %s %s: %w", p.arn, aws.ToString(pol.Policy.DefaultVersionId), err)
 		}
-		if PolicyGrantsSend(aws.ToString(v.PolicyVersion.Document)) {
-			return "managed policy " + p.arn, true, nil
-		}
+		see("managed policy "+p.arn, aws.ToString(v.PolicyVersion.Document))
 	}
 	var names []string
 	inline := iam.NewListGroupPoliciesPaginator(api, &iam.ListGroupPoliciesInput{GroupName: aws.String(group)})
@@ -455,9 +476,15 @@ func GroupGrantsSend(ctx context.Context, api IAM, group, policyName string) (vi
 		if err != nil {
 			return "", false, fmt.Errorf("iam:GetGroupPolicy %s of group %s: %w", n, group, err)
 		}
-		if PolicyGrantsSend(aws.ToString(out.PolicyDocument)) {
-			return "inline group policy " + n, true, nil
-		}
+		see("inline group policy "+n, aws.ToString(out.PolicyDocument))
+	}
+	switch {
+	case deny != "":
+		return deny + " denies it", false, nil
+	case grant != "":
+		return grant, true, nil
+	case conditional != "":
+		return conditional + " allows it only with a condition", false, nil
 	}
 	return "", false, nil
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
 )
@@ -92,38 +91,101 @@ func parsePolicy(doc string) (policyDoc, error) {
 }
 
 // PolicyGrantsSend reports whether a policy document (raw or URL-encoded)
-// allows ses:SendRawEmail: an Allow statement whose Action matches it
-// (wildcards included), and no Deny statement that matches it. Conditions
-// and resources are not evaluated: the check answers "was this meant to
-// grant sending", as the console's inline group policy is.
+// allows ses:SendRawEmail: an Allow statement that covers it, and no Deny
+// statement that does. A statement covers the action when its Action
+// matches it, or when it has a NotAction that does not; actions match
+// case-insensitively, with the wildcards * and ? (ses:*, ses:Send*, *).
+// Conditions and resources are not evaluated: the check answers "was this
+// meant to grant sending", as the console's inline group policy is. (A
+// Deny counts whatever its condition; GroupGrantsSend, which decides
+// whether migrate may remove a user's own grant, is stricter: there a
+// conditional Allow is no grant.)
 func PolicyGrantsSend(doc string) bool {
+	e, err := evalSend(doc)
+	return err == nil && (e.allow || e.condAllow) && !e.deny
+}
+
+// sendEffect is what one policy document says about ses:SendRawEmail.
+type sendEffect struct {
+	allow     bool // an Allow without a Condition covers it
+	condAllow bool // an Allow with a Condition covers it
+	deny      bool // a Deny covers it (with or without a Condition)
+}
+
+func evalSend(doc string) (sendEffect, error) {
+	var e sendEffect
 	p, err := parsePolicy(doc)
 	if err != nil {
-		return false
+		return e, err
 	}
-	allowed := false
 	for _, st := range p.Statement {
-		if len(st.Action) == 0 || !actionMatches(st.Action, SendAction) {
+		if !st.covers(SendAction) {
 			continue
 		}
-		switch st.Effect {
-		case "Deny":
-			return false
-		case "Allow":
-			allowed = true
+		switch {
+		case strings.EqualFold(st.Effect, "Deny"):
+			e.deny = true
+		case strings.EqualFold(st.Effect, "Allow") && hasCondition(st.Condition):
+			e.condAllow = true
+		case strings.EqualFold(st.Effect, "Allow"):
+			e.allow = true
 		}
 	}
-	return allowed
+	return e, nil
+}
+
+// covers reports whether the statement's Action (or NotAction) applies to
+// action. A statement with neither applies to nothing (IAM refuses it).
+func (st statement) covers(action string) bool {
+	switch {
+	case len(st.Action) > 0:
+		return actionMatches(st.Action, action)
+	case len(st.NotAction) > 0:
+		return !actionMatches(st.NotAction, action)
+	}
+	return false
+}
+
+func hasCondition(c []byte) bool {
+	t := strings.TrimSpace(string(c))
+	return t != "" && t != "null" && t != "{}"
 }
 
 func actionMatches(patterns []string, action string) bool {
 	for _, p := range patterns {
-		// IAM action names are case-insensitive; path.Match gives * and ?.
-		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(action)); ok {
+		// IAM action names are case-insensitive.
+		if wildcardMatch(strings.ToLower(p), strings.ToLower(action)) {
 			return true
 		}
 	}
 	return false
+}
+
+// wildcardMatch matches s against pattern, where * stands for any run of
+// characters and ? for one (IAM's action wildcards; nothing else is special).
+func wildcardMatch(pattern, s string) bool {
+	px, sx := 0, 0
+	star, mark := -1, 0
+	for sx < len(s) {
+		switch {
+		case px < len(pattern) && (pattern[px] == '?' || pattern[px] == s[sx]):
+			px++
+			sx++
+		case px < len(pattern) && pattern[px] == '*':
+			star, mark = px, sx
+			px++
+		case star >= 0:
+			px = star + 1
+			mark++
+			sx = mark
+		default:
+			return false
+		}
+	}
+	for px < len(pattern) && pattern[px] == '*' {
+		px++
+	}
+	return px == len(pattern)
 }
 
 // PolicyIsStandard reports whether doc (raw or URL-encoded) says exactly what
