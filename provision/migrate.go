@@ -583,6 +583,22 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 				return fmt.Errorf("%w; the inline policy %s was kept, the user can still send: run again", err, u.InlinePolicy)
 			}
 		}
+		// The group's grant was seen once, before the first user; it can
+		// change while a run goes on (someone edits the sending policy).
+		// Seen again right before this user's own grant goes.
+		if !r.DryRun {
+			via, ok, err := GroupGrantsSend(ctx, api, group, m.in.PolicyName)
+			if err != nil {
+				return fmt.Errorf("check again that group %s grants %s: %w; the inline policy %s was kept, the user can still send: run again", group, SendAction, err, u.InlinePolicy)
+			}
+			if !ok {
+				why := "no policy of the group allows it any more"
+				if via != "" {
+					why = via
+				}
+				return Conflictf("group %s no longer grants %s (%s); the inline policy %s was kept, the user can still send: fix the group's policy (--repair-policy restores the standard one) and run again", group, SendAction, why, u.InlinePolicy)
+			}
+		}
 		note := ""
 		if !standard {
 			note = " (it held more than the standard statement: --force)"
