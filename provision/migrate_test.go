@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -144,16 +146,18 @@ func (l *migLab) state() fakeState {
 	return st
 }
 
-// canSend says whether user has ses:SendRawEmail as reads show it now.
+// canSend says whether user has ses:SendRawEmail as reads show it now: the
+// documents of its inline policies, of its visible groups' inline policies
+// and of their attached policies' default versions, judged together by the
+// lab's own evaluator (labGrantsSend), not by the code under test.
 func (st fakeState) canSend(user string) bool {
 	u, ok := st.Users[strings.ToLower(user)]
 	if !ok {
 		return false
 	}
+	var docs []string
 	for _, p := range u.Inline {
-		if provision.PolicyGrantsSend(p.Document) {
-			return true
-		}
+		docs = append(docs, p.Document)
 	}
 	now := time.Now()
 	for gk, m := range u.Groups {
@@ -165,9 +169,7 @@ func (st fakeState) canSend(user string) bool {
 			continue
 		}
 		for _, p := range g.Inline {
-			if provision.PolicyGrantsSend(p.Document) {
-				return true
-			}
+			docs = append(docs, p.Document)
 		}
 		for _, arn := range g.Attached {
 			for _, p := range st.Policies {
@@ -175,14 +177,108 @@ func (st fakeState) canSend(user string) bool {
 					continue
 				}
 				for _, v := range p.Versions {
-					if v.ID == p.Default && provision.PolicyGrantsSend(v.Document) {
-						return true
+					if v.ID == p.Default {
+						docs = append(docs, v.Document)
 					}
 				}
 			}
 		}
 	}
+	return labGrantsSend(docs...)
+}
+
+// labGrantsSend is the lab's own, deliberately plain, reading of IAM's
+// rules for ses:SendRawEmail over a set of documents: granted when some
+// Allow statement covers it and no Deny statement (in any document)
+// does. A statement covers it through Action (a string or a list) matching
+// it, or NotAction not matching it; * and ? are wildcards, case does not
+// matter. Conditions and resources are ignored (a conditional Allow counts:
+// the lab asks whether the user keeps the access it was meant to have).
+// Documents may be URL-encoded; one that does not parse grants nothing.
+func labGrantsSend(docs ...string) bool {
+	allowed := false
+	for _, doc := range docs {
+		if d, err := url.PathUnescape(doc); err == nil && !strings.HasPrefix(strings.TrimSpace(doc), "{") {
+			doc = d
+		}
+		var p struct{ Statement json.RawMessage }
+		if json.Unmarshal([]byte(doc), &p) != nil {
+			continue
+		}
+		var sts []map[string]json.RawMessage
+		if json.Unmarshal(p.Statement, &sts) != nil {
+			var one map[string]json.RawMessage
+			if json.Unmarshal(p.Statement, &one) != nil {
+				continue
+			}
+			sts = []map[string]json.RawMessage{one}
+		}
+		for _, st := range sts {
+			var effect string
+			_ = json.Unmarshal(st["Effect"], &effect)
+			covers := false
+			if a, ok := st["Action"]; ok {
+				covers = labMatchAny(a, "ses:SendRawEmail")
+			} else if na, ok := st["NotAction"]; ok {
+				covers = !labMatchAny(na, "ses:SendRawEmail")
+			}
+			switch {
+			case covers && effect == "Deny":
+				return false
+			case covers && effect == "Allow":
+				allowed = true
+			}
+		}
+	}
+	return allowed
+}
+
+// labMatchAny: whether a JSON string or list of strings holds a pattern
+// matching action (regular expressions built from IAM's * and ?).
+func labMatchAny(raw json.RawMessage, action string) bool {
+	var list []string
+	if json.Unmarshal(raw, &list) != nil {
+		var one string
+		if json.Unmarshal(raw, &one) != nil {
+			return false
+		}
+		list = []string{one}
+	}
+	for _, p := range list {
+		re := "(?i)^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(p)) + "$"
+		if ok, _ := regexp.MatchString(re, action); ok {
+			return true
+		}
+	}
 	return false
+}
+
+// TestLabGrantsSend: the lab's evaluator on its own, so the invariant it
+// checks does not rest on a mistake in it.
+func TestLabGrantsSend(t *testing.T) {
+	deny := `{"Statement":{"Effect":"Deny","NotAction":["ses:SendEmail"],"Resource":"*"}}`
+	for _, c := range []struct {
+		docs []string
+		want bool
+	}{
+		{[]string{migStandardDoc}, true},
+		{[]string{migSpacedDoc}, true},
+		{[]string{migCondDoc}, true},
+		{[]string{url.PathEscape(migStandardDoc)}, true},
+		{[]string{`{"Statement":[{"Effect":"Allow","Action":"SES:*","Resource":"*"}]}`}, true},
+		{[]string{`{"Statement":[{"Effect":"Allow","Action":"ses:Send?awEmail","Resource":"*"}]}`}, true},
+		{[]string{`{"Statement":[{"Effect":"Allow","Action":"ses:SendEmail","Resource":"*"}]}`}, false},
+		{[]string{`{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`}, true},
+		{[]string{migStandardDoc, deny}, false},
+		{[]string{migStandardDoc, `{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`}, false},
+		{[]string{migStandardDoc, `{"Statement":[{"Effect":"Deny","NotAction":"ses:SendRawEmail","Resource":"*"}]}`}, true},
+		{[]string{`{`}, false},
+		{nil, false},
+	} {
+		if got := labGrantsSend(c.docs...); got != c.want {
+			t.Errorf("labGrantsSend(%q) = %v, want %v", c.docs, got, c.want)
+		}
+	}
 }
 
 func (l *migLab) check(after string) {
@@ -224,7 +320,7 @@ func (l *migLab) seed(name, doc string, tagged bool) {
 		if _, err := l.iam.PutUserPolicy(l.ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(provision.DefaultPolicyName), PolicyDocument: aws.String(doc)}); err != nil {
 			l.t.Fatal(err)
 		}
-		if provision.PolicyGrantsSend(doc) {
+		if labGrantsSend(doc) {
 			l.mu.Lock()
 			l.watch[strings.ToLower(name)] = true
 			l.mu.Unlock()
