@@ -116,8 +116,10 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 	noRetry := func(o *iam.Options) { o.RetryMaxAttempts = 1 }
 	classify := NewRetryer(0)
 	mayHaveActed := false
-	unseen := 0 // NoSuchEntity answers: the user is not visible yet
+	unseen := 0    // NoSuchEntity answers: the user is not visible yet
+	throttled := 0 // Throttling answers (the limiter does not send this call again)
 	deadline := time.Now().Add(consistencyTimeout(ctx))
+	throttleDeadline := time.Now().Add(ThrottleBudget)
 	for attempt := 1; ; attempt++ {
 		out, err := createAccessKeyUninterrupted(ctx, api, user, noRetry)
 		if err == nil && ctx.Err() != nil {
@@ -167,6 +169,25 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 			}
 			attempt--
 			continue
+		}
+		// Throttling: IAM is not known to act before it throttles, but the
+		// user's keys are checked for one made anyway before calling again
+		// (paced by the run's limiter, which has slowed down), for as long
+		// as the limiter sends any other call again (ThrottleBudget).
+		if IsThrottle(err) && time.Now().Before(throttleDeadline) {
+			throttled++
+			mayHaveActed = true
+			if rerr := removeUnseenKeys(ctx, api, user, existing, ""); rerr != nil {
+				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s was throttled (%v) and the check for a key made anyway failed: %w", user, err, rerr)
+			}
+			if serr := sleepCtx(ctx, jitter(min(50*time.Millisecond*time.Duration(throttled), time.Second))); serr != nil {
+				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
+			}
+			attempt--
+			continue
+		}
+		if IsThrottle(err) {
+			return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, &throttleExhausted{err: err, budget: ThrottleBudget, attempts: throttled + 1})
 		}
 		if !classify.IsErrorRetryable(err) || attempt >= keyAttempts {
 			if mightHaveActed(err) {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -45,12 +46,13 @@ import (
 //
 // The throttled call itself is sent again by the same middleware, through the
 // limiter, with backoff when the same call is throttled again, for up to
-// ThrottleBudget per call (and never beyond ctx). IAM did not act on a
-// Throttling answer (it is a 400 sent before any change), so sending again is
-// safe for every call, CreateAccessKey included: that is why this happens
-// below CreateAccessKeyAfter's own retry loop (which turns the SDK's retries
-// off for CreateAccessKey and would give up on throttling after a few
-// attempts) rather than in the SDK retryer.
+// ThrottleBudget per call (and never beyond ctx), rather than by the SDK
+// retryer. CreateAccessKey is the exception: its Throttling answer is
+// returned (after the limiter slowed down) to CreateAccessKeyAfter, which
+// lists the user's keys for one made anyway before it calls again, within
+// the same budget. IAM is not known to act before it throttles, but if it
+// ever did, a re-send here would make a second key and lose the first
+// one's secret.
 type AdaptiveLimiter struct {
 	mu       sync.Mutex
 	limit    float64       // current rate; +Inf = unlimited
@@ -366,6 +368,13 @@ func (l *AdaptiveLimiter) handleFinalize(ctx context.Context, in middleware.Fina
 			return out, md, err
 		}
 		l.throttledAt(sent)
+		if awsmiddleware.GetOperationName(ctx) == opCreateAccessKey {
+			// Never sent again here: should IAM ever have acted before it
+			// throttled, a second key would be made and the first one's
+			// secret lost. CreateAccessKeyAfter checks for a key made
+			// anyway, then calls again (through this limiter).
+			return out, md, &throttledOnce{err: err}
+		}
 		lastThrottle = err
 		wait := time.Duration(0)
 		if attempt > 1 {
@@ -409,6 +418,18 @@ func (e *throttleExhausted) Unwrap() error { return e.err }
 func (e *throttleExhausted) RetryableError() bool { return false }
 
 var _ interface{ RetryableError() bool } = (*throttleExhausted)(nil)
+
+// opCreateAccessKey is the one IAM operation the limiter never sends again.
+const opCreateAccessKey = "CreateAccessKey"
+
+// throttledOnce is a Throttling answer to a call the limiter does not send
+// again (CreateAccessKey). Not retryable by the SDK either; it unwraps to
+// IAM's error, so IsThrottle still says so.
+type throttledOnce struct{ err error }
+
+func (e *throttledOnce) Error() string        { return e.err.Error() }
+func (e *throttledOnce) Unwrap() error        { return e.err }
+func (e *throttledOnce) RetryableError() bool { return false }
 
 // isThrottleExhausted reports whether err gave up on throttling.
 func isThrottleExhausted(err error) bool {
