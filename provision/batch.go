@@ -197,10 +197,11 @@ func (b *batchJob) ensureUser(ctx context.Context, r *Run) error {
 	if err != nil {
 		return fmt.Errorf("iam:GetUser %s (it exists: iam:CreateUser said so): %w", j.name, err)
 	}
-	keys, err := ListAccessKeyIDs(ctx, api, j.name)
+	meta, err := ListAccessKeys(ctx, api, j.name)
 	if err != nil {
 		return err
 	}
+	keys := keyIDs(meta)
 	if len(keys) == 0 {
 		return j.adopt(ctx, r, got.User) // an earlier run cut short: complete it
 	}
@@ -212,8 +213,50 @@ func (b *batchJob) ensureUser(ctx context.Context, r *Run) error {
 	if !ok {
 		return Conflictf("user %s exists with access key %s and is not an SMTP user (no %s tag, not in group %s): choose another name", j.name, strings.Join(keys, " and "), TagCreatedBy, j.access.GroupName)
 	}
+	if err := b.orphanCheck(ctx, got.User, meta); err != nil {
+		return err
+	}
 	b.done, b.keys = true, keys
 	return nil
+}
+
+// orphanCheck: a user that is already done is reported "exists" (re-running
+// a batch does not re-key it), unless its only key looks like the key of a
+// run cut short after IAM made it — killed before delivering it, or whose
+// rollback failed: the user carries sesprov's tag and the key is less than
+// an hour old and was never used (create-user's heuristic for a single
+// user). Then it is the conflict create-user gives that user alone, with
+// rotate's advice, and the batch exits 3. Nothing is read on a fresh run;
+// on a re-run, only for a key younger than an hour: the user's tags (when
+// iam:GetUser gave none) and iam:GetAccessKeyLastUsed.
+func (b *batchJob) orphanCheck(ctx context.Context, u *types.User, keys []types.AccessKeyMetadata) error {
+	j := b.job
+	if len(keys) != 1 || keys[0].CreateDate == nil || j.deps.Now().Sub(*keys[0].CreateDate) >= orphanKeyAge {
+		return nil
+	}
+	tags := u.Tags
+	if len(tags) == 0 {
+		t, err := j.deps.IAM.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String(j.name)})
+		if err != nil {
+			return fmt.Errorf("iam:ListUserTags %s: %w", j.name, err)
+		}
+		tags = t.Tags
+	}
+	if !createdBySesprov(tags) {
+		return nil
+	}
+	if descs, young := j.describeKeys(ctx, keys); young {
+		return j.keyConflictError(descs, true)
+	}
+	return nil
+}
+
+func keyIDs(keys []types.AccessKeyMetadata) []string {
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = aws.ToString(k.AccessKeyId)
+	}
+	return ids
 }
 
 // isSMTPUser reports whether u carries sesprov's or the SES console's tag,
@@ -538,10 +581,11 @@ func (b *batchJob) planUser(ctx context.Context, r *Run) error {
 	if err != nil {
 		return fmt.Errorf("iam:GetUser %s: %w", j.name, err)
 	}
-	keys, err := ListAccessKeyIDs(ctx, api, j.name)
+	meta, err := ListAccessKeys(ctx, api, j.name)
 	if err != nil {
 		return err
 	}
+	keys := keyIDs(meta)
 	if len(keys) == 0 {
 		return j.adopt(ctx, r, out.User)
 	}
@@ -551,6 +595,9 @@ func (b *batchJob) planUser(ctx context.Context, r *Run) error {
 	}
 	if !ok {
 		return Conflictf("user %s exists with access key %s and is not an SMTP user (no %s tag, not in group %s): choose another name", j.name, strings.Join(keys, " and "), TagCreatedBy, j.access.GroupName)
+	}
+	if err := b.orphanCheck(ctx, out.User, meta); err != nil {
+		return err
 	}
 	b.done = true
 	r.Note("user %s is already done (access key %s): left as is", j.name, strings.Join(keys, " and "))

@@ -546,44 +546,61 @@ const orphanKeyAge = time.Hour
 // of a user sesprov made, says it is likely the key of a run cut short
 // (killed after IAM made it) and how to replace it.
 func (j *userJob) keyConflict(ctx context.Context, keys []types.AccessKeyMetadata, tags []types.Tag) error {
+	descs, young := j.describeKeys(ctx, keys)
+	return j.keyConflictError(descs, young && createdBySesprov(tags))
+}
+
+// describeKeys names each key with its status, age and last use
+// (iam:GetAccessKeyLastUsed); young says the user has exactly one key, less
+// than orphanKeyAge old and never used.
+func (j *userJob) describeKeys(ctx context.Context, keys []types.AccessKeyMetadata) (descs []string, young bool) {
 	now := j.deps.Now()
-	var descs []string
-	orphan := len(keys) == 1
+	young = len(keys) == 1
 	for _, k := range keys {
 		id := aws.ToString(k.AccessKeyId)
 		d := fmt.Sprintf("%s (%s", id, strings.ToLower(string(k.Status)))
 		if k.CreateDate != nil {
 			d += ", created " + k.CreateDate.UTC().Format(time.RFC3339)
-			orphan = orphan && now.Sub(*k.CreateDate) < orphanKeyAge
+			young = young && now.Sub(*k.CreateDate) < orphanKeyAge
 		} else {
-			orphan = false
+			young = false
 		}
 		lu, err := j.deps.IAM.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
 		switch {
 		case err != nil:
 			d += ", last use unknown"
-			orphan = false
+			young = false
 		case lu.AccessKeyLastUsed == nil || lu.AccessKeyLastUsed.LastUsedDate == nil:
 			d += ", never used"
 		default:
 			d += ", last used " + lu.AccessKeyLastUsed.LastUsedDate.UTC().Format(time.RFC3339)
-			orphan = false
+			young = false
 		}
 		descs = append(descs, d+")")
 	}
-	sesprovMade := false
+	return descs, young
+}
+
+// createdBySesprov reports whether tags hold sesprov's tag.
+func createdBySesprov(tags []types.Tag) bool {
 	for _, t := range tags {
 		if aws.ToString(t.Key) == TagCreatedBy {
-			sesprovMade = true
+			return true
 		}
 	}
+	return false
+}
+
+// keyConflictError words the conflict; orphan says the only key looks like
+// the key of a run cut short.
+func (j *userJob) keyConflictError(descs []string, orphan bool) error {
 	regions := make([]string, len(j.in.Regions))
 	for i, rg := range j.in.Regions {
 		regions[i] = rg.Name
 	}
 	rotate := fmt.Sprintf("sesprov rotate --user-name %s --regions %s", j.name, strings.Join(regions, ","))
 	msg := fmt.Sprintf("user %s already has access key %s; sesprov cannot know its secret", j.name, strings.Join(descs, " and "))
-	if orphan && sesprovMade {
+	if orphan {
 		return Conflictf("%s. The user was made by sesprov and the key, less than an hour old, was never used: if you did not receive its credentials, an earlier run was cut short after IAM made the key (killed before delivering it), and '%s --old-key delete' replaces it with a new key and delivers its SMTP passwords; if you did receive them, nothing needs doing", msg, rotate)
 	}
 	return Conflictf("%s: use '%s' for new SMTP credentials (it retires the old key after delivery; --old-key delete if it is unused)", msg, rotate)
