@@ -372,9 +372,12 @@ func VerifyCommand(ctx context.Context, in VerifyInput, stdout, stderr io.Writer
 	if in.Format == FormatEnv {
 		return Usagef("verify prints table, json or csv, not env")
 	}
-	sets, err := ReadCredentialSets(in.In)
+	sets, skipped, err := ReadCredentialInput(in.In)
 	if err != nil {
 		return err
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(stderr, "sesprov: verify: skipped %d line(s) without credentials: %s\n", len(skipped), describeSkipped(skipped))
 	}
 	for _, s := range sets { // every problem before the first connection
 		if _, err := verifyTargets(s, in.Options); err != nil {

@@ -190,3 +190,30 @@ func TestReadCredentialSets(t *testing.T) {
 		}
 	}
 }
+
+// A batch's status lines carry no credentials: they are passed over and
+// named; only an input of nothing else is refused (exit 2).
+func TestReadCredentialInputSkipsStatusLines(t *testing.T) {
+	created := `{"user_name":"bob","access_key_id":"AKIAEXAMPLE000000001","smtp_username":"AKIAEXAMPLE000000001","status":"created","credentials":[{"region":"us-east-1","smtp_endpoint":"email-smtp.us-east-1.amazonaws.com","smtp_password":"pw"}]}`
+	exists := `{"user_name":"alice","user_arn":"arn:aws:iam::123456789012:user/alice","status":"exists","access_key_ids":["AKIAEXAMPLE000000002"],"credentials":[]}`
+	failed := `{"user_name":"carol","status":"failed","error":"iam:CreateAccessKey: AccessDenied","credentials":[]}`
+	sets, skipped, err := provision.ReadCredentialInput(strings.NewReader(exists + "\n" + created + "\n" + failed + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sets) != 1 || sets[0].UserName != "bob" {
+		t.Errorf("sets %+v; want bob's only", sets)
+	}
+	if len(skipped) != 2 || skipped[0].String() != "alice (exists)" || skipped[1].String() != "carol (failed)" || skipped[1].Object != 3 {
+		t.Errorf("skipped %+v", skipped)
+	}
+	_, _, err = provision.ReadCredentialInput(strings.NewReader(exists + "\n" + failed))
+	if provision.ExitCode(err) != 2 || !strings.Contains(err.Error(), "alice (exists), carol (failed)") {
+		t.Errorf("only status lines: %v (exit %d)", err, provision.ExitCode(err))
+	}
+	// A credentials object that lacks credentials, with no status, is still
+	// refused.
+	if _, _, err := provision.ReadCredentialInput(strings.NewReader(`{"access_key_id":"AKIAEXAMPLE000000001","credentials":[]}`)); provision.ExitCode(err) != 2 {
+		t.Errorf("no credentials, no status: %v", err)
+	}
+}
