@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
@@ -14,6 +15,12 @@ import (
 
 // version is set by the Makefile (-ldflags "-X main.version=…").
 var version = ""
+
+// retryMaxBackoff is provision.ClientOptions.RetryMaxBackoff for every run:
+// 0 (the default backoff) in sesprov; tests that run main in-process shorten
+// it (shortRetryBackoff) so that calls retried after an injected fault do not
+// wait seconds each.
+var retryMaxBackoff time.Duration
 
 func buildVersion() string {
 	if version != "" {
@@ -190,6 +197,8 @@ func (g *globals) parse(c *cli.Context) error {
 		Sandbox:      c.Bool(flgSandbox),
 		SandboxState: c.String(flgSandboxState),
 		Debug:        c.Bool(flgDebug),
+
+		RetryMaxBackoff: retryMaxBackoff,
 	}
 	if g.Client.ExternalID != "" && g.Client.RoleARN == "" {
 		return provision.Usagef("--external-id needs --role-arn")

@@ -21,6 +21,7 @@ import (
 // (After 500/AccessDenied). Each run must either succeed with exactly one key
 // (the printed one) or fail leaving no key; a re-run must then converge.
 func TestLostResponseMatrix(t *testing.T) {
+	shortRetryBackoff(t)
 	for _, action := range freshAccountActions {
 		for _, mode := range []string{"drop", "after-ServiceFailure"} {
 			t.Run(action+"/"+mode, func(t *testing.T) {
