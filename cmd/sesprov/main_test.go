@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -16,10 +14,11 @@ import (
 
 // TestMain lets testscript run the real sesprov main as the `sesprov`
 // command of each script: a separate process, real argv, stdin, stdout,
-// stderr and exit code.
+// stderr, signals and exit code. It also puts that command on $PATH, where
+// the tests that start sesprov themselves find it (buildSesprov).
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"sesprov": func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		"sesprov": main,
 	})
 }
 
