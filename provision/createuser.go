@@ -504,9 +504,10 @@ func printPlan(w io.Writer, f Format, items []PlanItem) error {
 		return err
 	}
 	var b strings.Builder
+	p := NewPalette(w)
 	b.WriteString("dry run: nothing was changed. The plan:\n")
 	for _, c := range changes {
-		fmt.Fprintf(&b, "  + %s\n", c)
+		fmt.Fprintf(&b, "  %s %s\n", p.Warn("+"), c)
 	}
 	for _, u := range unchanged {
 		fmt.Fprintf(&b, "  = %s\n", u)

@@ -1,0 +1,87 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/sesprov/sesprov/internal/ptytest"
+)
+
+// colorEnv is the test's environment without the variables that decide
+// colour, plus extra.
+func colorEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if k == "NO_COLOR" || k == "CLICOLOR_FORCE" || k == "TERM" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, extra...)
+}
+
+// runOnTerminal runs the real sesprov with stdout on a pseudo-terminal and
+// returns what the terminal showed.
+func runOnTerminal(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	ctl, tty, err := ptytest.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal on this machine: %v", err)
+	}
+	defer ctl.Close()
+	cmd := exec.Command("sesprov", args...)
+	cmd.Env = env
+	cmd.Stdout = tty
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	var out bytes.Buffer
+	done := make(chan struct{})
+	go func() { io.Copy(&out, ctl); close(done) }() // ends with EIO when the program exits
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("sesprov %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	<-done
+	return out.String()
+}
+
+// Colour appears on a terminal, never with NO_COLOR or TERM=dumb, never in
+// a pipe; the piped table is the terminal's table without the escapes.
+func TestColorOnlyOnTerminal(t *testing.T) {
+	onTTY := runOnTerminal(t, colorEnv("TERM=xterm"), "regions")
+	if !strings.Contains(onTTY, "\x1b[32mavailable\x1b[0m") {
+		t.Errorf("regions on a terminal: no green 'available'; got:\n%.400q", onTTY)
+	}
+	for _, env := range [][]string{colorEnv("TERM=xterm", "NO_COLOR="), colorEnv("TERM=xterm", "NO_COLOR=1"), colorEnv("TERM=dumb")} {
+		if out := runOnTerminal(t, env, "regions"); strings.Contains(out, "\x1b[") {
+			t.Errorf("regions with %v: escape sequences on the terminal:\n%.400q", env[len(env)-1], out)
+		}
+	}
+	cmd := exec.Command("sesprov", "regions")
+	cmd.Env = colorEnv("TERM=xterm")
+	piped, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(piped, []byte("\x1b[")) {
+		t.Errorf("regions into a pipe has escape sequences:\n%.400q", piped)
+	}
+	// The terminal turns \n into \r\n; without escapes and \r both tables are equal.
+	stripped := strings.ReplaceAll(onTTY, "\r\n", "\n")
+	for _, sgr := range []string{"\x1b[01m", "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[39m", "\x1b[0m"} {
+		stripped = strings.ReplaceAll(stripped, sgr, "")
+	}
+	if stripped != string(piped) {
+		t.Errorf("the terminal's table without colour differs from the piped table:\n%s\n---\n%s", stripped, piped)
+	}
+}
