@@ -101,6 +101,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	}
 	for _, cmd := range app.Commands {
 		setUsageErrorHandler(cmd)
+		if len(cmd.Subcommands) == 0 && cmd.BashComplete == nil {
+			cmd.BashComplete = completeFlags(cmd)
+		}
 	}
 	return app
 }
@@ -111,6 +114,8 @@ func commands() []*cli.Command {
 		createCreateUserCommand(),
 		createDeriveCommand(),
 		createRegionsCommand(),
+		createCompletionCommand(),
+		createManCommand(),
 	}
 }
 
