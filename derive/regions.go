@@ -3,7 +3,7 @@ package derive
 import (
 	"errors"
 	"fmt"
-	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -84,6 +84,8 @@ var (
 	generalRef = []string{SourceGeneralReference}
 	seedNote   = []string{SourceSeedNote}
 	sdkOnly    = []string{SourceSDKPartitions}
+	// The General Reference's FIPS endpoints name these regions too.
+	scriptAndFIPS = []string{SourceSeedScript, SourceGeneralReference}
 )
 
 const govCloud = "GovCloud: needs a key of an aws-us-gov account; a commercial account's key is refused"
@@ -92,9 +94,9 @@ const govCloud = "GovCloud: needs a key of an aws-us-gov account; a commercial a
 // script's order, then the ones only the General Reference lists, then the
 // ones the seed says have none, then every other AWS region.
 var table = []row{
-	{"us-east-2", "US East (Ohio)", "aws", StatusAvailable, true, script, ""},
-	{"us-east-1", "US East (N. Virginia)", "aws", StatusAvailable, true, script, ""},
-	{"us-west-2", "US West (Oregon)", "aws", StatusAvailable, true, script, ""},
+	{"us-east-2", "US East (Ohio)", "aws", StatusAvailable, true, scriptAndFIPS, ""},
+	{"us-east-1", "US East (N. Virginia)", "aws", StatusAvailable, true, scriptAndFIPS, ""},
+	{"us-west-2", "US West (Oregon)", "aws", StatusAvailable, true, scriptAndFIPS, ""},
 	{"ap-south-1", "Asia Pacific (Mumbai)", "aws", StatusAvailable, false, script, ""},
 	{"ap-northeast-2", "Asia Pacific (Seoul)", "aws", StatusAvailable, false, script, ""},
 	{"ap-southeast-1", "Asia Pacific (Singapore)", "aws", StatusAvailable, false, script, ""},
@@ -109,7 +111,7 @@ var table = []row{
 		"sources disagree: the seed note says Milan has no SMTP endpoint; the script, the later source (November 2023), lists it"},
 	{"eu-north-1", "Europe (Stockholm)", "aws", StatusAvailable, false, script, ""},
 	{"sa-east-1", "South America (Sao Paulo)", "aws", StatusAvailable, false, script, ""},
-	{"us-gov-west-1", "AWS GovCloud (US-West)", "aws-us-gov", StatusAvailable, true, script,
+	{"us-gov-west-1", "AWS GovCloud (US-West)", "aws-us-gov", StatusAvailable, true, scriptAndFIPS,
 		govCloud},
 	{"us-gov-east-1", "AWS GovCloud (US-East)", "aws-us-gov", StatusAvailable, false, script,
 		govCloud},
@@ -147,33 +149,47 @@ var table = []row{
 	{"us-isof-south-1", "US ISOF South", "aws-iso-f", StatusUndocumented, false, sdkOnly, "isolated partition"},
 }
 
-// partitions maps a region name to its partition and DNS suffix, by the
-// name's shape (as the SDK's partitions.json does), for names the table lacks.
-var partitions = []struct {
-	id, suffix string
-	re         *regexp.Regexp
-}{
-	{"aws-us-gov", "amazonaws.com", regexp.MustCompile(`^us-gov-[a-z]+-\d+$`)},
-	{"aws-iso", "c2s.ic.gov", regexp.MustCompile(`^us-iso-[a-z]+-\d+$`)},
-	{"aws-iso-b", "sc2s.sgov.gov", regexp.MustCompile(`^us-isob-[a-z]+-\d+$`)},
-	{"aws-iso-e", "cloud.adc-e.uk", regexp.MustCompile(`^eu-isoe-[a-z]+-\d+$`)},
-	{"aws-iso-f", "csp.hci.ic.gov", regexp.MustCompile(`^us-isof-[a-z]+-\d+$`)},
-	{"aws-cn", "amazonaws.com.cn", regexp.MustCompile(`^cn-[a-z]+-\d+$`)},
-	{"aws-eusc", "amazonaws.eu", regexp.MustCompile(`^eusc-de-[a-z]+-\d+$`)},
-	{"aws", "amazonaws.com", regexp.MustCompile(`^[a-z]{2}-[a-z]+-\d+$`)},
+// partitions maps a region name to its partition and DNS suffix by the
+// name's prefix (as the SDK's partitions.json does by pattern), for names the
+// table lacks. Plain string checks, not regexps: package init runs on every
+// sesprov start.
+var partitions = []struct{ prefix, id, suffix string }{
+	{"us-gov-", "aws-us-gov", "amazonaws.com"},
+	{"us-iso-", "aws-iso", "c2s.ic.gov"},
+	{"us-isob-", "aws-iso-b", "sc2s.sgov.gov"},
+	{"eu-isoe-", "aws-iso-e", "cloud.adc-e.uk"},
+	{"us-isof-", "aws-iso-f", "csp.hci.ic.gov"},
+	{"cn-", "aws-cn", "amazonaws.com.cn"},
+	{"eusc-", "aws-eusc", "amazonaws.eu"},
 }
-
-// regionShape is what any AWS region name looks like: lower-case words joined
-// by hyphens, ending in a number.
-var regionShape = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+){1,2}-\d{1,2}$`)
 
 func partitionOf(name string) (id, suffix string) {
 	for _, p := range partitions {
-		if p.re.MatchString(name) {
+		if strings.HasPrefix(name, p.prefix) {
 			return p.id, p.suffix
 		}
 	}
 	return "aws", "amazonaws.com"
+}
+
+// regionShaped reports whether name looks like an AWS region name: 2 to 4
+// lower-case letters, one or two lower-case words, and a number of one or two
+// digits, joined by hyphens (us-east-1, us-gov-west-1, eusc-de-east-1).
+func regionShaped(name string) bool {
+	parts := strings.Split(name, "-")
+	if len(parts) < 3 || len(parts) > 4 {
+		return false
+	}
+	last := parts[len(parts)-1]
+	if len(parts[0]) < 2 || len(parts[0]) > 4 || len(last) < 1 || len(last) > 2 {
+		return false
+	}
+	for _, p := range parts[:len(parts)-1] {
+		if p == "" || strings.IndexFunc(p, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0 {
+			return false
+		}
+	}
+	return strings.IndexFunc(last, func(r rune) bool { return r < '0' || r > '9' }) < 0
 }
 
 func (r row) region() Region {
@@ -182,7 +198,7 @@ func (r row) region() Region {
 		Description: r.description,
 		Partition:   r.partition,
 		Status:      r.status,
-		Sources:     r.sources,
+		Sources:     slices.Clone(r.sources),
 		Note:        r.note,
 	}
 	if r.status == StatusAvailable {
@@ -274,7 +290,7 @@ func ResolveRegions(names []string, allow []string) ([]Region, error) {
 		if a == "" {
 			continue
 		}
-		if !regionShape.MatchString(a) {
+		if !regionShaped(a) {
 			problems = append(problems, RegionProblem{a, "--allow-region: " + notARegion(a)})
 			continue
 		}
@@ -345,7 +361,7 @@ func notARegion(name string) string {
 	if s := suggest(name); len(s) > 0 {
 		return msg + "; did you mean " + orList(s) + "?"
 	}
-	if regionShape.MatchString(name) {
+	if regionShaped(name) {
 		return msg + " that sesprov knows; if it is a new one with an SES SMTP endpoint, pass --allow-region " + name
 	}
 	return msg + "; run 'sesprov regions' for the list"

@@ -153,3 +153,39 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestRegionsReturnsCopies(t *testing.T) {
+	rs := Regions()
+	rs[0].Sources[0] = "changed"
+	if r, _ := Lookup(rs[0].Name); r.Sources[0] == "changed" {
+		t.Error("Regions shares Sources with the table")
+	}
+}
+
+func TestRegionShaped(t *testing.T) {
+	for _, n := range []string{"us-east-1", "us-gov-west-1", "eusc-de-east-1", "us-isob-east-1", "ap-southeast-12", "mx-central-1"} {
+		if !regionShaped(n) {
+			t.Errorf("%s: want region-shaped", n)
+		}
+	}
+	for _, n := range []string{"", "useast1", "US-EAST-1", "us-east", "us-east-1a", "us-east-123", "u-east-1", "abcde-east-1",
+		"us--1", "us-east-", "-east-1", "us-a-b-c-1", "us-east-1 ", "us_east_1"} {
+		if regionShaped(n) {
+			t.Errorf("%q: want not region-shaped", n)
+		}
+	}
+	for name, want := range map[string]string{
+		"us-gov-west-1": "aws-us-gov", "cn-north-1": "aws-cn", "eusc-de-east-1": "aws-eusc",
+		"us-isob-east-1": "aws-iso-b", "us-iso-east-1": "aws-iso", "us-east-1": "aws", "ap-east-9": "aws",
+	} {
+		if got, _ := partitionOf(name); got != want {
+			t.Errorf("partitionOf(%s) = %s, want %s", name, got, want)
+		}
+	}
+	// Every table row is region-shaped and in the partition its row says.
+	for _, r := range Regions() {
+		if p, _ := partitionOf(r.Name); !regionShaped(r.Name) || p != r.Partition {
+			t.Errorf("%s: shaped %v, partition %s, row says %s", r.Name, regionShaped(r.Name), p, r.Partition)
+		}
+	}
+}

@@ -20,7 +20,7 @@ type DeriveInput struct {
 // long-term (AKIA…) only, since SMTP credentials cannot come from temporary
 // (ASIA…, STS) credentials.
 func CheckAccessKeyID(id string) error {
-	if !accessKeyIDShape.MatchString(id) {
+	if !isAccessKeyID(id) {
 		return Usagef("%q is not an access key ID: expected AKIA and 16 upper-case letters or digits", id)
 	}
 	if id[:4] == "ASIA" {

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,9 +17,20 @@ import (
 // bytes; anything near this limit is the wrong file.
 const maxSecretInput = 64 << 10
 
-// accessKeyIDShape is an access key ID: AKIA (long-term) or ASIA (temporary,
-// from STS) and 16 more upper-case letters or digits.
-var accessKeyIDShape = regexp.MustCompile(`^(AKIA|ASIA)[A-Z0-9]{16}$`)
+// isAccessKeyID reports whether s is shaped like an access key ID: AKIA
+// (long-term) or ASIA (temporary, from STS) and 16 more upper-case letters or
+// digits.
+func isAccessKeyID(s string) bool {
+	if len(s) != 20 || (s[:4] != "AKIA" && s[:4] != "ASIA") {
+		return false
+	}
+	for i := 4; i < len(s); i++ {
+		if c := s[i]; (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // ReadSecret reads a secret access key from stdin. On a terminal it prompts on
 // stderr and reads without echo; otherwise it reads one line (a trailing
@@ -134,12 +144,18 @@ func CheckSecretAccessKey(s string) (warnings []string, err error) {
 			what = "starts or ends with whitespace"
 		}
 		hint := "secret access keys never contain spaces or tabs: pass the secret alone"
-		if f := strings.Fields(s); len(f) > 1 && accessKeyIDShape.MatchString(f[0]) {
+		if f := strings.Fields(s); len(f) > 1 && isAccessKeyID(f[0]) {
 			hint = "it looks like an access key ID followed by the secret: pass only the secret (the access key ID is the SMTP user name)"
 		}
 		return nil, Usagef("the secret access key %s (position %d): %s", what, i+1, hint)
 	}
-	if accessKeyIDShape.MatchString(s) {
+	if len(s) > 21 && isAccessKeyID(s[:20]) && strings.IndexByte(",;:=|", s[20]) >= 0 {
+		return nil, Usagef("that looks like an access key ID and the secret joined by %q (a line of a credentials CSV?): pass only the secret", s[20])
+	}
+	if k, _, ok := strings.Cut(s, "="); ok && strings.EqualFold(k, "aws_secret_access_key") {
+		return nil, Usagef("that is a line of a credentials file (aws_secret_access_key=…): pass only the value after '='")
+	}
+	if isAccessKeyID(s) {
 		return nil, Usagef("that is an access key ID (%s…), not the secret access key: pass the 40-character secret that was shown once with it", s[:4])
 	}
 	if looksLikeSMTPPassword(s) {

@@ -32,6 +32,8 @@ func TestReadSecret(t *testing.T) {
 		{"key id", "AKIAIOSFODNN7EXAMPLE\n", "", "that is an access key ID (AKIA…)", ""},
 		{"temp key id", "ASIAIOSFODNN7EXAMPLE", "", "(ASIA…)", ""},
 		{"id and secret", "AKIAIOSFODNN7EXAMPLE " + exampleSecret, "", "access key ID followed by the secret", ""},
+		{"csv line", "AKIAIOSFODNN7EXAMPLE," + exampleSecret, "", "access key ID and the secret joined by ','", ""},
+		{"credentials file line", "aws_secret_access_key=" + exampleSecret, "", "a line of a credentials file", ""},
 		{"smtp password", derive.Password(exampleSecret, "us-east-1"), "", "looks like an SES SMTP password", ""},
 		{"bad utf-8", "\xff\xfe\n", "", "not valid UTF-8", ""},
 		{"too big", strings.Repeat("a", maxSecretInput+1), "", "more than 64 KiB", ""},

@@ -113,6 +113,8 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		createCreateUserCommand(),
 		createDeriveCommand(),
+		createVerifyCommand(),
+		createDoctorCommand(),
 		createRegionsCommand(),
 		createCompletionCommand(),
 		createManCommand(),

@@ -33,6 +33,9 @@ func TestScripts(t *testing.T) {
 			"iamfake-fault": cmdIAMFakeFault,
 			"iamfake-calls": cmdIAMFakeCalls,
 			"iamfake-reset": cmdIAMFakeReset,
+			"iamfake-deny":  cmdIAMFakeDeny,
+			"smtpd":         cmdSMTPD,
+			"smtpd-stats":   cmdSMTPDStats,
 		},
 	})
 }

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/sesprov/sesprov/provision"
+	"github.com/urfave/cli/v2"
+)
+
+// doctor's flags.
+const (
+	flgPolicy       = "policy"
+	flgAccountID    = "account-id"
+	flgCommand      = "command"
+	flgPrincipalARN = "principal-arn"
+	flgUserPath     = "user-path"
+	flgWithoutSetup = "without-setup"
+	// --group, --policy-name and --user-name are create-user's constants.
+)
+
+var accountIDShape = regexp.MustCompile(`^\d{12}$`)
+
+func createDoctorCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "doctor",
+		Usage:     "check who you are and whether you may run each command; print the least-privilege operator policy",
+		UsageText: "sesprov doctor [--command create-user,rotate] [--principal-arn ARN]\n   sesprov doctor --policy [--account-id ID] [--user-path /ses-smtp/] [--without-setup] > sesprov-operator.json",
+		Description: "Asks STS who the caller is (warning about root credentials), then asks IAM's\n" +
+			"policy simulator (iam:SimulatePrincipalPolicy) whether the caller may call every\n" +
+			"IAM action each command needs, and lists what is denied. Nothing is changed.\n" +
+			"Exit 0 when every checked command can run, 1 when one cannot.\n\n" +
+			"--policy prints instead the least-privilege IAM policy for an operator who runs\n" +
+			"sesprov, scoped to the SMTP users, the sending group and the sending policy of\n" +
+			"the account (from STS, or --account-id with no AWS call).\n\n" +
+			"Examples:\n" +
+			"   sesprov --profile ops doctor\n" +
+			"   sesprov doctor --policy --account-id 123456789012 --user-path /ses-smtp/ > operator-policy.json\n" +
+			"   aws iam create-policy --policy-name SesprovOperator --policy-document file://operator-policy.json",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: flgPolicy, Usage: "print the least-privilege operator policy (JSON) instead of checking"},
+			&cli.StringFlag{Name: flgAccountID, Usage: "with --policy: the account `ID` to scope the policy to (no AWS call is made)"},
+			&cli.StringSliceFlag{Name: flgCommand, Usage: "check (or write the policy for) only these `COMMANDS`: " + strings.Join(provision.CommandNames(), ", ")},
+			&cli.StringFlag{Name: flgPrincipalARN, Usage: "simulate this IAM user or role `ARN` instead of the caller (needed for federated users and for roles whose path cannot be read)"},
+			&cli.StringFlag{Name: flgUserPath, Value: "/", Usage: "IAM `PATH` of the SMTP users (create-user --path); confines the policy's user actions to it"},
+			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` name"},
+			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "sending managed `POLICY` name"},
+			&cli.StringFlag{Name: flgUserName, Usage: "check user actions on this SMTP user `NAME` (default ses-smtp-user.doctor-check)"},
+			&cli.BoolFlag{Name: flgWithoutSetup, Usage: "with --policy: leave out creating and repairing the group and policy (an administrator sets them up once)"},
+		},
+		Action: func(c *cli.Context) error {
+			g := globalsOf(c)
+			if c.NArg() > 0 {
+				return provision.Usagef("doctor takes no arguments (got %q)", c.Args().First())
+			}
+			var commands []string
+			for _, v := range c.StringSlice(flgCommand) {
+				for _, x := range strings.Split(v, ",") {
+					if x = strings.TrimSpace(x); x != "" {
+						commands = append(commands, x)
+					}
+				}
+			}
+			for _, x := range commands {
+				if _, ok := provision.PermissionsOf(x); !ok {
+					return provision.Usagef("--command %q: choose from %s", x, strings.Join(provision.CommandNames(), ", "))
+				}
+			}
+			path := c.String(flgUserPath)
+			if !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") || len(path) > 512 {
+				return provision.Usagef("--user-path %q: an IAM path starts and ends with / (e.g. /ses-smtp/)", path)
+			}
+			scope := provision.PolicyScope{UserPath: path, GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName)}
+			if c.Bool(flgPolicy) {
+				return doctorPolicy(c, g, scope, commands)
+			}
+			if c.IsSet(flgAccountID) || c.Bool(flgWithoutSetup) {
+				return provision.Usagef("--account-id and --without-setup go with --policy")
+			}
+			clients, err := newClients(c)
+			if err != nil {
+				return err
+			}
+			defer clients.Close()
+			rep, err := provision.Doctor(c.Context, provision.DoctorInput{
+				Commands: commands, PrincipalARN: c.String(flgPrincipalARN), Scope: scope, UserName: c.String(flgUserName),
+			}, clients.IAM, clients.STS)
+			if err != nil {
+				return err
+			}
+			if err := provision.WriteDoctorReport(g.Stdout, g.Output, rep); err != nil {
+				return err
+			}
+			for _, w := range rep.Warnings {
+				fmt.Fprintf(g.Stderr, "sesprov: warning: %s\n", w)
+			}
+			if !rep.Ready() {
+				var bad []string
+				for _, cc := range rep.Commands {
+					if !cc.Ready {
+						bad = append(bad, cc.Command)
+					}
+				}
+				return fmt.Errorf("doctor: %s cannot run: the actions listed are denied to %s; attach the policy of 'sesprov doctor --policy' (or ask your administrator)",
+					strings.Join(bad, ", "), rep.PrincipalARN)
+			}
+			return nil
+		},
+	}
+}
+
+func doctorPolicy(c *cli.Context, g *globals, scope provision.PolicyScope, commands []string) error {
+	scope.AccountID = c.String(flgAccountID)
+	if scope.AccountID != "" {
+		if !accountIDShape.MatchString(scope.AccountID) {
+			return provision.Usagef("--account-id %q: an AWS account ID is 12 digits", scope.AccountID)
+		}
+		scope.Partition = partitionOfRegion(g.Client.Region)
+	} else {
+		clients, err := newClients(c)
+		if err != nil {
+			return err
+		}
+		defer clients.Close()
+		acct, err := provision.ResolveAccount(c.Context, clients.STS)
+		if err != nil {
+			return fmt.Errorf("%w; or pass --account-id to write the policy without calling AWS", err)
+		}
+		scope.AccountID, scope.Partition = acct.ID, acct.Partition
+	}
+	if g.Output != provision.FormatTable && g.Output != provision.FormatJSON {
+		return provision.Usagef("doctor --policy prints JSON (an IAM policy document)")
+	}
+	doc, err := provision.OperatorPolicy(scope, commands, !c.Bool(flgWithoutSetup))
+	if err != nil {
+		return err
+	}
+	if scope.UserPath == "/" {
+		fmt.Fprintln(g.Stderr, "sesprov: note: this policy lets its holder manage access keys of every IAM user in the account; "+
+			"create SMTP users under a path of their own (create-user --path /ses-smtp/) and pass --user-path /ses-smtp/ to confine it")
+	}
+	_, err = g.Stdout.Write(doc)
+	return err
+}
+
+// partitionOfRegion guesses the partition of --account-id from --region.
+func partitionOfRegion(region string) string {
+	switch {
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	}
+	return "aws"
+}
