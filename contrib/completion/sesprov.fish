@@ -6,7 +6,7 @@
 
 function __fish_sesprov_no_subcommand --description 'Test if there has been any subcommand yet'
     for i in (commandline -opc)
-        if contains -- $i create-user derive regions completion man
+        if contains -- $i create-user derive verify doctor regions completion man
             return 1
         end
     end
@@ -46,6 +46,28 @@ complete -r -c sesprov -n '__fish_sesprov_no_subcommand' -a 'derive' -d 'turn a 
 complete -c sesprov -n '__fish_seen_subcommand_from derive' -f -l regions -r -d 'SMTP `REGIONS`, comma-separated or repeated (e.g. us-east-1,eu-west-1; see \'sesprov regions\')'
 complete -c sesprov -n '__fish_seen_subcommand_from derive' -f -l allow-region -r -d 'accept `REGION` although sesprov\'s table says it has no SES SMTP endpoint (for when AWS adds one); repeatable'
 complete -c sesprov -n '__fish_seen_subcommand_from derive' -f -l access-key-id -r -d 'access key `ID` (AKIA…) to show as the SMTP user name'
+complete -c sesprov -n '__fish_seen_subcommand_from verify' -f -l help -s h -d 'show help'
+complete -r -c sesprov -n '__fish_sesprov_no_subcommand' -a 'verify' -d 'prove SMTP credentials with a real SES login per region (no mail is sent)'
+complete -c sesprov -n '__fish_seen_subcommand_from verify' -f -l regions -r -d 'verify only these `REGIONS` of the input (default: every region in it)'
+complete -c sesprov -n '__fish_seen_subcommand_from verify' -f -l in -r -d 'read the credentials JSON from `FILE` instead of stdin'
+complete -c sesprov -n '__fish_seen_subcommand_from verify' -f -l smtp-endpoint -r -d 'log in at `HOST:PORT` for every region instead of SES\'s endpoint (a relay, a test server)'
+complete -c sesprov -n '__fish_seen_subcommand_from verify' -f -l port -r -d 'SES SMTP `PORT`: 25, 587, 2587 (STARTTLS) or 465, 2465 (TLS)'
+complete -c sesprov -n '__fish_seen_subcommand_from verify' -f -l fips -d 'use the region\'s FIPS endpoint (email-smtp-fips.REGION…); an error for regions without one'
+complete -c sesprov -n '__fish_seen_subcommand_from verify' -f -l implicit-tls -d 'TLS from the first byte on a --smtp-endpoint port other than 465/2465'
+complete -c sesprov -n '__fish_seen_subcommand_from verify' -f -l wait -r -d 'retry a rejected login with backoff for up to `DURATION` (a new key takes a while to reach SES), e.g. 60s'
+complete -c sesprov -n '__fish_seen_subcommand_from verify' -f -l timeout -r -d '`DURATION` allowed for connecting and for each SMTP command'
+complete -c sesprov -n '__fish_seen_subcommand_from verify' -f -l ca-file -r -d 'also trust the root certificates in PEM `FILE` (a TLS-inspecting proxy\'s root); the system\'s roots stay trusted and checks stay on'
+complete -c sesprov -n '__fish_seen_subcommand_from doctor' -f -l help -s h -d 'show help'
+complete -r -c sesprov -n '__fish_sesprov_no_subcommand' -a 'doctor' -d 'check who you are and whether you may run each command; print the least-privilege operator policy'
+complete -c sesprov -n '__fish_seen_subcommand_from doctor' -f -l policy -d 'print the least-privilege operator policy (JSON) instead of checking'
+complete -c sesprov -n '__fish_seen_subcommand_from doctor' -f -l account-id -r -d 'with --policy: the account `ID` to scope the policy to (no AWS call is made)'
+complete -c sesprov -n '__fish_seen_subcommand_from doctor' -f -l command -r -d 'check (or write the policy for) only these `COMMANDS`: create-user, rotate, delete-user, list, migrate, convert, verify, doctor'
+complete -c sesprov -n '__fish_seen_subcommand_from doctor' -f -l principal-arn -r -d 'simulate this IAM user or role `ARN` instead of the caller (needed for federated users and for roles whose path cannot be read)'
+complete -c sesprov -n '__fish_seen_subcommand_from doctor' -f -l user-path -r -d 'IAM `PATH` of the SMTP users (create-user --path); confines the policy\'s user actions to it'
+complete -c sesprov -n '__fish_seen_subcommand_from doctor' -f -l group -r -d 'sending `GROUP` name'
+complete -c sesprov -n '__fish_seen_subcommand_from doctor' -f -l policy-name -r -d 'sending managed `POLICY` name'
+complete -c sesprov -n '__fish_seen_subcommand_from doctor' -f -l user-name -r -d 'check user actions on this SMTP user `NAME` (default ses-smtp-user.doctor-check)'
+complete -c sesprov -n '__fish_seen_subcommand_from doctor' -f -l without-setup -d 'with --policy: leave out creating and repairing the group and policy (an administrator sets them up once)'
 complete -c sesprov -n '__fish_seen_subcommand_from regions' -f -l help -s h -d 'show help'
 complete -r -c sesprov -n '__fish_sesprov_no_subcommand' -a 'regions' -d 'list regions: SES SMTP endpoint, FIPS endpoint, status and the source behind it'
 complete -c sesprov -n '__fish_seen_subcommand_from regions' -f -l available -d 'only the regions with an SMTP endpoint'
