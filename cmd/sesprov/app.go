@@ -75,8 +75,10 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Description: "sesprov makes the IAM user, the sending group and policy, the access key and the\n" +
 			"per-region SMTP passwords in one command that is safe to repeat, and rotates,\n" +
 			"lists, migrates, verifies and deletes SMTP users afterwards.\n\n" +
-			"Try it with no AWS account:\n" +
-			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1",
+			"Examples (--sandbox needs no AWS account: it is an embedded IAM):\n" +
+			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1\n" +
+			"   sesprov create-user --user-name billing-mailer --regions eu-west-1 --out-file billing.csv\n" +
+			"   sesprov create-user --help",
 		Reader:               stdin,
 		Writer:               stdout,
 		ErrWriter:            stderr,

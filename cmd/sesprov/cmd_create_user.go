@@ -77,7 +77,7 @@ func createCreateUserCommand() *cli.Command {
 			"already has a key is a conflict (exit 3): use 'sesprov rotate'.\n\n" +
 			"Examples:\n" +
 			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1\n" +
-			"   sesprov create-user --user-name billing-mailer --regions eu-west-1 --out-file billing.csv -o csv\n" +
+			"   sesprov -o csv create-user --user-name billing-mailer --regions eu-west-1 --out-file billing.csv\n" +
 			"   sesprov create-user --regions us-east-1 --dry-run",
 		Flags: flags,
 		Action: func(c *cli.Context) error {

@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/sesprov/sesprov/iamfake"
+)
+
+// The examples a user can paste, and how TestExamples runs them.
+//
+// Where examples are:
+//   - --help: in the Description of the app and of every command, the indented
+//     lines that follow a line starting "Example" and ending ":" ("Examples:",
+//     "Example (…):"), up to the next line that is not indented. The lines of
+//     one command are one session.
+//   - README.md: in ```sh fences, the lines that start with "$ " (the rest is
+//     output, not run). Each fence is one session.
+//
+// How a session runs: its lines run in order, each with bash, in a fresh
+// directory, and each must exit 0. `go run ./cmd/sesprov` is the sesprov
+// under test, as is `sesprov` (the real main, from testscript's PATH). The
+// environment never reaches AWS:
+//   - `--sandbox` (or SESPROV_SANDBOX=1) uses a fresh sandbox state;
+//   - anything else talks to a fresh iamfake standing in for AWS, through
+//     AWS_ENDPOINT_URL, with dummy credentials for the default profile and
+//     the profiles named in exampleProfiles.
+//
+// What a session finds (conventions examples may rely on):
+//   - secret.txt holds a dummy secret access key, and $SECRET the same; the
+//     word SECRET alone on a line is replaced by "$SECRET";
+//   - users.txt names two users (for --from users.txt);
+//   - HOME is the session's directory, with the usual per-user install
+//     directories (~/.local/share/man/man1, ~/.config/fish/completions,
+//     ~/.local/share/bash-completion/completions, ~/.zsh/completions);
+//   - a user named by --user-name in a command other than create-user exists
+//     already (made with create-user first), unless an earlier line of the
+//     session makes it.
+//
+// Examples that cannot run here are listed in exampleSkips with the reason;
+// the test logs each one it skips. Every command must have at least one
+// example that runs.
+
+// exampleSkips lists, by the start of an example line, what is not run and why.
+var exampleSkips = []struct{ prefix, reason string }{
+	{"make test", "it is the test suite this test belongs to"},
+	{"go install ", "needs the network"},
+	{"aws ", "the AWS CLI against real AWS"},
+	{"sesprov verify", "logs in to SES's SMTP endpoints; verify is exercised against an SES-like server (smtpauthtest) in testdata/script/verify_*.txtar"},
+}
+
+// commandsWithoutRunnableExample may lack an example that runs here; each
+// with the reason.
+var commandsWithoutRunnableExample = map[string]string{
+	"verify": "needs SES's SMTP endpoints (see exampleSkips)",
+}
+
+// exampleProfiles are the shared-config profiles examples may name.
+var exampleProfiles = []string{"default", "ops", "prod", "staging"}
+
+const exampleSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+type exampleSession struct {
+	name  string // where it comes from: "--help create-user", "README.md:42"
+	lines []string
+}
+
+// helpExamples returns the example lines of a --help description.
+func helpExamples(desc string) []string {
+	var out []string
+	in := false
+	for _, line := range strings.Split(desc, "\n") {
+		t := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(t, "Example") && strings.HasSuffix(t, ":"):
+			in = true
+		case in && t == "":
+			// a blank line inside the block is allowed
+		case in && (strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t")):
+			out = append(out, t)
+		default:
+			in = false
+		}
+	}
+	return out
+}
+
+// readmeSessions returns README.md's ```sh blocks' "$ " lines.
+func readmeSessions(t *testing.T, path string) []exampleSession {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var sessions []exampleSession
+	var cur *exampleSession
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		switch {
+		case cur == nil && strings.TrimSpace(line) == "```sh":
+			cur = &exampleSession{name: "README.md:" + itoa(n)}
+		case cur != nil && strings.TrimSpace(line) == "```":
+			if len(cur.lines) > 0 {
+				sessions = append(sessions, *cur)
+			}
+			cur = nil
+		case cur != nil && strings.HasPrefix(line, "$ "):
+			cur.lines = append(cur.lines, strings.TrimPrefix(line, "$ "))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return sessions
+}
+
+var (
+	goRunPrefix = regexp.MustCompile(`(^|[|;&(]\s*)go run \./cmd/sesprov\b`)
+	userNameArg = regexp.MustCompile(`--user-name[= ]([\w+=,.@-]+)`)
+	secretWord  = regexp.MustCompile(`(^|\s)SECRET(\s|$)`)
+	shellWords  = regexp.MustCompile(`[|;&()<>]+|[^\s|;&()<>]+`)
+)
+
+// exampleCommands returns the sesprov commands an example line runs: the
+// first word after `sesprov` and its global flags (and their values).
+func exampleCommands(line string) []string {
+	takesValue := map[string]bool{}
+	for _, f := range globalFlags() {
+		if df, ok := f.(interface{ TakesValue() bool }); ok && df.TakesValue() {
+			for _, n := range f.Names() {
+				takesValue["-"+n], takesValue["--"+n] = true, true
+			}
+		}
+	}
+	words := shellWords.FindAllString(line, -1)
+	var cmds []string
+	for i := 0; i < len(words); i++ {
+		if words[i] != "sesprov" || (i > 0 && !strings.ContainsAny(words[i-1], "|;&()<")) {
+			continue
+		}
+		for i++; i < len(words); i++ {
+			w := words[i]
+			if !strings.HasPrefix(w, "-") {
+				cmds = append(cmds, w)
+				break
+			}
+			if takesValue[w] {
+				i++
+			}
+		}
+	}
+	return cmds
+}
+
+func skipReason(line string) string {
+	for _, s := range exampleSkips {
+		if strings.HasPrefix(line, s.prefix) {
+			return s.reason
+		}
+	}
+	return ""
+}
+
+// TestExamples runs every example of README.md and of --help (see the
+// conventions above) and checks that every command has one that works.
+func TestExamples(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed: the examples (shell command lines) cannot run")
+	}
+	app := newApp(nil, &bytes.Buffer{}, &bytes.Buffer{})
+	sessions := []exampleSession{{name: "--help (sesprov)", lines: helpExamples(app.Description)}}
+	for _, cmd := range app.Commands {
+		ex := helpExamples(cmd.Description)
+		if len(ex) == 0 {
+			t.Errorf("sesprov %s --help has no example: add an Examples: block to its Description", cmd.Name)
+			continue
+		}
+		sessions = append(sessions, exampleSession{name: "--help " + cmd.Name, lines: ex})
+	}
+	sessions = append(sessions, readmeSessions(t, filepath.Join(repoRoot, "README.md"))...)
+
+	ran := map[string]bool{}
+	for _, s := range sessions {
+		t.Run(s.name, func(t *testing.T) {
+			for _, c := range runExampleSession(t, s) {
+				ran[c] = true
+			}
+		})
+	}
+	for _, cmd := range app.Commands {
+		if !ran[cmd.Name] {
+			if why, ok := commandsWithoutRunnableExample[cmd.Name]; ok {
+				t.Logf("sesprov %s: no example runs here: %s", cmd.Name, why)
+				continue
+			}
+			t.Errorf("sesprov %s: no example of it ran successfully (in --help or README.md)", cmd.Name)
+		}
+	}
+}
+
+// runExampleSession runs a session's lines in order in a fresh directory and
+// returns the sesprov commands that ran successfully.
+func runExampleSession(t *testing.T, s exampleSession) []string {
+	dir := t.TempDir()
+	env := exampleEnv(t, dir)
+	var ran []string
+	made := map[string]bool{}
+	for _, line := range s.lines {
+		if why := skipReason(line); why != "" {
+			t.Logf("not run: %s (%s)", line, why)
+			continue
+		}
+		run := goRunPrefix.ReplaceAllString(line, "${1}sesprov")
+		run = secretWord.ReplaceAllString(run, `${1}"$$SECRET"${2}`)
+		if why := skipReason(run); why != "" {
+			t.Logf("not run: %s (%s)", line, why)
+			continue
+		}
+		cmds := exampleCommands(run)
+		if len(cmds) == 0 {
+			t.Errorf("%s: example %q runs no sesprov command", s.name, line)
+			continue
+		}
+		for _, c := range cmds {
+			if c == "create-user" {
+				for _, m := range userNameArg.FindAllStringSubmatch(run, -1) {
+					made[m[1]] = true
+				}
+				continue
+			}
+			for _, m := range userNameArg.FindAllStringSubmatch(run, -1) {
+				if made[m[1]] {
+					continue
+				}
+				made[m[1]] = true
+				pre := "sesprov create-user --user-name " + m[1] + " --regions us-east-1 -o json > /dev/null"
+				if strings.Contains(run, "--sandbox") {
+					pre = "sesprov --sandbox create-user --user-name " + m[1] + " --regions us-east-1 -o json > /dev/null"
+				}
+				runExampleLine(t, dir, env, pre, "setup for "+line)
+			}
+		}
+		if runExampleLine(t, dir, env, run, line) {
+			ran = append(ran, cmds...)
+		}
+	}
+	return ran
+}
+
+// runExampleLine runs one line with bash; it reports a failure and returns
+// false unless the line exits 0.
+func runExampleLine(t *testing.T, dir string, env []string, line, shown string) bool {
+	t.Helper()
+	cmd := exec.Command("bash", "--norc", "--noprofile", "-o", "pipefail", "-c", line)
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader("")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Errorf("example failed: %s\n$ %s\n%v\n%s", shown, line, err, out.String())
+		return false
+	}
+	t.Logf("$ %s\n%s", line, out.String())
+	return true
+}
+
+// exampleEnv builds a session's directory and environment: no AWS
+// configuration of the machine's, a fresh iamfake as AWS, a fresh sandbox.
+func exampleEnv(t *testing.T, dir string) []string {
+	srv := iamfake.New(iamfake.Options{})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+
+	for _, d := range []string{".local/share/man/man1", ".config/fish/completions", ".local/share/bash-completion/completions", ".zsh/completions", ".aws"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var creds, config strings.Builder
+	for _, p := range exampleProfiles {
+		creds.WriteString("[" + p + "]\naws_access_key_id = AKIAEXAMPLEOPERATOR0\naws_secret_access_key = example-operator-secret\n")
+		if p == "default" {
+			config.WriteString("[default]\nregion = us-east-1\n")
+		} else {
+			config.WriteString("[profile " + p + "]\nregion = us-east-1\n")
+		}
+	}
+	files := map[string]string{
+		"secret.txt":       exampleSecret + "\n",
+		"users.txt":        "# one user per line\nmailer-a\nmailer-b\n",
+		".aws/credentials": creds.String(),
+		".aws/config":      config.String(),
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "SESPROV_") || k == "HOME" || k == "XDG_STATE_HOME" || k == "NO_COLOR" || k == "CLICOLOR_FORCE" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"HOME="+dir,
+		"XDG_STATE_HOME="+filepath.Join(dir, ".local/state"),
+		"SESPROV_SANDBOX_STATE="+filepath.Join(dir, "sandbox.json"),
+		"AWS_CONFIG_FILE="+filepath.Join(dir, ".aws/config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, ".aws/credentials"),
+		"AWS_ENDPOINT_URL="+hs.URL,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"SECRET="+exampleSecret,
+		"MANPAGER=cat", "PAGER=cat", "MANWIDTH=100",
+	)
+}
+
+func TestHelpExamplesParse(t *testing.T) {
+	desc := "Text.\n\nExamples:\n   sesprov a --x 1\n\n   sesprov b | sesprov c\nMore text.\n   indented but not an example\n"
+	got := helpExamples(desc)
+	if strings.Join(got, ";") != "sesprov a --x 1;sesprov b | sesprov c" {
+		t.Errorf("helpExamples = %q", got)
+	}
+	for line, want := range map[string]string{
+		"sesprov --sandbox create-user --regions us-east-1":                     "create-user",
+		"sesprov -o json --profile ops doctor":                                  "doctor",
+		"echo x | sesprov --output=json derive --regions eu-west-1":             "derive",
+		"sesprov -o json create-user --regions x | tee c.json | sesprov verify": "create-user verify",
+		"source <(sesprov completion bash)":                                     "completion",
+	} {
+		if got := strings.Join(exampleCommands(line), " "); got != want {
+			t.Errorf("exampleCommands(%q) = %q, want %q", line, got, want)
+		}
+	}
+}
