@@ -32,7 +32,8 @@ type globals struct {
 	Yes    bool
 	Log    *slog.Logger
 
-	unknownCommand bool // urfave reports an unknown command without an error
+	unknownCommand bool   // urfave reports an unknown command without an error
+	command        string // the command being run, for the interrupt message
 	Stdin          io.Reader
 	Stdout         io.Writer
 	Stderr         io.Writer
@@ -58,12 +59,59 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = fmt.Errorf("%w: %w", context.Canceled, err)
 	}
 	msg := err.Error()
-	fmt.Fprintf(stderr, "sesprov: %s\n", strings.TrimSpace(msg))
 	code := provision.ExitCode(err)
 	if code == provision.ExitInterrupted {
-		fmt.Fprintln(stderr, "sesprov: interrupted; every step is safe to repeat: run the same command again to finish")
+		msg = "interrupted at " + interruptedAt(msg)
+	}
+	fmt.Fprintf(stderr, "sesprov: %s\n", strings.TrimSpace(msg))
+	if code == provision.ExitInterrupted {
+		fmt.Fprintln(stderr, interruptAdvice(app.Metadata["globals"].(*globals).command, args))
 	}
 	return code
+}
+
+// interruptedAt shortens an interrupted run's error to what was being done:
+// the SDK's "operation error …, canceled, context canceled" and the
+// "context canceled" around it say only that Ctrl-C was pressed. What a
+// command adds (a key deleted, a cleanup that failed) is kept.
+func interruptedAt(msg string) string {
+	msg = strings.TrimPrefix(msg, context.Canceled.Error()+": ")
+	if i := strings.Index(msg, ": operation error "); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimSuffix(msg, ": "+context.Canceled.Error())
+}
+
+// readOnlyCommands change nothing in IAM: interrupting one loses nothing.
+var readOnlyCommands = map[string]bool{
+	"derive": true, "regions": true, "verify": true, "doctor": true, "list": true,
+	"completion": true, "man": true,
+}
+
+// interruptAdvice is the last line of an interrupted run: what was lost
+// (nothing) and what to run next. Every command that changes IAM is safe to
+// repeat, so the advice is to repeat it; its command line is shown, as no
+// command takes a secret in its arguments (derive's argv form is read-only
+// and never repeated here).
+func interruptAdvice(command string, args []string) string {
+	if command == "" || readOnlyCommands[command] {
+		return "sesprov: nothing was changed in IAM"
+	}
+	return "sesprov: nothing is lost and every step is safe to repeat; to finish, run the same command again:\n" +
+		"    " + shellQuoteArgs(append([]string{"sesprov"}, args[1:]...))
+}
+
+// shellQuoteArgs joins args into a line a POSIX shell reads back as args.
+func shellQuoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=,./:@+%") == "" {
+			q[i] = a
+		} else {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
@@ -103,6 +151,12 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	}
 	for _, cmd := range app.Commands {
 		setUsageErrorHandler(cmd)
+		if action, name := cmd.Action, cmd.Name; action != nil {
+			cmd.Action = func(c *cli.Context) error {
+				g.command = name
+				return action(c)
+			}
+		}
 		if len(cmd.Subcommands) == 0 && cmd.BashComplete == nil {
 			cmd.BashComplete = completeFlags(cmd)
 		}

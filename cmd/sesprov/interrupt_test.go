@@ -1,0 +1,192 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/sesprov/sesprov/iamfake"
+)
+
+// heldResponses serves an iamfake that acts on every call at once but holds
+// back the answer to the calls of one action until the client gives up: the
+// moment of a Ctrl-C that comes after IAM has acted and before sesprov has
+// heard (the hardest place to be interrupted).
+type heldResponses struct {
+	srv    *iamfake.Server
+	action string
+}
+
+func (h heldResponses) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || r.Form.Get("Action") != h.action {
+		h.srv.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	h.srv.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context())))
+	<-r.Context().Done() // the answer never comes before the client leaves
+}
+
+// interruptEnv is the environment of a sesprov process talking to url.
+func interruptEnv(dir, url string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "SESPROV_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "HOME="+dir, "AWS_ENDPOINT_URL="+url, "AWS_ACCESS_KEY_ID=AKIAINTERRUPTTEST000",
+		"AWS_SECRET_ACCESS_KEY=interrupt-test-operator", "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"))
+}
+
+// interruptAt starts `sesprov args...` against srv, whose answers to action
+// are held back, sends SIGINT once the call log shows that action was
+// performed, and returns the exit code, stdout and stderr.
+func interruptAt(t *testing.T, srv *iamfake.Server, action, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	hs := httptest.NewServer(heldResponses{srv, action})
+	defer hs.Close()
+	cmd := exec.Command("sesprov", args...)
+	cmd.Dir = dir
+	cmd.Env = interruptEnv(dir, hs.URL)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// Bounded by the call log, not by time: the deadline only keeps a broken
+	// build from hanging the test.
+	deadline := time.Now().Add(30 * time.Second)
+	for srv.CallCount(action) == 0 {
+		select {
+		case err := <-exited:
+			t.Fatalf("sesprov %v ended before %s was called: %v\n%s%s", args, action, err, stdout.String(), stderr.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("sesprov %v never called %s; calls: %v", args, action, srv.Calls())
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("sesprov %v did not end after SIGINT\n%s", args, stderr.String())
+	}
+	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
+}
+
+// runAgainst runs sesprov to the end against srv.
+func runAgainst(t *testing.T, srv *iamfake.Server, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	cmd := exec.Command("sesprov", args...)
+	cmd.Dir = dir
+	cmd.Env = interruptEnv(dir, hs.URL)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Run()
+	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
+}
+
+// accessKeys lists a user's keys through the SDK.
+func accessKeys(t *testing.T, srv *iamfake.Server, user string) []string {
+	t.Helper()
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	client := iam.NewFromConfig(aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIAINTERRUPTTEST000", "interrupt-test-operator", ""),
+	}, func(o *iam.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	out, err := client.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatalf("ListAccessKeys %s: %v", user, err)
+	}
+	var ids []string
+	for _, k := range out.AccessKeyMetadata {
+		ids = append(ids, aws.ToString(k.AccessKeyId))
+	}
+	return ids
+}
+
+// Ctrl-C at each IAM call of create-user: exit 130, no credentials printed,
+// no key left whose secret nobody saw, no out-file left to block the re-run,
+// and a last line naming the command to run again, which then finishes.
+func TestInterruptCreateUser(t *testing.T) {
+	for _, action := range []string{"CreatePolicy", "CreateGroup", "AttachGroupPolicy", "CreateUser", "AddUserToGroup", "CreateAccessKey"} {
+		t.Run(action, func(t *testing.T) {
+			srv := iamfake.New(iamfake.Options{})
+			dir := t.TempDir()
+			args := []string{"-o", "json", "create-user", "--user-name", "mailer", "--regions", "eu-west-1", "--out-file", "creds.json"}
+			code, stdout, stderr := interruptAt(t, srv, action, dir, args...)
+			if code != 130 {
+				t.Fatalf("exit %d, want 130\n%s", code, stderr)
+			}
+			t.Logf("stderr after SIGINT at %s:\n%s", action, stderr)
+			if stdout != "" {
+				t.Errorf("stdout after the interrupt: %q", stdout)
+			}
+			want := "run the same command again:\n    sesprov -o json create-user --user-name mailer --regions eu-west-1 --out-file creds.json\n"
+			if !strings.HasSuffix(stderr, want) {
+				t.Errorf("stderr does not end with the command to run again:\n%s", stderr)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "creds.json")); !os.IsNotExist(err) {
+				t.Errorf("out-file left after the interrupt (the re-run would refuse it): %v", err)
+			}
+			if action == "CreateAccessKey" && srv.CallCount("DeleteAccessKey") != 1 {
+				t.Errorf("the key IAM made while sesprov was interrupted was not deleted (DeleteAccessKey calls: %d)", srv.CallCount("DeleteAccessKey"))
+			}
+			if action == "CreateUser" || action == "AddUserToGroup" || action == "CreateAccessKey" {
+				if keys := accessKeys(t, srv, "mailer"); len(keys) != 0 {
+					t.Errorf("keys left after the interrupt, their secret seen by nobody: %v", keys)
+				}
+			}
+			code, _, stderr = runAgainst(t, srv, dir, args...)
+			if code != 0 {
+				t.Fatalf("re-run: exit %d\n%s", code, stderr)
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "creds.json"))
+			if err != nil || !strings.Contains(string(b), `"smtp_password":"B`) {
+				t.Errorf("re-run delivered no credentials (%v): %s", err, b)
+			}
+			if keys := accessKeys(t, srv, "mailer"); len(keys) != 1 {
+				t.Errorf("after the re-run the user has keys %v, want exactly one", keys)
+			}
+		})
+	}
+}
+
+// A read-only command interrupted says nothing was changed.
+func TestInterruptReadOnly(t *testing.T) {
+	srv := iamfake.New(iamfake.Options{})
+	code, _, stderr := interruptAt(t, srv, "SimulatePrincipalPolicy", t.TempDir(), "doctor")
+	if code != 130 {
+		t.Fatalf("exit %d, want 130\n%s", code, stderr)
+	}
+	if !strings.HasSuffix(stderr, "\nsesprov: nothing was changed in IAM\n") || !strings.Contains(stderr, "sesprov: interrupted at ") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+}
