@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -153,7 +152,7 @@ func newClientsFromConfig(cfg aws.Config, opts ClientOptions, log *slog.Logger) 
 	}, nil
 }
 
-var sessionNameBad = regexp.MustCompile(`[^\w+=,.@-]`)
+var sessionNameBad = lazyRegexp(`[^\w+=,.@-]`)
 
 // sessionName makes a valid RoleSessionName (2–64 of [\w+=,.@-]) from name.
 func sessionName(name string) string {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -120,6 +121,9 @@ func (in *CreateUserInput) Validate() error {
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return Usagef("--out-file %s: %v", in.OutFile, err)
 		}
+		if st, err := os.Stat(filepath.Dir(in.OutFile)); err != nil || !st.IsDir() {
+			return Usagef("--out-file %s: directory %s does not exist", in.OutFile, filepath.Dir(in.OutFile))
+		}
 	}
 	return nil
 }
@@ -168,6 +172,7 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 	r := NewRun(in.DryRun, deps.Log)
 	d := &delivery{dest: dest, out: out, cw: nil}
 	d.cw = NewCredentialWriter(&d.buf, in.Format, in.IncludeSecretKey)
+	d.cw.AlignUsers(in.UserNames)
 
 	sa, err := EnsureSendingAccess(ctx, deps.IAM, SendingAccessOptions{
 		GroupName: in.GroupName, PolicyName: in.PolicyName, RepairPolicy: in.RepairPolicy,
@@ -475,7 +480,11 @@ func (j *userJob) keyAndDeliver(ctx context.Context, r *Run) error {
 		if !j.created {
 			verb = "completed"
 		}
-		fmt.Fprintf(j.deps.Stderr, "sesprov: %s user %s in group %s with access key %s; the SMTP passwords cannot be shown again: store them now\n", verb, j.name, j.access.GroupName, keyID)
+		note := "; the SMTP passwords cannot be shown again: store them now"
+		if j.d.out != nil {
+			note = ""
+		}
+		fmt.Fprintf(j.deps.Stderr, "sesprov: %s user %s in group %s with access key %s%s\n", verb, j.name, j.access.GroupName, keyID, note)
 		return nil
 	})
 }
@@ -505,12 +514,13 @@ func printPlan(w io.Writer, f Format, items []PlanItem) error {
 	}
 	var b strings.Builder
 	p := NewPalette(w)
-	b.WriteString("dry run: nothing was changed. The plan:\n")
-	for _, c := range changes {
-		fmt.Fprintf(&b, "  %s %s\n", p.Warn("+"), c)
-	}
-	for _, u := range unchanged {
-		fmt.Fprintf(&b, "  = %s\n", u)
+	b.WriteString("dry run: nothing was changed. The plan (+ change, = already right):\n")
+	for _, it := range items {
+		mark := "="
+		if it.Change {
+			mark = p.Warn("+")
+		}
+		fmt.Fprintf(&b, "  %s %s\n", mark, it.Text)
 	}
 	if len(changes) == 0 {
 		b.WriteString("  (no change needed)\n")

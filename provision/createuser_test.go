@@ -36,11 +36,10 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, srv: srv, iam: iam.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg), ctx: ctx}
 }
 
-func regions(t *testing.T, names ...string) []derive.Region {
-	t.Helper()
+func regions(t testing.TB, names ...string) []derive.Region {
 	rs, err := derive.ResolveRegions(names, nil)
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	return rs
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -60,7 +59,7 @@ func (r DoctorReport) Ready() bool {
 	return true
 }
 
-var assumedRoleARN = regexp.MustCompile(`^arn:([a-z-]+):sts::(\d{12}):assumed-role/([^/]+)/.+$`)
+var assumedRoleARN = lazyRegexp(`^arn:([a-z-]+):sts::(\d{12}):assumed-role/([^/]+)/.+$`)
 
 // Doctor asks STS who the caller is and IAM's policy simulator whether the
 // caller may call each action the commands need. It changes nothing.

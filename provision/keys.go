@@ -115,6 +115,7 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 	noRetry := func(o *iam.Options) { o.RetryMaxAttempts = 1 }
 	classify := NewRetryer(0)
 	mayHaveActed := false
+	unseen := 0 // NoSuchEntity answers: the user is not visible yet
 	deadline := time.Now().Add(consistencyTimeout(ctx))
 	for attempt := 1; ; attempt++ {
 		out, err := api.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, noRetry)
@@ -141,7 +142,8 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 		}
 		// Right after CreateUser the user can be unseen: nothing was made.
 		if HasCode(err, "NoSuchEntity") && time.Now().Before(deadline) {
-			if serr := sleepCtx(ctx, backoff(attempt, 200*time.Millisecond, 2*time.Second)); serr != nil {
+			unseen++
+			if serr := sleepCtx(ctx, backoff(unseen, 200*time.Millisecond, 2*time.Second)); serr != nil {
 				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
 			}
 			attempt--

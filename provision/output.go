@@ -72,6 +72,7 @@ type CredentialWriter struct {
 	w             io.Writer
 	format        Format
 	includeSecret bool
+	userWidth     int
 	wrote         bool
 	noUser        bool // table: the first set had no user (derive): no USER column
 	noKeyID       bool // table: … and no access key ID: no SMTP USERNAME column
@@ -213,6 +214,9 @@ func (c *CredentialWriter) writeTable(s CredentialSet, first bool) error {
 		fmt.Fprintln(c.tw, hdr)
 	}
 	user, keyID := dash(s.UserName), dash(s.AccessKeyID)
+	if pad := c.userWidth - len(user); pad > 0 {
+		user += strings.Repeat(" ", pad)
+	}
 	for _, r := range s.Credentials {
 		line := fmt.Sprintf("%s\t%s\t%s", r.Region, r.SMTPEndpoint, r.Password.Reveal())
 		if !c.noKeyID {
@@ -234,6 +238,14 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// AlignUsers pads the table's user column to the longest of names, so that
+// a batch flushed one user at a time (Close after each Write) still lines up.
+func (c *CredentialWriter) AlignUsers(names []string) {
+	for _, n := range names {
+		c.userWidth = max(c.userWidth, len(n))
+	}
 }
 
 // Close flushes buffered output (the table is aligned across all its rows).

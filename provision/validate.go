@@ -1,7 +1,6 @@
 package provision
 
 import (
-	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -10,12 +9,12 @@ import (
 // nothing (exit 2). Names are 1–64 (users) or 1–128 (groups, policies)
 // characters of [\w+=,.@-]; a path is "/" or "/…/" of printable ASCII.
 var (
-	iamNameRe = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	pathRe    = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
+	iamNameRe = lazyRegexp(`^[\w+=,.@-]+$`)
+	pathRe    = lazyRegexp(`^/([\x21-\x7e]*/)?$`)
 	// arn:PARTITION:iam::ACCOUNT|aws:policy/[PATH/]NAME
-	policyARNRe = regexp.MustCompile(`^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::(\d{12}|aws):policy/([\x21-\x7e]*/)?[\w+=,.@-]{1,128}$`)
-	tagKeyRe    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
-	tagValueRe  = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	policyARNRe = lazyRegexp(`^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::(\d{12}|aws):policy/([\x21-\x7e]*/)?[\w+=,.@-]{1,128}$`)
+	tagKeyRe    = lazyRegexp(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
+	tagValueRe  = lazyRegexp(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
 // ValidateUserName checks an IAM user name.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -96,6 +97,10 @@ func createCreateUserCommand() *cli.Command {
 			})
 			if cerr := clients.Close(); cerr != nil && err == nil {
 				err = cerr
+			}
+			if g.Client.Sandbox && err == nil && !in.DryRun {
+				state, _ := provision.SandboxStatePath(g.Client.SandboxState)
+				fmt.Fprintf(g.Stderr, "sesprov: sandbox: no AWS account was used; these credentials work nowhere else (state: %s)\n", state)
 			}
 			return provision.WithHint(err)
 		},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/sesprov/sesprov/provision"
@@ -20,7 +19,18 @@ const (
 	// --group, --policy-name and --user-name are create-user's constants.
 )
 
-var accountIDShape = regexp.MustCompile(`^\d{12}$`)
+// isAccountID reports whether s is a 12-digit AWS account ID.
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 func createDoctorCommand() *cli.Command {
 	return &cli.Command{
@@ -113,7 +123,7 @@ func createDoctorCommand() *cli.Command {
 func doctorPolicy(c *cli.Context, g *globals, scope provision.PolicyScope, commands []string) error {
 	scope.AccountID = c.String(flgAccountID)
 	if scope.AccountID != "" {
-		if !accountIDShape.MatchString(scope.AccountID) {
+		if !isAccountID(scope.AccountID) {
 			return provision.Usagef("--account-id %q: an AWS account ID is 12 digits", scope.AccountID)
 		}
 		scope.Partition = partitionOfRegion(g.Client.Region)

@@ -1,0 +1,36 @@
+package provision_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/provision"
+)
+
+// BenchmarkCreateUser measures one create-user (group and policy in place)
+// through the real SDK over loopback HTTP to iamfake, and reports the IAM
+// calls it makes.
+func BenchmarkCreateUser(b *testing.B) {
+	srv, cfg := iamfaketest.Start(b)
+	api, stsc := iam.NewFromConfig(cfg), sts.NewFromConfig(cfg)
+	rs := regions(nil, "us-east-1", "eu-west-1")
+	deps := provision.CreateUserDeps{IAM: api, STS: stsc, Stdout: io.Discard, Stderr: io.Discard}
+	ctx := context.Background()
+	if err := provision.CreateUser(ctx, provision.CreateUserInput{UserNames: []string{"warmup"}, Regions: rs, Format: provision.FormatJSON}, deps); err != nil {
+		b.Fatal(err)
+	}
+	srv.ResetCalls()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		in := provision.CreateUserInput{UserNames: []string{fmt.Sprintf("bench-%d", i)}, Regions: rs, Format: provision.FormatJSON}
+		if err := provision.CreateUser(ctx, in, deps); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(srv.Calls()))/float64(b.N), "calls/user")
+}
