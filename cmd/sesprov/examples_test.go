@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,10 +24,13 @@ import (
 //     "Example (…):"), up to the next line that is not indented. The lines of
 //     one command are one session.
 //   - README.md: in ```sh fences, the lines that start with "$ " (the rest is
-//     output, not run). Each fence is one session.
+//     output, not run). The whole README is one session, read top to bottom,
+//     as a user following it would.
 //
 // How a session runs: its lines run in order, each with bash, in a fresh
-// directory, and each must exit 0. `go run ./cmd/sesprov` is the sesprov
+// directory, and each must exit 0, or N when the line ends with "# exit N"
+// (an example of a refusal). A line "export NAME=VALUE" sets NAME for the
+// session's later lines. `go run ./cmd/sesprov` is the sesprov
 // under test, as is `sesprov` (the real main, from testscript's PATH). The
 // environment never reaches AWS:
 //   - `--sandbox` (or SESPROV_SANDBOX=1) uses a fresh sandbox state;
@@ -92,42 +97,42 @@ func helpExamples(desc string) []string {
 	return out
 }
 
-// readmeSessions returns README.md's ```sh blocks' "$ " lines.
-func readmeSessions(t *testing.T, path string) []exampleSession {
+// readmeSession returns README.md's ```sh blocks' "$ " lines.
+func readmeSession(t *testing.T, path string) exampleSession {
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var sessions []exampleSession
-	var cur *exampleSession
+	s := exampleSession{name: "README.md"}
+	in := false
 	sc := bufio.NewScanner(f)
-	n := 0
 	for sc.Scan() {
-		n++
 		line := sc.Text()
 		switch {
-		case cur == nil && strings.TrimSpace(line) == "```sh":
-			cur = &exampleSession{name: "README.md:" + itoa(n)}
-		case cur != nil && strings.TrimSpace(line) == "```":
-			if len(cur.lines) > 0 {
-				sessions = append(sessions, *cur)
-			}
-			cur = nil
-		case cur != nil && strings.HasPrefix(line, "$ "):
-			cur.lines = append(cur.lines, strings.TrimPrefix(line, "$ "))
+		case !in && strings.TrimSpace(line) == "```sh":
+			in = true
+		case in && strings.TrimSpace(line) == "```":
+			in = false
+		case in && strings.HasPrefix(line, "$ "):
+			s.lines = append(s.lines, strings.TrimPrefix(line, "$ "))
 		}
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return sessions
+	if len(s.lines) == 0 {
+		t.Fatalf("%s has no example (```sh block with \"$ \" lines)", path)
+	}
+	return s
 }
 
 var (
 	goRunPrefix = regexp.MustCompile(`(^|[|;&(]\s*)go run \./cmd/sesprov\b`)
 	userNameArg = regexp.MustCompile(`--user-name[= ]([\w+=,.@-]+)`)
 	secretWord  = regexp.MustCompile(`(^|\s)SECRET(\s|$)`)
+	exportLine  = regexp.MustCompile(`^export ([A-Z_][A-Z0-9_]*)=(\S*)$`)
+	exitComment = regexp.MustCompile(`#\s*exit (\d+)\s*$`)
 	shellWords  = regexp.MustCompile(`[|;&()<>]+|[^\s|;&()<>]+`)
 )
 
@@ -187,7 +192,7 @@ func TestExamples(t *testing.T) {
 		}
 		sessions = append(sessions, exampleSession{name: "--help " + cmd.Name, lines: ex})
 	}
-	sessions = append(sessions, readmeSessions(t, filepath.Join(repoRoot, "README.md"))...)
+	sessions = append(sessions, readmeSession(t, filepath.Join(repoRoot, "README.md")))
 
 	ran := map[string]bool{}
 	for _, s := range sessions {
@@ -216,6 +221,10 @@ func runExampleSession(t *testing.T, s exampleSession) []string {
 	var ran []string
 	made := map[string]bool{}
 	for _, line := range s.lines {
+		if m := exportLine.FindStringSubmatch(line); m != nil {
+			env = append(env, m[1]+"="+m[2])
+			continue
+		}
 		if why := skipReason(line); why != "" {
 			t.Logf("not run: %s (%s)", line, why)
 			continue
@@ -261,14 +270,24 @@ func runExampleSession(t *testing.T, s exampleSession) []string {
 // false unless the line exits 0.
 func runExampleLine(t *testing.T, dir string, env []string, line, shown string) bool {
 	t.Helper()
+	want := 0
+	if m := exitComment.FindStringSubmatch(line); m != nil {
+		want, _ = strconv.Atoi(m[1])
+	}
 	cmd := exec.Command("bash", "--norc", "--noprofile", "-o", "pipefail", "-c", line)
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader("")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Errorf("example failed: %s\n$ %s\n%v\n%s", shown, line, err, out.String())
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Errorf("example failed: %s\n$ %s\n%v", shown, line, err)
+		return false
+	}
+	if got := cmd.ProcessState.ExitCode(); got != want {
+		t.Errorf("example failed: %s\n$ %s\nexit %d, want %d\n%s", shown, line, got, want, out.String())
 		return false
 	}
 	t.Logf("$ %s\n%s", line, out.String())
