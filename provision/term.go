@@ -3,6 +3,7 @@ package provision
 import (
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 )
@@ -82,3 +83,115 @@ func (p Palette) Head(s string) string { return p.paint(sgrBold, s) }
 // Plain paints nothing visible but keeps the width of painted cells, for
 // the unremarkable cells of a painted column.
 func (p Palette) Plain(s string) string { return p.paint(sgrPlain, s) }
+
+// TerminalWidth is the width of the terminal w is, or 0 when w is not a
+// terminal (or its size is unknown).
+func TerminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	cols, _, err := term.GetSize(int(f.Fd()))
+	if err != nil || cols <= 0 {
+		return 0
+	}
+	return cols
+}
+
+// ClipToTerminal returns a writer that cuts every line longer than the
+// terminal's width, marking the cut with "…", so a wide table does not wrap
+// into an unreadable mess; when w is not a terminal it returns w itself, and
+// pipes get every character. Only for tables of information (regions, list):
+// never for credentials, which must never be shown cut. Call Flush at the
+// end for a last line without a newline.
+func ClipToTerminal(w io.Writer) interface {
+	io.Writer
+	Flush() error
+} {
+	return &clipWriter{w: w, width: TerminalWidth(w)}
+}
+
+type clipWriter struct {
+	w     io.Writer
+	width int
+	line  []byte
+}
+
+func (c *clipWriter) Write(p []byte) (int, error) {
+	if c.width == 0 {
+		return c.w.Write(p)
+	}
+	for _, b := range p {
+		c.line = append(c.line, b)
+		if b == '\n' {
+			if err := c.emit(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(p), nil
+}
+
+func (c *clipWriter) Flush() error {
+	if len(c.line) == 0 {
+		return nil
+	}
+	return c.emit()
+}
+
+func (c *clipWriter) emit() error {
+	_, err := io.WriteString(c.w, clipLine(string(c.line), c.width))
+	c.line = c.line[:0]
+	return err
+}
+
+// clipLine cuts s (one line, its newline kept) to width visible characters:
+// SGR escape sequences take no width and are kept whole; a cut line ends in
+// "…" and, if colour was on, a reset.
+func clipLine(s string, width int) string {
+	body, nl := s, ""
+	if n := len(body); n > 0 && body[n-1] == '\n' {
+		body, nl = body[:n-1], "\n"
+	}
+	visible, painted := 0, false
+	for i := 0; i < len(body); {
+		if body[i] == 0x1b { // ESC [ … m
+			j := i + 1
+			for j < len(body) && body[j] != 'm' {
+				j++
+			}
+			painted = body[i:min(j+1, len(body))] != sgrReset
+			i = j + 1
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(body[i:])
+		if visible == width-1 && visibleWidth(body[i:]) > 1 {
+			out := body[:i] + "…"
+			if painted {
+				out += sgrReset
+			}
+			return out + nl
+		}
+		visible++
+		i += size
+	}
+	return s
+}
+
+// visibleWidth counts the characters of s that are not in escape sequences.
+func visibleWidth(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		if s[i] == 0x1b {
+			for i < len(s) && s[i] != 'm' {
+				i++
+			}
+			i++
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		n++
+		i += size
+	}
+	return n
+}

@@ -94,3 +94,38 @@ func TestPaletteKeepsTableAligned(t *testing.T) {
 		t.Errorf("painted table misaligned:\n%s\nwant:\n%s", stripped, plain)
 	}
 }
+
+func TestClipLine(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		width int
+		want  string
+	}{
+		{"short\n", 10, "short\n"},
+		{"exactly10!\n", 10, "exactly10!\n"},
+		{"eleven-char\n", 10, "eleven-ch…\n"},
+		{"no newline at all", 8, "no newl…"},
+		{"héllo wörld\n", 6, "héllo…\n"},
+		// escapes take no width and stay whole; a cut inside colour resets it
+		{"ab" + sgrGreen + "cdefgh" + sgrReset + "\n", 5, "ab" + sgrGreen + "cd…" + sgrReset + "\n"},
+		{"ab" + sgrGreen + "cd" + sgrReset + "efgh\n", 5, "ab" + sgrGreen + "cd" + sgrReset + "…\n"},
+		{"ab" + sgrGreen + "cd" + sgrReset + "efgh\n", 6, "ab" + sgrGreen + "cd" + sgrReset + "e…\n"},
+		{sgrBold + "HEAD" + sgrReset + "\n", 4, sgrBold + "HEAD" + sgrReset + "\n"},
+	} {
+		if got := clipLine(tc.in, tc.width); got != tc.want {
+			t.Errorf("clipLine(%q, %d) = %q, want %q", tc.in, tc.width, got, tc.want)
+		}
+	}
+}
+
+// Not a terminal: ClipToTerminal passes everything through.
+func TestClipToTerminalPassesPipes(t *testing.T) {
+	var b bytes.Buffer
+	cw := ClipToTerminal(&b)
+	long := strings.Repeat("x", 500) + "\n"
+	cw.Write([]byte(long))
+	cw.Flush()
+	if b.String() != long {
+		t.Errorf("a buffer got %d bytes, want %d", b.Len(), len(long))
+	}
+}

@@ -30,12 +30,23 @@ func colorEnv(extra ...string) []string {
 // runOnTerminal runs the real sesprov with stdout on a pseudo-terminal and
 // returns what the terminal showed.
 func runOnTerminal(t *testing.T, env []string, args ...string) string {
+	return runOnTerminalSized(t, env, 0, args...)
+}
+
+// runOnTerminalSized is runOnTerminal on a terminal cols wide (0: the
+// pseudo-terminal's default, which is unknown).
+func runOnTerminalSized(t *testing.T, env []string, cols int, args ...string) string {
 	t.Helper()
 	ctl, tty, err := ptytest.Open()
 	if err != nil {
 		t.Skipf("no pseudo-terminal on this machine: %v", err)
 	}
 	defer ctl.Close()
+	if cols > 0 {
+		if err := ptytest.SetSize(tty, cols, 40); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cmd := exec.Command("sesprov", args...)
 	cmd.Env = env
 	cmd.Stdout = tty
@@ -83,5 +94,38 @@ func TestColorOnlyOnTerminal(t *testing.T) {
 	}
 	if stripped != string(piped) {
 		t.Errorf("the terminal's table without colour differs from the piped table:\n%s\n---\n%s", stripped, piped)
+	}
+}
+
+// A table wider than the terminal is cut at its width, not wrapped; the
+// same table into a pipe is whole.
+func TestWideTableFitsTerminal(t *testing.T) {
+	const cols = 100
+	out := runOnTerminalSized(t, colorEnv("TERM=xterm"), cols, "regions")
+	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(out, "\r\n", "\n"), "\n"), "\n")
+	cut := 0
+	for _, l := range lines {
+		plain := l
+		for _, sgr := range []string{"\x1b[01m", "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[39m", "\x1b[0m"} {
+			plain = strings.ReplaceAll(plain, sgr, "")
+		}
+		if n := len([]rune(plain)); n > cols {
+			t.Errorf("line of %d characters on a %d-column terminal: %q", n, cols, plain)
+		}
+		if strings.HasSuffix(plain, "…") {
+			cut++
+		}
+	}
+	if cut == 0 || len(lines) < 20 {
+		t.Errorf("no line cut (%d lines) on a %d-column terminal:\n%s", len(lines), cols, out)
+	}
+	cmd := exec.Command("sesprov", "regions")
+	cmd.Env = colorEnv("TERM=xterm")
+	piped, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(piped, []byte("…\n")) || !bytes.Contains(piped, []byte("the script, the later source (November 2023), lists it")) {
+		t.Errorf("piped table was cut:\n%s", piped)
 	}
 }

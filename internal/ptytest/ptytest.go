@@ -36,3 +36,8 @@ func Open() (controller, tty *os.File, err error) {
 	}
 	return controller, tty, nil
 }
+
+// SetSize sets the terminal's size, as a terminal emulator does.
+func SetSize(tty *os.File, cols, rows int) error {
+	return unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Col: uint16(cols), Row: uint16(rows)})
+}
