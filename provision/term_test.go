@@ -129,3 +129,18 @@ func TestClipToTerminalPassesPipes(t *testing.T) {
 		t.Errorf("a buffer got %d bytes, want %d", b.Len(), len(long))
 	}
 }
+
+func TestPaintVerifyStatus(t *testing.T) {
+	p := Palette{on: true}
+	if got := paintVerifyStatus(p, VerifyAccepted); got != sgrGreen+"accepted"+sgrReset {
+		t.Errorf("accepted painted %q", got)
+	}
+	for _, s := range []VerifyStatus{VerifyRejected, VerifyUnreachable} {
+		if got := paintVerifyStatus(p, s); got != sgrRed+string(s)+sgrReset {
+			t.Errorf("%s painted %q", s, got)
+		}
+	}
+	if got := paintVerifyStatus(Palette{}, VerifyRejected); got != "rejected" {
+		t.Errorf("colour off: %q", got)
+	}
+}

@@ -4,12 +4,15 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/internal/ptytest"
 )
 
@@ -60,7 +63,11 @@ func runOnTerminalSized(t *testing.T, env []string, cols int, args ...string) st
 	done := make(chan struct{})
 	go func() { io.Copy(&out, ctl); close(done) }() // ends with EIO when the program exits
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("sesprov %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("sesprov %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		t.Logf("sesprov %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	<-done
 	return out.String()
@@ -127,5 +134,22 @@ func TestWideTableFitsTerminal(t *testing.T) {
 	}
 	if bytes.Contains(piped, []byte("…\n")) || !bytes.Contains(piped, []byte("the script, the later source (November 2023), lists it")) {
 		t.Errorf("piped table was cut:\n%s", piped)
+	}
+}
+
+// doctor paints its STATUS column: ok green, DENIED red; NO_COLOR none.
+func TestDoctorColors(t *testing.T) {
+	srv := iamfake.New(iamfake.Options{})
+	srv.DenyActions("iam:DeleteUser")
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	env := append(interruptEnv(t.TempDir(), hs.URL), "TERM=xterm")
+	env = colorEnv(env...)
+	out := runOnTerminal(t, env, "doctor")
+	if !strings.Contains(out, "\x1b[32mok\x1b[0m") || !strings.Contains(out, "\x1b[31mDENIED\x1b[0m") {
+		t.Errorf("doctor on a terminal: no green ok and red DENIED:\n%q", out)
+	}
+	if out := runOnTerminal(t, append(env, "NO_COLOR=1"), "doctor"); strings.Contains(out, "\x1b[") {
+		t.Errorf("doctor with NO_COLOR: escapes:\n%q", out)
 	}
 }

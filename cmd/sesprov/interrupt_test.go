@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -188,5 +189,57 @@ func TestInterruptReadOnly(t *testing.T) {
 	}
 	if !strings.HasSuffix(stderr, "\nsesprov: nothing was changed in IAM\n") || !strings.Contains(stderr, "sesprov: interrupted at ") {
 		t.Errorf("stderr:\n%s", stderr)
+	}
+}
+
+// verify interrupted while an SMTP server is silent: exit 130 at once (not
+// after --timeout), nothing changed. The signal is sent once the server has
+// accepted verify's connection.
+func TestInterruptVerify(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- c // never greets
+		}
+	}()
+	dir := t.TempDir()
+	creds := `{"user_name":"alice","access_key_id":"AKIAEXAMPLEKEY000001","smtp_username":"AKIAEXAMPLEKEY000001","credentials":[{"region":"eu-central-1","smtp_endpoint":"email-smtp.eu-central-1.amazonaws.com","smtp_password":"BMXhUYlu5Z3gSXVQORxlVa7XPaz91aGWdfHxvkOZdWZ2"}]}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "creds.json"), []byte(creds), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sesprov", "verify", "--in", "creds.json", "--smtp-endpoint", ln.Addr().String(), "--timeout", "10m")
+	cmd.Dir = dir
+	cmd.Env = interruptEnv(dir, "http://127.0.0.1:1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-accepted:
+		defer c.Close()
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("verify never connected\n%s", stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("verify did not end after SIGINT\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit %d, want 130\n%s", code, stderr.String())
+	}
+	if !strings.HasSuffix(stderr.String(), "sesprov: nothing was changed in IAM\n") {
+		t.Errorf("stderr:\n%s", stderr.String())
 	}
 }
