@@ -3,16 +3,21 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/iamfake"
 )
 
@@ -42,6 +47,9 @@ import (
 //   - secret.txt holds a dummy secret access key, and $SECRET the same; the
 //     word SECRET alone on a line is replaced by "$SECRET";
 //   - users.txt names two users (for --from users.txt);
+//   - the account (the iamfake, and the sandbox) has a plain IAM user
+//     legacy-app owning the long-term key AKIAIOSFODNN7EXAMPLE (AWS's
+//     documented example key ID), for convert;
 //   - HOME is the session's directory, with the usual per-user install
 //     directories (~/.local/share/man/man1, ~/.config/fish/completions,
 //     ~/.local/share/bash-completion/completions, ~/.zsh/completions);
@@ -53,12 +61,14 @@ import (
 // the test logs each one it skips. Every command must have at least one
 // example that runs.
 
-// exampleSkips lists, by the start of an example line, what is not run and why.
-var exampleSkips = []struct{ prefix, reason string }{
-	{"make test", "it is the test suite this test belongs to"},
-	{"go install ", "needs the network"},
-	{"aws ", "the AWS CLI against real AWS"},
-	{"sesprov verify", "logs in to SES's SMTP endpoints; verify is exercised against an SES-like server (smtpauthtest) in testdata/script/verify_*.txtar"},
+// exampleSkips lists what is not run and why: lines starting with prefix,
+// lines running command, lines with flag.
+var exampleSkips = []struct{ prefix, command, flag, reason string }{
+	{prefix: "make test", reason: "it is the test suite this test belongs to"},
+	{prefix: "go install ", reason: "needs the network"},
+	{prefix: "aws ", reason: "the AWS CLI against real AWS"},
+	{command: "verify", reason: "logs in to SES's SMTP endpoints; verify is exercised against an SES-like server (smtpauthtest) in testdata/script/verify_*.txtar"},
+	{flag: "--verify", reason: "logs in to SES's SMTP endpoints; rotate --verify is exercised against smtpauthtest in testdata/script/rotate_verify.txtar"},
 }
 
 // commandsWithoutRunnableExample may lack an example that runs here; each
@@ -89,6 +99,10 @@ func helpExamples(desc string) []string {
 		case in && t == "":
 			// a blank line inside the block is allowed
 		case in && (strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t")):
+			if n := len(out); n > 0 && strings.HasSuffix(out[n-1], "\\") {
+				out[n-1] = strings.TrimSuffix(out[n-1], "\\") + t
+				continue
+			}
 			out = append(out, t)
 		default:
 			in = false
@@ -116,6 +130,9 @@ func readmeSession(t *testing.T, path string) exampleSession {
 			in = false
 		case in && strings.HasPrefix(line, "$ "):
 			s.lines = append(s.lines, strings.TrimPrefix(line, "$ "))
+		case in && len(s.lines) > 0 && strings.HasSuffix(s.lines[len(s.lines)-1], "\\"):
+			n := len(s.lines) - 1
+			s.lines[n] = strings.TrimSuffix(s.lines[n], "\\") + strings.TrimSpace(line)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -168,8 +185,15 @@ func exampleCommands(line string) []string {
 }
 
 func skipReason(line string) string {
+	cmds := exampleCommands(line)
+	words := shellWords.FindAllString(line, -1)
 	for _, s := range exampleSkips {
-		if strings.HasPrefix(line, s.prefix) {
+		switch {
+		case s.prefix != "" && strings.HasPrefix(line, s.prefix):
+			return s.reason
+		case s.command != "" && slices.Contains(cmds, s.command):
+			return s.reason
+		case s.flag != "" && slices.Contains(words, s.flag):
 			return s.reason
 		}
 	}
@@ -252,9 +276,9 @@ func runExampleSession(t *testing.T, s exampleSession) []string {
 					continue
 				}
 				made[m[1]] = true
-				pre := "sesprov create-user --user-name " + m[1] + " --regions us-east-1 -o json > /dev/null"
+				pre := "sesprov -o json create-user --user-name " + m[1] + " --regions us-east-1 > /dev/null"
 				if strings.Contains(run, "--sandbox") {
-					pre = "sesprov --sandbox create-user --user-name " + m[1] + " --regions us-east-1 -o json > /dev/null"
+					pre = "sesprov --sandbox -o json create-user --user-name " + m[1] + " --regions us-east-1 > /dev/null"
 				}
 				runExampleLine(t, dir, env, pre, "setup for "+line)
 			}
@@ -300,6 +324,7 @@ func exampleEnv(t *testing.T, dir string) []string {
 	srv := iamfake.New(iamfake.Options{})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
+	seedLegacyKey(t, srv, hs.URL, filepath.Join(dir, exampleStateFile))
 
 	for _, d := range []string{".local/share/man/man1", ".config/fish/completions", ".local/share/bash-completion/completions", ".zsh/completions", ".aws"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
@@ -338,7 +363,7 @@ func exampleEnv(t *testing.T, dir string) []string {
 	return append(env,
 		"HOME="+dir,
 		"XDG_STATE_HOME="+filepath.Join(dir, ".local/state"),
-		"SESPROV_SANDBOX_STATE="+filepath.Join(dir, "sandbox.json"),
+		"SESPROV_SANDBOX_STATE="+filepath.Join(dir, exampleStateFile),
 		"AWS_CONFIG_FILE="+filepath.Join(dir, ".aws/config"),
 		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, ".aws/credentials"),
 		"AWS_ENDPOINT_URL="+hs.URL,
@@ -346,6 +371,45 @@ func exampleEnv(t *testing.T, dir string) []string {
 		"SECRET="+exampleSecret,
 		"MANPAGER=cat", "PAGER=cat", "MANWIDTH=100",
 	)
+}
+
+// The long-term key examples may convert: AWS's documented example key ID,
+// owned by a plain IAM user, its secret in secret.txt.
+const (
+	exampleKeyID     = "AKIAIOSFODNN7EXAMPLE"
+	exampleKeyOwner  = "legacy-app"
+	exampleStateFile = "sandbox.json"
+)
+
+// seedLegacyKey gives the iamfake and the sandbox state at sandboxState a
+// user legacy-app with the access key AKIAIOSFODNN7EXAMPLE. IAM picks key IDs
+// itself, so the key is made through the API and renamed in the saved state.
+func seedLegacyKey(t *testing.T, srv *iamfake.Server, url, sandboxState string) {
+	t.Helper()
+	ctx := context.Background()
+	client := iam.NewFromConfig(aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIAEXAMPLEOPERATOR0", "example-operator-secret", ""),
+	}, func(o *iam.Options) { o.BaseEndpoint = aws.String(url) })
+	if _, err := client.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(exampleKeyOwner)}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(exampleKeyOwner)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state bytes.Buffer
+	if err := srv.SaveState(&state); err != nil {
+		t.Fatal(err)
+	}
+	renamed := strings.ReplaceAll(state.String(), aws.ToString(key.AccessKey.AccessKeyId), exampleKeyID)
+	if err := srv.LoadState(strings.NewReader(renamed)); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetCalls()
+	if err := os.WriteFile(sandboxState, []byte(renamed), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestHelpExamplesParse(t *testing.T) {
