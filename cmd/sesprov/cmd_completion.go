@@ -16,7 +16,7 @@ func createCompletionCommand() *cli.Command {
 			"also in contrib/completion/ of the source tree.\n\n" +
 			"Examples:\n" +
 			"   source <(sesprov completion bash)\n" +
-			"   sesprov completion zsh > \"${fpath[1]}/_sesprov\"\n" +
+			"   sesprov completion zsh > ~/.zsh/completions/_sesprov    # a directory listed in $fpath\n" +
 			"   sesprov completion fish > ~/.config/fish/completions/sesprov.fish",
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
