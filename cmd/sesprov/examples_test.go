@@ -184,6 +184,23 @@ func exampleCommands(line string) []string {
 	return cmds
 }
 
+// absoluteRedirect returns the target of a redirection of line's output to
+// an absolute path other than /dev/…, or "" if there is none. A variable
+// that expands to nothing (${fpath[1]}/x outside zsh) counts as absolute.
+func absoluteRedirect(line string) string {
+	for i := 0; i < len(line); i++ {
+		if line[i] != '>' {
+			continue
+		}
+		rest := strings.TrimLeft(line[i+1:], ">& \t\"'")
+		target, _, _ := strings.Cut(rest, " ")
+		if (strings.HasPrefix(target, "/") && !strings.HasPrefix(target, "/dev/")) || strings.HasPrefix(target, "$") {
+			return target
+		}
+	}
+	return ""
+}
+
 func skipReason(line string) string {
 	cmds := exampleCommands(line)
 	words := shellWords.FindAllString(line, -1)
@@ -257,6 +274,10 @@ func runExampleSession(t *testing.T, s exampleSession) []string {
 		run = secretWord.ReplaceAllString(run, `${1}"$$SECRET"${2}`)
 		if why := skipReason(run); why != "" {
 			t.Logf("not run: %s (%s)", line, why)
+			continue
+		}
+		if target := absoluteRedirect(run); target != "" {
+			t.Errorf("%s: example %q writes to %s: examples write under the current directory or ~, where the test can contain them", s.name, line, target)
 			continue
 		}
 		cmds := exampleCommands(run)
@@ -409,6 +430,20 @@ func seedLegacyKey(t *testing.T, srv *iamfake.Server, url, sandboxState string) 
 	srv.ResetCalls()
 	if err := os.WriteFile(sandboxState, []byte(renamed), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestAbsoluteRedirect(t *testing.T) {
+	for line, want := range map[string]string{
+		"sesprov man > ~/.local/share/man/man1/sesprov.1":   "",
+		"sesprov -o json list > /dev/null 2>&1":             "",
+		`sesprov completion zsh > "${fpath[1]}/_sesprov"`:   "${fpath[1]}/_sesprov\"",
+		"sesprov completion bash >/etc/bash_completion.d/x": "/etc/bash_completion.d/x",
+		"sesprov regions | tee out.txt":                     "",
+	} {
+		if got := absoluteRedirect(line); got != want {
+			t.Errorf("absoluteRedirect(%q) = %q, want %q", line, got, want)
+		}
 	}
 }
 
