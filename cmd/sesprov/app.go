@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/sesprov/sesprov/provision"
@@ -97,8 +100,51 @@ func interruptAdvice(command string, args []string) string {
 	if command == "" || readOnlyCommands[command] {
 		return "sesprov: nothing was changed in IAM"
 	}
+	again := append([]string{"sesprov"}, args[1:]...)
+	if i, file := outFileArg(again); file != "" {
+		if _, err := os.Stat(file); err == nil {
+			// Credentials were delivered before the interrupt, and the same
+			// command would refuse the existing file.
+			next := freshName(file)
+			if strings.HasPrefix(again[i], "--"+flgOutFile+"=") {
+				again[i] = "--" + flgOutFile + "=" + next
+			} else {
+				again[i] = next
+			}
+			return "sesprov: " + file + " holds credentials delivered before the interrupt: keep them. Every step is safe to repeat;\n" +
+				"to finish, run the same command with a new --" + flgOutFile + " (users already done are reported, not made again):\n" +
+				"    " + shellQuoteArgs(again)
+		}
+	}
 	return "sesprov: nothing is lost and every step is safe to repeat; to finish, run the same command again:\n" +
-		"    " + shellQuoteArgs(append([]string{"sesprov"}, args[1:]...))
+		"    " + shellQuoteArgs(again)
+}
+
+// outFileArg finds --out-file's value in args: the index of the argument
+// holding it, and the file.
+func outFileArg(args []string) (int, string) {
+	for i, a := range args {
+		switch {
+		case (a == "--"+flgOutFile || a == "-"+flgOutFile) && i+1 < len(args):
+			return i + 1, args[i+1]
+		case strings.HasPrefix(a, "--"+flgOutFile+"="):
+			return i, strings.TrimPrefix(a, "--"+flgOutFile+"=")
+		}
+	}
+	return 0, ""
+}
+
+// freshName returns a name like file that does not exist: creds.json ->
+// creds-2.json, creds-3.json …
+func freshName(file string) string {
+	ext := filepath.Ext(file)
+	base := strings.TrimSuffix(file, ext)
+	for n := 2; ; n++ {
+		name := base + "-" + strconv.Itoa(n) + ext
+		if _, err := os.Lstat(name); os.IsNotExist(err) {
+			return name
+		}
+	}
 }
 
 // shellQuoteArgs joins args into a line a POSIX shell reads back as args.

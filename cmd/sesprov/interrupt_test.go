@@ -29,10 +29,11 @@ import (
 type heldResponses struct {
 	srv    *iamfake.Server
 	action string
+	nth    int // hold the answer to the nth call of action (and later ones)
 }
 
 func (h heldResponses) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil || r.Form.Get("Action") != h.action {
+	if err := r.ParseForm(); err != nil || r.Form.Get("Action") != h.action || h.srv.CallCount(h.action) < h.nth-1 {
 		h.srv.ServeHTTP(w, r)
 		return
 	}
@@ -61,7 +62,13 @@ func interruptEnv(dir, url string) []string {
 // performed, and returns the exit code, stdout and stderr.
 func interruptAt(t *testing.T, srv *iamfake.Server, action, dir string, args ...string) (int, string, string) {
 	t.Helper()
-	hs := httptest.NewServer(heldResponses{srv, action})
+	return interruptAtNth(t, srv, action, 1, dir, args...)
+}
+
+// interruptAtNth is interruptAt at the nth call of action.
+func interruptAtNth(t *testing.T, srv *iamfake.Server, action string, nth int, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	hs := httptest.NewServer(heldResponses{srv, action, nth})
 	defer hs.Close()
 	cmd := exec.Command("sesprov", args...)
 	cmd.Dir = dir
@@ -76,7 +83,7 @@ func interruptAt(t *testing.T, srv *iamfake.Server, action, dir string, args ...
 	// Bounded by the call log, not by time: the deadline only keeps a broken
 	// build from hanging the test.
 	deadline := time.Now().Add(30 * time.Second)
-	for srv.CallCount(action) == 0 {
+	for srv.CallCount(action) < nth {
 		select {
 		case err := <-exited:
 			t.Fatalf("sesprov %v ended before %s was called: %v\n%s%s", args, action, err, stdout.String(), stderr.String())
@@ -241,5 +248,52 @@ func TestInterruptVerify(t *testing.T) {
 	}
 	if !strings.HasSuffix(stderr.String(), "sesprov: nothing was changed in IAM\n") {
 		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
+
+// A batch (--from) with --out-file interrupted at its second user: the first
+// user's credentials are in the file and must stay; the advice must not be
+// to rerun a command that now refuses the existing file.
+func TestInterruptBatchOutFile(t *testing.T) {
+	srv := iamfake.New(iamfake.Options{})
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "users.txt"), []byte("mailer-a\nmailer-b\nmailer-c\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-o", "json", "create-user", "--from", "users.txt", "--regions", "eu-west-1", "--out-file", "creds.json"}
+	code, _, stderr := interruptAtNth(t, srv, "CreateUser", 2, dir, args...)
+	t.Logf("stderr:\n%s", stderr)
+	if code != 130 {
+		t.Fatalf("exit %d, want 130\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "creds.json"))
+	if err != nil || !strings.Contains(string(b), `"user_name":"mailer-a"`) {
+		t.Fatalf("the first user's delivered credentials are gone (%v): %s", err, b)
+	}
+	if keys := accessKeys(t, srv, "mailer-a"); len(keys) != 1 {
+		t.Errorf("mailer-a keys %v, want the one delivered", keys)
+	}
+	want := "sesprov: creds.json holds credentials delivered before the interrupt: keep them. Every step is safe to repeat;\n" +
+		"to finish, run the same command with a new --out-file (users already done are reported, not made again):\n" +
+		"    sesprov -o json create-user --from users.txt --regions eu-west-1 --out-file creds-2.json\n"
+	if !strings.HasSuffix(stderr, want) {
+		t.Fatalf("stderr does not end with:\n%s", want)
+	}
+	// The advice, followed: every user is done; mailer-a (done before the
+	// interrupt) is reported as a conflict, not given a second key.
+	again := append(append([]string(nil), args[:len(args)-1]...), "creds-2.json")
+	code, _, stderr = runAgainst(t, srv, dir, again...)
+	t.Logf("re-run: exit %d\n%s", code, stderr)
+	if code != 0 && code != 3 {
+		t.Fatalf("re-run: exit %d", code)
+	}
+	for _, u := range []string{"mailer-a", "mailer-b", "mailer-c"} {
+		if keys := accessKeys(t, srv, u); len(keys) != 1 {
+			t.Errorf("%s has keys %v after the re-run, want one", u, keys)
+		}
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "creds-2.json"))
+	if !strings.Contains(string(b), `"user_name":"mailer-b"`) || !strings.Contains(string(b), `"user_name":"mailer-c"`) {
+		t.Errorf("creds-2.json lacks the users made by the re-run: %s", b)
 	}
 }
