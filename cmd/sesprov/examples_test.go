@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -28,9 +29,11 @@ import (
 //     lines that follow a line starting "Example" and ending ":" ("Examples:",
 //     "Example (…):"), up to the next line that is not indented. The lines of
 //     one command are one session.
-//   - README.md: in ```sh fences, the lines that start with "$ " (the rest is
-//     output, not run). The whole README is one session, read top to bottom,
-//     as a user following it would.
+//   - README.md: in ```sh fences, the lines that start with "$ "; the lines
+//     under one are its output, which must be what it prints, up to key IDs,
+//     passwords, default user names, the state path and column widths
+//     (normalizeOutput). The whole README is one session, read top to
+//     bottom, as a user following it would.
 //
 // How a session runs: its lines run in order, each with bash, in a fresh
 // directory, and each must exit 0, or N when the line ends with "# exit N"
@@ -83,8 +86,9 @@ var exampleProfiles = []string{"default", "ops", "prod", "staging"}
 const exampleSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 type exampleSession struct {
-	name  string // where it comes from: "--help create-user", "README.md:42"
-	lines []string
+	name    string // where it comes from: "--help create-user", "README.md"
+	lines   []string
+	outputs [][]string // README: the output shown under each line (checked)
 }
 
 // helpExamples returns the example lines of a --help description.
@@ -130,9 +134,13 @@ func readmeSession(t *testing.T, path string) exampleSession {
 			in = false
 		case in && strings.HasPrefix(line, "$ "):
 			s.lines = append(s.lines, strings.TrimPrefix(line, "$ "))
+			s.outputs = append(s.outputs, nil)
 		case in && len(s.lines) > 0 && strings.HasSuffix(s.lines[len(s.lines)-1], "\\"):
 			n := len(s.lines) - 1
 			s.lines[n] = strings.TrimSuffix(s.lines[n], "\\") + strings.TrimSpace(line)
+		case in && len(s.lines) > 0:
+			n := len(s.lines) - 1
+			s.outputs[n] = append(s.outputs[n], line)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -261,7 +269,11 @@ func runExampleSession(t *testing.T, s exampleSession) []string {
 	env := exampleEnv(t, dir)
 	var ran []string
 	made := map[string]bool{}
-	for _, line := range s.lines {
+	for i, line := range s.lines {
+		var shownOutput []string
+		if i < len(s.outputs) {
+			shownOutput = s.outputs[i]
+		}
 		if m := exportLine.FindStringSubmatch(line); m != nil {
 			env = append(env, m[1]+"="+m[2])
 			continue
@@ -301,10 +313,10 @@ func runExampleSession(t *testing.T, s exampleSession) []string {
 				if strings.Contains(run, "--sandbox") {
 					pre = "sesprov --sandbox -o json create-user --user-name " + m[1] + " --regions us-east-1 > /dev/null"
 				}
-				runExampleLine(t, dir, env, pre, "setup for "+line)
+				runExampleLine(t, dir, env, pre, "setup for "+line, nil)
 			}
 		}
-		if runExampleLine(t, dir, env, run, line) {
+		if runExampleLine(t, dir, env, run, line, shownOutput) {
 			ran = append(ran, cmds...)
 		}
 	}
@@ -313,7 +325,10 @@ func runExampleSession(t *testing.T, s exampleSession) []string {
 
 // runExampleLine runs one line with bash; it reports a failure and returns
 // false unless the line exits 0.
-func runExampleLine(t *testing.T, dir string, env []string, line, shown string) bool {
+// When shownOutput is given (README), the output must be the one shown, up
+// to what changes from run to run (see normalizeOutput): stdout's lines in
+// order, and stderr's (the lines starting "sesprov:") in order.
+func runExampleLine(t *testing.T, dir string, env []string, line, shown string, shownOutput []string) bool {
 	t.Helper()
 	want := 0
 	if m := exitComment.FindStringSubmatch(line); m != nil {
@@ -323,8 +338,9 @@ func runExampleLine(t *testing.T, dir string, env []string, line, shown string) 
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader("")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var out, stdout, stderr bytes.Buffer
+	cmd.Stdout = io.MultiWriter(&out, &stdout)
+	cmd.Stderr = io.MultiWriter(&out, &stderr)
 	err := cmd.Run()
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
@@ -336,7 +352,59 @@ func runExampleLine(t *testing.T, dir string, env []string, line, shown string) 
 		return false
 	}
 	t.Logf("$ %s\n%s", line, out.String())
+	if shownOutput != nil {
+		var wantOut, wantErr []string
+		for _, l := range shownOutput {
+			if strings.HasPrefix(l, "sesprov:") {
+				wantErr = append(wantErr, l)
+			} else {
+				wantOut = append(wantOut, l)
+			}
+		}
+		for _, c := range []struct {
+			name       string
+			want       []string
+			got        string
+			onlyPrefix bool
+		}{{"stdout", wantOut, stdout.String(), false}, {"stderr", wantErr, stderr.String(), true}} {
+			var got []string
+			for _, l := range strings.Split(strings.TrimRight(c.got, "\n"), "\n") {
+				if l != "" && (!c.onlyPrefix || strings.HasPrefix(l, "sesprov:")) {
+					got = append(got, normalizeOutput(l))
+				}
+			}
+			var want []string
+			for _, l := range c.want {
+				if l != "" {
+					want = append(want, normalizeOutput(l))
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s: the %s shown for\n$ %s\nis not what it prints; update the README with the real output (run it in the sandbox).\nshown (normalized):\n%s\nprinted (normalized):\n%s",
+					shown, c.name, line, strings.Join(want, "\n"), strings.Join(got, "\n"))
+				return false
+			}
+		}
+	}
 	return true
+}
+
+var (
+	volatileKeyID    = regexp.MustCompile(`AKIA[0-9A-Z]{16}`)
+	volatilePassword = regexp.MustCompile(`\bB[A-Za-z0-9+/]{43}`)
+	volatileUserName = regexp.MustCompile(`ses-smtp-user\.\d{8}-\d{6}`)
+	volatileState    = regexp.MustCompile(`\(state: [^)]*\)`)
+	blanks           = regexp.MustCompile(`\s+`)
+)
+
+// normalizeOutput removes from a line what changes from run to run: key IDs,
+// passwords, default user names, the state file's path, column widths.
+func normalizeOutput(l string) string {
+	l = volatileKeyID.ReplaceAllString(l, "AKIA…")
+	l = volatilePassword.ReplaceAllString(l, "PASSWORD")
+	l = volatileUserName.ReplaceAllString(l, "ses-smtp-user.DATE")
+	l = volatileState.ReplaceAllString(l, "(state: …)")
+	return strings.TrimSpace(blanks.ReplaceAllString(l, " "))
 }
 
 // exampleEnv builds a session's directory and environment: no AWS
