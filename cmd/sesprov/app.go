@@ -64,7 +64,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	msg := err.Error()
 	code := provision.ExitCode(err)
 	if code == provision.ExitInterrupted {
-		msg = "interrupted at " + interruptedAt(msg)
+		if msg = interruptedAt(msg); !strings.Contains(msg, "interrupted") {
+			msg = "interrupted at " + msg
+		}
 	}
 	fmt.Fprintf(stderr, "sesprov: %s\n", strings.TrimSpace(msg))
 	if code == provision.ExitInterrupted {
