@@ -2,6 +2,7 @@ package iamfake_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 )
 
 // A lost CreateAccessKey response: the key was made, the client never
@@ -96,4 +98,28 @@ func TestLatency(t *testing.T) {
 		t.Error("want a deadline error")
 	}
 	srv.SetLatency(0)
+}
+
+// Large answers, many times, with no retries: the connection must never be
+// torn down under a response being read (see iamfaketest's transport).
+func TestLargeResponsesNoRetry(t *testing.T) {
+	ctx := context.Background()
+	srv, cfg := iamfaketest.Start(t, iamfake.Options{UsersQuota: -1})
+	cfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
+	c := iam.NewFromConfig(cfg)
+	for i := range 1000 {
+		if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(fmt.Sprintf("bulk-user-%04d", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.ResetCalls()
+	for i := range 150 {
+		out, err := c.ListUsers(ctx, &iam.ListUsersInput{MaxItems: aws.Int32(1000)})
+		if err != nil {
+			t.Fatalf("page %d: %v", i, err)
+		}
+		if len(out.Users) != 1000 {
+			t.Fatalf("page %d: %d users", i, len(out.Users))
+		}
+	}
 }

@@ -27,7 +27,7 @@ func (s *Server) writeGroup(w *xmlw, g *group) {
 	w.el("Path", g.Path)
 	w.el("GroupName", g.Name)
 	w.el("GroupId", g.ID)
-	w.el("Arn", s.arn("group", g.Path, g.Name))
+	w.arn("Arn", s.opts.AccountID, "group", g.Path, g.Name)
 	w.time("CreateDate", g.Created)
 }
 

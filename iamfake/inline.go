@@ -46,7 +46,11 @@ func (s *Server) putInline(q *request, ix *index[*inlinePolicy], kind, owner str
 	if err := checkPolicyDocument(doc, limit-others, sizeErr); err != nil {
 		return err
 	}
-	ix.put(lower(name), &inlinePolicy{Name: name, Document: doc, VisibleAt: s.visibleAt(q.now)})
+	visible := s.visibleAt(q.now)
+	if old, ok := ix.get(lower(name)); ok {
+		visible = old.VisibleAt // replacing a policy does not hide it
+	}
+	ix.put(lower(name), &inlinePolicy{Name: name, Document: doc, VisibleAt: visible})
 	return nil
 }
 

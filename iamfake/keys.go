@@ -47,8 +47,9 @@ func noSuchKey(id string) *apiError {
 	return errf(NoSuchEntity, "The Access Key with id %s cannot be found.", id)
 }
 
-// keyParam finds AccessKeyId among the user's keys (or, with no UserName,
-// among all keys: the key's owner is the user).
+// keyParam finds AccessKeyId among the keys of UserName or, with no
+// UserName, of the calling user (as IAM determines the user from the
+// signing key).
 func (s *Server) keyParam(q *request) (*user, *accessKey, *apiError) {
 	id, err := q.need("AccessKeyId", "accessKeyId")
 	if err != nil {
@@ -57,19 +58,12 @@ func (s *Server) keyParam(q *request) (*user, *accessKey, *apiError) {
 	if err := checkKeyID(id); err != nil {
 		return nil, nil, err
 	}
-	var u *user
-	if q.has("UserName") {
-		if u, err = s.userParam(q); err != nil {
-			return nil, nil, err
-		}
-	} else {
-		k, ok := s.st.Keys[id]
-		if !ok {
+	u, err := s.keyOwner(q)
+	if err != nil {
+		if !q.has("UserName") {
 			return nil, nil, noSuchKey(id)
 		}
-		if u, err = s.user(q, k.User); err != nil {
-			return nil, nil, err
-		}
+		return nil, nil, err
 	}
 	for _, k := range u.Keys {
 		if k.ID == id && q.visible(k.VisibleAt) {

@@ -101,6 +101,42 @@ func (s *Server) LoadState(r io.Reader) error {
 			}
 		}
 	}
+	// Attachments are recorded on both sides; the entities' side is the
+	// truth (AWS managed policies are not saved at all).
+	for _, ix := range []*index[*policy]{&st.Policies, &st.AWS} {
+		ix.each(func(p *policy) { p.Users, p.Groups, p.Boundaries = index[string]{}, index[string]{}, 0 })
+	}
+	find := func(arn string) *policy {
+		account, _, name, ok := parsePolicyARN(arn)
+		if !ok {
+			return nil
+		}
+		ix := &st.Policies
+		if account == "aws" {
+			ix = &st.AWS
+		}
+		if p, ok := ix.get(lower(name)); ok && p.ARN == arn {
+			return p
+		}
+		return nil
+	}
+	for _, u := range st.Users.m {
+		for _, arn := range u.Attached.m {
+			if p := find(arn); p != nil {
+				p.Users.put(lower(u.Name), u.Name)
+			}
+		}
+		if p := find(u.Boundary); p != nil {
+			p.Boundaries++
+		}
+	}
+	for _, g := range st.Groups.m {
+		for _, arn := range g.Attached.m {
+			if p := find(arn); p != nil {
+				p.Groups.put(lower(g.Name), g.Name)
+			}
+		}
+	}
 	s.mu.Lock()
 	s.st = st
 	s.changes++
@@ -112,6 +148,9 @@ func (s *Server) LoadState(r io.Reader) error {
 // renamed over it).
 func (s *Server) SaveFile(path string) error {
 	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("save iamfake state: %w", err)
+	}
 	tmp, err := os.CreateTemp(dir, ".iamfake-state-*")
 	if err != nil {
 		return fmt.Errorf("save iamfake state: %w", err)
@@ -151,6 +190,12 @@ func (s *Server) LoadFile(path string) error {
 		return fmt.Errorf("load iamfake state: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
+		s.mu.Lock()
+		s.st = newState()
+		s.mu.Unlock()
+		return nil // an empty file is an empty account
+	}
 	if err := s.LoadState(f); err != nil {
 		return fmt.Errorf("load iamfake state %s: %w", path, err)
 	}

@@ -30,9 +30,12 @@ func parsePolicyARN(arn string) (account, path, name string, ok bool) {
 // policyByARN finds a policy of this account by its exact ARN (nil if none),
 // whatever the consistency delay.
 func (s *Server) policyByARN(arn string) *policy {
-	_, _, name, ok := parsePolicyARN(arn)
+	account, _, name, ok := parsePolicyARN(arn)
 	if !ok {
 		return nil
+	}
+	if account == "aws" {
+		return s.awsPolicyByARN(arn)
 	}
 	p, ok := s.st.Policies.get(lower(name))
 	if !ok || p.ARN != arn {
@@ -144,6 +147,9 @@ func (s *Server) deletePolicy(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
+	if p.AWSManaged {
+		return awsManagedImmutable(p)
+	}
 	if p.Users.len()+p.Groups.len() > 0 || p.Boundaries > 0 {
 		return errf(DeleteConflict, "Cannot delete a policy attached to entities.")
 	}
@@ -176,24 +182,46 @@ func (s *Server) listPolicies(q *request, w *xmlw) *apiError {
 	default:
 		return constraint("policyUsageFilter", usage, "Member must satisfy enum value set: [PermissionsBoundary, PermissionsPolicy]")
 	}
-	ps, next, err := s.st.Policies.page(marker, max, func(p *policy) bool {
-		if scope == "AWS" || !q.visible(p.VisibleAt) || !strings.HasPrefix(p.Path, prefix) {
+	keep := func(p *policy) bool {
+		if !q.visible(p.VisibleAt) || !strings.HasPrefix(p.Path, prefix) {
 			return false
 		}
 		attached := p.Users.len()+p.Groups.len() > 0
-		if onlyAttached && !attached && p.Boundaries == 0 {
-			return false
-		}
-		if usage == "PermissionsPolicy" && onlyAttached && !attached {
-			return false
-		}
-		if usage == "PermissionsBoundary" && onlyAttached && p.Boundaries == 0 {
-			return false
+		switch {
+		case onlyAttached && usage == "PermissionsPolicy":
+			return attached
+		case onlyAttached && usage == "PermissionsBoundary":
+			return p.Boundaries > 0
+		case onlyAttached:
+			return attached || p.Boundaries > 0
 		}
 		return true
-	})
-	if err != nil {
-		return err
+	}
+	// Customer managed policies first, then AWS managed ones; the marker
+	// says which list it points into.
+	var ps []*policy
+	var next string
+	local, aws := scope != "AWS", scope != "Local"
+	if strings.HasPrefix(marker, "aws.") {
+		local, marker = false, marker[len("aws."):]
+	}
+	if local {
+		if ps, next, err = s.st.Policies.page(marker, max, keep); err != nil {
+			return err
+		}
+		marker = ""
+	}
+	if aws && next == "" && len(ps) < max {
+		more, n, err := s.st.AWS.page(marker, max-len(ps), keep)
+		if err != nil {
+			return err
+		}
+		ps = append(ps, more...)
+		if n != "" {
+			next = "aws." + n
+		}
+	} else if aws && next == "" && s.st.AWS.len() > 0 {
+		next = "aws." + encodeMarker("")
 	}
 	w.open("Policies")
 	for _, p := range ps {
@@ -243,6 +271,9 @@ func (s *Server) createPolicyVersion(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
+	if p.AWSManaged {
+		return awsManagedImmutable(p)
+	}
 	doc, err := q.need("PolicyDocument", "policyDocument")
 	if err != nil {
 		return err
@@ -285,6 +316,9 @@ func (s *Server) deletePolicyVersion(q *request, w *xmlw) *apiError {
 	p, err := s.policyParam(q)
 	if err != nil {
 		return err
+	}
+	if p.AWSManaged {
+		return awsManagedImmutable(p)
 	}
 	v, err := s.versionParam(q, p)
 	if err != nil {
@@ -334,6 +368,9 @@ func (s *Server) setDefaultPolicyVersion(q *request, w *xmlw) *apiError {
 	p, err := s.policyParam(q)
 	if err != nil {
 		return err
+	}
+	if p.AWSManaged {
+		return awsManagedImmutable(p)
 	}
 	v, err := s.versionParam(q, p)
 	if err != nil {

@@ -329,7 +329,7 @@ type action struct {
 // ServeHTTP answers one IAM (or STS GetCallerIdentity) Query request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		s.write(w, "", nil, errf(InvalidInput, "could not parse the request: %v", err), newRequestID())
+		s.write(w, errf(InvalidInput, "could not parse the request: %v", err), newRequestID())
 		return
 	}
 	q := &request{action: r.Form.Get("Action"), form: r.Form}
@@ -344,33 +344,36 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	reqID := newRequestID()
-	body, apiErr, drop := s.dispatch(q)
+	buf := getBuf()
+	defer putBuf(buf)
+	apiErr, drop := s.dispatch(q, buf, reqID)
 	if drop {
 		dropConnection(w)
 		return
 	}
-	s.write(w, q.action, body, apiErr, reqID)
-}
-
-func (s *Server) write(w http.ResponseWriter, action string, result []byte, e *apiError, reqID string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/xml")
 	h.Set("x-amzn-RequestId", reqID)
-	if e != nil {
-		w.WriteHeader(e.httpStatus())
-		w.Write(errorBody(e, reqID))
+	if apiErr != nil {
+		w.WriteHeader(apiErr.httpStatus())
+		w.Write(errorBody(apiErr, reqID))
 		return
 	}
-	ns := iamNamespace
-	if action == "GetCallerIdentity" {
-		ns = stsNamespace
-	}
-	w.Write(successBody(action, ns, result, reqID))
+	h.Set("Content-Length", strconv.Itoa(len(buf.b)))
+	w.Write(buf.b)
+}
+
+func (s *Server) write(w http.ResponseWriter, e *apiError, reqID string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	h.Set("x-amzn-RequestId", reqID)
+	w.WriteHeader(e.httpStatus())
+	w.Write(errorBody(e, reqID))
 }
 
 // dispatch runs one call under the lock: rate limit, faults, the action,
 // and the call log.
-func (s *Server) dispatch(q *request) (result []byte, apiErr *apiError, drop bool) {
+func (s *Server) dispatch(q *request, w *xmlw, reqID string) (apiErr *apiError, drop bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	q.now = s.opts.Now()
@@ -381,35 +384,37 @@ func (s *Server) dispatch(q *request) (result []byte, apiErr *apiError, drop boo
 	a, ok := actions[q.action]
 	if !ok {
 		if q.action == "" {
-			return nil, errf(MissingAction, "Missing Action"), false
+			return errf(MissingAction, "Missing Action"), false
 		}
-		return nil, errf(InvalidAction, "Could not find operation %s for version %s", q.action, iamVersion), false
+		return errf(InvalidAction, "Could not find operation %s for version %s", q.action, iamVersion), false
 	}
 	if !s.limiter.allow(time.Now()) {
-		return nil, errf(Throttling, "Rate exceeded"), false
+		return errf(Throttling, "Rate exceeded"), false
 	}
 	f := s.matchFault(q.action)
 	if f != nil && !f.DropResponse && !f.After {
-		return nil, f.err(), false
+		return f.err(), false
 	}
 	if e := s.authenticate(q); e != nil {
-		return nil, e, false
+		return e, false
 	}
-	var w xmlw
-	apiErr = a.h(s, q, &w)
+	ns := iamNamespace
+	if q.action == "GetCallerIdentity" {
+		ns = stsNamespace
+	}
+	w.startEnvelope(q.action, ns)
+	apiErr = a.h(s, q, w)
+	w.endEnvelope(q.action, reqID)
 	if apiErr == nil && a.mut {
 		s.changes++
 	}
 	if f != nil {
 		if f.DropResponse {
-			return nil, nil, true
+			return nil, true
 		}
-		return nil, f.err(), false
+		return f.err(), false
 	}
-	if apiErr != nil {
-		return nil, apiErr, false
-	}
-	return w.b, nil, false
+	return apiErr, false
 }
 
 // authenticate records the use of a key the account holds (for
@@ -474,6 +479,10 @@ func credentialScope(auth string) (key, region, svc string) {
 // dropConnection closes the client's connection without an answer: the
 // action happened, the response is lost.
 func dropConnection(w http.ResponseWriter) {
+	if d, ok := w.(interface{ drop() }); ok {
+		d.drop()
+		return
+	}
 	if hj, ok := w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
 			conn.Close()

@@ -115,13 +115,14 @@ type mfaDevice struct {
 type state struct {
 	Users    index[*user]
 	Groups   index[*group]
-	Policies index[*policy] // by lower policy name (names are account-wide unique)
+	Policies index[*policy] // customer managed, by lower policy name (names are account-wide unique)
+	AWS      index[*policy] // AWS managed, by lower policy name; not saved
 	Keys     map[string]*accessKey
 	MFA      index[*mfaDevice] // virtual MFA devices by serial
 }
 
 func newState() *state {
-	return &state{Keys: map[string]*accessKey{}}
+	return &state{Keys: map[string]*accessKey{}, AWS: newAWSManaged()}
 }
 
 // index is a map with its keys kept in order.

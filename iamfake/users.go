@@ -36,7 +36,7 @@ func (s *Server) writeUser(w *xmlw, u *user, full bool) {
 	w.el("Path", u.Path)
 	w.el("UserName", u.Name)
 	w.el("UserId", u.ID)
-	w.el("Arn", s.arn("user", u.Path, u.Name))
+	w.arn("Arn", s.opts.AccountID, "user", u.Path, u.Name)
 	w.time("CreateDate", u.Created)
 	if !full {
 		return
@@ -116,25 +116,12 @@ func (s *Server) callerUser(q *request) *user {
 			return u
 		}
 	}
-	return &user{Name: "iamfake", Path: "/", ID: s.operatorID(), Created: s.started}
+	return &user{Name: operatorName, Path: "/", ID: s.operatorID(), Created: s.started}
 }
 
 // operatorID is stable for an account, so GetCallerIdentity answers the
 // same across restarts.
-func (s *Server) operatorID() string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-	b := []byte("AIDA")
-	h := uint64(14695981039346656037)
-	for _, c := range []byte(s.opts.AccountID) {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	for i := 0; i < 17; i++ {
-		b = append(b, alphabet[h&31])
-		h = h>>5 | h<<59
-		h *= 1099511628211
-	}
-	return string(b)
-}
+func (s *Server) operatorID() string { return stableID("AIDA", "operator:"+s.opts.AccountID) }
 
 func (s *Server) getUser(q *request, w *xmlw) *apiError {
 	var u *user

@@ -15,7 +15,6 @@ import (
 
 const (
 	namePattern   = `[\w+=,.@-]+`
-	pathPattern   = `((/[A-Za-z0-9\.,\+@=_-]+)*)/`
 	maxUserName   = 64
 	maxGroupName  = 128
 	maxPolicyName = 128
@@ -64,7 +63,7 @@ func checkPath(field, v string) *apiError {
 	if v == "/" {
 		return nil
 	}
-	if len(v) < 2 || v[0] != '/' || v[len(v)-1] != '/' {
+	if len(v) < 3 || v[0] != '/' || v[len(v)-1] != '/' {
 		return constraint(field, v, `Member must satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F)`)
 	}
 	for i := 0; i < len(v); i++ {

@@ -3,6 +3,7 @@ package iamfake
 import (
 	"encoding/base64"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -18,7 +19,10 @@ const (
 	stsVersion   = "2011-06-15"
 )
 
-type xmlw struct{ b []byte }
+type xmlw struct {
+	b            []byte
+	mark, result int // envelope positions (see startEnvelope)
+}
 
 func (w *xmlw) open(name string) {
 	w.b = append(w.b, '<')
@@ -36,6 +40,19 @@ func (w *xmlw) close(name string) {
 func (w *xmlw) el(name, value string) {
 	w.open(name)
 	w.text(value)
+	w.close(name)
+}
+
+// arn writes <name>arn:aws:iam::ACCOUNT:KIND PATH NAME</name> without
+// building the string first (lists write thousands of them).
+func (w *xmlw) arn(name, account, kind, path, entity string) {
+	w.open(name)
+	w.b = append(w.b, "arn:aws:iam::"...)
+	w.text(account)
+	w.b = append(w.b, ':')
+	w.b = append(w.b, kind...)
+	w.text(path)
+	w.text(entity)
 	w.close(name)
 }
 
@@ -83,6 +100,10 @@ func (w *xmlw) page(next string) {
 }
 
 func (w *xmlw) text(s string) {
+	if plain(s) {
+		w.b = append(w.b, s...)
+		return
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -121,26 +142,54 @@ func (w *xmlw) text(s string) {
 	}
 }
 
-// successBody wraps a result in IAM's (or STS's) response envelope. An
-// empty result (DeleteUser and the other actions with no output) is left out.
-func successBody(action, ns string, result []byte, requestID string) []byte {
-	var w xmlw
-	w.b = make([]byte, 0, len(result)+256)
-	w.b = append(w.b, `<`...)
+// plain reports whether s is printable ASCII with nothing to escape: the
+// usual case (names, IDs, ARNs, dates, URL-encoded documents).
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= utf8.RuneSelf || c == '<' || c == '>' || c == '&' || c == '"' || c == '\'' {
+			return false
+		}
+	}
+	return true
+}
+
+// startEnvelope and endEnvelope wrap what a handler writes in IAM's (or
+// STS's) response envelope. An empty result (DeleteUser and the other
+// actions with no output) is left out, as IAM leaves it out.
+func (w *xmlw) startEnvelope(action, ns string) {
+	w.b = append(w.b, '<')
 	w.b = append(w.b, action...)
 	w.b = append(w.b, `Response xmlns="`...)
 	w.b = append(w.b, ns...)
 	w.b = append(w.b, `">`...)
-	if len(result) > 0 {
-		w.open(action + "Result")
-		w.b = append(w.b, result...)
+	w.mark = len(w.b)
+	w.open(action + "Result")
+	w.result = len(w.b)
+}
+
+func (w *xmlw) endEnvelope(action, requestID string) {
+	if len(w.b) == w.result {
+		w.b = w.b[:w.mark]
+	} else {
 		w.close(action + "Result")
 	}
 	w.open("ResponseMetadata")
 	w.el("RequestId", requestID)
 	w.close("ResponseMetadata")
 	w.close(action + "Response")
-	return w.b
+}
+
+var bufPool = sync.Pool{New: func() any { return &xmlw{b: make([]byte, 0, 4096)} }}
+
+func getBuf() *xmlw { return bufPool.Get().(*xmlw) }
+
+func putBuf(w *xmlw) {
+	if cap(w.b) > 1<<20 {
+		return
+	}
+	w.b, w.mark, w.result = w.b[:0], 0, 0
+	bufPool.Put(w)
 }
 
 func errorBody(e *apiError, requestID string) []byte {

@@ -81,6 +81,10 @@ func newSandboxClients(ctx context.Context, opts ClientOptions, log *slog.Logger
 	cfg := aws.Config{
 		Region:      DefaultRegion,
 		Credentials: credentials.NewStaticCredentialsProvider(sandboxAccessKeyID, sandboxSecretAccessKey, ""),
+		// Against a loopback server this fast the SDK can lose a race with
+		// net/http and have a connection closed under a large answer
+		// (see iamfake.ClientTransport).
+		HTTPClient: &http.Client{Transport: iamfake.ClientTransport(nil)},
 	}
 	sopts := opts
 	sopts.EndpointURL, sopts.RoleARN, sopts.ExternalID = url, "", ""

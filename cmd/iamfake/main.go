@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -32,6 +33,7 @@ const (
 	flgRateLimit   = "rate-limit"
 	flgConsistency = "consistency-delay"
 	flgDeny        = "deny-actions"
+	flgVerbose     = "verbose"
 )
 
 func main() {
@@ -56,6 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rate := fs.Float64(flgRateLimit, 0, "calls per second before answering Throttling (0 = no limit)")
 	consistency := fs.Duration(flgConsistency, 0, "new entities stay unseen by reads for this long (eventual consistency)")
 	deny := fs.String(flgDeny, "", "comma-separated actions SimulatePrincipalPolicy denies, e.g. iam:CreateUser")
+	verbose := fs.Bool(flgVerbose, false, "log every call (action, status, duration) to stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -94,7 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "iamfake listening on http://%s\n", ln.Addr())
 
-	saver := &saver{srv: srv, path: *statePath, stderr: stderr}
+	saver := &saver{srv: srv, path: *statePath, stderr: stderr, verbose: *verbose}
 	hs := &http.Server{Handler: saver, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -121,15 +124,53 @@ type saver struct {
 	path   string
 	stderr io.Writer
 
+	verbose bool
+
 	mu    sync.Mutex
 	saved uint64
 }
 
 func (h *saver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.srv.ServeHTTP(w, r)
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	h.srv.ServeHTTP(sw, r)
+	if h.verbose {
+		status := fmt.Sprint(sw.status)
+		if sw.hijacked {
+			status = "dropped"
+		} else if sw.status == 0 {
+			status = "200"
+		}
+		// Parameters are not logged: the call log has them, passwords redacted.
+		fmt.Fprintf(h.stderr, "iamfake: %s %s %s\n", r.Form.Get("Action"), status, time.Since(start).Round(time.Microsecond))
+	}
 	if err := h.save(false); err != nil {
 		fmt.Fprintf(h.stderr, "iamfake: %v\n", err)
 	}
+}
+
+// statusWriter records the status answered, and passes Hijack through so
+// that a DropResponse fault can still close the connection.
+type statusWriter struct {
+	http.ResponseWriter
+	status   int
+	hijacked bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("iamfake: connection cannot be hijacked")
+	}
+	w.hijacked = true
+	return hj.Hijack()
 }
 
 func (h *saver) save(force bool) error {

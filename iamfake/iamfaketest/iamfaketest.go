@@ -8,6 +8,7 @@ package iamfaketest
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -52,6 +53,7 @@ func Config(url string) aws.Config {
 			return aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey, Source: "iamfaketest"}, nil
 		}),
 		BaseEndpoint: aws.String(url),
+		HTTPClient:   &http.Client{Transport: transport},
 		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = 3
@@ -71,3 +73,19 @@ func (noRateLimit) GetToken(context.Context, uint) (func() error, error) {
 }
 
 func (noRateLimit) AddTokens(uint) error { return nil }
+
+// InProcess returns an aws.Config whose HTTP client calls srv directly
+// (srv is the Transport): no listener, no socket. BaseEndpoint is a
+// placeholder URL that is never resolved.
+func InProcess(srv *iamfake.Server) aws.Config {
+	cfg := Config("http://iamfake.invalid")
+	cfg.HTTPClient = &http.Client{Transport: srv}
+	return cfg
+}
+
+// transport is shared by every Config: one connection pool per test binary.
+var transport = func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return iamfake.ClientTransport(t)
+}()
