@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin
 
-.PHONY: all build test test-interop bench lint demo clean generate
+.PHONY: all build test test-interop bench bench-interop lint demo clean generate
 
 all: build
 
@@ -19,8 +19,13 @@ test: ## unit, end-to-end (binary against iamfake) and CLI tests; needs only Go
 test-interop: ## the same scenarios against moto_server (skipped with a message where moto is absent)
 	SESPROV_INTEROP=1 $(GO) test -count=1 -run Interop -v ./...
 
-bench: ## benchmarks whose figures docs/performance.md records
+bench: ## benchmarks whose figures docs/performance.md records (then bench-interop, if moto_server is here)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@if command -v moto_server >/dev/null; then $(MAKE) --no-print-directory bench-interop; \
+	else echo "bench-interop: SKIPPED: moto_server is not on PATH"; fi
+
+bench-interop: ## batch speed vs a boto3 script and an AWS CLI script, against moto_server (bench/interop.sh)
+	bench/interop.sh
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -49,6 +49,10 @@ type Clients struct {
 	// credentials, retryer, endpoint). Commands that need another client of
 	// the same account (none yet) build it from here.
 	Config aws.Config
+
+	// Limiter paces every IAM call of the run and adapts to Throttling
+	// (see ratelimit.go).
+	Limiter *AdaptiveLimiter
 }
 
 // DefaultRegion is the region of the IAM and STS clients when nothing is
@@ -144,11 +148,13 @@ func newClientsFromConfig(cfg aws.Config, opts ClientOptions, log *slog.Logger) 
 		})
 		cfg.Credentials = aws.NewCredentialsCache(provider)
 	}
+	lim := NewAdaptiveLimiter()
 	return &Clients{
-		IAM:    iam.NewFromConfig(cfg),
-		STS:    sts.NewFromConfig(cfg),
-		Close:  func() error { return nil },
-		Config: cfg,
+		IAM:     iam.NewFromConfig(cfg, lim.IAMOption()),
+		STS:     sts.NewFromConfig(cfg, NewAdaptiveLimiter().STSOption()),
+		Close:   func() error { return nil },
+		Config:  cfg,
+		Limiter: lim,
 	}, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -57,6 +58,8 @@ type CreateUserInput struct {
 	OutFile             string // empty: stdout
 	IncludeSecretKey    bool
 	Format              Format
+	Batch               bool // --from: concurrent, per-user outcomes (batch.go)
+	Concurrency         int  // batch workers; 0: DefaultConcurrency
 }
 
 // CreateUserDeps are create-user's dependencies.
@@ -67,6 +70,8 @@ type CreateUserDeps struct {
 	Stderr io.Writer // notes and warnings for a person; never secrets
 	Log    *slog.Logger
 	Now    func() time.Time // default time.Now
+	// Limiter is the clients' rate limiter, for the batch's summary (may be nil).
+	Limiter *AdaptiveLimiter
 }
 
 // Validate checks every input before any IAM call: bad input is a usage
@@ -108,6 +113,9 @@ func (in *CreateUserInput) Validate() error {
 		if err := ValidatePolicyName(in.PolicyName); err != nil {
 			return err
 		}
+	}
+	if err := in.validateBatch(); err != nil {
+		return err
 	}
 	if in.Format == "" {
 		in.Format = FormatTable
@@ -174,6 +182,9 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 	d.cw = NewCredentialWriter(&d.buf, in.Format, in.IncludeSecretKey)
 	d.cw.AlignUsers(in.UserNames)
 
+	if in.Batch && !in.DryRun {
+		return runBatch(ctx, &in, &deps, d) // batch.go
+	}
 	sa, err := EnsureSendingAccess(ctx, deps.IAM, SendingAccessOptions{
 		GroupName: in.GroupName, PolicyName: in.PolicyName, RepairPolicy: in.RepairPolicy,
 		STS: deps.STS, Run: r,
@@ -238,6 +249,7 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 
 // delivery writes credential sets to their destination, one user at a time.
 type delivery struct {
+	mu        sync.Mutex // a batch's workers deliver concurrently
 	dest      io.Writer
 	out       *OutFile
 	buf       bytes.Buffer
@@ -247,6 +259,8 @@ type delivery struct {
 
 // write renders set and writes it in one piece, synced to disk for a file.
 func (d *delivery) write(set CredentialSet) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.buf.Reset()
 	if err := d.cw.Write(set); err != nil {
 		return err
@@ -298,6 +312,7 @@ type userJob struct {
 	access SendingAccess
 	d      *delivery
 
+	batch   *batchJob // set in a batch (batch.go)
 	arn     string
 	created bool     // made by this run (or planned, in a dry run)
 	keys    []string // the user's keys before ours (empty, or the run stops)
@@ -473,6 +488,7 @@ func (j *userJob) keyAndDeliver(ctx context.Context, r *Run) error {
 	return DeliverOrRollback(ctx, api, j.name, keyID, func() error {
 		set := DeriveCredentials(j.name, keyID, secret, j.in.Regions)
 		set.UserARN = j.arn
+		set.Status = j.batchStatus()
 		if err := j.d.write(set); err != nil {
 			return err
 		}

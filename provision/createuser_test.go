@@ -404,3 +404,31 @@ func TestCreateUserInvalidInputMakesNoCall(t *testing.T) {
 		t.Errorf("bad input made %d IAM calls: %v", n, actions(e.srv.Calls()))
 	}
 }
+
+func TestWaitForGroupMembershipIgnoresCase(t *testing.T) {
+	_, cfg := iamfaketest.Start(t)
+	api := iam.NewFromConfig(cfg)
+	ctx := context.Background()
+	for _, err := range []error{
+		func() error {
+			_, err := api.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u1")})
+			return err
+		}(),
+		func() error {
+			_, err := api.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("AWSSESSendingGroupDoNotRename")})
+			return err
+		}(),
+		func() error {
+			_, err := api.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String("u1"), GroupName: aws.String("AWSSESSendingGroupDoNotRename")})
+			return err
+		}(),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx = provision.WithConsistencyTimeout(ctx, 300*time.Millisecond)
+	if err := provision.WaitForGroupMembership(ctx, api, "u1", "awssessendinggroupdonotrename"); err != nil {
+		t.Fatalf("membership under another spelling of the group's name not seen: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,7 +45,7 @@ func WaitForGroupMembership(ctx context.Context, api IAM, user, group string) er
 				return err
 			}
 			for _, g := range page.Groups {
-				if aws.ToString(g.GroupName) == group {
+				if strings.EqualFold(aws.ToString(g.GroupName), group) { // IAM names are case-insensitive
 					return nil
 				}
 			}

@@ -48,6 +48,7 @@ type CredentialSet struct {
 	AccessKeyID     string
 	SecretAccessKey Secret // written only when the writer was asked to include it
 	Credentials     []RegionCredential
+	Status          string // a batch's per-user outcome (JSON "status"); empty otherwise
 }
 
 // jsonCredentialSet is the wire shape of ../shared/CLI.md's JSON output.
@@ -57,6 +58,7 @@ type jsonCredentialSet struct {
 	AccessKeyID     string           `json:"access_key_id,omitempty"`
 	SMTPUsername    string           `json:"smtp_username,omitempty"`
 	SecretAccessKey string           `json:"secret_access_key,omitempty"`
+	Status          string           `json:"status,omitempty"`
 	Credentials     []jsonRegionCred `json:"credentials"`
 }
 
@@ -115,6 +117,7 @@ func (c *CredentialWriter) writeJSON(s CredentialSet) error {
 		UserARN:      s.UserARN,
 		AccessKeyID:  s.AccessKeyID,
 		SMTPUsername: s.AccessKeyID,
+		Status:       s.Status,
 		Credentials:  make([]jsonRegionCred, 0, len(s.Credentials)),
 	}
 	if c.includeSecret {

@@ -83,6 +83,8 @@ var CommandPermissionTable = []CommandPermissions{
 	{"rotate", []Permission{
 		{"iam:GetUser", ResourceUser, ""},
 		{"iam:ListUserTags", ResourceUser, ""},
+		{"iam:ListGroupsForUser", ResourceUser, ""}, // is it an SMTP user?
+		{"iam:ListUserPolicies", ResourceUser, ""},
 		{"iam:TagUser", ResourceUser, ""}, // the rotation's progress is recorded on the user
 		{"iam:UntagUser", ResourceUser, ""},
 		{"iam:ListAccessKeys", ResourceUser, ""},
@@ -125,7 +127,6 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:GetAccessKeyLastUsed", ResourceUser, ""},
 	}},
 	{"migrate", concat([]Permission{
-		{"iam:GetUser", ResourceUser, ""},
 		{"iam:ListUsers", ResourceAny, whenAll},
 		{"iam:ListUserPolicies", ResourceUser, ""},
 		{"iam:GetUserPolicy", ResourceUser, ""},
@@ -134,11 +135,12 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:UntagUser", ResourceUser, ""},
 		{"iam:ListGroupsForUser", ResourceUser, ""},
 		{"iam:AddUserToGroup", ResourceGroup, ""},
-		{"iam:GetGroup", ResourceGroup, ""},
+		{"iam:GetGroup", ResourceGroup, whenAll}, // counts the members migrated before
 	}, sendingAccess)},
 	{"convert", concat([]Permission{
 		{"iam:GetAccessKeyLastUsed", ResourceUser, ""},
 		{"iam:GetUser", ResourceUser, ""},
+		{"iam:ListAccessKeys", ResourceUser, ""}, // an inactive key is refused
 		{"iam:ListGroupsForUser", ResourceUser, ""},
 		{"iam:AddUserToGroup", ResourceGroup, ""},
 	}, sendingAccess)},

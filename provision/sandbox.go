@@ -98,9 +98,10 @@ func newSandboxClients(ctx context.Context, opts ClientOptions, log *slog.Logger
 	var closeErr error
 	c.Close = func() error {
 		once.Do(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			hs.Shutdown(sctx)
+			// The command is over, no call is in flight: Close, not
+			// Shutdown, which waits 5 s for connections the SDK dialed but
+			// never used (a concurrent batch leaves some).
+			hs.Close()
 			if srv.Changes() != loaded {
 				closeErr = srv.SaveFile(path)
 			}

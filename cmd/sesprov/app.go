@@ -216,6 +216,11 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 func commands() []*cli.Command {
 	return []*cli.Command{
 		createCreateUserCommand(),
+		createRotateCommand(),
+		createDeleteUserCommand(),
+		createListCommand(),
+		createMigrateCommand(),
+		createConvertCommand(),
 		createDeriveCommand(),
 		createVerifyCommand(),
 		createDoctorCommand(),

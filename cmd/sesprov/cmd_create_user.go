@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -23,6 +21,7 @@ const (
 	flgDryRun              = "dry-run"
 	flgFrom                = "from"
 	flgRepairPolicy        = "repair-policy"
+	flgConcurrency         = "concurrency"
 )
 
 // tagList collects repeated --tag K=V flags, each checked as it is parsed.
@@ -66,6 +65,7 @@ func createCreateUserCommand() *cli.Command {
 		&cli.StringFlag{Name: flgOutFile, Usage: "write the credentials to new `FILE` (mode 0600, never overwritten) instead of stdout"},
 		&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (by default only the SMTP passwords)"},
 		&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
+		&cli.IntFlag{Name: flgConcurrency, Value: provision.DefaultConcurrency, Usage: "with --from: work on `N` users at once (IAM's rate is respected whatever N)"},
 	)
 	return &cli.Command{
 		Name:      "create-user",
@@ -79,7 +79,8 @@ func createCreateUserCommand() *cli.Command {
 			"Examples:\n" +
 			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1\n" +
 			"   sesprov -o csv create-user --user-name billing-mailer --regions eu-west-1 --out-file billing.csv\n" +
-			"   sesprov create-user --regions us-east-1 --dry-run",
+			"   sesprov create-user --regions us-east-1 --dry-run\n" +
+			"   sesprov -o json create-user --from users.txt --regions eu-west-1 --out-file smtp.jsonl",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			in, err := createUserInput(c)
@@ -93,7 +94,7 @@ func createCreateUserCommand() *cli.Command {
 			}
 			err = provision.CreateUser(c.Context, in, provision.CreateUserDeps{
 				IAM: clients.IAM, STS: clients.STS,
-				Stdout: g.Stdout, Stderr: g.Stderr, Log: g.Log,
+				Stdout: g.Stdout, Stderr: g.Stderr, Log: g.Log, Limiter: clients.Limiter,
 			})
 			if cerr := clients.Close(); cerr != nil && err == nil {
 				err = cerr
@@ -140,47 +141,28 @@ func createUserInput(c *cli.Context) (provision.CreateUserInput, error) {
 		if err != nil {
 			return in, err
 		}
-		in.UserNames = names
+		in.UserNames, in.Batch, in.Concurrency = names, true, c.Int(flgConcurrency)
+		if in.Concurrency < 1 {
+			return in, provision.Usagef("--%s %d: give 1 to %d", flgConcurrency, in.Concurrency, provision.MaxConcurrency)
+		}
+	case c.IsSet(flgConcurrency):
+		return in, provision.Usagef("--%s applies to a batch: use it with --%s FILE", flgConcurrency, flgFrom)
 	case c.IsSet(flgUserName):
 		in.UserNames = []string{c.String(flgUserName)}
 	}
 	return in, in.Validate()
 }
 
-// readUserNames reads --from: one name per line, # comments and blank lines
-// skipped, surrounding spaces trimmed. Every name is checked (by Validate)
-// before any change.
+// readUserNames reads --from (see provision.ReadUserNames): every line is
+// checked, and every bad one named, before any change.
 func readUserNames(c *cli.Context, path string) ([]string, error) {
-	var r io.Reader
 	if path == "-" {
-		r = globalsOf(c).Stdin
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, provision.Usagef("--%s: %v", flgFrom, err)
-		}
-		defer f.Close()
-		r = f
+		return provision.ReadUserNames(globalsOf(c).Stdin, "-")
 	}
-	var names []string
-	sc := bufio.NewScanner(r)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if s == "" || strings.HasPrefix(s, "#") {
-			continue
-		}
-		if err := provision.ValidateUserName(s); err != nil {
-			return nil, provision.Usagef("--%s %s line %d: %v", flgFrom, path, line, err)
-		}
-		names = append(names, s)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, provision.Usagef("--%s: %v", flgFrom, err)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, provision.Usagef("--%s %s: %v", flgFrom, path, err)
-	}
-	if len(names) == 0 {
-		return nil, provision.Usagef("--%s %s lists no user", flgFrom, path)
-	}
-	return names, nil
+	defer f.Close()
+	return provision.ReadUserNames(f, path)
 }

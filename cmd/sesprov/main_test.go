@@ -28,13 +28,15 @@ func TestScripts(t *testing.T) {
 		Dir:   "testdata/script",
 		Setup: setupScriptEnv,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":         cmdExits,
-			"iamfake-fault": cmdIAMFakeFault,
-			"iamfake-calls": cmdIAMFakeCalls,
-			"iamfake-reset": cmdIAMFakeReset,
-			"iamfake-deny":  cmdIAMFakeDeny,
-			"smtpd":         cmdSMTPD,
-			"smtpd-stats":   cmdSMTPDStats,
+			"exits":               cmdExits,
+			"iamfake-fault":       cmdIAMFakeFault,
+			"iamfake-calls":       cmdIAMFakeCalls,
+			"iamfake-reset":       cmdIAMFakeReset,
+			"iamfake-deny":        cmdIAMFakeDeny,
+			"smtpd":               cmdSMTPD,
+			"smtpd-stats":         cmdSMTPDStats,
+			"iamfake-call":        cmdIAMFakeCall,
+			"iamfake-consistency": cmdIAMFakeConsistency,
 		},
 	})
 }

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/sesprov/sesprov/provision"
+	"github.com/urfave/cli/v2"
+)
+
+func createConvertCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "convert",
+		Usage:     "turn an existing IAM user's long-term access key into SES SMTP credentials",
+		ArgsUsage: " ",
+		Description: "Reads the key's secret access key on stdin (a hidden prompt on a terminal), finds\n" +
+			"the key's user with GetAccessKeyLastUsed, makes sure the sending group grants\n" +
+			"ses:SendRawEmail, adds the user to it, and prints the SMTP password for each\n" +
+			"region. The key itself is not changed. Temporary keys (ASIA…, from STS) are\n" +
+			"refused: the SES SMTP interface does not support credentials derived from them.\n\n" +
+			"IAM has no call that checks a secret access key, so sesprov cannot tell whether\n" +
+			"the secret you give belongs to the key: a wrong one gives passwords SES rejects.\n" +
+			"Prove them with 'sesprov verify' (see the second example).\n\n" +
+			"Exit codes: 0 done, 1 an IAM call failed (run again), 2 bad input (nothing\n" +
+			"changed), 3 the key is inactive, 130 interrupted.\n\n" +
+			"Examples:\n" +
+			"   sesprov convert --access-key-id AKIAIOSFODNN7EXAMPLE --regions eu-west-1 < secret.txt\n" +
+			"   sesprov -o json convert --access-key-id AKIAIOSFODNN7EXAMPLE --regions eu-west-1 < secret.txt | sesprov verify --wait 60s",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: flgAccessKeyID, Usage: "the long-term access key `ID` (AKIA…) to convert (required)"},
+			&cli.StringFlag{Name: flgOutFile, Usage: "write the credentials to `FILE` (created with mode 0600; never overwritten) instead of stdout"},
+			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing (the secret is still read)"},
+			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` the key's user is added to"},
+			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "managed sending `POLICY` name (made if the group has no grant)"},
+		}, regionFlags()...),
+		Action: convertAction,
+	}
+}
+
+func convertAction(c *cli.Context) error {
+	g := globalsOf(c)
+	if c.Args().Present() {
+		return provision.Usagef("convert takes no arguments (got %q): the secret goes on stdin, never in argv", c.Args().First())
+	}
+	in := provision.ConvertInput{
+		AccessKeyID: c.String(flgAccessKeyID),
+		GroupName:   c.String(flgGroup),
+		PolicyName:  c.String(flgPolicyName),
+		DryRun:      c.Bool(flgDryRun),
+	}
+	if err := provision.CheckConvertKeyID(in.AccessKeyID); err != nil {
+		return err
+	}
+	if err := provision.ValidateGroupName(in.GroupName); err != nil {
+		return err
+	}
+	if err := provision.ValidatePolicyName(in.PolicyName); err != nil {
+		return err
+	}
+	var err error
+	if in.Regions, err = resolveRegions(c); err != nil {
+		return err
+	}
+	outPath := c.String(flgOutFile)
+	if outPath != "" {
+		if _, err := os.Lstat(outPath); !errors.Is(err, fs.ErrNotExist) {
+			return provision.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", outPath)
+		}
+	}
+	if in.Secret, err = provision.ReadSecret(c.Context, g.Stdin, g.Stderr); err != nil {
+		return err
+	}
+
+	// The --out-file is made before the first IAM change.
+	var out *provision.OutFile
+	if outPath != "" && !in.DryRun {
+		if out, err = provision.CreateOutFile(outPath); err != nil {
+			return err
+		}
+		defer out.Abort()
+	}
+	clients, err := newClients(c)
+	if err != nil {
+		return err
+	}
+	defer clients.Close()
+	res, err := provision.Convert(c.Context, clients.IAM, clients.STS, in, g.Log)
+	if err != nil {
+		return err
+	}
+	if in.DryRun {
+		return provision.WritePlan(g.Stdout, g.Output, res.Plan)
+	}
+	const unchecked = "sesprov: IAM cannot check a secret access key: prove these passwords with 'sesprov verify' before relying on them"
+	if out == nil {
+		w := provision.NewCredentialWriter(g.Stdout, g.Output, false)
+		if err := w.Write(res.Set); err != nil {
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+		fmt.Fprintln(g.Stderr, unchecked)
+		return nil
+	}
+	w := provision.NewCredentialWriter(out, g.Output, false)
+	if err := w.Write(res.Set); err != nil {
+		return fmt.Errorf("write %s: %w", outPath, err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", outPath, err)
+	}
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.Stderr, "sesprov: SMTP credentials of %s (key %s) written to %s\n", res.Set.UserName, res.Set.AccessKeyID, outPath)
+	fmt.Fprintln(g.Stderr, unchecked)
+	return nil
+}

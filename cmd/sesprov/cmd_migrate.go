@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sesprov/sesprov/provision"
+	"github.com/urfave/cli/v2"
+)
+
+const (
+	flgAll                = "all"
+	flgMigrateConcurrency = "concurrency"
+)
+
+func createMigrateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "migrate",
+		Usage:     "move SMTP users made before September 2024 from their inline policy to the sending group",
+		UsageText: "sesprov migrate (--user-name NAME | --all) [--dry-run] [--yes] [--force]",
+		Description: "The SES console gave each SMTP user it made before 6 September 2024 an inline\n" +
+			"policy " + provision.DefaultPolicyName + " and the tag " + provision.TagConsoleKey + "=" + provision.TagConsoleValue + "; AWS asks owners\n" +
+			"to move them to the group " + provision.DefaultGroupName + ". migrate does AWS's manual\n" +
+			"steps: it ensures the group and its policy (a group the console made is accepted),\n" +
+			"adds the user to the group, waits until the membership and the group's grant are\n" +
+			"seen, only then deletes the inline policy, and removes the " + provision.TagConsoleKey + " tag (other\n" +
+			"tags are kept). No user is ever without ses:SendRawEmail; a run cut short, or\n" +
+			"failing for one user, leaves that user as it was or further along: run it again.\n\n" +
+			"An inline policy holding more than the standard statement is kept, the user skipped\n" +
+			"(exit 3) unless --force; so is a tagged user with no SES access at all (--force adds\n" +
+			"it to the group). With --all you are asked to confirm on a terminal (--yes skips it).\n\n" +
+			"Exit codes: 0 every user migrated or already done; 1 an IAM call failed for a user\n" +
+			"(run again); 2 bad input, nothing changed; 3 a user needs a decision (see SKIPPED);\n" +
+			"130 interrupted.\n\n" +
+			"Examples:\n" +
+			"   sesprov migrate --all --dry-run\n" +
+			"   sesprov migrate --user-name ses-smtp-user.20230412-101500\n" +
+			"   sesprov --yes -o json migrate --all",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: flgUserName, Usage: "migrate the IAM user `NAME`"},
+			&cli.BoolFlag{Name: flgAll, Usage: "migrate every user with the inline policy or the " + provision.TagConsoleKey + "=" + provision.TagConsoleValue + " tag"},
+			&cli.BoolFlag{Name: flgDryRun, Usage: "print what would change, per user; change nothing"},
+			&cli.BoolFlag{Name: flgForce, Usage: "also delete an inline policy that holds more than the standard statement (Allow ses:SendRawEmail on \"*\"), and add tagged users with no SES access to the group"},
+			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP`"},
+			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the users' inline policy and of the group's managed policy"},
+			&cli.BoolFlag{Name: flgRepairPolicy, Usage: "if the group's managed policy has drifted from the standard document, make the standard one its default version"},
+			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation (the same as the global --yes; CLI.md lists it here)"},
+			&cli.IntFlag{Name: flgMigrateConcurrency, Value: provision.DefaultMigrateConcurrency, Usage: "users migrated at once (`N`, 1 to 32)"},
+		},
+		Action: migrateAction,
+	}
+}
+
+func migrateAction(c *cli.Context) error {
+	g := globalsOf(c)
+	if c.Args().Present() {
+		return provision.Usagef("migrate takes no arguments (got %q): pass --%s NAME or --%s", c.Args().First(), flgUserName, flgAll)
+	}
+	in := provision.MigrateInput{
+		UserName:     c.String(flgUserName),
+		All:          c.Bool(flgAll),
+		GroupName:    c.String(flgGroup),
+		PolicyName:   c.String(flgPolicyName),
+		RepairPolicy: c.Bool(flgRepairPolicy),
+		Force:        c.Bool(flgForce),
+		DryRun:       c.Bool(flgDryRun),
+		Concurrency:  c.Int(flgMigrateConcurrency),
+		Format:       g.Output,
+	}
+	if c.IsSet(flgMigrateConcurrency) && in.Concurrency == 0 {
+		return provision.Usagef("--%s 0: give 1 to 32", flgMigrateConcurrency)
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	if in.All && !g.Yes && !c.Bool(flgYes) && stdinTerminal(g.Stdin) {
+		in.Confirm = func(users []string) (bool, error) {
+			shown := users
+			if len(shown) > 20 {
+				shown = shown[:20]
+			}
+			fmt.Fprintf(g.Stderr, "sesprov found %s with the console's inline policy or %s tag: %s", usersCount(len(users)), provision.TagConsoleKey, strings.Join(shown, ", "))
+			if len(users) > len(shown) {
+				fmt.Fprintf(g.Stderr, " and %d more", len(users)-len(shown))
+			}
+			fmt.Fprintln(g.Stderr)
+			return confirm(g, fmt.Sprintf("Migrate them to group %s (users needing a decision are left as they are)?", in.GroupName))
+		}
+	}
+	clients, err := newClients(c)
+	if err != nil {
+		return err
+	}
+	_, err = provision.Migrate(c.Context, in, provision.MigrateDeps{
+		IAM: clients.IAM, STS: clients.STS,
+		Stdout: g.Stdout, Stderr: g.Stderr, Log: g.Log,
+	})
+	if cerr := clients.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return provision.WithHint(err)
+}
+
+func usersCount(n int) string {
+	if n == 1 {
+		return "1 user"
+	}
+	return fmt.Sprintf("%d users", n)
+}

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/smtpauth"
+	"github.com/urfave/cli/v2"
+)
+
+func createRotateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rotate",
+		Usage:     "replace an SMTP user's access key and passwords; retire the old key after delivery",
+		ArgsUsage: " ",
+		Description: "Makes a new access key, derives its SMTP password for every region given,\n" +
+			"delivers them (see below), and only then retires the old key: deactivated\n" +
+			"(default), deleted, or kept active.\n\n" +
+			"IAM allows two keys per user: an inactive key is deleted to make room; two active\n" +
+			"keys is a conflict (exit 3) and nothing changes: sesprov never guesses which one is\n" +
+			"in use. A rotation cut short and run again finishes the job without a third key:\n" +
+			"its progress is kept in the user tag sesprov:rotation (see docs/design.md). Run one\n" +
+			"rotation per user at a time: a run that finds another's fresh record (younger than\n" +
+			"--stale-after) leaves it alone and exits 1.\n\n" +
+			"Exit codes: 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
+			"printed), 1 an IAM call failed (run again), 2 bad input (nothing changed), 3 a\n" +
+			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted.\n\n" +
+			"Delivery is what the old key waits for: stdout (for a person), --out-file (fsynced),\n" +
+			"or --deliver-cmd (a store command fed on stdin; delivered only if it exits 0). From\n" +
+			"a scheduler, never pipe stdout into a store: sesprov cannot see the store fail.\n\n" +
+			"Examples (docs/operations.md has cron, systemd, Kubernetes and CI recipes):\n" +
+			"   sesprov rotate --user-name app-mailer --regions us-east-1,eu-west-1 --dry-run\n" +
+			"   sesprov -o json rotate --user-name app-mailer --regions eu-west-1 --verify \\\n" +
+			"       --deliver-cmd 'gh secret set SES_SMTP_CREDENTIALS --repo my-org/mailer'",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: flgUserName, Usage: "the SMTP `USER` whose key is replaced (required)"},
+			&cli.StringFlag{Name: flgOldKey, Value: string(provision.OldKeyDeactivate), Usage: "what to do with the old key after delivery: `deactivate`, delete or keep"},
+			&cli.StringFlag{Name: flgOutFile, Usage: "write the credentials to `FILE` (created with mode 0600; never overwritten) instead of stdout"},
+			&cli.StringFlag{Name: flgDeliverCmd, Usage: "run `COMMAND` (with /bin/sh -c) with the credentials on its stdin, e.g. a secret store's CLI; the old key is retired only if it exits 0, otherwise the new key is deleted"},
+			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (it is not needed for SMTP)"},
+			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
+			&cli.DurationFlag{Name: flgStaleAfter, Value: provision.DefaultStaleAfter, Usage: "a rotation recorded as started less than `DURATION` ago may still be running: leave it alone (exit 1); after that, take it over. 0 takes over at once"},
+			&cli.BoolFlag{Name: flgForce, Usage: "rotate a user that is not an SMTP user (not in the sending group, no SES inline policy, not made by sesprov or the console)"},
+			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` whose members count as SMTP users"},
+			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the SES inline policy of legacy console users"},
+			&cli.BoolFlag{Name: flgVerify, Usage: "log in to SES SMTP with the new password in every region (no mail is sent) before delivering it; on rejection the new key is deleted and the old one is untouched"},
+			&cli.DurationFlag{Name: flgWait, Value: defaultRotateVerifyWait, Usage: "with --verify: retry a rejected login for up to `DURATION` (a new key takes a while to reach SES)"},
+			&cli.StringFlag{Name: flgSMTPEndpoint, Usage: "with --verify: log in at `HOST:PORT` instead of SES's endpoint (a relay, a test server)"},
+			&cli.IntFlag{Name: flgPort, Value: provision.DefaultSMTPPort, Usage: "with --verify: SES SMTP `PORT`: 25, 587, 2587 (STARTTLS) or 465, 2465 (TLS)"},
+			&cli.DurationFlag{Name: flgTimeout, Value: smtpauth.DefaultTimeout, Usage: "with --verify: `DURATION` allowed for connecting and for each SMTP command"},
+			&cli.StringFlag{Name: flgCAFile, Usage: "with --verify: also trust the root certificates in PEM `FILE`"},
+		}, regionFlags()...),
+		Action: rotateAction,
+	}
+}
+
+func rotateAction(c *cli.Context) error {
+	g := globalsOf(c)
+	if c.Args().Present() {
+		return provision.Usagef("rotate takes no arguments (got %q): pass --%s NAME --%s R1,R2", c.Args().First(), flgUserName, flgRegions)
+	}
+	user := c.String(flgUserName)
+	if user == "" {
+		return provision.Usagef("rotate needs --%s NAME", flgUserName)
+	}
+	if err := provision.ValidateUserName(user); err != nil {
+		return err
+	}
+	regions, err := resolveRegions(c)
+	if err != nil {
+		return err
+	}
+	oldKey, err := provision.ParseOldKeyAction(c.String(flgOldKey))
+	if err != nil {
+		return err
+	}
+	verify, err := rotateVerifier(c)
+	if err != nil {
+		return err
+	}
+	outPath := c.String(flgOutFile)
+	deliverCmd := c.String(flgDeliverCmd)
+	if outPath != "" && deliverCmd != "" {
+		return provision.Usagef("--%s and --%s cannot be combined: choose one destination", flgOutFile, flgDeliverCmd)
+	}
+	dryRun := c.Bool(flgDryRun)
+	in := provision.RotateInput{UserName: user, Regions: regions, OldKey: oldKey, DryRun: dryRun,
+		GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName), Force: c.Bool(flgForce),
+		StaleAfter: c.Duration(flgStaleAfter)}
+	switch {
+	case in.StaleAfter < 0:
+		return provision.Usagef("--%s must be 0 or more", flgStaleAfter)
+	case in.StaleAfter == 0:
+		in.StaleAfter = -1 // take over at once
+	}
+
+	clients, err := newClients(c)
+	if err != nil {
+		return err
+	}
+	defer clients.Close()
+	plan, err := provision.PlanRotation(c.Context, clients.IAM, in, g.Log)
+	if err != nil {
+		return err
+	}
+
+	// The --out-file is made before the first change, and only when this run
+	// delivers something (finishing an earlier rotation delivers nothing).
+	var out *provision.OutFile
+	if outPath != "" && plan.Delivers() {
+		if dryRun {
+			if _, err := os.Lstat(outPath); !errors.Is(err, fs.ErrNotExist) {
+				return provision.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", outPath)
+			}
+		} else if out, err = provision.CreateOutFile(outPath); err != nil {
+			return err
+		}
+	}
+	delivered := false
+	defer func() {
+		if out != nil && !delivered {
+			// The key these credentials name was deleted again: remove them.
+			out.Abort()
+			os.Remove(outPath)
+		}
+	}()
+
+	deliver := func(ctx context.Context, set provision.CredentialSet) error {
+		if deliverCmd != "" {
+			if err := runDeliverCmd(ctx, g, deliverCmd, set, c.Bool(flgIncludeSecretKey)); err != nil {
+				return err
+			}
+			delivered = true
+			return nil
+		}
+		if out == nil {
+			w := provision.NewCredentialWriter(g.Stdout, g.Output, c.Bool(flgIncludeSecretKey))
+			if err := w.Write(set); err != nil {
+				return fmt.Errorf("write to stdout: %w", err)
+			}
+			if err := w.Close(); err != nil {
+				return fmt.Errorf("write to stdout: %w", err)
+			}
+			delivered = true
+			return nil
+		}
+		w := provision.NewCredentialWriter(out, g.Output, c.Bool(flgIncludeSecretKey))
+		if err := w.Write(set); err != nil {
+			return fmt.Errorf("write %s: %w", outPath, err)
+		}
+		if err := w.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", outPath, err)
+		}
+		if err := out.Commit(); err != nil {
+			return err
+		}
+		delivered = true
+		return nil
+	}
+
+	res, err := plan.Execute(c.Context, clients.IAM, deliver, verify)
+	if dryRun {
+		if err != nil {
+			return err
+		}
+		return provision.WritePlan(g.Stdout, g.Output, res.Plan)
+	}
+	if err != nil {
+		return err
+	}
+	dest := outPath
+	if deliverCmd != "" {
+		dest = "--" + flgDeliverCmd
+	}
+	fmt.Fprintln(g.Stderr, rotateSummary(res, dest))
+	return nil
+}
+
+// rotateSummary is the line rotate prints on stderr when it is done.
+func rotateSummary(res *provision.RotateResult, outPath string) string {
+	var b strings.Builder
+	if len(res.Lost) > 0 {
+		fmt.Fprintf(&b, "sesprov: deleted key %s, made by an interrupted rotation whose secret never got out\n", strings.Join(res.Lost, ", "))
+	}
+	if res.Finished {
+		fmt.Fprintf(&b, "sesprov: finished an interrupted rotation of %s: key %s (delivered by the earlier run) stays; no new credentials were made", res.UserName, res.NewKeyID)
+	} else {
+		fmt.Fprintf(&b, "sesprov: rotated %s: new key %s delivered", res.UserName, res.NewKeyID)
+		if outPath != "" {
+			fmt.Fprintf(&b, " to %s", outPath)
+		}
+	}
+	if len(res.Retired) > 0 {
+		fmt.Fprintf(&b, "; old key %s %s", strings.Join(res.Retired, ", "), map[string]string{"deactivate": "deactivated", "delete": "deleted"}[res.OldKey])
+	} else if res.OldKey == string(provision.OldKeyKeep) {
+		b.WriteString("; old key kept active (--old-key keep): retire it once unused")
+	}
+	return b.String()
+}
+
+// defaultRotateVerifyWait: AWS's own rotation sample retries the new
+// password's login for about 30 s; twice that leaves a margin.
+const defaultRotateVerifyWait = 60 * time.Second
+
+// rotateVerifier returns the --verify check, or nil without --verify. The
+// verify flags without --verify are a usage error: they would do nothing.
+func rotateVerifier(c *cli.Context) (provision.Verifier, error) {
+	if !c.Bool(flgVerify) {
+		for _, f := range []string{flgWait, flgSMTPEndpoint, flgPort, flgTimeout, flgCAFile} {
+			if c.IsSet(f) {
+				return nil, provision.Usagef("--%s goes with --verify", f)
+			}
+		}
+		return nil, nil
+	}
+	vin, err := verifyInputOf(c)
+	if err != nil {
+		return nil, err
+	}
+	g := globalsOf(c)
+	opts := vin.Options
+	opts.Regions = nil // every region of the new set
+	opts.Log = g.Log
+	opts.Progress = g.Stderr
+	return func(ctx context.Context, set provision.CredentialSet) error {
+		results, err := provision.VerifyCredentials(ctx, set, opts)
+		if err != nil {
+			return err
+		}
+		if provision.AllAccepted(results) {
+			return nil
+		}
+		var bad []string
+		for _, r := range results {
+			if r.Status == provision.VerifyAccepted {
+				continue
+			}
+			why := r.Error
+			if r.Status == provision.VerifyRejected {
+				why = fmt.Sprintf("%d %s", r.Code, r.Reply)
+			}
+			if r.Hint != "" {
+				why += " (" + r.Hint + ")"
+			}
+			bad = append(bad, fmt.Sprintf("%s %s at %s: %s", r.Region, r.Status, r.Endpoint, why))
+		}
+		return fmt.Errorf("SMTP AUTH did not accept the new password: %s", strings.Join(bad, "; "))
+	}, nil
+}
+
+// runDeliverCmd hands the credentials to a command on its stdin (never in
+// its argv or environment). Delivery counts as done only when it exits 0:
+// a pipe (rotate | store) cannot say whether the store kept them. Its output
+// goes to stderr, keeping sesprov's stdout free of anything else.
+func runDeliverCmd(ctx context.Context, g *globals, command string, set provision.CredentialSet, includeSecret bool) error {
+	var buf bytes.Buffer
+	defer func() {
+		b := buf.Bytes()
+		clear(b[:cap(b)])
+	}()
+	w := provision.NewCredentialWriter(&buf, g.Output, includeSecret)
+	if err := w.Write(set); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	cmd.Stdin = bytes.NewReader(buf.Bytes())
+	cmd.Stdout, cmd.Stderr = g.Stderr, g.Stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("--%s %q: %w", flgDeliverCmd, command, err)
+	}
+	return nil
+}

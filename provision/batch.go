@@ -1,0 +1,445 @@
+package provision
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"golang.org/x/term"
+)
+
+// A batch (create-user --from FILE) makes many users at once:
+//
+//   - every line of the file is checked before any change (ReadUserNames);
+//   - the group and the policy are ensured once, for the whole batch;
+//   - each user then costs CreateUser (with its tags), AddUserToGroup and
+//     CreateAccessKey — three calls, the floor — made by Concurrency workers
+//     paced by the clients' AdaptiveLimiter (ratelimit.go);
+//   - a user's failure stays that user's: the others go on, and the batch
+//     exits 1 naming who failed and why. Every step is safe to repeat, so
+//     running the same file again finishes the failed users, and reports
+//     the users already done (an SMTP user with an access key) as "exists"
+//     without touching them. This differs from a single create-user, where
+//     a user with a key is a conflict (exit 3): in a batch it is the normal
+//     state of a line a previous run finished.
+//
+// See docs/batch.md.
+
+// DefaultConcurrency is the number of users a batch works on at once. Each
+// worker has at most one IAM call in flight, so this also bounds the calls
+// in flight; the limiter bounds their rate.
+const (
+	DefaultConcurrency = 8
+	MaxConcurrency     = 64
+)
+
+// Batch outcomes of one user (the "status" of its JSON object).
+const (
+	StatusCreated   = "created"   // made by this run
+	StatusCompleted = "completed" // left key-less by an earlier run; finished now
+	StatusExists    = "exists"    // already done: an SMTP user with an access key
+	StatusFailed    = "failed"
+	StatusConflict  = "conflict" // needs a decision (e.g. a user that is not an SMTP user)
+)
+
+func (in *CreateUserInput) validateBatch() error {
+	if in.Concurrency < 0 || in.Concurrency > MaxConcurrency {
+		return Usagef("--concurrency %d: give 1 to %d (default %d)", in.Concurrency, MaxConcurrency, DefaultConcurrency)
+	}
+	return nil
+}
+
+// ReadUserNames reads a --from file: one user name per line, surrounding
+// spaces trimmed, blank lines and # comments skipped. Every line is checked
+// and every bad one named (with its line number) in one usage error, so a
+// file is fixed in one go; nothing is changed before it is all good.
+func ReadUserNames(r io.Reader, name string) ([]string, error) {
+	var names []string
+	var bad []string
+	seen := map[string]int{} // lower-case name -> line
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		if err := ValidateUserName(s); err != nil {
+			bad = append(bad, fmt.Sprintf("line %d: %v", line, err))
+			continue
+		}
+		k := strings.ToLower(s)
+		if first, dup := seen[k]; dup {
+			bad = append(bad, fmt.Sprintf("line %d: user %q is already on line %d (IAM names are case-insensitive)", line, s, first))
+			continue
+		}
+		seen[k] = line
+		names = append(names, s)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, Usagef("--from %s: %v", name, err)
+	}
+	if len(bad) > 0 {
+		return nil, Usagef("--from %s has %d bad line(s); nothing was changed:\n  %s", name, len(bad), strings.Join(bad, "\n  "))
+	}
+	if len(names) == 0 {
+		return nil, Usagef("--from %s lists no user", name)
+	}
+	return names, nil
+}
+
+// batchJob is one user's state in a batch.
+type batchJob struct {
+	job     *userJob
+	access  *batchAccess
+	stderr  bytes.Buffer // the engine's notes about this user; warnings are passed on
+	done    bool         // already done (exists): nothing more to do
+	keys    []string     // its keys, when done
+	inGroup bool         // added to the group by this run
+	status  string
+	err     error
+}
+
+// batchAccess is the sending access of a batch, ensured once while the
+// first users are being made (their CreateUser calls need no group): users
+// wait for it before joining the group.
+type batchAccess struct {
+	ready chan struct{}
+	sa    SendingAccess
+	err   error
+}
+
+// wait returns the sending access once it is ensured.
+func (a *batchAccess) wait(ctx context.Context) (SendingAccess, error) {
+	select {
+	case <-a.ready:
+		if a.err != nil {
+			return a.sa, fmt.Errorf("the sending group is not ready: %w", a.err)
+		}
+		return a.sa, nil
+	case <-ctx.Done():
+		return SendingAccess{}, ctx.Err()
+	}
+}
+
+// batchStatus is the status create-user's JSON shows for a delivered user
+// in a batch; "" outside a batch (CLI.md's single-user shape).
+func (j *userJob) batchStatus() string {
+	if j.batch == nil {
+		return ""
+	}
+	if j.created {
+		return StatusCreated
+	}
+	return StatusCompleted
+}
+
+// ensureUser is userJob.ensureUser for a batch: a user that exists with a
+// key and is an SMTP user is already done, not a conflict.
+func (b *batchJob) ensureUser(ctx context.Context, r *Run) error {
+	j := b.job
+	api := j.deps.IAM
+	in := &iam.CreateUserInput{UserName: aws.String(j.name), Path: aws.String(j.in.Path), Tags: j.tags()}
+	if j.in.PermissionsBoundary != "" {
+		in.PermissionsBoundary = aws.String(j.in.PermissionsBoundary)
+	}
+	r.Plan("%s", j.describe())
+	out, err := api.CreateUser(ctx, in)
+	if err == nil {
+		j.created, j.arn = true, aws.ToString(out.User.Arn)
+		// Made by this run: if a later step fails, it goes again, so that
+		// no half-made user stays behind.
+		r.OnFailure("delete user "+j.name+" made by this run", b.undoUser)
+		return nil
+	}
+	if !HasCode(err, "EntityAlreadyExists") {
+		return fmt.Errorf("iam:CreateUser %s: %w", j.name, err)
+	}
+	var got *iam.GetUserOutput
+	err = waitConsistent(ctx, func() error {
+		var err error
+		got, err = api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(j.name)})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("iam:GetUser %s (it exists: iam:CreateUser said so): %w", j.name, err)
+	}
+	keys, err := ListAccessKeyIDs(ctx, api, j.name)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return j.adopt(ctx, r, got.User) // an earlier run cut short: complete it
+	}
+	j.arn = aws.ToString(got.User.Arn)
+	ok, err := isSMTPUser(ctx, api, got.User, j.access.GroupName)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return Conflictf("user %s exists with access key %s and is not an SMTP user (no %s tag, not in group %s): choose another name", j.name, strings.Join(keys, " and "), TagCreatedBy, j.access.GroupName)
+	}
+	b.done, b.keys = true, keys
+	return nil
+}
+
+// isSMTPUser reports whether u carries sesprov's or the SES console's tag,
+// or is in group.
+func isSMTPUser(ctx context.Context, api IAM, u *types.User, group string) (bool, error) {
+	tags := u.Tags
+	if len(tags) == 0 {
+		t, err := api.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: u.UserName})
+		if err != nil {
+			return false, fmt.Errorf("iam:ListUserTags %s: %w", aws.ToString(u.UserName), err)
+		}
+		tags = t.Tags
+	}
+	for _, t := range tags {
+		k, v := aws.ToString(t.Key), aws.ToString(t.Value)
+		if k == TagCreatedBy || (k == TagConsoleKey && v == TagConsoleValue) {
+			return true, nil
+		}
+	}
+	return userInGroup(ctx, api, aws.ToString(u.UserName), group)
+}
+
+// undoUser deletes a user this run made (and put in the group) when a later
+// step failed. Its access key, if one was made, is already gone
+// (DeliverOrRollback). If this fails, the user stays, tagged and key-less,
+// and a re-run completes it.
+func (b *batchJob) undoUser(ctx context.Context) error {
+	api, name := b.job.deps.IAM, b.job.name
+	if b.inGroup {
+		_, err := api.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: aws.String(name), GroupName: aws.String(b.job.access.GroupName)})
+		if err != nil && !HasCode(err, "NoSuchEntity") {
+			return fmt.Errorf("iam:RemoveUserFromGroup %s: %w (it is left key-less: run the same command again to complete it)", name, err)
+		}
+	}
+	_, err := api.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)})
+	if err != nil && !HasCode(err, "NoSuchEntity") {
+		return fmt.Errorf("iam:DeleteUser %s: %w (it is left key-less: run the same command again to complete it)", name, err)
+	}
+	return nil
+}
+
+func (b *batchJob) unlessDone(step func(context.Context, *Run) error) func(context.Context, *Run) error {
+	return func(ctx context.Context, r *Run) error {
+		if b.done {
+			return nil
+		}
+		return step(ctx, r)
+	}
+}
+
+// joinGroup waits for the batch's sending access, then adds the user.
+func (b *batchJob) joinGroup(ctx context.Context, r *Run) error {
+	sa, err := b.access.wait(ctx)
+	if err != nil {
+		return err
+	}
+	b.job.access = sa
+	if err := b.job.ensureMembership(ctx, r); err != nil {
+		return err
+	}
+	b.inGroup = b.job.created
+	return nil
+}
+
+func (b *batchJob) run(ctx context.Context, log *slog.Logger) {
+	j := b.job
+	r := NewRun(false, log)
+	b.err = r.Execute(ctx, []Step{
+		{"user", b.ensureUser},
+		{"group membership", b.unlessDone(b.joinGroup)},
+		{"access key and delivery", b.unlessDone(j.keyAndDeliver)},
+	})
+	switch {
+	case b.err == nil && b.done:
+		b.status = StatusExists
+	case b.err == nil:
+		b.status = j.batchStatus()
+	case KindOf(b.err) == KindConflict:
+		b.status = StatusConflict
+	default:
+		b.status = StatusFailed
+	}
+}
+
+// batchSummary counts a batch's outcomes.
+type batchSummary struct {
+	total                                    int
+	created, completed, exists, failed, conf int
+	notStarted                               int
+	problems                                 []string // "name: reason"
+	failedNames, conflictNames               []string
+}
+
+// runBatch makes in.UserNames with in.Concurrency workers and delivers
+// through d. The sending access is ensured once, alongside the first users.
+func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d *delivery) error {
+	start := time.Now()
+	workers := in.Concurrency
+	if workers == 0 {
+		workers = DefaultConcurrency
+	}
+	workers = min(workers, len(in.UserNames))
+	progress := isTerminal(deps.Stderr)
+	var errMu sync.Mutex // deps.Stderr is shared by the workers and the reporter
+	stderrf := func(format string, args ...any) {
+		errMu.Lock()
+		defer errMu.Unlock()
+		fmt.Fprintf(deps.Stderr, format, args...)
+	}
+
+	access := &batchAccess{ready: make(chan struct{})}
+	go func() {
+		defer close(access.ready)
+		access.sa, access.err = EnsureSendingAccess(ctx, deps.IAM, SendingAccessOptions{
+			GroupName: in.GroupName, PolicyName: in.PolicyName, RepairPolicy: in.RepairPolicy,
+			STS: deps.STS, Run: NewRun(false, deps.Log),
+		})
+		for _, w := range access.sa.Warnings {
+			stderrf("sesprov: warning: %s\n", w)
+		}
+	}()
+	// Until the access is known, users are made with its names only.
+	pending := SendingAccess{GroupName: in.GroupName, PolicyName: in.PolicyName}
+
+	// Each worker's job writes its engine notes to its own buffer; the
+	// reporter passes warnings on and replaces the rest with one line.
+	jobs := make(chan *batchJob)
+	results := make(chan *batchJob)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range jobs {
+				b.run(ctx, deps.Log)
+				results <- b
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, name := range in.UserNames {
+			b := &batchJob{access: access}
+			jdeps := *deps
+			jdeps.Stderr = &b.stderr
+			b.job = &userJob{in: in, deps: &jdeps, name: name, access: pending, d: d, batch: b}
+			select {
+			case jobs <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+
+	sum := batchSummary{total: len(in.UserNames)}
+	streamJSON := in.Format == FormatJSON && d.out == nil
+	n := 0
+	for b := range results {
+		n++
+		for _, line := range strings.SplitAfter(b.stderr.String(), "\n") {
+			if strings.Contains(line, "warning:") {
+				stderrf("%s", line)
+			}
+		}
+		name := b.job.name
+		switch b.status {
+		case StatusCreated:
+			sum.created++
+		case StatusCompleted:
+			sum.completed++
+		case StatusExists:
+			sum.exists++
+		case StatusConflict:
+			sum.conf++
+			sum.conflictNames = append(sum.conflictNames, name)
+		default:
+			sum.failed++
+			sum.failedNames = append(sum.failedNames, name)
+		}
+		if b.err != nil {
+			sum.problems = append(sum.problems, fmt.Sprintf("%s: %v", name, b.err))
+			stderrf("sesprov: %s %s: %v\n", b.status, name, b.err)
+		}
+		if streamJSON && (b.status != StatusCreated && b.status != StatusCompleted) {
+			d.writeStatus(b)
+		}
+		if progress {
+			stderrf("sesprov: [%d/%d] %s %s\n", n, sum.total, b.status, name)
+		}
+	}
+	sum.notStarted = sum.total - n
+	<-access.ready // ensured or failed: no call of the batch is left in flight
+
+	var err error
+	if cerr := d.commit(); cerr != nil {
+		err = fmt.Errorf("write %s: %w", in.OutFile, cerr)
+	}
+	if d.out != nil && d.delivered > 0 {
+		stderrf("sesprov: credentials of %d user(s) written to %s (mode 0600)\n", d.delivered, d.out.Path())
+	}
+	stats := ""
+	if deps.Limiter != nil {
+		stats = "; " + deps.Limiter.Stats().String()
+	}
+	stderrf("sesprov: batch of %d user(s) in %s: %d created, %d completed, %d already done, %d failed, %d conflict(s)%s%s\n",
+		sum.total, time.Since(start).Round(time.Millisecond), sum.created, sum.completed, sum.exists, sum.failed, sum.conf,
+		map[bool]string{true: fmt.Sprintf(", %d not started", sum.notStarted), false: ""}[sum.notStarted > 0], stats)
+	switch {
+	case err != nil:
+		return err
+	case access.err != nil:
+		return fmt.Errorf("%w; users made by this run were deleted again: fix this and run the same command again", access.err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("batch interrupted after %d of %d user(s) (%d not started); every step is safe to repeat: run the same command again to finish: %w", n, sum.total, sum.notStarted, ctx.Err())
+	case sum.failed > 0:
+		return fmt.Errorf("%d of %d user(s) failed (%s), see above; the others are done: run the same command again to finish them (users already done are reported, not re-keyed)", sum.failed, sum.total, strings.Join(sum.failedNames, ", "))
+	case sum.conf > 0:
+		return Conflictf("%d of %d user(s) need a decision (%s), see above", sum.conf, sum.total, strings.Join(sum.conflictNames, ", "))
+	}
+	return nil
+}
+
+// writeStatus writes a JSON line for a user that got no new credentials:
+// already done, failed or in conflict.
+func (d *delivery) writeStatus(b *batchJob) {
+	v := struct {
+		UserName     string   `json:"user_name"`
+		UserARN      string   `json:"user_arn,omitempty"`
+		Status       string   `json:"status"`
+		AccessKeyIDs []string `json:"access_key_ids,omitempty"`
+		Error        string   `json:"error,omitempty"`
+		Credentials  []string `json:"credentials"`
+	}{UserName: b.job.name, UserARN: b.job.arn, Status: b.status, AccessKeyIDs: b.keys, Credentials: []string{}}
+	if b.err != nil {
+		v.Error = b.err.Error()
+	}
+	line, _ := json.Marshal(v)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.dest.Write(append(line, '\n'))
+}
+
+// isTerminal reports whether w is a terminal (progress lines are for a
+// person watching, not for a pipe or a file).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,114 @@
+package provision_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/provision"
+)
+
+// plainUserWithKey makes an IAM user outside any group and returns its key.
+func (l *lab) plainUserWithKey(name string) (id, secret string) {
+	l.t.Helper()
+	ctx := context.Background()
+	_, err := l.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})
+	l.must(err)
+	out, err := l.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+	l.must(err)
+	return aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
+}
+
+func convert(l *lab, in provision.ConvertInput) (*provision.ConvertResult, error) {
+	if in.Regions == nil {
+		in.Regions = testRegions(l.t)
+	}
+	return provision.Convert(context.Background(), l.iam, sts.NewFromConfig(l.cfg), in, nil)
+}
+
+func TestConvertPutsTheOwnerInTheGroup(t *testing.T) {
+	l := newLab(t)
+	id, secret := l.plainUserWithKey("legacy-app")
+	res, err := convert(l, provision.ConvertInput{AccessKeyID: id, Secret: provision.NewSecret(secret)})
+	l.must(err)
+	if res.Set.UserName != "legacy-app" || res.Set.AccessKeyID != id || !strings.HasSuffix(res.Set.UserARN, ":user/legacy-app") {
+		t.Fatalf("set: %+v", res.Set)
+	}
+	for _, c := range res.Set.Credentials {
+		if c.Password.Reveal() != derive.Password(secret, c.Region) {
+			t.Fatalf("password for %s does not derive from the secret", c.Region)
+		}
+	}
+	g, err := l.iam.GetGroup(context.Background(), &iam.GetGroupInput{GroupName: aws.String(provision.DefaultGroupName)})
+	l.must(err)
+	if len(g.Users) != 1 || aws.ToString(g.Users[0].UserName) != "legacy-app" {
+		t.Fatalf("group members: %v", g.Users)
+	}
+	pols, err := l.iam.ListAttachedGroupPolicies(context.Background(), &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(provision.DefaultGroupName)})
+	l.must(err)
+	if len(pols.AttachedPolicies) != 1 || aws.ToString(pols.AttachedPolicies[0].PolicyName) != provision.DefaultPolicyName {
+		t.Fatalf("group policies: %v", pols.AttachedPolicies)
+	}
+	// Again: nothing to change, same answer.
+	l.srv.ResetCalls()
+	_, err = convert(l, provision.ConvertInput{AccessKeyID: id, Secret: provision.NewSecret(secret)})
+	l.must(err)
+	if m := mutations(l.srv.Calls()); len(m) != 0 {
+		t.Fatalf("second convert changed IAM: %v", m)
+	}
+	if l.keys("legacy-app")[id] != "Active" || len(l.keys("legacy-app")) != 1 {
+		t.Fatal("convert touched the key")
+	}
+}
+
+func TestConvertRefusals(t *testing.T) {
+	l := newLab(t)
+	id, secret := l.plainUserWithKey("u")
+	s := provision.NewSecret(secret)
+	l.srv.ResetCalls()
+
+	_, err := convert(l, provision.ConvertInput{AccessKeyID: "ASIAIOSFODNN7EXAMPLE", Secret: s})
+	if provision.ExitCode(err) != provision.ExitUsage || !strings.Contains(err.Error(), provision.TemporaryKeyReason) {
+		t.Fatalf("ASIA key: %v", err)
+	}
+	if len(l.srv.Calls()) != 0 {
+		t.Fatal("an ASIA key reached IAM")
+	}
+	_, err = convert(l, provision.ConvertInput{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Secret: s})
+	if provision.ExitCode(err) != provision.ExitUsage || !strings.Contains(err.Error(), "not in this account") {
+		t.Fatalf("unknown key: %v", err)
+	}
+	_, err = l.iam.UpdateAccessKey(context.Background(), ptr(iamUpdateKey{"u", id}.input()))
+	l.must(err)
+	l.srv.ResetCalls()
+	_, err = convert(l, provision.ConvertInput{AccessKeyID: id, Secret: s})
+	if provision.ExitCode(err) != provision.ExitConflict || !strings.Contains(err.Error(), "inactive") {
+		t.Fatalf("inactive key: %v", err)
+	}
+	if m := mutations(l.srv.Calls()); len(m) != 0 {
+		t.Fatalf("refusal changed IAM: %v", m)
+	}
+}
+
+func TestConvertDryRun(t *testing.T) {
+	l := newLab(t)
+	id, secret := l.plainUserWithKey("u")
+	l.srv.ResetCalls()
+	res, err := convert(l, provision.ConvertInput{AccessKeyID: id, Secret: provision.NewSecret(secret), DryRun: true})
+	l.must(err)
+	if m := mutations(l.srv.Calls()); len(m) != 0 {
+		t.Fatalf("dry run changed IAM: %v", m)
+	}
+	var plan []string
+	for _, it := range res.Plan {
+		plan = append(plan, it.Text)
+	}
+	if !strings.Contains(strings.Join(plan, "\n"), "add user u to group "+provision.DefaultGroupName) {
+		t.Fatalf("plan: %v", plan)
+	}
+}

@@ -1,0 +1,63 @@
+package provision
+
+// Helpers shared by the lifecycle commands (rotate, delete-user, list, convert).
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+)
+
+// IsNoSuchEntity reports whether err is IAM's NoSuchEntity: on a delete, the
+// outcome wanted; on a read, "it is not there".
+func IsNoSuchEntity(err error) bool { return HasCode(err, "NoSuchEntity") }
+
+// IsDeleteConflict reports whether err is IAM's DeleteConflict.
+func IsDeleteConflict(err error) bool { return HasCode(err, "DeleteConflict") }
+
+func defaultString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// smtpUserReason says why user is an SMTP user — a member of group, the
+// inline policy policy, or a tag of sesprov's or the SES console's — or
+// returns "" when it is none of these. tags are the user's tags, already read.
+func smtpUserReason(ctx context.Context, client IAM, user, group, policy string, tags []types.Tag) (string, error) {
+	group = defaultString(group, DefaultGroupName)
+	policy = defaultString(policy, DefaultPolicyName)
+	if r := smtpTagReason(tags); r != "" {
+		return r, nil
+	}
+	groups := iam.NewListGroupsForUserPaginator(client, &iam.ListGroupsForUserInput{UserName: aws.String(user)})
+	for groups.HasMorePages() {
+		page, err := groups.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("ListGroupsForUser %s: %w", user, err)
+		}
+		for _, g := range page.Groups {
+			if strings.EqualFold(aws.ToString(g.GroupName), group) {
+				return "member of group " + aws.ToString(g.GroupName), nil
+			}
+		}
+	}
+	pols := iam.NewListUserPoliciesPaginator(client, &iam.ListUserPoliciesInput{UserName: aws.String(user)})
+	for pols.HasMorePages() {
+		page, err := pols.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("ListUserPolicies %s: %w", user, err)
+		}
+		for _, p := range page.PolicyNames {
+			if strings.EqualFold(p, policy) {
+				return "inline policy " + p, nil
+			}
+		}
+	}
+	return "", nil
+}
