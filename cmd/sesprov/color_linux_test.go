@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -151,5 +152,43 @@ func TestDoctorColors(t *testing.T) {
 	}
 	if out := runOnTerminal(t, append(env, "NO_COLOR=1"), "doctor"); strings.Contains(out, "\x1b[") {
 		t.Errorf("doctor with NO_COLOR: escapes:\n%q", out)
+	}
+}
+
+// list paints key status (Active green, Inactive yellow); the painted
+// table, without its escapes, is the piped one, aligned the same.
+func TestListColors(t *testing.T) {
+	dir := t.TempDir()
+	env := colorEnv("TERM=xterm", "SESPROV_SANDBOX=1", "SESPROV_SANDBOX_STATE="+filepath.Join(dir, "sandbox.json"), "HOME="+dir)
+	for _, args := range [][]string{
+		{"-o", "json", "create-user", "--user-name", "mailer-with-a-long-name", "--regions", "eu-west-1"},
+		{"-o", "json", "rotate", "--user-name", "mailer-with-a-long-name", "--regions", "eu-west-1"},
+		{"-o", "json", "create-user", "--user-name", "m2", "--regions", "eu-west-1"},
+	} {
+		cmd := exec.Command("sesprov", args...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sesprov %v: %v\n%s", args, err, out)
+		}
+	}
+	onTTY := runOnTerminal(t, env, "list")
+	if !strings.Contains(onTTY, "\x1b[32mActive\x1b[0m") || !strings.Contains(onTTY, "\x1b[33mInactive\x1b[0m") {
+		t.Errorf("list on a terminal: no green Active and yellow Inactive:\n%q", onTTY)
+	}
+	cmd := exec.Command("sesprov", "list")
+	cmd.Env = env
+	piped, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stripped := strings.ReplaceAll(onTTY, "\r\n", "\n")
+	for _, sgr := range []string{"\x1b[01m", "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[39m", "\x1b[0m"} {
+		stripped = strings.ReplaceAll(stripped, sgr, "")
+	}
+	if stripped != string(piped) || bytes.Contains(piped, []byte("\x1b[")) {
+		t.Errorf("list on a terminal without colour differs from the piped list:\n%s\n---\n%s", stripped, piped)
+	}
+	if out := runOnTerminal(t, append(env, "NO_COLOR="), "list"); strings.Contains(out, "\x1b[") {
+		t.Errorf("list with NO_COLOR: escapes:\n%q", out)
 	}
 }
