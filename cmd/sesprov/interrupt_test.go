@@ -13,7 +13,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -26,23 +28,35 @@ import (
 )
 
 // heldResponses serves an iamfake that acts on every call at once but holds
-// back the answer to the calls of one action until the client gives up: the
-// moment of a Ctrl-C that comes after IAM has acted and before sesprov has
-// heard (the hardest place to be interrupted).
+// back the answer to one call (the nth of an action) for a second, or until
+// the client gives up: the moment of a Ctrl-C that comes after IAM has acted
+// and before sesprov has heard (the hardest place to be interrupted).
 type heldResponses struct {
 	srv    *iamfake.Server
 	action string
-	nth    int // hold the answer to the nth call of action (and later ones)
+	nth    int           // hold the answer to the nth call of action only
+	seen   *atomic.Int64 // calls of action received
 }
 
 func (h heldResponses) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil || r.Form.Get("Action") != h.action || h.srv.CallCount(h.action) < h.nth-1 {
+	if err := r.ParseForm(); err != nil || r.Form.Get("Action") != h.action || h.seen.Add(1) != int64(h.nth) {
 		h.srv.ServeHTTP(w, r)
 		return
 	}
 	rec := httptest.NewRecorder()
 	h.srv.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context())))
-	<-r.Context().Done() // the answer never comes before the client leaves
+	// The answer is late: a client that gives up on Ctrl-C leaves first. A
+	// client that waits on purpose (a record that must be written even when
+	// interrupted) gets it after a while, as from IAM on a slow day.
+	select {
+	case <-r.Context().Done():
+	case <-time.After(time.Second):
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	}
 }
 
 // interruptEnv is the environment of a sesprov process talking to url.
@@ -71,10 +85,17 @@ func interruptAt(t *testing.T, srv *iamfake.Server, action, dir string, args ...
 // interruptAtNth is interruptAt at the nth call of action.
 func interruptAtNth(t *testing.T, srv *iamfake.Server, action string, nth int, dir string, args ...string) (int, string, string) {
 	t.Helper()
-	hs := httptest.NewServer(heldResponses{srv, action, nth})
+	return interruptAtNthIn(t, srv, action, nth, dir, "", args...)
+}
+
+// interruptAtNthIn is interruptAtNth with stdin.
+func interruptAtNthIn(t *testing.T, srv *iamfake.Server, action string, nth int, dir, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	hs := httptest.NewServer(heldResponses{srv, action, nth, new(atomic.Int64)})
 	defer hs.Close()
 	cmd := exec.Command("sesprov", args...)
 	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = interruptEnv(dir, hs.URL)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -112,10 +133,17 @@ func interruptAtNth(t *testing.T, srv *iamfake.Server, action string, nth int, d
 // runAgainst runs sesprov to the end against srv.
 func runAgainst(t *testing.T, srv *iamfake.Server, dir string, args ...string) (int, string, string) {
 	t.Helper()
+	return runAgainstIn(t, srv, dir, "", args...)
+}
+
+// runAgainstIn is runAgainst with stdin.
+func runAgainstIn(t *testing.T, srv *iamfake.Server, dir, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	cmd := exec.Command("sesprov", args...)
 	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = interruptEnv(dir, hs.URL)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -347,4 +375,198 @@ func deliveredUsers(t *testing.T, path string) map[string]bool {
 		users[set.UserName] = true
 	}
 	return users
+}
+
+// iamClient is an SDK client of srv (served while the test runs).
+func iamClient(t *testing.T, srv *iamfake.Server) *iam.Client {
+	t.Helper()
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return iam.NewFromConfig(aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIAINTERRUPTTEST000", "interrupt-test-operator", ""),
+	}, func(o *iam.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+}
+
+// iamState is what the lifecycle checks look at.
+type iamState struct {
+	exists    bool
+	active    []string // active key IDs
+	keys      int
+	inGroup   bool
+	hasInline bool
+}
+
+func stateOf(t *testing.T, c *iam.Client, user string) iamState {
+	t.Helper()
+	ctx := context.Background()
+	var st iamState
+	if _, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)}); err != nil {
+		var missing *types.NoSuchEntityException
+		if errors.As(err, &missing) {
+			return st
+		}
+		t.Fatal(err)
+	}
+	st.exists = true
+	keys, err := c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys.AccessKeyMetadata {
+		st.keys++
+		if k.Status == types.StatusTypeActive {
+			st.active = append(st.active, aws.ToString(k.AccessKeyId))
+		}
+	}
+	groups, err := c.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range groups.Groups {
+		st.inGroup = st.inGroup || aws.ToString(g.GroupName) == "AWSSESSendingGroupDoNotRename"
+	}
+	pols, err := c.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.hasInline = slices.Contains(pols.PolicyNames, "AmazonSesSendingAccess")
+	return st
+}
+
+// Ctrl-C at each IAM change of rotate, migrate, convert and delete-user: exit
+// 130, a state that loses nothing (no active key whose credentials went
+// nowhere, a migrating user never unable to send), a last line naming the
+// command to run again, and that command, run, finishes the job.
+func TestInterruptLifecycle(t *testing.T) {
+	const sendingPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*"}]}`
+	type at struct {
+		action string
+		nth    int
+	}
+	for _, tc := range []struct {
+		name  string
+		user  string
+		setup func(t *testing.T, srv *iamfake.Server, c *iam.Client, dir string) (args []string, stdin string)
+		at    []at
+		// during checks the state after the interrupt; delivered is what the
+		// interrupted run printed on stdout.
+		during func(t *testing.T, st iamState, delivered string)
+		after  func(t *testing.T, st iamState, delivered string)
+	}{{
+		name: "rotate", user: "mailer",
+		setup: func(t *testing.T, srv *iamfake.Server, c *iam.Client, dir string) ([]string, string) {
+			if code, _, stderr := runAgainst(t, srv, dir, "-o", "json", "create-user", "--user-name", "mailer", "--regions", "eu-west-1"); code != 0 {
+				t.Fatalf("create-user: exit %d\n%s", code, stderr)
+			}
+			return []string{"-o", "json", "rotate", "--user-name", "mailer", "--regions", "eu-west-1"}, ""
+		},
+		at: []at{{"CreateAccessKey", 1}, {"TagUser", 2}, {"UpdateAccessKey", 1}, {"UntagUser", 1}},
+		during: func(t *testing.T, st iamState, delivered string) {
+			if st.keys > 2 {
+				t.Errorf("%d keys: IAM allows 2", st.keys)
+			}
+			for i, k := range st.active {
+				if i > 0 && !strings.Contains(delivered, k) {
+					t.Errorf("active key %s (of %v) was made by the interrupted rotation and delivered nowhere", k, st.active)
+				}
+			}
+		},
+		after: func(t *testing.T, st iamState, delivered string) {
+			if len(st.active) != 1 || !strings.Contains(delivered, st.active[0]) {
+				t.Errorf("after the re-run: active keys %v, want one whose credentials were delivered (%s)", st.active, delivered)
+			}
+		},
+	}, {
+		name: "migrate", user: "legacy",
+		setup: func(t *testing.T, srv *iamfake.Server, c *iam.Client, dir string) ([]string, string) {
+			ctx := context.Background()
+			if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("legacy"), Tags: []types.Tag{{Key: aws.String("InvokedBy"), Value: aws.String("SESConsole")}}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("legacy"), PolicyName: aws.String("AmazonSesSendingAccess"), PolicyDocument: aws.String(sendingPolicy)}); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"--yes", "migrate", "--user-name", "legacy"}, ""
+		},
+		at: []at{{"CreatePolicy", 1}, {"AddUserToGroup", 1}, {"DeleteUserPolicy", 1}},
+		during: func(t *testing.T, st iamState, _ string) {
+			if !st.inGroup && !st.hasInline {
+				t.Error("the interrupted migration left the user unable to send (no group, no inline policy)")
+			}
+		},
+		after: func(t *testing.T, st iamState, _ string) {
+			if !st.inGroup || st.hasInline {
+				t.Errorf("after the re-run: in group %v, inline policy %v; want in the group, no inline policy", st.inGroup, st.hasInline)
+			}
+		},
+	}, {
+		name: "convert", user: "app",
+		setup: func(t *testing.T, srv *iamfake.Server, c *iam.Client, dir string) ([]string, string) {
+			ctx := context.Background()
+			if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("app")}); err != nil {
+				t.Fatal(err)
+			}
+			k, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("app")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return []string{"-o", "json", "convert", "--access-key-id", aws.ToString(k.AccessKey.AccessKeyId), "--regions", "eu-west-1"},
+				aws.ToString(k.AccessKey.SecretAccessKey) + "\n"
+		},
+		at:     []at{{"AddUserToGroup", 1}},
+		during: func(t *testing.T, st iamState, _ string) {},
+		after: func(t *testing.T, st iamState, delivered string) {
+			if !st.inGroup || len(st.active) != 1 || !strings.Contains(delivered, `"smtp_password":"B`) {
+				t.Errorf("after the re-run: in group %v, active %v, output %q", st.inGroup, st.active, delivered)
+			}
+		},
+	}, {
+		name: "delete-user", user: "mailer",
+		setup: func(t *testing.T, srv *iamfake.Server, c *iam.Client, dir string) ([]string, string) {
+			if code, _, stderr := runAgainst(t, srv, dir, "-o", "json", "create-user", "--user-name", "mailer", "--regions", "eu-west-1"); code != 0 {
+				t.Fatalf("create-user: exit %d\n%s", code, stderr)
+			}
+			return []string{"--yes", "delete-user", "--user-name", "mailer"}, ""
+		},
+		at:     []at{{"DeleteAccessKey", 1}, {"RemoveUserFromGroup", 1}, {"DeleteUser", 1}},
+		during: func(t *testing.T, st iamState, _ string) {},
+		after: func(t *testing.T, st iamState, _ string) {
+			if st.exists {
+				t.Errorf("after the re-run the user still exists: %+v", st)
+			}
+		},
+	}} {
+		for _, a := range tc.at {
+			t.Run(tc.name+"/"+a.action, func(t *testing.T) {
+				srv := iamfake.New(iamfake.Options{})
+				c := iamClient(t, srv)
+				dir := t.TempDir()
+				args, stdin := tc.setup(t, srv, c, dir)
+				srv.ResetCalls()
+				code, stdout, stderr := interruptAtNthIn(t, srv, a.action, a.nth, dir, stdin, args...)
+				if code != 130 {
+					t.Fatalf("exit %d, want 130\n%s", code, stderr)
+				}
+				lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+				if want := "    " + shellQuoteArgs(append([]string{"sesprov"}, args...)); lines[len(lines)-1] != want {
+					t.Fatalf("last line %q, want %q\n%s", lines[len(lines)-1], want, stderr)
+				}
+				t.Logf("stderr after SIGINT:\n%s", stderr)
+				tc.during(t, stateOf(t, c, tc.user), stdout)
+				code, stdout2, stderr2 := runAgainstIn(t, srv, dir, stdin, args...)
+				// delete-user cut short after IAM deleted the user: the re-run
+				// finds nothing to delete and says so with exit 2 (lifecycle's
+				// choice); the state is what the command was for.
+				gone := tc.name == "delete-user" && code == 2 && strings.Contains(stderr2, "does not exist")
+				if code != 0 && !gone {
+					t.Fatalf("re-run: exit %d\n%s", code, stderr2)
+				}
+				if gone {
+					t.Logf("re-run of an interrupted delete-user whose user is gone: exit 2: %s", stderr2)
+				}
+				tc.after(t, stateOf(t, c, tc.user), stdout+stdout2)
+			})
+		}
+	}
 }
