@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +25,7 @@ import (
 //   - every line of the file is checked before any change (ReadUserNames);
 //   - the group and the policy are ensured once, for the whole batch;
 //   - each user then costs CreateUser (with its tags), AddUserToGroup and
-//     CreateAccessKey — three calls, the floor — made by Concurrency workers
+//     CreateAccessKey — three calls, the floor — made in Concurrency slots
 //     paced by the clients' AdaptiveLimiter (ratelimit.go);
 //   - a user's failure stays that user's: the others go on, and the batch
 //     exits 1 naming who failed and why. Every step is safe to repeat, so
@@ -37,8 +38,8 @@ import (
 // See docs/batch.md.
 
 // DefaultConcurrency is the number of users a batch works on at once. Each
-// worker has at most one IAM call in flight, so this also bounds the calls
-// in flight; the limiter bounds their rate.
+// such slot has at most one IAM call in flight, so this also bounds the
+// calls in flight; the limiter bounds their rate.
 const (
 	DefaultConcurrency = 8
 	MaxConcurrency     = 64
@@ -65,8 +66,8 @@ func (in *CreateUserInput) validateBatch() error {
 // and every bad one named (with its line number) in one usage error, so a
 // file is fixed in one go; nothing is changed before it is all good.
 func ReadUserNames(r io.Reader, name string) ([]string, error) {
-	var names []string
-	var bad []string
+	var names, bad []string
+	var lines []int          // the line of each name
 	seen := map[string]int{} // lower-case name -> line
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
@@ -83,10 +84,15 @@ func ReadUserNames(r io.Reader, name string) ([]string, error) {
 		}
 		k := strings.ToLower(s)
 		if first, dup := seen[k]; dup {
-			bad = append(bad, fmt.Sprintf("line %d: user %q is already on line %d (IAM names are case-insensitive)", line, s, first))
+			why := ""
+			if names[slices.Index(lines, first)] != s {
+				why = " (IAM names are case-insensitive)"
+			}
+			bad = append(bad, fmt.Sprintf("line %d: user %q is already on line %d%s", line, s, first, why))
 			continue
 		}
 		seen[k] = line
+		lines = append(lines, line)
 		names = append(names, s)
 	}
 	if err := sc.Err(); err != nil {
@@ -103,23 +109,33 @@ func ReadUserNames(r io.Reader, name string) ([]string, error) {
 
 // batchJob is one user's state in a batch.
 type batchJob struct {
-	job     *userJob
-	access  *batchAccess
-	stderr  bytes.Buffer // the engine's notes about this user; warnings are passed on
-	done    bool         // already done (exists): nothing more to do
-	keys    []string     // its keys, when done
-	inGroup bool         // added to the group by this run
-	status  string
-	err     error
+	job    *userJob
+	access *batchAccess
+	stderr bytes.Buffer // the engine's notes about this user; warnings are passed on
+	done   bool         // already done (exists): nothing more to do
+	keys   []string     // its keys, when done
+	joined bool         // this run made the user and tried to add it to the group
+	status string
+	err    error
 }
 
 // batchAccess is the sending access of a batch, ensured once while the
 // first users are being made (their CreateUser calls need no group): users
 // wait for it before joining the group.
 type batchAccess struct {
-	ready chan struct{}
-	sa    SendingAccess
-	err   error
+	ready  chan struct{}
+	sa     SendingAccess
+	err    error
+	parked chan struct{} // bounds the users waiting for it without a slot
+}
+
+func (a *batchAccess) isReady() bool {
+	select {
+	case <-a.ready:
+		return true
+	default:
+		return false
+	}
 }
 
 // wait returns the sending access once it is ensured.
@@ -166,6 +182,10 @@ func (b *batchJob) ensureUser(ctx context.Context, r *Run) error {
 		return nil
 	}
 	if !HasCode(err, "EntityAlreadyExists") {
+		if ctx.Err() != nil {
+			// Interrupted mid-call: IAM may have made the user.
+			r.OnFailure("delete user "+j.name+" if the interrupted call made it", b.undoUnsure)
+		}
 		return fmt.Errorf("iam:CreateUser %s: %w", j.name, err)
 	}
 	var got *iam.GetUserOutput
@@ -222,7 +242,7 @@ func isSMTPUser(ctx context.Context, api IAM, u *types.User, group string) (bool
 // and a re-run completes it.
 func (b *batchJob) undoUser(ctx context.Context) error {
 	api, name := b.job.deps.IAM, b.job.name
-	if b.inGroup {
+	if b.joined {
 		_, err := api.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: aws.String(name), GroupName: aws.String(b.job.access.GroupName)})
 		if err != nil && !HasCode(err, "NoSuchEntity") {
 			return fmt.Errorf("iam:RemoveUserFromGroup %s: %w (it is left key-less: run the same command again to complete it)", name, err)
@@ -235,15 +255,6 @@ func (b *batchJob) undoUser(ctx context.Context) error {
 	return nil
 }
 
-func (b *batchJob) unlessDone(step func(context.Context, *Run) error) func(context.Context, *Run) error {
-	return func(ctx context.Context, r *Run) error {
-		if b.done {
-			return nil
-		}
-		return step(ctx, r)
-	}
-}
-
 // joinGroup waits for the batch's sending access, then adds the user.
 func (b *batchJob) joinGroup(ctx context.Context, r *Run) error {
 	sa, err := b.access.wait(ctx)
@@ -251,21 +262,88 @@ func (b *batchJob) joinGroup(ctx context.Context, r *Run) error {
 		return err
 	}
 	b.job.access = sa
-	if err := b.job.ensureMembership(ctx, r); err != nil {
-		return err
-	}
-	b.inGroup = b.job.created
-	return nil
+	b.joined = b.job.created // even if the call fails: it may have acted
+	return b.job.ensureMembership(ctx, r)
 }
 
-func (b *batchJob) run(ctx context.Context, log *slog.Logger) {
+// undoUnsure deletes a user whose CreateUser was interrupted, if that call
+// made it: it exists, carries sesprov's tag and has no access key and no
+// group (nothing else was done to it). A user that does not match is left
+// alone.
+func (b *batchJob) undoUnsure(ctx context.Context) error {
+	api, name := b.job.deps.IAM, b.job.name
+	u, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+	if HasCode(err, "NoSuchEntity") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("iam:GetUser %s: %w", name, err)
+	}
+	ours := false
+	for _, t := range u.User.Tags {
+		ours = ours || aws.ToString(t.Key) == TagCreatedBy
+	}
+	if !ours {
+		return nil
+	}
+	keys, err := ListAccessKeyIDs(ctx, api, name)
+	if err != nil || len(keys) > 0 {
+		return err
+	}
+	if in, err := userInGroup(ctx, api, name, b.job.access.GroupName); err != nil || in {
+		return err
+	}
+	return b.undoUser(ctx)
+}
+
+// run works on one user holding a slot of sem (acquired by the caller,
+// released here). A user made before the batch's sending access is ready
+// gives its slot up while it waits, so that the other slots go on making
+// users instead of idling: the access costs the batch about one call, not
+// six.
+func (b *batchJob) run(ctx context.Context, log *slog.Logger, sem chan struct{}) {
 	j := b.job
+	held := true
+	defer func() {
+		if held {
+			<-sem
+		}
+	}()
 	r := NewRun(false, log)
-	b.err = r.Execute(ctx, []Step{
-		{"user", b.ensureUser},
-		{"group membership", b.unlessDone(b.joinGroup)},
-		{"access key and delivery", b.unlessDone(j.keyAndDeliver)},
-	})
+	if b.access.isReady() && b.access.err != nil {
+		b.err, b.status = fmt.Errorf("not started: the sending group is not ready: %w", b.access.err), StatusFailed
+		return
+	}
+	b.err = r.Execute(ctx, []Step{{"user", b.ensureUser}})
+	if b.err == nil && !b.done && !b.access.isReady() {
+		select {
+		case <-b.access.ready:
+		case <-ctx.Done():
+		case b.access.parked <- struct{}{}:
+			// Wait without a slot (at most 4x the slots do), so that if
+			// the access fails few users were made for nothing.
+			<-sem
+			held = false
+			select {
+			case <-b.access.ready:
+				select {
+				case sem <- struct{}{}:
+					held = true
+				case <-ctx.Done():
+				}
+			case <-ctx.Done():
+			}
+			<-b.access.parked
+		}
+	}
+	if b.err == nil && !b.done {
+		// Execute checks ctx first: interrupted while waiting, the user
+		// is deleted again (its cleanup is registered on r).
+		b.err = r.Execute(ctx, []Step{
+			{"group membership", b.joinGroup},
+			{"access key and delivery", j.keyAndDeliver},
+		})
+	}
 	switch {
 	case b.err == nil && b.done:
 		b.status = StatusExists
@@ -283,7 +361,6 @@ type batchSummary struct {
 	total                                    int
 	created, completed, exists, failed, conf int
 	notStarted                               int
-	problems                                 []string // "name: reason"
 	failedNames, conflictNames               []string
 }
 
@@ -304,7 +381,7 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 		fmt.Fprintf(deps.Stderr, format, args...)
 	}
 
-	access := &batchAccess{ready: make(chan struct{})}
+	access := &batchAccess{ready: make(chan struct{}), parked: make(chan struct{}, 4*workers)}
 	go func() {
 		defer close(access.ready)
 		access.sa, access.err = EnsureSendingAccess(ctx, deps.IAM, SendingAccessOptions{
@@ -318,36 +395,36 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 	// Until the access is known, users are made with its names only.
 	pending := SendingAccess{GroupName: in.GroupName, PolicyName: in.PolicyName}
 
-	// Each worker's job writes its engine notes to its own buffer; the
-	// reporter passes warnings on and replaces the rest with one line.
-	jobs := make(chan *batchJob)
+	// At most `workers` users are worked on at once (a slot of sem each).
+	// Each job writes its engine notes to its own buffer; the reporter
+	// passes warnings on and replaces the rest with one line.
+	sem := make(chan struct{}, workers)
 	results := make(chan *batchJob)
 	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range jobs {
-				b.run(ctx, deps.Log)
-				results <- b
-			}
-		}()
-	}
 	go func() {
-		defer close(jobs)
+		defer func() { wg.Wait(); close(results) }()
 		for _, name := range in.UserNames {
 			b := &batchJob{access: access}
 			jdeps := *deps
 			jdeps.Stderr = &b.stderr
 			b.job = &userJob{in: in, deps: &jdeps, name: name, access: pending, d: d, batch: b}
 			select {
-			case jobs <- b:
+			case sem <- struct{}{}:
 			case <-ctx.Done():
 				return
 			}
+			if access.isReady() && access.err != nil {
+				<-sem
+				return // the others are "not started"
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b.run(ctx, deps.Log, sem)
+				results <- b
+			}()
 		}
 	}()
-	go func() { wg.Wait(); close(results) }()
 
 	sum := batchSummary{total: len(in.UserNames)}
 	streamJSON := in.Format == FormatJSON && d.out == nil
@@ -375,7 +452,6 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 			sum.failedNames = append(sum.failedNames, name)
 		}
 		if b.err != nil {
-			sum.problems = append(sum.problems, fmt.Sprintf("%s: %v", name, b.err))
 			stderrf("sesprov: %s %s: %v\n", b.status, name, b.err)
 		}
 		if streamJSON && (b.status != StatusCreated && b.status != StatusCompleted) {
@@ -442,4 +518,89 @@ func (d *delivery) writeStatus(b *batchJob) {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// planUser is ensureUser for a batch's dry run: it reads (GetUser,
+// ListAccessKeys) and plans, and, like a real batch, takes a user that is
+// already done for done rather than a conflict.
+func (b *batchJob) planUser(ctx context.Context, r *Run) error {
+	j := b.job
+	api := j.deps.IAM
+	out, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(j.name)})
+	if HasCode(err, "NoSuchEntity") {
+		j.created = true
+		r.Plan("%s", j.describe())
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("iam:GetUser %s: %w", j.name, err)
+	}
+	keys, err := ListAccessKeyIDs(ctx, api, j.name)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return j.adopt(ctx, r, out.User)
+	}
+	ok, err := isSMTPUser(ctx, api, out.User, j.access.GroupName)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return Conflictf("user %s exists with access key %s and is not an SMTP user (no %s tag, not in group %s): choose another name", j.name, strings.Join(keys, " and "), TagCreatedBy, j.access.GroupName)
+	}
+	b.done = true
+	r.Note("user %s is already done (access key %s): left as is", j.name, strings.Join(keys, " and "))
+	return nil
+}
+
+// planBatch is a batch's dry run: the plan of every user, one after the
+// other (reads only), printed as --dry-run prints it.
+func planBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, sa SendingAccess, r *Run) error {
+	var failed, conflicts []string
+	var firstErr error
+	for _, name := range in.UserNames {
+		b := &batchJob{}
+		b.job = &userJob{in: in, deps: deps, name: name, access: sa, batch: b}
+		err := r.Execute(ctx, []Step{
+			{"user", b.planUser},
+			{"group membership", func(ctx context.Context, r *Run) error {
+				if b.done {
+					return nil
+				}
+				return b.job.ensureMembership(ctx, r)
+			}},
+			{"access key and delivery", func(ctx context.Context, r *Run) error {
+				if b.done {
+					return nil
+				}
+				return b.job.keyAndDeliver(ctx, r)
+			}},
+		})
+		if err == nil {
+			continue
+		}
+		fmt.Fprintf(deps.Stderr, "sesprov: %s: %v\n", name, err)
+		if firstErr == nil {
+			firstErr = err
+		}
+		if KindOf(err) == KindConflict {
+			conflicts = append(conflicts, name)
+		} else {
+			failed = append(failed, name)
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+	}
+	if err := printPlan(deps.Stdout, in.Format, r.Planned()); err != nil {
+		return err
+	}
+	switch {
+	case len(failed) > 0:
+		return fmt.Errorf("dry run: %d of %d user(s) could not be planned (%s), see above", len(failed), len(in.UserNames), strings.Join(failed, ", "))
+	case len(conflicts) > 0:
+		return Conflictf("dry run: %d of %d user(s) need a decision (%s), see above", len(conflicts), len(in.UserNames), strings.Join(conflicts, ", "))
+	}
+	return nil
 }

@@ -305,15 +305,18 @@ func TestThrottleBudgetBounds(t *testing.T) {
 }
 
 func TestReadUserNamesNamesEveryBadLine(t *testing.T) {
-	in := "# team\nalice\n\nbad name\n  bob  \nAlice\n" + strings.Repeat("x", 65) + "\nok@x.com\n"
+	in := "# team\nalice\n\nbad name\n  bob  \nAlice\n" + strings.Repeat("x", 65) + "\nok@x.com\nbob\n"
 	_, err := provision.ReadUserNames(strings.NewReader(in), "users.txt")
 	if provision.ExitCode(err) != 2 {
 		t.Fatalf("err %v", err)
 	}
-	for _, want := range []string{"3 bad line(s)", "line 4:", `line 6: user "Alice" is already on line 2`, "line 7:", "nothing was changed"} {
+	for _, want := range []string{"4 bad line(s)", "line 4:", `line 6: user "Alice" is already on line 2 (IAM names are case-insensitive)`, "line 7:", `line 9: user "bob" is already on line 5`, "nothing was changed"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
+	}
+	if strings.Contains(err.Error(), "line 5 (IAM") {
+		t.Errorf("an exact duplicate is not a case question:\n%v", err)
 	}
 	names, err := provision.ReadUserNames(strings.NewReader("# x\n a \nb\n"), "f")
 	if err != nil || strings.Join(names, ",") != "a,b" {
@@ -345,6 +348,20 @@ func TestBatchCompletesAndRollsBack(t *testing.T) {
 	}
 	if e.srv.CallCount("CreateAccessKey") != 0 {
 		t.Error("a key was made without the group")
+	}
+	// With more users than slots, the batch stops making users once the
+	// access has failed: the rest are not started.
+	e.srv.ResetCalls()
+	e.srv.Inject(iamfake.Fault{Action: "CreateGroup", Code: "AccessDenied"})
+	_, stderr, err = e.batch(2, userNames("late", 50)...)
+	if err == nil || !strings.Contains(stderr, "not started") {
+		t.Errorf("err %v\n%s", err, stderr)
+	}
+	if c := e.srv.CallCount("CreateUser"); c > 20 {
+		t.Errorf("%d users made (and deleted) after the access failed", c)
+	}
+	if c, d := e.srv.CallCount("CreateUser"), e.srv.CallCount("DeleteUser"); c != d {
+		t.Errorf("%d users made, %d deleted", c, d)
 	}
 	got, stderr, err = e.batch(4, "left", "n1", "n2")
 	if err != nil {
@@ -387,5 +404,49 @@ func TestNewClientsShareTheLimiter(t *testing.T) {
 	}
 	if st := c.Limiter.Stats(); st.Throttled != 6 {
 		t.Errorf("the IAM limiter saw %d Throttling answers, want 6", st.Throttled)
+	}
+}
+
+// Interrupted mid-batch (Ctrl-C): every user ends either done (one key, the
+// one printed) or absent; none is left half-made. The error says how many
+// were not started, and exits 130.
+func TestBatchInterruptLeavesNothingHalfMade(t *testing.T) {
+	e := newBatchEnv(t)
+	e.srv.SetLatency(5 * time.Millisecond)
+	names := userNames("i", 60)
+	ctx, cancel := context.WithCancel(e.ctx)
+	time.AfterFunc(150*time.Millisecond, cancel)
+	var stdout, stderr bytes.Buffer
+	err := provision.CreateUser(ctx, provision.CreateUserInput{
+		UserNames: names, Batch: true, Concurrency: 4, Regions: benchRegions(t)[:1], Format: provision.FormatJSON,
+	}, provision.CreateUserDeps{IAM: e.iam, STS: e.sts, Stdout: &stdout, Stderr: &stderr, Limiter: e.lim})
+	if provision.ExitCode(err) != 130 || !strings.Contains(err.Error(), "not started") {
+		t.Fatalf("err %v (exit %d)\n%s", err, provision.ExitCode(err), stderr.String())
+	}
+	printed := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var b batchLine
+		if l != "" && json.Unmarshal([]byte(l), &b) == nil && b.AccessKeyID != "" {
+			printed[b.UserName] = b.AccessKeyID
+		}
+	}
+	done := 0
+	for _, n := range names {
+		keys, lerr := e.iam.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(n)})
+		switch {
+		case provision.ErrorCode(lerr) == "NoSuchEntity":
+			if printed[n] != "" {
+				t.Errorf("%s: printed but does not exist", n)
+			}
+		case lerr != nil:
+			t.Fatal(lerr)
+		case len(keys.AccessKeyMetadata) != 1 || aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId) != printed[n]:
+			t.Errorf("%s: half-made: keys %v, printed %q", n, keys.AccessKeyMetadata, printed[n])
+		default:
+			done++
+		}
+	}
+	if done == 0 || done == len(names) {
+		t.Errorf("%d of %d done: the interruption did not fall mid-batch", done, len(names))
 	}
 }

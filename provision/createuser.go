@@ -196,6 +196,9 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 		d.abort()
 		return err
 	}
+	if in.Batch {
+		return planBatch(ctx, &in, &deps, sa, r) // batch.go: a batch's dry run
+	}
 
 	var failed, conflicts []string
 	var firstErr error

@@ -287,9 +287,11 @@ func (l *AdaptiveLimiter) handleFinalize(ctx context.Context, in middleware.Fina
 				return middleware.FinalizeOutput{}, middleware.Metadata{}, &throttleExhausted{err: lastThrottle, budget: ThrottleBudget, attempts: attempt - 1}
 			}
 		}
+		// Each send gets its own copy of the request (signing writes its
+		// headers into it), as the SDK's retry loop does.
 		ain := in
+		ain.Request = smithyhttp.RequestCloner(in.Request)
 		if attempt > 1 {
-			ain.Request = smithyhttp.RequestCloner(in.Request)
 			if r, ok := ain.Request.(interface{ RewindStream() error }); ok {
 				if err := r.RewindStream(); err != nil {
 					return middleware.FinalizeOutput{}, middleware.Metadata{}, fmt.Errorf("rewind the request to send it again after Throttling: %w", err)

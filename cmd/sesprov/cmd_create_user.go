@@ -75,7 +75,9 @@ func createCreateUserCommand() *cli.Command {
 			provision.DefaultGroupName + " (a group the SES console made is accepted as is), adds the\n" +
 			"user to the group, creates an access key and derives the SMTP password of every region.\n" +
 			"Safe to repeat: a user an earlier run left without a key is completed; a user that\n" +
-			"already has a key is a conflict (exit 3): use 'sesprov rotate'.\n\n" +
+			"already has a key is a conflict (exit 3): use 'sesprov rotate'. In a batch (--from),\n" +
+			"such a user is reported as already done (\"exists\") and the others go on; a partial\n" +
+			"batch exits 1 naming who failed: run the same command again to finish it.\n\n" +
 			"Examples:\n" +
 			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1\n" +
 			"   sesprov -o csv create-user --user-name billing-mailer --regions eu-west-1 --out-file billing.csv\n" +
