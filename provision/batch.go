@@ -484,7 +484,9 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 	case access.err != nil:
 		return fmt.Errorf("%w; users made by this run were deleted again: fix this and run the same command again", access.err)
 	case ctx.Err() != nil:
-		return fmt.Errorf("batch interrupted after %d of %d user(s) (%d not started); every step is safe to repeat: run the same command again to finish: %w", n, sum.total, sum.notStarted, ctx.Err())
+		// What to run next is said by the CLI, which knows the command line
+		// (and whether --out-file must change).
+		return fmt.Errorf("batch interrupted after %d of %d user(s) (%d not started): %w", n, sum.total, sum.notStarted, ctx.Err())
 	case sum.failed > 0:
 		return fmt.Errorf("%d of %d user(s) failed (%s), see above; the others are done: run the same command again to finish them (users already done are reported, not re-keyed)", sum.failed, sum.total, strings.Join(sum.failedNames, ", "))
 	case sum.conf > 0:
