@@ -144,3 +144,15 @@ func TestPaintVerifyStatus(t *testing.T) {
 		t.Errorf("colour off: %q", got)
 	}
 }
+
+func TestPaintBatchStatus(t *testing.T) {
+	p := Palette{on: true}
+	for status, sgr := range map[string]string{StatusCreated: sgrGreen, StatusCompleted: sgrGreen, StatusFailed: sgrRed, StatusConflict: sgrYellow} {
+		if got := paintBatchStatus(p, status); got != sgr+status+sgrReset {
+			t.Errorf("%s painted %q", status, got)
+		}
+	}
+	if got := paintBatchStatus(p, StatusExists); got != StatusExists {
+		t.Errorf("exists painted %q", got)
+	}
+}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http/httptest"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/internal/ptytest"
 )
@@ -190,5 +193,36 @@ func TestListColors(t *testing.T) {
 	}
 	if out := runOnTerminal(t, append(env, "NO_COLOR="), "list"); strings.Contains(out, "\x1b[") {
 		t.Errorf("list with NO_COLOR: escapes:\n%q", out)
+	}
+}
+
+// A batch's summary on stderr paints failures red and conflicts yellow when
+// colour is on (CLICOLOR_FORCE stands in for a terminal), never with NO_COLOR.
+func TestBatchSummaryColors(t *testing.T) {
+	srv := iamfake.New(iamfake.Options{})
+	c := iamClient(t, srv)
+	if _, err := c.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String("plain")}); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "users.txt"), []byte("plain\nmailer\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(extra ...string) string {
+		cmd := exec.Command("sesprov", "-o", "json", "create-user", "--from", "users.txt", "--regions", "eu-west-1")
+		cmd.Dir = dir
+		cmd.Env = colorEnv(append(interruptEnv(dir, hs.URL), extra...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		cmd.Run()
+		return stderr.String()
+	}
+	if got := run("CLICOLOR_FORCE=1"); !strings.Contains(got, "\x1b[33m1 conflict(s)\x1b[0m") {
+		t.Errorf("no yellow conflict count:\n%q", got)
+	}
+	if got := run("CLICOLOR_FORCE=1", "NO_COLOR=1"); strings.Contains(got, "\x1b[") || !strings.Contains(got, "1 conflict(s)") {
+		t.Errorf("NO_COLOR: escapes or no summary:\n%q", got)
 	}
 }
