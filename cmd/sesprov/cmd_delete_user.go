@@ -25,11 +25,12 @@ func createDeleteUserCommand() *cli.Command {
 			"2 bad input or no such user, 3 not an SMTP user (use --force), 130 interrupted.\n\n" +
 			"Example:\n" +
 			"   sesprov delete-user --user-name ses-smtp-user.20240101-120000 --dry-run\n" +
-			"   sesprov --yes delete-user --user-name ses-smtp-user.20240101-120000",
+			"   sesprov delete-user --user-name ses-smtp-user.20240101-120000 --yes",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flgUserName, Usage: "the IAM `USER` to delete (required)"},
 			&cli.BoolFlag{Name: flgForce, Usage: "delete the user even though it is not an SMTP user"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print what would be deleted; change nothing"},
+			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation (the same as the global --yes)"},
 			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` whose members count as SMTP users"},
 			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the SES inline policy of legacy console users"},
 		},
@@ -55,7 +56,7 @@ func deleteUserAction(c *cli.Context) error {
 	if g.Output == provision.FormatEnv || g.Output == provision.FormatCSV {
 		return provision.Usagef("delete-user prints table or json, not %s", g.Output)
 	}
-	if !g.Yes && stdinTerminal(g.Stdin) {
+	if !g.Yes && !c.Bool(flgYes) && stdinTerminal(g.Stdin) {
 		in.Confirm = func(p *provision.DeletePlan) (bool, error) {
 			fmt.Fprintf(g.Stderr, "sesprov will delete user %s (%s):\n", p.UserName, p.UserARN)
 			for _, it := range p.Items() {
