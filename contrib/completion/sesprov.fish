@@ -67,6 +67,7 @@ complete -r -c sesprov -n '__fish_sesprov_no_subcommand' -a 'delete-user' -d 'de
 complete -c sesprov -n '__fish_seen_subcommand_from delete-user' -f -l user-name -r -d 'the IAM `USER` to delete (required)'
 complete -c sesprov -n '__fish_seen_subcommand_from delete-user' -f -l force -d 'delete the user even though it is not an SMTP user'
 complete -c sesprov -n '__fish_seen_subcommand_from delete-user' -f -l dry-run -d 'print what would be deleted; change nothing'
+complete -c sesprov -n '__fish_seen_subcommand_from delete-user' -f -l yes -s y -d 'do not ask for confirmation (the same as the global --yes)'
 complete -c sesprov -n '__fish_seen_subcommand_from delete-user' -f -l group -r -d 'sending `GROUP` whose members count as SMTP users'
 complete -c sesprov -n '__fish_seen_subcommand_from delete-user' -f -l policy-name -r -d '`NAME` of the SES inline policy of legacy console users'
 complete -c sesprov -n '__fish_seen_subcommand_from list' -f -l help -s h -d 'show help'
