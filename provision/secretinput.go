@@ -45,7 +45,10 @@ func ReadSecret(ctx context.Context, stdin io.Reader, stderr io.Writer) (Secret,
 		}
 		raw = b
 	} else {
-		b, err := io.ReadAll(io.LimitReader(stdin, maxSecretInput+1))
+		b, err := readAllCtx(ctx, io.LimitReader(stdin, maxSecretInput+1))
+		if ctx.Err() != nil {
+			return Secret{}, err
+		}
 		if err != nil {
 			return Secret{}, fmt.Errorf("read the secret access key from stdin: %w", err)
 		}
@@ -66,6 +69,31 @@ func ReadSecret(ctx context.Context, stdin io.Reader, stderr io.Writer) (Secret,
 		fmt.Fprintf(stderr, "sesprov: warning: %s\n", w)
 	}
 	return NewSecret(line), nil
+}
+
+// readAllCtx reads r to its end, or until ctx is cancelled: Ctrl-C while a
+// pipe has not closed must end the wait. A pipe that closed because Ctrl-C
+// also stopped its writer (the shell signals the whole pipeline) is an
+// interrupt too, not an empty secret.
+func readAllCtx(ctx context.Context, r io.Reader) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(r)
+		done <- result{b, err}
+	}()
+	select {
+	case res := <-done:
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("interrupted while waiting for the secret access key on stdin: %w", err)
+		}
+		return res.b, res.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("interrupted while waiting for the secret access key on stdin: %w", ctx.Err())
+	}
 }
 
 // readHidden prompts on stderr and reads a line from the terminal without
@@ -96,7 +124,7 @@ func readHidden(ctx context.Context, fd int, stderr io.Writer) ([]byte, error) {
 	case <-ctx.Done():
 		_ = term.Restore(fd, state)
 		fmt.Fprintln(stderr)
-		return nil, fmt.Errorf("no secret access key read: %w", ctx.Err())
+		return nil, fmt.Errorf("interrupted at the prompt for the secret access key: %w", ctx.Err())
 	}
 }
 

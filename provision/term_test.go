@@ -2,6 +2,9 @@ package provision
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -154,5 +157,21 @@ func TestPaintBatchStatus(t *testing.T) {
 	}
 	if got := paintBatchStatus(p, StatusExists); got != StatusExists {
 		t.Errorf("exists painted %q", got)
+	}
+}
+
+// Ctrl-C while the secret is awaited on a pipe ends the wait as an
+// interrupt (exit 130), also when the pipe closed because its writer got the
+// same Ctrl-C: not "empty secret" (exit 2).
+func TestReadSecretInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	pr, pw := io.Pipe() // never written: a pipe still open
+	defer pw.Close()
+	for name, r := range map[string]io.Reader{"open pipe": pr, "closed pipe": strings.NewReader("")} {
+		_, err := ReadSecret(ctx, r, io.Discard)
+		if !errors.Is(err, context.Canceled) || ExitCode(err) != ExitInterrupted {
+			t.Errorf("%s: err %v (exit %d), want an interrupt", name, err, ExitCode(err))
+		}
 	}
 }
