@@ -71,29 +71,13 @@ func ReadSecret(ctx context.Context, stdin io.Reader, stderr io.Writer) (Secret,
 	return NewSecret(line), nil
 }
 
-// readAllCtx reads r to its end, or until ctx is cancelled: Ctrl-C while a
-// pipe has not closed must end the wait. A pipe that closed because Ctrl-C
-// also stopped its writer (the shell signals the whole pipeline) is an
-// interrupt too, not an empty secret.
+// readAllCtx reads r to its end, or until ctx is cancelled (ContextReader).
 func readAllCtx(ctx context.Context, r io.Reader) ([]byte, error) {
-	type result struct {
-		b   []byte
-		err error
+	b, err := io.ReadAll(ContextReader(ctx, r))
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, fmt.Errorf("interrupted while waiting for the secret access key on stdin: %w", cerr)
 	}
-	done := make(chan result, 1)
-	go func() {
-		b, err := io.ReadAll(r)
-		done <- result{b, err}
-	}()
-	select {
-	case res := <-done:
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("interrupted while waiting for the secret access key on stdin: %w", err)
-		}
-		return res.b, res.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("interrupted while waiting for the secret access key on stdin: %w", ctx.Err())
-	}
+	return b, err
 }
 
 // readHidden prompts on stderr and reads a line from the terminal without

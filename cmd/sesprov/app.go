@@ -58,8 +58,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return provision.ExitOK
 	}
-	if ctx.Err() != nil && provision.KindOf(err) == provision.KindFailed {
-		err = fmt.Errorf("%w: %w", context.Canceled, err)
+	// After Ctrl-C every error is the interrupt's: the run did not finish.
+	// A failure keeps its message (what was being done); bad input or a
+	// conflict reported then is a consequence (a read cut short looks like
+	// empty input) and would mislead.
+	if ctx.Err() != nil && provision.ExitCode(err) != provision.ExitInterrupted {
+		if provision.KindOf(err) == provision.KindFailed {
+			err = fmt.Errorf("%w: %w", context.Canceled, err)
+		} else {
+			err = fmt.Errorf("interrupted: %w", context.Canceled)
+		}
 	}
 	msg := err.Error()
 	code := provision.ExitCode(err)
