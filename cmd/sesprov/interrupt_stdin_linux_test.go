@@ -4,13 +4,18 @@ package main
 
 import (
 	"bytes"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/internal/ptytest"
 )
 
 // readingStdin reports whether a thread of process pid is blocked in
@@ -90,4 +95,75 @@ func TestInterruptWaitingForStdin(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Ctrl-C at delete-user's confirmation question (stdin a terminal) ends the
+// wait at once: exit 130, the user untouched.
+func TestInterruptAtConfirmation(t *testing.T) {
+	srv := iamfake.New(iamfake.Options{})
+	dir := t.TempDir()
+	if code, _, stderr := runAgainst(t, srv, dir, "-o", "json", "create-user", "--user-name", "mailer", "--regions", "eu-west-1"); code != 0 {
+		t.Fatalf("create-user: exit %d\n%s", code, stderr)
+	}
+	ctl, tty, err := ptytest.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal on this machine: %v", err)
+	}
+	defer ctl.Close()
+	defer tty.Close()
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	cmd := exec.Command("sesprov", "delete-user", "--user-name", "mailer")
+	cmd.Dir = dir
+	cmd.Env = interruptEnv(dir, hs.URL)
+	cmd.Stdin = tty
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second) // a safety net, not a timing assertion
+	for !strings.Contains(stderr.String(), "[y/N] ") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no confirmation question:\n%s", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("delete-user did not end after SIGINT at its question\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit %d, want 130\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "sesprov: interrupted at the question") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+	if keys := accessKeys(t, srv, "mailer"); len(keys) != 1 {
+		t.Errorf("after the interrupted question the user has keys %v, want its one key untouched", keys)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
