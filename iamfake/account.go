@@ -98,13 +98,11 @@ func (s *Server) simulatePrincipalPolicy(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	w.open("EvaluationResults")
-	for _, e := range page {
+	writeList(w, "EvaluationResults", page, next, func(e eval) {
 		decision := "allowed"
 		if s.denied[lower(e.action)] {
 			decision = "implicitDeny"
 		}
-		w.open("member")
 		w.el("EvalActionName", e.action)
 		w.el("EvalResourceName", e.resource)
 		w.el("EvalDecision", decision)
@@ -112,10 +110,7 @@ func (s *Server) simulatePrincipalPolicy(q *request, w *xmlw) *apiError {
 		w.close("MatchedStatements")
 		w.open("MissingContextValues")
 		w.close("MissingContextValues")
-		w.close("member")
-	}
-	w.close("EvaluationResults")
-	w.page(next)
+	})
 	return nil
 }
 

@@ -25,6 +25,91 @@ const (
 // credOwner is the user named by UserName, or the calling user.
 func (s *Server) credOwner(q *request) (*user, *apiError) { return s.keyOwner(q) }
 
+// userCreds describes a kind of credential a user holds in a slice and
+// names by ID (signing certificates, SSH public keys, service-specific
+// credentials): their Update and Delete actions are alike.
+type userCreds[T credential] struct {
+	owner            func(*Server, *request) (*user, *apiError)
+	held             func(*user) *[]T
+	idParam, idField string // the ID's parameter, and its name in IAM's model
+	notFound         string // NoSuchEntity message, %s the ID
+}
+
+type credential interface {
+	credID() string
+	setStatus(string)
+}
+
+func (c *signingCert) credID() string      { return c.ID }
+func (c *signingCert) setStatus(st string) { c.Status = st }
+func (k *sshKey) credID() string           { return k.ID }
+func (k *sshKey) setStatus(st string)      { k.Status = st }
+func (c *serviceCred) credID() string      { return c.ID }
+func (c *serviceCred) setStatus(st string) { c.Status = st }
+
+var (
+	signingCerts = &userCreds[*signingCert]{
+		owner: (*Server).credOwner, held: func(u *user) *[]*signingCert { return &u.Certs },
+		idParam: "CertificateId", idField: "certificateId",
+		notFound: "The Certificate with id %s cannot be found.",
+	}
+	sshKeys = &userCreds[*sshKey]{
+		owner: (*Server).userParam, held: func(u *user) *[]*sshKey { return &u.SSHKeys },
+		idParam: "SSHPublicKeyId", idField: "sSHPublicKeyId",
+		notFound: "The Public Key with id %s cannot be found.",
+	}
+	serviceCreds = &userCreds[*serviceCred]{
+		owner: (*Server).credOwner, held: func(u *user) *[]*serviceCred { return &u.SvcCreds },
+		idParam: "ServiceSpecificCredentialId", idField: "serviceSpecificCredentialId",
+		notFound: "No such credential %s exists",
+	}
+)
+
+// find reads the owner and the ID parameter: the owner and the
+// credential's position among the owner's.
+func (k *userCreds[T]) find(s *Server, q *request) (*user, int, *apiError) {
+	u, err := k.owner(s, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := q.need(k.idParam, k.idField)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i, c := range *k.held(u) {
+		if c.credID() == id {
+			return u, i, nil
+		}
+	}
+	return nil, 0, errf(NoSuchEntity, k.notFound, id)
+}
+
+func (k *userCreds[T]) update(s *Server, q *request) *apiError {
+	status, err := q.need("Status", "status")
+	if err != nil {
+		return err
+	}
+	if err := checkStatus("status", status); err != nil {
+		return err
+	}
+	u, i, err := k.find(s, q)
+	if err != nil {
+		return err
+	}
+	(*k.held(u))[i].setStatus(status)
+	return nil
+}
+
+func (k *userCreds[T]) delete(s *Server, q *request) *apiError {
+	u, i, err := k.find(s, q)
+	if err != nil {
+		return err
+	}
+	all := k.held(u)
+	*all = append((*all)[:i:i], (*all)[i+1:]...)
+	return nil
+}
+
 // --- Login profiles
 
 func noLoginProfile(name string) *apiError {
@@ -152,70 +237,25 @@ func (s *Server) uploadSigningCertificate(q *request, w *xmlw) *apiError {
 	return nil
 }
 
-func (s *Server) certParam(q *request) (*user, int, *apiError) {
-	u, err := s.credOwner(q)
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := q.need("CertificateId", "certificateId")
-	if err != nil {
-		return nil, 0, err
-	}
-	for i, c := range u.Certs {
-		if c.ID == id {
-			return u, i, nil
-		}
-	}
-	return nil, 0, errf(NoSuchEntity, "The Certificate with id %s cannot be found.", id)
-}
-
 func (s *Server) listSigningCertificates(q *request, w *xmlw) *apiError {
 	u, err := s.credOwner(q)
 	if err != nil {
 		return err
 	}
-	max, marker, err := q.paging()
+	page, next, err := pageSliceFor(q, u.Certs)
 	if err != nil {
 		return err
 	}
-	page, next, err := pageSlice(u.Certs, marker, max)
-	if err != nil {
-		return err
-	}
-	w.open("Certificates")
-	for _, c := range page {
-		w.open("member")
-		s.writeCert(w, u, c)
-		w.close("member")
-	}
-	w.close("Certificates")
-	w.page(next)
+	writeList(w, "Certificates", page, next, func(c *signingCert) { s.writeCert(w, u, c) })
 	return nil
 }
 
 func (s *Server) updateSigningCertificate(q *request, w *xmlw) *apiError {
-	status, err := q.need("Status", "status")
-	if err != nil {
-		return err
-	}
-	if err := checkStatus("status", status); err != nil {
-		return err
-	}
-	u, i, err := s.certParam(q)
-	if err != nil {
-		return err
-	}
-	u.Certs[i].Status = status
-	return nil
+	return signingCerts.update(s, q)
 }
 
 func (s *Server) deleteSigningCertificate(q *request, w *xmlw) *apiError {
-	u, i, err := s.certParam(q)
-	if err != nil {
-		return err
-	}
-	u.Certs = append(u.Certs[:i:i], u.Certs[i+1:]...)
-	return nil
+	return signingCerts.delete(s, q)
 }
 
 // --- SSH public keys
@@ -237,23 +277,6 @@ func sshFingerprint(body string) (string, bool) {
 		parts[i] = fmt.Sprintf("%02x", b)
 	}
 	return strings.Join(parts, ":"), true
-}
-
-func (s *Server) sshParam(q *request) (*user, int, *apiError) {
-	u, err := s.userParam(q)
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := q.need("SSHPublicKeyId", "sSHPublicKeyId")
-	if err != nil {
-		return nil, 0, err
-	}
-	for i, k := range u.SSHKeys {
-		if k.ID == id {
-			return u, i, nil
-		}
-	}
-	return nil, 0, errf(NoSuchEntity, "The Public Key with id %s cannot be found.", id)
 }
 
 func (s *Server) writeSSHKey(w *xmlw, u *user, k *sshKey, full bool) {
@@ -304,7 +327,7 @@ func (s *Server) getSSHPublicKey(q *request, w *xmlw) *apiError {
 	if enc != "SSH" && enc != "PEM" {
 		return constraint("encoding", enc, "Member must satisfy enum value set: [SSH, PEM]")
 	}
-	u, i, err := s.sshParam(q)
+	u, i, err := sshKeys.find(s, q)
 	if err != nil {
 		return err
 	}
@@ -319,48 +342,20 @@ func (s *Server) listSSHPublicKeys(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	max, marker, err := q.paging()
+	page, next, err := pageSliceFor(q, u.SSHKeys)
 	if err != nil {
 		return err
 	}
-	page, next, err := pageSlice(u.SSHKeys, marker, max)
-	if err != nil {
-		return err
-	}
-	w.open("SSHPublicKeys")
-	for _, k := range page {
-		w.open("member")
-		s.writeSSHKey(w, u, k, false)
-		w.close("member")
-	}
-	w.close("SSHPublicKeys")
-	w.page(next)
+	writeList(w, "SSHPublicKeys", page, next, func(k *sshKey) { s.writeSSHKey(w, u, k, false) })
 	return nil
 }
 
 func (s *Server) updateSSHPublicKey(q *request, w *xmlw) *apiError {
-	status, err := q.need("Status", "status")
-	if err != nil {
-		return err
-	}
-	if err := checkStatus("status", status); err != nil {
-		return err
-	}
-	u, i, err := s.sshParam(q)
-	if err != nil {
-		return err
-	}
-	u.SSHKeys[i].Status = status
-	return nil
+	return sshKeys.update(s, q)
 }
 
 func (s *Server) deleteSSHPublicKey(q *request, w *xmlw) *apiError {
-	u, i, err := s.sshParam(q)
-	if err != nil {
-		return err
-	}
-	u.SSHKeys = append(u.SSHKeys[:i:i], u.SSHKeys[i+1:]...)
-	return nil
+	return sshKeys.delete(s, q)
 }
 
 // --- Service-specific credentials
@@ -418,89 +413,34 @@ func (s *Server) listServiceSpecificCredentials(q *request, w *xmlw) *apiError {
 		return err
 	}
 	svc := q.get("ServiceName")
-	max, marker, err := q.paging()
-	if err != nil {
-		return err
-	}
 	var all []*serviceCred
 	for _, c := range u.SvcCreds {
 		if svc == "" || c.Service == svc {
 			all = append(all, c)
 		}
 	}
-	page, next, err := pageSlice(all, marker, max)
+	page, next, err := pageSliceFor(q, all)
 	if err != nil {
 		return err
 	}
-	w.open("ServiceSpecificCredentials")
-	for _, c := range page {
-		w.open("member")
-		s.writeSvcCred(w, u, c, "")
-		w.close("member")
-	}
-	w.close("ServiceSpecificCredentials")
-	w.page(next)
+	writeList(w, "ServiceSpecificCredentials", page, next, func(c *serviceCred) { s.writeSvcCred(w, u, c, "") })
 	return nil
-}
-
-func (s *Server) svcCredParam(q *request) (*user, int, *apiError) {
-	u, err := s.credOwner(q)
-	if err != nil {
-		return nil, 0, err
-	}
-	id, err := q.need("ServiceSpecificCredentialId", "serviceSpecificCredentialId")
-	if err != nil {
-		return nil, 0, err
-	}
-	for i, c := range u.SvcCreds {
-		if c.ID == id {
-			return u, i, nil
-		}
-	}
-	return nil, 0, errf(NoSuchEntity, "No such credential %s exists", id)
 }
 
 func (s *Server) updateServiceSpecificCredential(q *request, w *xmlw) *apiError {
-	status, err := q.need("Status", "status")
-	if err != nil {
-		return err
-	}
-	if err := checkStatus("status", status); err != nil {
-		return err
-	}
-	u, i, err := s.svcCredParam(q)
-	if err != nil {
-		return err
-	}
-	u.SvcCreds[i].Status = status
-	return nil
+	return serviceCreds.update(s, q)
 }
 
 func (s *Server) deleteServiceSpecificCredential(q *request, w *xmlw) *apiError {
-	u, i, err := s.svcCredParam(q)
-	if err != nil {
-		return err
-	}
-	u.SvcCreds = append(u.SvcCreds[:i:i], u.SvcCreds[i+1:]...)
-	return nil
+	return serviceCreds.delete(s, q)
 }
 
 // --- MFA devices (virtual)
 
 func (s *Server) createVirtualMFADevice(q *request, w *xmlw) *apiError {
-	name, err := q.need("VirtualMFADeviceName", "virtualMFADeviceName")
+	name, path, err := q.nameAndPath("VirtualMFADeviceName", "virtualMFADeviceName", 226)
 	if err != nil {
 		return err
-	}
-	if err := checkName("virtualMFADeviceName", name, 226); err != nil {
-		return err
-	}
-	path := "/"
-	if q.has("Path") {
-		path = q.get("Path")
-		if err := checkPath("path", path); err != nil {
-			return err
-		}
 	}
 	serial := s.arn("mfa", path, name)
 	for _, k := range s.st.MFA.keys {
@@ -527,6 +467,10 @@ func checkAuthCode(field, v string) *apiError {
 	return nil
 }
 
+func noSuchMFA(serial string) *apiError {
+	return errf(NoSuchEntity, "MFA Device with serial number %s does not exist.", serial)
+}
+
 func (s *Server) mfaParam(q *request) (*mfaDevice, *apiError) {
 	serial, err := q.need("SerialNumber", "serialNumber")
 	if err != nil {
@@ -534,7 +478,7 @@ func (s *Server) mfaParam(q *request) (*mfaDevice, *apiError) {
 	}
 	d, ok := s.st.MFA.get(serial)
 	if !ok {
-		return nil, errf(NoSuchEntity, "MFA Device with serial number %s does not exist.", serial)
+		return nil, noSuchMFA(serial)
 	}
 	return d, nil
 }
@@ -582,7 +526,7 @@ func (s *Server) deactivateMFADevice(q *request, w *xmlw) *apiError {
 	}
 	d, ok := u.MFA.get(serial)
 	if !ok {
-		return errf(NoSuchEntity, "MFA Device with serial number %s does not exist.", serial)
+		return noSuchMFA(serial)
 	}
 	u.MFA.del(serial)
 	d.User, d.Enabled = "", time.Time{}
@@ -606,24 +550,15 @@ func (s *Server) listMFADevices(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	max, marker, err := q.paging()
+	ds, next, err := u.MFA.pageFor(q, nil)
 	if err != nil {
 		return err
 	}
-	ds, next, err := u.MFA.page(marker, max, nil)
-	if err != nil {
-		return err
-	}
-	w.open("MFADevices")
-	for _, d := range ds {
-		w.open("member")
+	writeList(w, "MFADevices", ds, next, func(d *mfaDevice) {
 		w.el("UserName", u.Name)
 		w.el("SerialNumber", d.Serial)
 		w.time("EnableDate", d.Enabled)
-		w.close("member")
-	}
-	w.close("MFADevices")
-	w.page(next)
+	})
 	return nil
 }
 
@@ -634,19 +569,13 @@ func (s *Server) listVirtualMFADevices(q *request, w *xmlw) *apiError {
 	default:
 		return constraint("assignmentStatus", status, "Member must satisfy enum value set: [Unassigned, Any, Assigned]")
 	}
-	max, marker, err := q.paging()
-	if err != nil {
-		return err
-	}
-	ds, next, err := s.st.MFA.page(marker, max, func(d *mfaDevice) bool {
+	ds, next, err := s.st.MFA.pageFor(q, func(d *mfaDevice) bool {
 		return status == "" || status == "Any" || (status == "Assigned") == (d.User != "")
 	})
 	if err != nil {
 		return err
 	}
-	w.open("VirtualMFADevices")
-	for _, d := range ds {
-		w.open("member")
+	writeList(w, "VirtualMFADevices", ds, next, func(d *mfaDevice) {
 		w.el("SerialNumber", d.Serial)
 		if d.User != "" {
 			if u, ok := s.st.Users.get(lower(d.User)); ok {
@@ -656,9 +585,6 @@ func (s *Server) listVirtualMFADevices(q *request, w *xmlw) *apiError {
 			}
 			w.time("EnableDate", d.Enabled)
 		}
-		w.close("member")
-	}
-	w.close("VirtualMFADevices")
-	w.page(next)
+	})
 	return nil
 }

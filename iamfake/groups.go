@@ -32,19 +32,9 @@ func (s *Server) writeGroup(w *xmlw, g *group) {
 }
 
 func (s *Server) createGroup(q *request, w *xmlw) *apiError {
-	name, err := q.need("GroupName", "groupName")
+	name, path, err := q.nameAndPath("GroupName", "groupName", maxGroupName)
 	if err != nil {
 		return err
-	}
-	if err := checkName("groupName", name, maxGroupName); err != nil {
-		return err
-	}
-	path := "/"
-	if q.has("Path") {
-		path = q.get("Path")
-		if err := checkPath("path", path); err != nil {
-			return err
-		}
 	}
 	if _, ok := s.st.Groups.get(lower(name)); ok {
 		return errf(EntityAlreadyExists, "Group with name %s already exists.", name)
@@ -65,11 +55,7 @@ func (s *Server) getGroup(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	max, marker, err := q.paging()
-	if err != nil {
-		return err
-	}
-	members, next, err := g.Members.page(marker, max, func(m *membership) bool {
+	members, next, err := g.Members.pageFor(q, func(m *membership) bool {
 		if !q.visible(m.VisibleAt) {
 			return false
 		}
@@ -82,15 +68,10 @@ func (s *Server) getGroup(q *request, w *xmlw) *apiError {
 	w.open("Group")
 	s.writeGroup(w, g)
 	w.close("Group")
-	w.open("Users")
-	for _, m := range members {
+	writeList(w, "Users", members, next, func(m *membership) {
 		u, _ := s.st.Users.get(lower(m.User))
-		w.open("member")
 		s.writeUser(w, u, false)
-		w.close("member")
-	}
-	w.close("Users")
-	w.page(next)
+	})
 	return nil
 }
 
@@ -112,12 +93,8 @@ func (s *Server) deleteGroup(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) listGroups(q *request, w *xmlw) *apiError {
-	max, marker, err := q.paging()
+	max, marker, prefix, err := q.pagingPrefix()
 	if err != nil {
-		return err
-	}
-	prefix := q.get("PathPrefix")
-	if err := checkPathPrefix("pathPrefix", prefix); err != nil {
 		return err
 	}
 	groups, next, err := s.st.Groups.page(marker, max, func(g *group) bool {
@@ -126,14 +103,7 @@ func (s *Server) listGroups(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	w.open("Groups")
-	for _, g := range groups {
-		w.open("member")
-		s.writeGroup(w, g)
-		w.close("member")
-	}
-	w.close("Groups")
-	w.page(next)
+	writeList(w, "Groups", groups, next, func(g *group) { s.writeGroup(w, g) })
 	return nil
 }
 
@@ -142,18 +112,9 @@ func (s *Server) updateGroup(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	newName, newPath := g.Name, g.Path
-	if q.has("NewGroupName") {
-		newName = q.get("NewGroupName")
-		if err := checkName("newGroupName", newName, maxGroupName); err != nil {
-			return err
-		}
-	}
-	if q.has("NewPath") {
-		newPath = q.get("NewPath")
-		if err := checkPath("newPath", newPath); err != nil {
-			return err
-		}
+	newName, newPath, err := q.renaming("NewGroupName", "newGroupName", maxGroupName, g.Name, g.Path)
+	if err != nil {
+		return err
 	}
 	if lower(newName) != lower(g.Name) {
 		if _, ok := s.st.Groups.get(lower(newName)); ok {
@@ -182,12 +143,21 @@ func (s *Server) updateGroup(q *request, w *xmlw) *apiError {
 
 const groupsPerUser = 10
 
-func (s *Server) addUserToGroup(q *request, w *xmlw) *apiError {
+// memberParams reads GroupName, then UserName, of a membership action.
+func (s *Server) memberParams(q *request) (*group, *user, *apiError) {
 	g, err := s.groupParam(q)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	u, err := s.userParam(q)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, u, nil
+}
+
+func (s *Server) addUserToGroup(q *request, w *xmlw) *apiError {
+	g, u, err := s.memberParams(q)
 	if err != nil {
 		return err
 	}
@@ -204,11 +174,7 @@ func (s *Server) addUserToGroup(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) removeUserFromGroup(q *request, w *xmlw) *apiError {
-	g, err := s.groupParam(q)
-	if err != nil {
-		return err
-	}
-	u, err := s.userParam(q)
+	g, u, err := s.memberParams(q)
 	if err != nil {
 		return err
 	}
@@ -225,22 +191,13 @@ func (s *Server) listGroupsForUser(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	max, marker, err := q.paging()
+	ms, next, err := u.Groups.pageFor(q, func(m *membership) bool { return q.visible(m.VisibleAt) })
 	if err != nil {
 		return err
 	}
-	ms, next, err := u.Groups.page(marker, max, func(m *membership) bool { return q.visible(m.VisibleAt) })
-	if err != nil {
-		return err
-	}
-	w.open("Groups")
-	for _, m := range ms {
+	writeList(w, "Groups", ms, next, func(m *membership) {
 		g, _ := s.st.Groups.get(lower(m.Group))
-		w.open("member")
 		s.writeGroup(w, g)
-		w.close("member")
-	}
-	w.close("Groups")
-	w.page(next)
+	})
 	return nil
 }

@@ -18,8 +18,44 @@ func policySize(doc string) int {
 	return n
 }
 
-// putInline validates and stores an inline policy in ix.
-func (s *Server) putInline(q *request, ix *index[*inlinePolicy], kind, owner string, limit int) *apiError {
+func (s *Server) putUserPolicy(q *request, w *xmlw) *apiError {
+	return s.putInline(q, (*Server).userPrincipal)
+}
+
+func (s *Server) getUserPolicy(q *request, w *xmlw) *apiError {
+	return s.getInline(q, w, (*Server).userPrincipal)
+}
+
+func (s *Server) deleteUserPolicy(q *request, w *xmlw) *apiError {
+	return s.deleteInline(q, (*Server).userPrincipal)
+}
+
+func (s *Server) listUserPolicies(q *request, w *xmlw) *apiError {
+	return s.listInline(q, w, (*Server).userPrincipal)
+}
+
+func (s *Server) putGroupPolicy(q *request, w *xmlw) *apiError {
+	return s.putInline(q, (*Server).groupPrincipal)
+}
+
+func (s *Server) getGroupPolicy(q *request, w *xmlw) *apiError {
+	return s.getInline(q, w, (*Server).groupPrincipal)
+}
+
+func (s *Server) deleteGroupPolicy(q *request, w *xmlw) *apiError {
+	return s.deleteInline(q, (*Server).groupPrincipal)
+}
+
+func (s *Server) listGroupPolicies(q *request, w *xmlw) *apiError {
+	return s.listInline(q, w, (*Server).groupPrincipal)
+}
+
+// putInline validates and stores an inline policy of the principal.
+func (s *Server) putInline(q *request, param principalParam) *apiError {
+	who, err := param(s, q)
+	if err != nil {
+		return err
+	}
 	name, err := q.need("PolicyName", "policyName")
 	if err != nil {
 		return err
@@ -31,6 +67,7 @@ func (s *Server) putInline(q *request, ix *index[*inlinePolicy], kind, owner str
 	if err != nil {
 		return err
 	}
+	ix, limit := who.inline, who.inlineSize
 	others := 0
 	ix.each(func(p *inlinePolicy) {
 		if lower(p.Name) != lower(name) {
@@ -38,7 +75,7 @@ func (s *Server) putInline(q *request, ix *index[*inlinePolicy], kind, owner str
 		}
 	})
 	sizeErr := func() *apiError {
-		return errf(LimitExceeded, "Maximum policy size of %d bytes exceeded for %s %s", limit, kind, owner)
+		return errf(LimitExceeded, "Maximum policy size of %d bytes exceeded for %s %s", limit, who.kind, who.name)
 	}
 	if others >= limit {
 		return sizeErr()
@@ -54,123 +91,56 @@ func (s *Server) putInline(q *request, ix *index[*inlinePolicy], kind, owner str
 	return nil
 }
 
-func (s *Server) inlineParam(q *request, ix *index[*inlinePolicy], kind string) (*inlinePolicy, *apiError) {
+// inlineParam reads the principal and PolicyName and finds the policy as
+// reads see it.
+func (s *Server) inlineParam(q *request, param principalParam) (*principal, *inlinePolicy, *apiError) {
+	who, err := param(s, q)
+	if err != nil {
+		return nil, nil, err
+	}
 	name, err := q.need("PolicyName", "policyName")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkName("policyName", name, maxPolicyName); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	p, ok := ix.get(lower(name))
+	p, ok := who.inline.get(lower(name))
 	if !ok || !q.visible(p.VisibleAt) {
-		return nil, errf(NoSuchEntity, "The %s policy with name %s cannot be found.", kind, name)
+		return nil, nil, errf(NoSuchEntity, "The %s policy with name %s cannot be found.", who.kind, name)
 	}
-	return p, nil
+	return who, p, nil
 }
 
-func listInline(q *request, w *xmlw, ix *index[*inlinePolicy]) *apiError {
-	max, marker, err := q.paging()
+func (s *Server) getInline(q *request, w *xmlw, param principalParam) *apiError {
+	who, p, err := s.inlineParam(q, param)
 	if err != nil {
 		return err
 	}
-	ps, next, err := ix.page(marker, max, func(p *inlinePolicy) bool { return q.visible(p.VisibleAt) })
-	if err != nil {
-		return err
-	}
-	w.open("PolicyNames")
-	for _, p := range ps {
-		w.el("member", p.Name)
-	}
-	w.close("PolicyNames")
-	w.page(next)
-	return nil
-}
-
-func (s *Server) putUserPolicy(q *request, w *xmlw) *apiError {
-	u, err := s.userParam(q)
-	if err != nil {
-		return err
-	}
-	return s.putInline(q, &u.Inline, "user", u.Name, userPolicySize)
-}
-
-func (s *Server) getUserPolicy(q *request, w *xmlw) *apiError {
-	u, err := s.userParam(q)
-	if err != nil {
-		return err
-	}
-	p, err := s.inlineParam(q, &u.Inline, "user")
-	if err != nil {
-		return err
-	}
-	w.el("UserName", u.Name)
+	w.el(who.nameElement, who.name)
 	w.el("PolicyName", p.Name)
 	w.el("PolicyDocument", urlEncode(p.Document))
 	return nil
 }
 
-func (s *Server) deleteUserPolicy(q *request, w *xmlw) *apiError {
-	u, err := s.userParam(q)
+func (s *Server) deleteInline(q *request, param principalParam) *apiError {
+	who, p, err := s.inlineParam(q, param)
 	if err != nil {
 		return err
 	}
-	p, err := s.inlineParam(q, &u.Inline, "user")
-	if err != nil {
-		return err
-	}
-	u.Inline.del(lower(p.Name))
+	who.inline.del(lower(p.Name))
 	return nil
 }
 
-func (s *Server) listUserPolicies(q *request, w *xmlw) *apiError {
-	u, err := s.userParam(q)
+func (s *Server) listInline(q *request, w *xmlw, param principalParam) *apiError {
+	who, err := param(s, q)
 	if err != nil {
 		return err
 	}
-	return listInline(q, w, &u.Inline)
-}
-
-func (s *Server) putGroupPolicy(q *request, w *xmlw) *apiError {
-	g, err := s.groupParam(q)
+	ps, next, err := who.inline.pageFor(q, func(p *inlinePolicy) bool { return q.visible(p.VisibleAt) })
 	if err != nil {
 		return err
 	}
-	return s.putInline(q, &g.Inline, "group", g.Name, groupPolicySize)
-}
-
-func (s *Server) getGroupPolicy(q *request, w *xmlw) *apiError {
-	g, err := s.groupParam(q)
-	if err != nil {
-		return err
-	}
-	p, err := s.inlineParam(q, &g.Inline, "group")
-	if err != nil {
-		return err
-	}
-	w.el("GroupName", g.Name)
-	w.el("PolicyName", p.Name)
-	w.el("PolicyDocument", urlEncode(p.Document))
+	writeList(w, "PolicyNames", ps, next, func(p *inlinePolicy) { w.text(p.Name) })
 	return nil
-}
-
-func (s *Server) deleteGroupPolicy(q *request, w *xmlw) *apiError {
-	g, err := s.groupParam(q)
-	if err != nil {
-		return err
-	}
-	p, err := s.inlineParam(q, &g.Inline, "group")
-	if err != nil {
-		return err
-	}
-	g.Inline.del(lower(p.Name))
-	return nil
-}
-
-func (s *Server) listGroupPolicies(q *request, w *xmlw) *apiError {
-	g, err := s.groupParam(q)
-	if err != nil {
-		return err
-	}
-	return listInline(q, w, &g.Inline)
 }

@@ -141,31 +141,22 @@ func (s *Server) listAccessKeys(q *request, w *xmlw) *apiError {
 		u := s.callerUser(q)
 		keys, name = u.Keys, u.Name
 	}
-	max, marker, err := q.paging()
-	if err != nil {
-		return err
-	}
 	var seen []*accessKey
 	for _, k := range keys {
 		if q.visible(k.VisibleAt) {
 			seen = append(seen, k)
 		}
 	}
-	page, next, err := pageSlice(seen, marker, max)
+	page, next, err := pageSliceFor(q, seen)
 	if err != nil {
 		return err
 	}
-	w.open("AccessKeyMetadata")
-	for _, k := range page {
-		w.open("member")
+	writeList(w, "AccessKeyMetadata", page, next, func(k *accessKey) {
 		w.el("UserName", name)
 		w.el("AccessKeyId", k.ID)
 		w.el("Status", k.Status)
 		w.time("CreateDate", k.Created)
-		w.close("member")
-	}
-	w.close("AccessKeyMetadata")
-	w.page(next)
+	})
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 )
 
 func TestAccessKeys(t *testing.T) {
@@ -93,12 +95,12 @@ func TestOtherCredentialErrors(t *testing.T) {
 
 	_, err = c.UploadSigningCertificate(ctx, &iam.UploadSigningCertificateInput{UserName: u, CertificateBody: aws.String("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")})
 	wantCode(t, err, "MalformedCertificate")
-	cert := selfSignedCert(t)
+	cert := iamfaketest.CertificatePEM(t)
 	ok(c.UploadSigningCertificate(ctx, &iam.UploadSigningCertificateInput{UserName: u, CertificateBody: aws.String(cert)}))(t)
 	_, err = c.UploadSigningCertificate(ctx, &iam.UploadSigningCertificateInput{UserName: u, CertificateBody: aws.String(cert)})
 	wantCode(t, err, "DuplicateCertificate")
-	ok(c.UploadSigningCertificate(ctx, &iam.UploadSigningCertificateInput{UserName: u, CertificateBody: aws.String(selfSignedCert(t))}))(t)
-	_, err = c.UploadSigningCertificate(ctx, &iam.UploadSigningCertificateInput{UserName: u, CertificateBody: aws.String(selfSignedCert(t))})
+	ok(c.UploadSigningCertificate(ctx, &iam.UploadSigningCertificateInput{UserName: u, CertificateBody: aws.String(iamfaketest.CertificatePEM(t))}))(t)
+	_, err = c.UploadSigningCertificate(ctx, &iam.UploadSigningCertificateInput{UserName: u, CertificateBody: aws.String(iamfaketest.CertificatePEM(t))})
 	wantCode(t, err, "LimitExceeded")
 	certs := ok(c.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: u}))(t)
 	ok(c.UpdateSigningCertificate(ctx, &iam.UpdateSigningCertificateInput{UserName: u, CertificateId: certs.Certificates[0].CertificateId, Status: types.StatusTypeInactive}))(t)
@@ -110,7 +112,7 @@ func TestOtherCredentialErrors(t *testing.T) {
 
 	_, err = c.UploadSSHPublicKey(ctx, &iam.UploadSSHPublicKeyInput{UserName: u, SSHPublicKeyBody: aws.String("ssh-ed25519 AAAA comment")})
 	wantCode(t, err, "InvalidPublicKey")
-	key := sshRSAKey(t)
+	key := iamfaketest.SSHPublicKey(t)
 	up := ok(c.UploadSSHPublicKey(ctx, &iam.UploadSSHPublicKeyInput{UserName: u, SSHPublicKeyBody: aws.String(key)}))(t)
 	if len(aws.ToString(up.SSHPublicKey.Fingerprint)) != 47 {
 		t.Errorf("fingerprint %s", aws.ToString(up.SSHPublicKey.Fingerprint))

@@ -63,6 +63,19 @@ func (s *Server) policyParam(q *request) (*policy, *apiError) {
 	return p, nil
 }
 
+// changeablePolicyParam is policyParam for the actions that change a
+// policy, which AWS managed policies refuse.
+func (s *Server) changeablePolicyParam(q *request) (*policy, *apiError) {
+	p, err := s.policyParam(q)
+	if err != nil {
+		return nil, err
+	}
+	if p.AWSManaged {
+		return nil, awsManagedImmutable(p)
+	}
+	return p, nil
+}
+
 func (s *Server) writePolicy(w *xmlw, p *policy, description bool) {
 	w.el("PolicyName", p.Name)
 	w.el("PolicyId", p.ID)
@@ -83,19 +96,9 @@ func (s *Server) writePolicy(w *xmlw, p *policy, description bool) {
 func managedSizeErr() *apiError { return quota("PolicySize", managedPolicySize) }
 
 func (s *Server) createPolicy(q *request, w *xmlw) *apiError {
-	name, err := q.need("PolicyName", "policyName")
+	name, path, err := q.nameAndPath("PolicyName", "policyName", maxPolicyName)
 	if err != nil {
 		return err
-	}
-	if err := checkName("policyName", name, maxPolicyName); err != nil {
-		return err
-	}
-	path := "/"
-	if q.has("Path") {
-		path = q.get("Path")
-		if err := checkPath("path", path); err != nil {
-			return err
-		}
 	}
 	desc := q.get("Description")
 	if len(desc) > 1000 {
@@ -143,12 +146,9 @@ func (s *Server) getPolicy(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) deletePolicy(q *request, w *xmlw) *apiError {
-	p, err := s.policyParam(q)
+	p, err := s.changeablePolicyParam(q)
 	if err != nil {
 		return err
-	}
-	if p.AWSManaged {
-		return awsManagedImmutable(p)
 	}
 	if p.Users.len()+p.Groups.len() > 0 || p.Boundaries > 0 {
 		return errf(DeleteConflict, "Cannot delete a policy attached to entities.")
@@ -161,12 +161,8 @@ func (s *Server) deletePolicy(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) listPolicies(q *request, w *xmlw) *apiError {
-	max, marker, err := q.paging()
+	max, marker, prefix, err := q.pagingPrefix()
 	if err != nil {
-		return err
-	}
-	prefix := q.get("PathPrefix")
-	if err := checkPathPrefix("pathPrefix", prefix); err != nil {
 		return err
 	}
 	scope := q.get("Scope")
@@ -223,14 +219,7 @@ func (s *Server) listPolicies(q *request, w *xmlw) *apiError {
 	} else if aws && next == "" && s.st.AWS.len() > 0 {
 		next = "aws." + encodeMarker("")
 	}
-	w.open("Policies")
-	for _, p := range ps {
-		w.open("member")
-		s.writePolicy(w, p, false)
-		w.close("member")
-	}
-	w.close("Policies")
-	w.page(next)
+	writeList(w, "Policies", ps, next, func(p *policy) { s.writePolicy(w, p, false) })
 	return nil
 }
 
@@ -267,12 +256,9 @@ func (s *Server) writeVersion(w *xmlw, p *policy, v *policyVersion, doc bool) {
 }
 
 func (s *Server) createPolicyVersion(q *request, w *xmlw) *apiError {
-	p, err := s.policyParam(q)
+	p, err := s.changeablePolicyParam(q)
 	if err != nil {
 		return err
-	}
-	if p.AWSManaged {
-		return awsManagedImmutable(p)
 	}
 	doc, err := q.need("PolicyDocument", "policyDocument")
 	if err != nil {
@@ -313,12 +299,9 @@ func (s *Server) getPolicyVersion(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) deletePolicyVersion(q *request, w *xmlw) *apiError {
-	p, err := s.policyParam(q)
+	p, err := s.changeablePolicyParam(q)
 	if err != nil {
 		return err
-	}
-	if p.AWSManaged {
-		return awsManagedImmutable(p)
 	}
 	v, err := s.versionParam(q, p)
 	if err != nil {
@@ -341,36 +324,22 @@ func (s *Server) listPolicyVersions(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	max, marker, err := q.paging()
-	if err != nil {
-		return err
-	}
 	newest := make([]*policyVersion, len(p.Versions))
 	for i, v := range p.Versions {
 		newest[len(p.Versions)-1-i] = v
 	}
-	vs, next, err := pageSlice(newest, marker, max)
+	vs, next, err := pageSliceFor(q, newest)
 	if err != nil {
 		return err
 	}
-	w.open("Versions")
-	for _, v := range vs {
-		w.open("member")
-		s.writeVersion(w, p, v, false)
-		w.close("member")
-	}
-	w.close("Versions")
-	w.page(next)
+	writeList(w, "Versions", vs, next, func(v *policyVersion) { s.writeVersion(w, p, v, false) })
 	return nil
 }
 
 func (s *Server) setDefaultPolicyVersion(q *request, w *xmlw) *apiError {
-	p, err := s.policyParam(q)
+	p, err := s.changeablePolicyParam(q)
 	if err != nil {
 		return err
-	}
-	if p.AWSManaged {
-		return awsManagedImmutable(p)
 	}
 	v, err := s.versionParam(q, p)
 	if err != nil {
@@ -385,64 +354,31 @@ func (s *Server) setDefaultPolicyVersion(q *request, w *xmlw) *apiError {
 // the policy's Users and Groups indexes map lower names to names.
 
 func (s *Server) attachUserPolicy(q *request, w *xmlw) *apiError {
-	u, err := s.userParam(q)
-	if err != nil {
-		return err
-	}
-	p, err := s.policyParam(q)
-	if err != nil {
-		return err
-	}
-	if _, ok := u.Attached.get(p.ARN); ok {
-		return nil
-	}
-	if u.Attached.len() >= policiesPerEntity {
-		return quota("PoliciesPerUser", policiesPerEntity)
-	}
-	u.Attached.put(p.ARN, p.ARN)
-	p.Users.put(lower(u.Name), u.Name)
-	return nil
+	return s.attachPolicy(q, (*Server).userPrincipal)
 }
 
 func (s *Server) detachUserPolicy(q *request, w *xmlw) *apiError {
-	u, err := s.userParam(q)
-	if err != nil {
-		return err
-	}
-	p, err := s.policyParam(q)
-	if err != nil {
-		return err
-	}
-	if _, ok := u.Attached.get(p.ARN); !ok {
-		return errf(NoSuchEntity, "Policy %s was not found.", p.ARN)
-	}
-	u.Attached.del(p.ARN)
-	p.Users.del(lower(u.Name))
-	return nil
+	return s.detachPolicy(q, (*Server).userPrincipal)
+}
+
+func (s *Server) listAttachedUserPolicies(q *request, w *xmlw) *apiError {
+	return s.listAttached(q, w, (*Server).userPrincipal)
 }
 
 func (s *Server) attachGroupPolicy(q *request, w *xmlw) *apiError {
-	g, err := s.groupParam(q)
-	if err != nil {
-		return err
-	}
-	p, err := s.policyParam(q)
-	if err != nil {
-		return err
-	}
-	if _, ok := g.Attached.get(p.ARN); ok {
-		return nil
-	}
-	if g.Attached.len() >= policiesPerEntity {
-		return quota("PoliciesPerGroup", policiesPerEntity)
-	}
-	g.Attached.put(p.ARN, p.ARN)
-	p.Groups.put(lower(g.Name), g.Name)
-	return nil
+	return s.attachPolicy(q, (*Server).groupPrincipal)
 }
 
 func (s *Server) detachGroupPolicy(q *request, w *xmlw) *apiError {
-	g, err := s.groupParam(q)
+	return s.detachPolicy(q, (*Server).groupPrincipal)
+}
+
+func (s *Server) listAttachedGroupPolicies(q *request, w *xmlw) *apiError {
+	return s.listAttached(q, w, (*Server).groupPrincipal)
+}
+
+func (s *Server) attachPolicy(q *request, param principalParam) *apiError {
+	who, err := param(s, q)
 	if err != nil {
 		return err
 	}
@@ -450,57 +386,56 @@ func (s *Server) detachGroupPolicy(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	if _, ok := g.Attached.get(p.ARN); !ok {
-		return errf(NoSuchEntity, "Policy %s was not found.", p.ARN)
+	if _, ok := who.attached.get(p.ARN); ok {
+		return nil
 	}
-	g.Attached.del(p.ARN)
-	p.Groups.del(lower(g.Name))
+	if who.attached.len() >= policiesPerEntity {
+		return quota(who.attachQuota, policiesPerEntity)
+	}
+	who.attached.put(p.ARN, p.ARN)
+	who.holders(p).put(lower(who.name), who.name)
 	return nil
 }
 
-func (s *Server) writeAttached(q *request, w *xmlw, attached *index[string]) *apiError {
-	max, marker, err := q.paging()
+func (s *Server) detachPolicy(q *request, param principalParam) *apiError {
+	who, err := param(s, q)
 	if err != nil {
 		return err
 	}
-	prefix := q.get("PathPrefix")
-	if err := checkPathPrefix("pathPrefix", prefix); err != nil {
+	p, err := s.policyParam(q)
+	if err != nil {
 		return err
 	}
-	arns, next, err := attached.page(marker, max, func(arn string) bool {
+	if _, ok := who.attached.get(p.ARN); !ok {
+		return errf(NoSuchEntity, "Policy %s was not found.", p.ARN)
+	}
+	who.attached.del(p.ARN)
+	who.holders(p).del(lower(who.name))
+	return nil
+}
+
+func (s *Server) listAttached(q *request, w *xmlw, param principalParam) *apiError {
+	who, err := param(s, q)
+	if err != nil {
+		return err
+	}
+	max, marker, prefix, err := q.pagingPrefix()
+	if err != nil {
+		return err
+	}
+	arns, next, err := who.attached.page(marker, max, func(arn string) bool {
 		_, path, _, _ := parsePolicyARN(arn)
 		return strings.HasPrefix(path, prefix)
 	})
 	if err != nil {
 		return err
 	}
-	w.open("AttachedPolicies")
-	for _, arn := range arns {
+	writeList(w, "AttachedPolicies", arns, next, func(arn string) {
 		_, _, name, _ := parsePolicyARN(arn)
-		w.open("member")
 		w.el("PolicyName", name)
 		w.el("PolicyArn", arn)
-		w.close("member")
-	}
-	w.close("AttachedPolicies")
-	w.page(next)
+	})
 	return nil
-}
-
-func (s *Server) listAttachedUserPolicies(q *request, w *xmlw) *apiError {
-	u, err := s.userParam(q)
-	if err != nil {
-		return err
-	}
-	return s.writeAttached(q, w, &u.Attached)
-}
-
-func (s *Server) listAttachedGroupPolicies(q *request, w *xmlw) *apiError {
-	g, err := s.groupParam(q)
-	if err != nil {
-		return err
-	}
-	return s.writeAttached(q, w, &g.Attached)
 }
 
 func (s *Server) listEntitiesForPolicy(q *request, w *xmlw) *apiError {
@@ -514,10 +449,6 @@ func (s *Server) listEntitiesForPolicy(q *request, w *xmlw) *apiError {
 	default:
 		return constraint("entityFilter", filter, "Member must satisfy enum value set: [User, Role, LocalManagedPolicy, Group, AWSManagedPolicy]")
 	}
-	max, marker, err := q.paging()
-	if err != nil {
-		return err
-	}
 	// One list over both kinds: groups first, then users, paged together.
 	type entity struct{ kind, name string }
 	var all []entity
@@ -527,7 +458,7 @@ func (s *Server) listEntitiesForPolicy(q *request, w *xmlw) *apiError {
 	if filter == "" || filter == "User" {
 		p.Users.each(func(n string) { all = append(all, entity{"user", n}) })
 	}
-	page, next, err := pageSlice(all, marker, max)
+	page, next, err := pageSliceFor(q, all)
 	if err != nil {
 		return err
 	}

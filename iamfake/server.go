@@ -319,6 +319,56 @@ func (q *request) paging() (max int, marker string, err *apiError) {
 	return max, marker, nil
 }
 
+// nameAndPath reads the name (parameter param, named field in IAM's model)
+// and the Path ("/" when absent) of an entity to create.
+func (q *request) nameAndPath(param, field string, maxLen int) (name, path string, err *apiError) {
+	if name, err = q.need(param, field); err != nil {
+		return "", "", err
+	}
+	if err := checkName(field, name, maxLen); err != nil {
+		return "", "", err
+	}
+	path = "/"
+	if q.has("Path") {
+		path = q.get("Path")
+		if err := checkPath("path", path); err != nil {
+			return "", "", err
+		}
+	}
+	return name, path, nil
+}
+
+// renaming reads the new name (parameter param, named field in IAM's
+// model) and NewPath of an update: each the current one when absent.
+func (q *request) renaming(param, field string, maxLen int, name, path string) (newName, newPath string, err *apiError) {
+	newName, newPath = name, path
+	if q.has(param) {
+		newName = q.get(param)
+		if err := checkName(field, newName, maxLen); err != nil {
+			return "", "", err
+		}
+	}
+	if q.has("NewPath") {
+		newPath = q.get("NewPath")
+		if err := checkPath("newPath", newPath); err != nil {
+			return "", "", err
+		}
+	}
+	return newName, newPath, nil
+}
+
+// pagingPrefix reads MaxItems, Marker and PathPrefix, checked in that order.
+func (q *request) pagingPrefix() (max int, marker, prefix string, err *apiError) {
+	if max, marker, err = q.paging(); err != nil {
+		return 0, "", "", err
+	}
+	prefix = q.get("PathPrefix")
+	if err := checkPathPrefix("pathPrefix", prefix); err != nil {
+		return 0, "", "", err
+	}
+	return max, marker, prefix, nil
+}
+
 type handler func(s *Server, q *request, w *xmlw) *apiError
 
 type action struct {

@@ -195,6 +195,24 @@ func (ix *index[T]) page(marker string, max int, keep func(T) bool) (out []T, ne
 	return out, "", nil
 }
 
+// pageFor is page with MaxItems and Marker read from q.
+func (ix *index[T]) pageFor(q *request, keep func(T) bool) ([]T, string, *apiError) {
+	max, marker, err := q.paging()
+	if err != nil {
+		return nil, "", err
+	}
+	return ix.page(marker, max, keep)
+}
+
+// pageSliceFor is pageSlice with MaxItems and Marker read from q.
+func pageSliceFor[T any](q *request, all []T) ([]T, string, *apiError) {
+	max, marker, err := q.paging()
+	if err != nil {
+		return nil, "", err
+	}
+	return pageSlice(all, marker, max)
+}
+
 // pageSlice pages a short list (a user's keys, a policy's versions) held
 // in a slice: the marker is the position.
 func pageSlice[T any](all []T, marker string, max int) (out []T, next string, err *apiError) {

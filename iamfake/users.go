@@ -57,27 +57,21 @@ func writeTags(w *xmlw, tags []tag) {
 	w.open("Tags")
 	for _, t := range tags {
 		w.open("member")
-		w.el("Key", t.Key)
-		w.el("Value", t.Value)
+		writeTag(w, t)
 		w.close("member")
 	}
 	w.close("Tags")
 }
 
+func writeTag(w *xmlw, t tag) {
+	w.el("Key", t.Key)
+	w.el("Value", t.Value)
+}
+
 func (s *Server) createUser(q *request, w *xmlw) *apiError {
-	name, err := q.need("UserName", "userName")
+	name, path, err := q.nameAndPath("UserName", "userName", maxUserName)
 	if err != nil {
 		return err
-	}
-	if err := checkName("userName", name, maxUserName); err != nil {
-		return err
-	}
-	path := "/"
-	if q.has("Path") {
-		path = q.get("Path")
-		if err := checkPath("path", path); err != nil {
-			return err
-		}
 	}
 	tags := q.tags()
 	if err := checkTags(tags); err != nil {
@@ -172,12 +166,8 @@ func (s *Server) deleteUser(q *request, w *xmlw) *apiError {
 }
 
 func (s *Server) listUsers(q *request, w *xmlw) *apiError {
-	max, marker, err := q.paging()
+	max, marker, prefix, err := q.pagingPrefix()
 	if err != nil {
-		return err
-	}
-	prefix := q.get("PathPrefix")
-	if err := checkPathPrefix("pathPrefix", prefix); err != nil {
 		return err
 	}
 	users, next, err := s.st.Users.page(marker, max, func(u *user) bool {
@@ -186,14 +176,7 @@ func (s *Server) listUsers(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	w.open("Users")
-	for _, u := range users {
-		w.open("member")
-		s.writeUser(w, u, false)
-		w.close("member")
-	}
-	w.close("Users")
-	w.page(next)
+	writeList(w, "Users", users, next, func(u *user) { s.writeUser(w, u, false) })
 	return nil
 }
 
@@ -202,18 +185,9 @@ func (s *Server) updateUser(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	newName, newPath := u.Name, u.Path
-	if q.has("NewUserName") {
-		newName = q.get("NewUserName")
-		if err := checkName("newUserName", newName, maxUserName); err != nil {
-			return err
-		}
-	}
-	if q.has("NewPath") {
-		newPath = q.get("NewPath")
-		if err := checkPath("newPath", newPath); err != nil {
-			return err
-		}
+	newName, newPath, err := q.renaming("NewUserName", "newUserName", maxUserName, u.Name, u.Path)
+	if err != nil {
+		return err
 	}
 	if lower(newName) != lower(u.Name) {
 		if _, ok := s.st.Users.get(lower(newName)); ok {
@@ -312,23 +286,11 @@ func (s *Server) listUserTags(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	max, marker, err := q.paging()
+	tags, next, err := pageSliceFor(q, u.Tags)
 	if err != nil {
 		return err
 	}
-	tags, next, err := pageSlice(u.Tags, marker, max)
-	if err != nil {
-		return err
-	}
-	w.open("Tags")
-	for _, t := range tags {
-		w.open("member")
-		w.el("Key", t.Key)
-		w.el("Value", t.Value)
-		w.close("member")
-	}
-	w.close("Tags")
-	w.page(next)
+	writeList(w, "Tags", tags, next, func(t tag) { writeTag(w, t) })
 	return nil
 }
 

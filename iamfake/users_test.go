@@ -184,8 +184,8 @@ func TestDeleteUserConflicts(t *testing.T) {
 	_, c := newClient(t)
 	pol := ok(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("p"), PolicyDocument: aws.String(sesPolicy)}))(t)
 	ok(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("g")}))(t)
-	cert := selfSignedCert(t)
-	sshKey := sshRSAKey(t)
+	cert := iamfaketest.CertificatePEM(t)
+	sshKey := iamfaketest.SSHPublicKey(t)
 	name := aws.String("u")
 
 	type dep struct {

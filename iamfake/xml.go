@@ -99,6 +99,19 @@ func (w *xmlw) page(next string) {
 	}
 }
 
+// writeList writes a list answer: <name> holding each item in a <member>
+// element, then IsTruncated and the Marker of the next page.
+func writeList[T any](w *xmlw, name string, items []T, next string, member func(T)) {
+	w.open(name)
+	for _, it := range items {
+		w.open("member")
+		member(it)
+		w.close("member")
+	}
+	w.close(name)
+	w.page(next)
+}
+
 func (w *xmlw) text(s string) {
 	if plain(s) {
 		w.b = append(w.b, s...)

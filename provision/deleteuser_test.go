@@ -2,24 +2,14 @@ package provision_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -31,9 +21,9 @@ func (l *lab) loadedUser(name string) {
 	u := aws.String(name)
 	_, err := l.iam.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: u, Password: aws.String("Correct-Horse-Battery-9")})
 	l.must(err)
-	_, err = l.iam.UploadSigningCertificate(ctx, &iam.UploadSigningCertificateInput{UserName: u, CertificateBody: aws.String(testCertPEM(l.t))})
+	_, err = l.iam.UploadSigningCertificate(ctx, &iam.UploadSigningCertificateInput{UserName: u, CertificateBody: aws.String(iamfaketest.CertificatePEM(l.t))})
 	l.must(err)
-	_, err = l.iam.UploadSSHPublicKey(ctx, &iam.UploadSSHPublicKeyInput{UserName: u, SSHPublicKeyBody: aws.String(testSSHKey(l.t))})
+	_, err = l.iam.UploadSSHPublicKey(ctx, &iam.UploadSSHPublicKeyInput{UserName: u, SSHPublicKeyBody: aws.String(iamfaketest.SSHPublicKey(l.t))})
 	l.must(err)
 	_, err = l.iam.CreateServiceSpecificCredential(ctx, &iam.CreateServiceSpecificCredentialInput{UserName: u, ServiceName: aws.String("codecommit.amazonaws.com")})
 	l.must(err)
@@ -228,46 +218,6 @@ func TestDeleteUserCutShortAtEveryCallThenRerun(t *testing.T) {
 			})
 		}
 	}
-}
-
-func testCertPEM(t testing.TB) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sesprov test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-}
-
-// testSSHKey is an ssh-rsa public key line (RFC 4253 wire format).
-func testSSHKey(t testing.TB) string {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 1024)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var blob []byte
-	put := func(b []byte) {
-		blob = binary.BigEndian.AppendUint32(blob, uint32(len(b)))
-		blob = append(blob, b...)
-	}
-	mpint := func(n *big.Int) []byte {
-		b := n.Bytes()
-		if len(b) > 0 && b[0]&0x80 != 0 {
-			b = append([]byte{0}, b...)
-		}
-		return b
-	}
-	put([]byte("ssh-rsa"))
-	put(mpint(big.NewInt(int64(key.E))))
-	put(mpint(key.N))
-	return "ssh-rsa " + base64.StdEncoding.EncodeToString(blob) + " test"
 }
 
 // A credential list IAM cannot answer (some IAM-compatible endpoints lack

@@ -47,17 +47,9 @@ func smtpUserReason(ctx context.Context, client IAM, user, group, policy string,
 			}
 		}
 	}
-	pols := iam.NewListUserPoliciesPaginator(client, &iam.ListUserPoliciesInput{UserName: aws.String(user)})
-	for pols.HasMorePages() {
-		page, err := pols.NextPage(ctx)
-		if err != nil {
-			return "", fmt.Errorf("ListUserPolicies %s: %w", user, err)
-		}
-		for _, p := range page.PolicyNames {
-			if strings.EqualFold(p, policy) {
-				return "inline policy " + p, nil
-			}
-		}
+	name, err := FindUserInlinePolicy(ctx, client, user, policy)
+	if err != nil || name == "" {
+		return "", err
 	}
-	return "", nil
+	return "inline policy " + name, nil
 }

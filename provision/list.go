@@ -180,42 +180,22 @@ func emit(sink UserSink, users []*ListedUser) error {
 	return sink.Flush()
 }
 
+// hasInlinePolicy and inGroup read as discovery does; a user deleted while
+// we listed has neither.
 func (l *lister) hasInlinePolicy(ctx context.Context, user string) (bool, error) {
-	pages := iam.NewListUserPoliciesPaginator(l.client, &iam.ListUserPoliciesInput{UserName: aws.String(user)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if IsNoSuchEntity(err) {
-			return false, nil // deleted while we listed
-		}
-		if err != nil {
-			return false, fmt.Errorf("ListUserPolicies %s: %w", user, err)
-		}
-		for _, p := range page.PolicyNames {
-			if strings.EqualFold(p, l.in.PolicyName) {
-				return true, nil
-			}
-		}
+	name, err := FindUserInlinePolicy(ctx, l.client, user, l.in.PolicyName)
+	if IsNoSuchEntity(err) {
+		return false, nil
 	}
-	return false, nil
+	return name != "", err
 }
 
 func (l *lister) inGroup(ctx context.Context, user string) (bool, error) {
-	pages := iam.NewListGroupsForUserPaginator(l.client, &iam.ListGroupsForUserInput{UserName: aws.String(user)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if IsNoSuchEntity(err) {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("ListGroupsForUser %s: %w", user, err)
-		}
-		for _, g := range page.Groups {
-			if strings.EqualFold(aws.ToString(g.GroupName), l.in.GroupName) {
-				return true, nil
-			}
-		}
+	member, err := UserInGroup(ctx, l.client, user, l.in.GroupName)
+	if IsNoSuchEntity(err) {
+		return false, nil
 	}
-	return false, nil
+	return member, err
 }
 
 // describe reads a user's keys and when each was last used.
@@ -270,47 +250,29 @@ func notApplicable(s string) string {
 	return s
 }
 
-// forEach runs fn on every item with at most n in flight and returns the
-// results in the items' order. The first error cancels the rest.
+// forEach runs fn on every item with at most n in flight (ForEachLimit) and
+// returns the results in the items' order. The first error cancels the rest.
 func forEach[T, R any](ctx context.Context, items []T, n int, fn func(context.Context, T) (R, error)) ([]R, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := make([]R, len(items))
 	var (
-		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 	)
-	next := make(chan int)
-	for range min(n, len(items)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				r, err := fn(ctx, items[i])
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-						cancel()
-					}
-					mu.Unlock()
-					continue
-				}
-				out[i] = r
+	ForEachLimit(ctx, len(items), n, func(ctx context.Context, i int) {
+		r, err := fn(ctx, items[i])
+		if err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
+				cancel()
 			}
-		}()
-	}
-feed:
-	for i := range items {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+			mu.Unlock()
+			return
 		}
-	}
-	close(next)
-	wg.Wait()
+		out[i] = r
+	})
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -326,46 +288,37 @@ type pacedIAM struct {
 	lim *rate.Limiter
 }
 
-func (p *pacedIAM) GetGroup(ctx context.Context, in *iam.GetGroupInput, o ...func(*iam.Options)) (*iam.GetGroupOutput, error) {
-	if err := p.lim.Wait(ctx); err != nil {
-		return nil, err
+// paced waits for the limiter, then makes the call.
+func paced[In, Out any](ctx context.Context, lim *rate.Limiter, call func(context.Context, In, ...func(*iam.Options)) (Out, error), in In, o []func(*iam.Options)) (Out, error) {
+	if err := lim.Wait(ctx); err != nil {
+		var zero Out
+		return zero, err
 	}
-	return p.IAM.GetGroup(ctx, in, o...)
+	return call(ctx, in, o...)
+}
+
+func (p *pacedIAM) GetGroup(ctx context.Context, in *iam.GetGroupInput, o ...func(*iam.Options)) (*iam.GetGroupOutput, error) {
+	return paced(ctx, p.lim, p.IAM.GetGroup, in, o)
 }
 
 func (p *pacedIAM) ListUsers(ctx context.Context, in *iam.ListUsersInput, o ...func(*iam.Options)) (*iam.ListUsersOutput, error) {
-	if err := p.lim.Wait(ctx); err != nil {
-		return nil, err
-	}
-	return p.IAM.ListUsers(ctx, in, o...)
+	return paced(ctx, p.lim, p.IAM.ListUsers, in, o)
 }
 
 func (p *pacedIAM) ListUserPolicies(ctx context.Context, in *iam.ListUserPoliciesInput, o ...func(*iam.Options)) (*iam.ListUserPoliciesOutput, error) {
-	if err := p.lim.Wait(ctx); err != nil {
-		return nil, err
-	}
-	return p.IAM.ListUserPolicies(ctx, in, o...)
+	return paced(ctx, p.lim, p.IAM.ListUserPolicies, in, o)
 }
 
 func (p *pacedIAM) ListGroupsForUser(ctx context.Context, in *iam.ListGroupsForUserInput, o ...func(*iam.Options)) (*iam.ListGroupsForUserOutput, error) {
-	if err := p.lim.Wait(ctx); err != nil {
-		return nil, err
-	}
-	return p.IAM.ListGroupsForUser(ctx, in, o...)
+	return paced(ctx, p.lim, p.IAM.ListGroupsForUser, in, o)
 }
 
 func (p *pacedIAM) ListAccessKeys(ctx context.Context, in *iam.ListAccessKeysInput, o ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error) {
-	if err := p.lim.Wait(ctx); err != nil {
-		return nil, err
-	}
-	return p.IAM.ListAccessKeys(ctx, in, o...)
+	return paced(ctx, p.lim, p.IAM.ListAccessKeys, in, o)
 }
 
 func (p *pacedIAM) GetAccessKeyLastUsed(ctx context.Context, in *iam.GetAccessKeyLastUsedInput, o ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error) {
-	if err := p.lim.Wait(ctx); err != nil {
-		return nil, err
-	}
-	return p.IAM.GetAccessKeyLastUsed(ctx, in, o...)
+	return paced(ctx, p.lim, p.IAM.GetAccessKeyLastUsed, in, o)
 }
 
 var daysRE = regexp.MustCompile(`^(\d+)d$`)

@@ -37,35 +37,30 @@ type statement struct {
 type statements []statement
 
 func (s *statements) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '{' {
-		var one statement
-		if err := json.Unmarshal(b, &one); err != nil {
-			return err
-		}
-		*s = statements{one}
-		return nil
-	}
-	var many []statement
-	err := json.Unmarshal(b, &many)
-	*s = many
-	return err
+	return unmarshalOneOrMany(b, '{', (*[]statement)(s))
 }
 
 // stringList accepts "x" as well as ["x", "y"].
 type stringList []string
 
 func (l *stringList) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var one string
-		if err := json.Unmarshal(b, &one); err != nil {
+	return unmarshalOneOrMany(b, '"', (*[]string)(l))
+}
+
+// unmarshalOneOrMany decodes into dst a JSON list of T, or a single T
+// (a value starting with the byte one) as a list of one.
+func unmarshalOneOrMany[T any](b []byte, one byte, dst *[]T) error {
+	if len(b) > 0 && b[0] == one {
+		var v T
+		if err := json.Unmarshal(b, &v); err != nil {
 			return err
 		}
-		*l = stringList{one}
+		*dst = []T{v}
 		return nil
 	}
-	var many []string
+	var many []T
 	err := json.Unmarshal(b, &many)
-	*l = many
+	*dst = many
 	return err
 }
 

@@ -165,7 +165,7 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	tags, err := listUserTags(ctx, client, name)
+	tags, err := ListAllUserTags(ctx, client, name)
 	if err != nil {
 		return nil, err
 	}
@@ -444,19 +444,6 @@ func tagRotation(ctx context.Context, client IAM, user, value string) error {
 		return fmt.Errorf("TagUser %s %s=%s (record the rotation's progress): %w", user, RotationTagKey, value, err)
 	}
 	return nil
-}
-
-func listUserTags(ctx context.Context, client IAM, user string) ([]types.Tag, error) {
-	var tags []types.Tag
-	pages := iam.NewListUserTagsPaginator(client, &iam.ListUserTagsInput{UserName: aws.String(user)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ListUserTags %s: %w", user, err)
-		}
-		tags = append(tags, page.Tags...)
-	}
-	return tags, nil
 }
 
 func tagValue(tags []types.Tag, key string) string {

@@ -29,17 +29,22 @@ func motoKeys(t *testing.T, api *iam.Client, user string) map[string]types.Statu
 	return m
 }
 
-// TestInteropRotateMoto rotates through the real main against moto_server:
-// deactivate, make room and delete, keep, then the two-active-keys conflict.
-func TestInteropRotateMoto(t *testing.T) {
+// motoMain starts moto_server and returns an SDK client of it and a runner
+// of the real main pointed at it.
+func motoMain(t *testing.T) (*iam.Client, func(args ...string) result) {
 	url := startMoto(t)
 	isolateAWSEnv(t)
-	ctx := context.Background()
-	api := iam.NewFromConfig(iamfaketest.Config(url))
-	sesprov := func(args ...string) result {
+	return iam.NewFromConfig(iamfaketest.Config(url)), func(args ...string) result {
 		t.Helper()
 		return runMain(t, nil, append([]string{"--endpoint-url", url}, args...)...)
 	}
+}
+
+// TestInteropRotateMoto rotates through the real main against moto_server:
+// deactivate, make room and delete, keep, then the two-active-keys conflict.
+func TestInteropRotateMoto(t *testing.T) {
+	ctx := context.Background()
+	api, sesprov := motoMain(t)
 	r := sesprov("-o", "json", "create-user", "--user-name", "moto-rot", "--regions", "us-east-1")
 	if r.code != 0 {
 		t.Fatalf("create-user: exit %d: %s", r.code, r.stderr)
@@ -104,14 +109,8 @@ func TestInteropRotateMoto(t *testing.T) {
 // TestInteropDeleteUserMoto deletes a user holding what moto can give it,
 // through the real main against moto_server.
 func TestInteropDeleteUserMoto(t *testing.T) {
-	url := startMoto(t)
-	isolateAWSEnv(t)
 	ctx := context.Background()
-	api := iam.NewFromConfig(iamfaketest.Config(url))
-	sesprov := func(args ...string) result {
-		t.Helper()
-		return runMain(t, nil, append([]string{"--endpoint-url", url}, args...)...)
-	}
+	api, sesprov := motoMain(t)
 	if r := sesprov("create-user", "--user-name", "moto-del", "--regions", "us-east-1"); r.code != 0 {
 		t.Fatalf("create-user: exit %d: %s", r.code, r.stderr)
 	}
