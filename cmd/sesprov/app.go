@@ -187,6 +187,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Writer:               stdout,
 		ErrWriter:            stderr,
 		EnableBashCompletion: true,
+		BashComplete:         completeApp,
 		Suggest:              true,
 		HideHelpCommand:      true,
 		Metadata:             map[string]any{"globals": g},

@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"sort"
 	"strings"
 
 	"github.com/cpuguy83/go-md2man/v2/md2man"
+	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -266,10 +269,63 @@ func completionFor(app *cli.App, shell string) (string, error) {
 	return "", provision.Usagef("completion: unknown shell %q: use bash, zsh or fish", shell)
 }
 
+// completionWords returns the word before the one being completed and that
+// word, from the arguments urfave's completion runs with (… PREV CUR
+// --generate-bash-completion; the scripts always pass CUR).
+func completionWords() (prev, cur string) {
+	n := len(os.Args)
+	if n >= 3 {
+		cur = os.Args[n-2]
+	}
+	if n >= 4 {
+		prev = os.Args[n-3]
+	}
+	return prev, cur
+}
+
+// completeValue prints the candidates for the value of flag prev, and
+// reports whether prev was such a flag: region names for --regions and
+// --allow-region (after the regions already typed, comma-separated), the
+// formats for --output.
+func completeValue(w io.Writer, prev, cur string) bool {
+	switch prev {
+	case "--" + flgRegions, "--" + flgAllowRegion:
+		typed := ""
+		if i := strings.LastIndexByte(cur, ','); i >= 0 {
+			typed = cur[:i+1]
+		}
+		for _, r := range derive.Regions() {
+			if r.Usable() || prev == "--"+flgAllowRegion {
+				fmt.Fprintln(w, typed+r.Name)
+			}
+		}
+		return true
+	case "--" + flgOutput, "-o":
+		for _, f := range provision.Formats {
+			fmt.Fprintln(w, f)
+		}
+		return true
+	}
+	return false
+}
+
+// completeApp is the completion of sesprov's first words: a global flag's
+// value, else urfave's commands or global flags.
+func completeApp(c *cli.Context) {
+	if prev, cur := completionWords(); completeValue(c.App.Writer, prev, cur) {
+		return
+	}
+	cli.DefaultAppComplete(c)
+}
+
 // completeFlags is the shell completion of a command without subcommands:
-// its flags (urfave would offer its help subcommand instead).
+// a flag's value, else its flags (urfave would offer its help subcommand
+// instead).
 func completeFlags(cmd *cli.Command) func(*cli.Context) {
 	return func(c *cli.Context) {
+		if prev, cur := completionWords(); completeValue(c.App.Writer, prev, cur) {
+			return
+		}
 		for _, f := range cmd.VisibleFlags() {
 			for _, n := range f.Names() {
 				if len(n) > 1 {

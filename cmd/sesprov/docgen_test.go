@@ -177,6 +177,11 @@ func TestBashCompletion(t *testing.T) {
 		{"sesprov create-user --reg", []string{"--regions"}},
 		{"sesprov --sandbox create-user --regions us-east-1 --dry", []string{"--dry-run"}},
 		{"sesprov regions --av", []string{"--available"}},
+		{"sesprov -o j", []string{"json"}},
+		{"sesprov create-user --regions eu-c", []string{"eu-central-1"}},
+		{"sesprov derive --regions us-east-1,eu-w", []string{"us-east-1,eu-west-1", "us-east-1,eu-west-2", "us-east-1,eu-west-3"}},
+		{"sesprov create-user --regions il-", nil},
+		{"sesprov create-user --allow-region il-", []string{"il-central-1"}},
 	} {
 		got := bashComplete(t, env, tc.line)
 		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
