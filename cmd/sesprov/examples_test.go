@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -386,7 +387,8 @@ func runExampleLine(t *testing.T, dir string, env []string, line, shown string, 
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader("")
-	var out, stdout, stderr bytes.Buffer
+	var out lockedBuffer // both streams, in the order they came
+	var stdout, stderr bytes.Buffer
 	cmd.Stdout = io.MultiWriter(&out, &stdout)
 	cmd.Stderr = io.MultiWriter(&out, &stderr)
 	err := cmd.Run()
@@ -595,4 +597,22 @@ func TestHelpExamplesParse(t *testing.T) {
 			t.Errorf("exampleCommands(%q) = %q, want %q", line, got, want)
 		}
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
