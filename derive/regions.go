@@ -266,14 +266,37 @@ func (e *RegionError) Error() string {
 	var b strings.Builder
 	if len(e.Problems) == 1 {
 		p := e.Problems[0]
-		fmt.Fprintf(&b, "region %q refused: %s", p.Name, p.Reason)
+		fmt.Fprintf(&b, "region %s refused: %s", quoteName(p.Name), p.Reason)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "%d regions refused:", len(e.Problems))
 	for _, p := range e.Problems {
-		fmt.Fprintf(&b, "\n  %q: %s", p.Name, p.Reason)
+		fmt.Fprintf(&b, "\n  %s: %s", quoteName(p.Name), p.Reason)
 	}
 	return b.String()
+}
+
+// quoteName quotes a refused name, unless it could be a secret put where a
+// region belongs (arguments swapped, a hand-edited file): errors go to
+// terminals and logs, and a secret must not.
+func quoteName(name string) string {
+	if EchoSafe(name) {
+		return fmt.Sprintf("%q", name)
+	}
+	return fmt.Sprintf("(a value of %d characters, not shown: it may be a secret)", len(name))
+}
+
+// EchoSafe reports whether a value given where a region name belongs may be
+// shown in a message: short (a region name has at most 20 characters; an
+// AWS secret access key 40, an SMTP password 44) and made only of letters,
+// digits, spaces, '-', '_' and '.', which base64 secrets rarely are.
+func EchoSafe(s string) bool {
+	if len(s) > 24 {
+		return false
+	}
+	return strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == ' ')
+	}) < 0
 }
 
 // ResolveRegions validates region names and returns their rows, in the order

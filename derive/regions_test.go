@@ -189,3 +189,19 @@ func TestRegionShaped(t *testing.T) {
 		}
 	}
 }
+
+// A secret given where a region belongs (swapped arguments, a hand-edited
+// file) is refused without being shown; a mistyped region name is shown.
+func TestRegionErrorDoesNotEchoSecrets(t *testing.T) {
+	const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	for _, name := range []string{secret, "BLBM/9hSUELfq8Gw+rU1YcBjkOxGbhT2XG763xVLGWL9", "abcdefghijklmnopqrstuvwxyz0123456789abcd"} {
+		_, err := ResolveRegions([]string{name}, nil)
+		if err == nil || strings.Contains(err.Error(), name) || strings.Contains(err.Error(), name[:16]) {
+			t.Errorf("refusal of a secret-shaped value shows it: %v", err)
+		}
+	}
+	_, err := ResolveRegions([]string{"us-east-9"}, nil)
+	if err == nil || !strings.Contains(err.Error(), `"us-east-9"`) {
+		t.Errorf("a mistyped region is not named: %v", err)
+	}
+}

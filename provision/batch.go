@@ -405,6 +405,9 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 		for _, w := range access.sa.Warnings {
 			stderrf("sesprov: warning: %s\n", w)
 		}
+		if access.err == nil {
+			access.err = cannotSend(in, access.sa)
+		}
 	}()
 	// Until the access is known, users are made with its names only.
 	pending := SendingAccess{GroupName: in.GroupName, PolicyName: in.PolicyName}

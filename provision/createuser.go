@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,7 +153,8 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 	if deps.Stderr == nil {
 		deps.Stderr = io.Discard
 	}
-	if len(in.UserNames) == 0 {
+	defaultName := len(in.UserNames) == 0
+	if defaultName {
 		in.UserNames = []string{DefaultUserName(deps.Now())}
 	}
 	if in.Path == "" {
@@ -163,6 +165,14 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 	}
 	if in.PolicyName == "" {
 		in.PolicyName = DefaultPolicyName
+	}
+
+	// A permissions boundary that does not exist is bad input: found by a
+	// read before any change, not by CreateUser after the shared ones.
+	if in.PermissionsBoundary != "" {
+		if err := checkBoundaryExists(ctx, deps.IAM, in.PermissionsBoundary, deps.Stderr); err != nil {
+			return err
+		}
 	}
 
 	// The destination exists before IAM changes: a run that cannot deliver
@@ -185,12 +195,33 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 	if in.Batch && !in.DryRun {
 		return runBatch(ctx, &in, &deps, d) // batch.go
 	}
+
+	// One user (not a dry run): the user comes first. CreateUser is needed
+	// anyway, and when the user exists with a key the run ends in a conflict
+	// before it changes the shared group and policy. A user this makes is
+	// left key-less and outside the group if the steps below fail; the same
+	// command run again completes it. (Checking with GetUser first would
+	// cost a call per run: see TestCreateUserCallBudget.) A batch keeps the
+	// shared setup first.
+	var first *userJob
+	if len(in.UserNames) == 1 && !in.DryRun {
+		first = &userJob{in: &in, deps: &deps, name: in.UserNames[0], defaultName: defaultName, d: d,
+			access: SendingAccess{GroupName: in.GroupName, PolicyName: in.PolicyName}}
+		if err := r.Execute(ctx, []Step{{"user", first.ensureUser}}); err != nil {
+			d.abort()
+			return err
+		}
+	}
+
 	sa, err := EnsureSendingAccess(ctx, deps.IAM, SendingAccessOptions{
 		GroupName: in.GroupName, PolicyName: in.PolicyName, RepairPolicy: in.RepairPolicy,
 		STS: deps.STS, Run: r,
 	})
 	for _, w := range sa.Warnings {
 		fmt.Fprintf(deps.Stderr, "sesprov: warning: %s\n", w)
+	}
+	if err == nil && !in.DryRun {
+		err = cannotSend(&in, sa)
 	}
 	if err != nil {
 		d.abort()
@@ -203,12 +234,18 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 	var failed, conflicts []string
 	var firstErr error
 	for _, name := range in.UserNames {
-		j := &userJob{in: &in, deps: &deps, name: name, access: sa, d: d}
-		err := r.Execute(ctx, []Step{
+		j := &userJob{in: &in, deps: &deps, name: name, defaultName: defaultName, access: sa, d: d}
+		steps := []Step{
 			{"user", j.ensureUser},
 			{"group membership", j.ensureMembership},
 			{"access key and delivery", j.keyAndDeliver},
-		})
+		}
+		if first != nil { // the user step is done
+			first.access = sa
+			j, steps = first, []Step{{"group membership", first.ensureMembership}, {"access key and delivery", first.keyAndDeliver}}
+			name = j.name
+		}
+		err := r.Execute(ctx, steps)
 		if err == nil {
 			continue
 		}
@@ -315,7 +352,9 @@ type userJob struct {
 	access SendingAccess
 	d      *delivery
 
-	batch   *batchJob // set in a batch (batch.go)
+	batch       *batchJob // set in a batch (batch.go)
+	defaultName bool      // name is DefaultUserName, not asked for: never adopt a user of that name
+
 	arn     string
 	created bool     // made by this run (or planned, in a dry run)
 	keys    []string // the user's keys before ours (empty, or the run stops)
@@ -364,9 +403,22 @@ func (j *userJob) ensureUser(ctx context.Context, r *Run) error {
 		in.PermissionsBoundary = aws.String(j.in.PermissionsBoundary)
 	}
 	out, err := api.CreateUser(ctx, in)
+	// A default name (one-second resolution) taken by another run of the
+	// same second is not a user to complete: take another name.
+	for try := 0; j.defaultName && HasCode(err, "EntityAlreadyExists") && try < defaultNameTries; try++ {
+		taken := j.name
+		j.name = DefaultUserName(j.deps.Now()) + "-" + randomSuffix()
+		j.d.cw.AlignUsers([]string{j.name})
+		fmt.Fprintf(j.deps.Stderr, "sesprov: user %s exists (another run in the same second); using %s\n", taken, j.name)
+		in.UserName = aws.String(j.name)
+		out, err = api.CreateUser(ctx, in)
+	}
 	if err == nil {
 		j.created, j.arn = true, aws.ToString(out.User.Arn)
 		return nil
+	}
+	if j.defaultName && HasCode(err, "EntityAlreadyExists") {
+		return fmt.Errorf("iam:CreateUser %s: %w (every default name tried is taken: pass --user-name)", j.name, err)
 	}
 	if !HasCode(err, "EntityAlreadyExists") {
 		return fmt.Errorf("iam:CreateUser %s: %w", j.name, err)
@@ -395,13 +447,6 @@ func (j *userJob) adopt(ctx context.Context, r *Run, u *types.User) error {
 	if err != nil {
 		return err
 	}
-	if len(keys) > 0 {
-		ids := make([]string, len(keys))
-		for i, k := range keys {
-			ids[i] = aws.ToString(k.AccessKeyId)
-		}
-		return Conflictf("user %s already has access key %s; sesprov cannot know its secret: use 'sesprov rotate --user-name %s' for new SMTP credentials", j.name, strings.Join(ids, " and "), j.name)
-	}
 	tags := u.Tags
 	if len(tags) == 0 {
 		t, err := api.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String(j.name)})
@@ -409,6 +454,9 @@ func (j *userJob) adopt(ctx context.Context, r *Run, u *types.User) error {
 			return fmt.Errorf("iam:ListUserTags %s: %w", j.name, err)
 		}
 		tags = t.Tags
+	}
+	if len(keys) > 0 {
+		return j.keyConflict(ctx, keys, tags)
 	}
 	ours, why := false, ""
 	for _, t := range tags {
@@ -429,12 +477,143 @@ func (j *userJob) adopt(ctx context.Context, r *Run, u *types.User) error {
 	if !ours {
 		return Conflictf("user %s exists and is not an SMTP user (no %s tag, not in group %s): an access key for it would carry its other permissions; choose another --user-name, or put it in the group yourself if it is meant for SMTP", j.name, TagCreatedBy, j.access.GroupName)
 	}
+	// What was asked for the user must hold for the user completed: a
+	// different path or permissions boundary is a decision for a person
+	// (sesprov does not move users or change their boundary); missing
+	// --tag tags are added.
+	if p := aws.ToString(u.Path); p != "" && p != j.in.Path {
+		return Conflictf("user %s exists (%s) with no access key, but under path %s, not %s (--path): run again with --path %s to complete it, or choose another --user-name", j.name, why, p, j.in.Path, p)
+	}
+	if have := aws.ToString(boundaryARN(u)); j.in.PermissionsBoundary != "" && have != j.in.PermissionsBoundary {
+		now := "no permissions boundary"
+		if have != "" {
+			now = "permissions boundary " + have
+		}
+		return Conflictf("user %s exists (%s) with no access key, but with %s, not %s (--permissions-boundary): sesprov does not change a boundary; set it yourself ('aws iam put-user-permissions-boundary --user-name %s --permissions-boundary %s') and run again, or choose another --user-name", j.name, why, now, j.in.PermissionsBoundary, j.name, j.in.PermissionsBoundary)
+	}
 	r.Note("user %s exists (%s) with no access key: an earlier run was cut short; completing it", j.name, why)
 	fmt.Fprintf(j.deps.Stderr, "sesprov: user %s exists (%s) with no access key; completing it\n", j.name, why)
-	if j.in.PermissionsBoundary != "" && aws.ToString(boundaryARN(u)) != j.in.PermissionsBoundary {
-		fmt.Fprintf(j.deps.Stderr, "sesprov: warning: user %s has permissions boundary %q, not %s; left unchanged\n", j.name, aws.ToString(boundaryARN(u)), j.in.PermissionsBoundary)
+	if missing := missingTags(tags, j.in.Tags); len(missing) > 0 {
+		var kv []string
+		for _, t := range missing {
+			kv = append(kv, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
+		}
+		if r.Plan("tag user %s with %s", j.name, strings.Join(kv, ", ")) {
+			if _, err := api.TagUser(ctx, &iam.TagUserInput{UserName: aws.String(j.name), Tags: missing}); err != nil {
+				return fmt.Errorf("iam:TagUser %s (--tag, on the user being completed): %w", j.name, err)
+			}
+		}
 	}
 	return nil
+}
+
+// missingTags returns the tags of want that have is missing or has with
+// another value.
+func missingTags(have []types.Tag, want []Tag) []types.Tag {
+	var missing []types.Tag
+	for _, w := range want {
+		found := false
+		for _, h := range have {
+			if aws.ToString(h.Key) == w.Key && aws.ToString(h.Value) == w.Value {
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, types.Tag{Key: aws.String(w.Key), Value: aws.String(w.Value)})
+		}
+	}
+	return missing
+}
+
+// cannotSend is the conflict of a group whose managed policy does not allow
+// sending (drifted, not repaired): credentials made now could not send, so
+// the run stops before any key.
+func cannotSend(in *CreateUserInput, sa SendingAccess) error {
+	if !sa.Drifted || sa.DriftGrantsSend || sa.Repaired {
+		return nil
+	}
+	return Conflictf("the managed policy %s of group %s does not allow %s: SMTP credentials made now could not send, so no access key was made; run the same command with --repair-policy to restore the standard document (or fix the policy yourself), which also completes a user this run made", in.PolicyName, in.GroupName, SendAction)
+}
+
+// orphanKeyAge: a never-used key of a sesprov user younger than this is
+// taken for the key of a run cut short after IAM made it.
+const orphanKeyAge = time.Hour
+
+// keyConflict is the conflict of a user that already has keys: sesprov
+// cannot know their secrets. It names each key with its age and last use
+// (iam:GetAccessKeyLastUsed), and when the only key is young, never used,
+// of a user sesprov made, says it is likely the key of a run cut short
+// (killed after IAM made it) and how to replace it.
+func (j *userJob) keyConflict(ctx context.Context, keys []types.AccessKeyMetadata, tags []types.Tag) error {
+	now := j.deps.Now()
+	var descs []string
+	orphan := len(keys) == 1
+	for _, k := range keys {
+		id := aws.ToString(k.AccessKeyId)
+		d := fmt.Sprintf("%s (%s", id, strings.ToLower(string(k.Status)))
+		if k.CreateDate != nil {
+			d += ", created " + k.CreateDate.UTC().Format(time.RFC3339)
+			orphan = orphan && now.Sub(*k.CreateDate) < orphanKeyAge
+		} else {
+			orphan = false
+		}
+		lu, err := j.deps.IAM.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
+		switch {
+		case err != nil:
+			d += ", last use unknown"
+			orphan = false
+		case lu.AccessKeyLastUsed == nil || lu.AccessKeyLastUsed.LastUsedDate == nil:
+			d += ", never used"
+		default:
+			d += ", last used " + lu.AccessKeyLastUsed.LastUsedDate.UTC().Format(time.RFC3339)
+			orphan = false
+		}
+		descs = append(descs, d+")")
+	}
+	sesprovMade := false
+	for _, t := range tags {
+		if aws.ToString(t.Key) == TagCreatedBy {
+			sesprovMade = true
+		}
+	}
+	regions := make([]string, len(j.in.Regions))
+	for i, rg := range j.in.Regions {
+		regions[i] = rg.Name
+	}
+	rotate := fmt.Sprintf("sesprov rotate --user-name %s --regions %s", j.name, strings.Join(regions, ","))
+	msg := fmt.Sprintf("user %s already has access key %s; sesprov cannot know its secret", j.name, strings.Join(descs, " and "))
+	if orphan && sesprovMade {
+		return Conflictf("%s. The user was made by sesprov and the key, less than an hour old, was never used: if you did not receive its credentials, an earlier run was cut short after IAM made the key (killed before delivering it), and '%s --old-key delete' replaces it with a new key and delivers its SMTP passwords; if you did receive them, nothing needs doing", msg, rotate)
+	}
+	return Conflictf("%s: use '%s' for new SMTP credentials (it retires the old key after delivery; --old-key delete if it is unused)", msg, rotate)
+}
+
+// defaultNameTries bounds the other names tried when the default one is
+// taken.
+const defaultNameTries = 5
+
+// randomSuffix is 4 hex digits: ses-smtp-user.YYYYMMDD-HHMMSS-xxxx stays
+// console-like and well within IAM's 64 characters.
+func randomSuffix() string {
+	return fmt.Sprintf("%04x", rand.Uint32N(1<<16))
+}
+
+// checkBoundaryExists reads the permissions boundary (iam:GetPolicy) before
+// any change: a policy that does not exist is a usage error. A caller not
+// allowed to read it is warned and goes on (iam:CreateUser checks it).
+func checkBoundaryExists(ctx context.Context, api IAM, arn string, stderr io.Writer) error {
+	_, err := api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+	switch {
+	case err == nil:
+		return nil
+	case HasCode(err, "NoSuchEntity"):
+		return Usagef("--permissions-boundary %s does not exist (iam:GetPolicy: NoSuchEntity): check the ARN, or create the policy first; nothing was changed", arn)
+	case HasCode(err, "AccessDenied"):
+		fmt.Fprintf(stderr, "sesprov: warning: cannot read permissions boundary %s (iam:GetPolicy: access denied); iam:CreateUser will check it\n", arn)
+		return nil
+	}
+	return fmt.Errorf("iam:GetPolicy %s (--permissions-boundary): %w", arn, err)
 }
 
 func boundaryARN(u *types.User) *string {

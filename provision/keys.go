@@ -119,7 +119,19 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 	unseen := 0 // NoSuchEntity answers: the user is not visible yet
 	deadline := time.Now().Add(consistencyTimeout(ctx))
 	for attempt := 1; ; attempt++ {
-		out, err := api.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, noRetry)
+		out, err := createAccessKeyUninterrupted(ctx, api, user, noRetry)
+		if err == nil && ctx.Err() != nil {
+			// Interrupted while IAM made the key: its answer came (the call
+			// itself is not cancelled), so the key is known and is deleted.
+			id := aws.ToString(out.AccessKey.AccessKeyId)
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+			derr := DeleteAccessKey(cctx, api, user, id)
+			cancel()
+			if derr != nil {
+				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s interrupted (%w) after IAM made key %s, and deleting it failed: %w; delete it with 'aws iam delete-access-key --user-name %s --access-key-id %s'", user, ctx.Err(), id, derr, user, id)
+			}
+			return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w (the key IAM made, %s, was deleted)", user, ctx.Err(), id)
+		}
 		if err == nil {
 			id := aws.ToString(out.AccessKey.AccessKeyId)
 			secret := NewSecret(aws.ToString(out.AccessKey.SecretAccessKey))
@@ -132,14 +144,20 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 			return id, secret, nil
 		}
 		if ctx.Err() != nil {
-			// Cancelled mid-call: the request may have acted.
+			// Interrupted and the call failed too (no answer within its
+			// grace period): the request may have acted, and IAM's listing
+			// can lag behind. Watch the list for a while and delete any new
+			// key; if none shows, say plainly that one may still appear.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
-			rerr := removeUnseenKeys(cctx, api, user, existing, "")
+			found, rerr := pollUnseenKeys(cctx, api, user, existing, interruptedKeyWatch)
 			cancel()
-			if rerr != nil {
-				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s interrupted (%w); a key may have been made whose secret nobody saw, and listing keys to remove it failed: %w", user, ctx.Err(), rerr)
+			switch {
+			case rerr != nil:
+				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s interrupted (%w); a key may have been made whose secret nobody saw, and listing keys to remove it failed: %w; check with 'aws iam list-access-keys --user-name %s' and delete any key you did not receive", user, ctx.Err(), rerr, user)
+			case found:
+				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w (the key IAM made was deleted)", user, ctx.Err())
 			}
-			return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, ctx.Err())
+			return "", Secret{}, Conflictf("iam:CreateAccessKey for user %s interrupted (%v) with no answer from IAM; no new key showed within %s, but a key may still exist whose secret nobody saw: check with 'aws iam list-access-keys --user-name %s' and delete any key you did not receive ('aws iam delete-access-key --user-name %s --access-key-id ID'), then run the command again", user, ctx.Err(), interruptedKeyWatch, user, user)
 		}
 		// Right after CreateUser the user can be unseen: nothing was made.
 		if HasCode(err, "NoSuchEntity") && time.Now().Before(deadline) {
@@ -169,6 +187,73 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 		}
 		if serr := sleepCtx(ctx, backoff(attempt, 500*time.Millisecond, retryMaxBackoff)); serr != nil {
 			return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
+		}
+	}
+}
+
+// createKeyGrace bounds how long an interrupted run still waits for the
+// answer of a CreateAccessKey already sent: the call is not cancelled with
+// the run, so a key IAM makes is known by its id and can be deleted.
+var createKeyGrace = 10 * time.Second
+
+// interruptedKeyWatch is how long an interrupted run whose CreateAccessKey
+// got no answer watches the user's keys for one it may have made.
+var interruptedKeyWatch = 5 * time.Second
+
+// createAccessKeyUninterrupted calls iam:CreateAccessKey with a context that
+// outlives ctx's cancellation by createKeyGrace: Ctrl-C or SIGHUP while the
+// call is in flight lets its answer (and the new key's id) arrive.
+func createAccessKeyUninterrupted(ctx context.Context, api IAM, user string, optFns ...func(*iam.Options)) (*iam.CreateAccessKeyOutput, error) {
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		t := time.NewTimer(createKeyGrace)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			cancel()
+		}
+	}()
+	out, err := api.CreateAccessKey(cctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, optFns...)
+	if err == nil && (out.AccessKey == nil || aws.ToString(out.AccessKey.AccessKeyId) == "") {
+		// An answer without the key (a proxy's empty 200): IAM may have
+		// made one; treated like a lost answer.
+		return nil, errors.New("iam:CreateAccessKey answered without an access key")
+	}
+	return out, err
+}
+
+// pollUnseenKeys lists user's keys until one not in keep shows up or watch
+// has passed, and deletes every such key. found says whether there was one.
+func pollUnseenKeys(ctx context.Context, api IAM, user string, keep []string, watch time.Duration) (found bool, err error) {
+	deadline := time.Now().Add(watch)
+	for attempt := 1; ; attempt++ {
+		keys, err := ListAccessKeyIDs(ctx, api, user)
+		if err != nil {
+			return false, err
+		}
+		for _, k := range keys {
+			if slices.Contains(keep, k) {
+				continue
+			}
+			found = true
+			if err := DeleteAccessKey(ctx, api, user, k); err != nil {
+				return found, err
+			}
+		}
+		if found || time.Now().After(deadline) {
+			return found, nil
+		}
+		if err := sleepCtx(ctx, min(backoff(attempt, 250*time.Millisecond, time.Second), time.Until(deadline)+time.Millisecond)); err != nil {
+			return false, err
 		}
 	}
 }

@@ -40,7 +40,6 @@ type CommandPermissions struct {
 const (
 	whenSetup  = "setup: the sending policy or group does not exist yet, or is not attached"
 	whenRepair = "--repair-policy"
-	whenTag    = "--tag"
 	whenPB     = "--permissions-boundary"
 	whenAll    = "--all"
 	whenRole   = "an assumed role: finds the role's path"
@@ -77,7 +76,7 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:ListAccessKeys", ResourceUser, ""},
 		{"iam:CreateAccessKey", ResourceUser, ""},
 		{"iam:DeleteAccessKey", ResourceUser, ""}, // a key whose delivery failed is rolled back
-		{"iam:TagUser", ResourceUser, whenTag},
+		{"iam:TagUser", ResourceUser, ""},         // CreateUser's Tags (sesprov:created-by, always sent) need it; also --tag on a user being completed
 		{"iam:PutUserPermissionsBoundary", ResourceUser, whenPB},
 	}, sendingAccess)},
 	{"rotate", []Permission{

@@ -47,8 +47,9 @@ const sandboxLockWait = 30 * time.Second
 // the SDK's whole stack runs: signing, HTTP, retries, parsing) with the state
 // of earlier sandbox runs, and points the clients at it. The state file holds
 // no secret: iamfake never stores secret access keys. A lock file next to it
-// keeps two concurrent sandbox runs from overwriting each other's changes;
-// Close saves the state (when something changed) and releases the lock.
+// keeps two concurrent sandbox runs from overwriting each other's changes.
+// The state is saved after every call that changed it; Close saves anything
+// left and releases the lock.
 func newSandboxClients(ctx context.Context, opts ClientOptions, log *slog.Logger) (*Clients, error) {
 	path, err := SandboxStatePath(opts.SandboxState)
 	if err != nil {
@@ -73,7 +74,32 @@ func newSandboxClients(ctx context.Context, opts ClientOptions, log *slog.Logger
 		unlock()
 		return nil, fmt.Errorf("sandbox: listen on loopback: %w", err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	// The state is saved after each call that changed it, before the answer
+	// leaves (an answer this small is sent when the handler returns): a
+	// sandbox run killed after a change, even after the credentials were
+	// printed, finds that change on the next run, as with AWS.
+	var saveMu sync.Mutex
+	saved := loaded
+	var saveErr error
+	save := func() error {
+		saveMu.Lock()
+		defer saveMu.Unlock()
+		if n := srv.Changes(); n != saved {
+			if err := srv.SaveFile(path); err != nil {
+				saveErr = err
+				return err
+			}
+			saved = n
+		}
+		return saveErr
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.ServeHTTP(w, r)
+		if err := save(); err != nil {
+			log.Warn("sandbox: saving the state failed", "err", err)
+		}
+	})
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	url := "http://" + ln.Addr().String()
 	log.Info("sandbox", "state", path, "endpoint", url)
@@ -102,9 +128,7 @@ func newSandboxClients(ctx context.Context, opts ClientOptions, log *slog.Logger
 			// Shutdown, which waits 5 s for connections the SDK dialed but
 			// never used (a concurrent batch leaves some).
 			hs.Close()
-			if srv.Changes() != loaded {
-				closeErr = srv.SaveFile(path)
-			}
+			closeErr = save()
 			unlock()
 		})
 		return closeErr

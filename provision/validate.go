@@ -10,7 +10,7 @@ import (
 // characters of [\w+=,.@-]; a path is "/" or "/…/" of printable ASCII.
 var (
 	iamNameRe = lazyRegexp(`^[\w+=,.@-]+$`)
-	pathRe    = lazyRegexp(`^/([\x21-\x7e]*/)?$`)
+	pathRe    = lazyRegexp(`^/([\x21-\x7e]+/)?$`) // IAM's pattern ^/$|^/[\x21-\x7e]+/$: "//" is refused
 	// arn:PARTITION:iam::ACCOUNT|aws:policy/[PATH/]NAME
 	policyARNRe = lazyRegexp(`^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::(\d{12}|aws):policy/([\x21-\x7e]*/)?[\w+=,.@-]{1,128}$`)
 	tagKeyRe    = lazyRegexp(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)

@@ -202,6 +202,19 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			return provision.AsUsage(err)
 		},
 		CommandNotFound: func(c *cli.Context, name string) {
+			// The help command is hidden (HideHelpCommand), but
+			// `sesprov help [COMMAND]` still works as people expect.
+			if name == "help" {
+				if topic := c.Args().Get(1); topic != "" {
+					if err := cli.ShowCommandHelp(c, topic); err != nil {
+						g.unknownCommand = true
+						fmt.Fprintf(c.App.ErrWriter, "sesprov: no help for %q: it is not a command; run 'sesprov --help' for the list\n", topic)
+					}
+					return
+				}
+				_ = cli.ShowAppHelp(c)
+				return
+			}
 			g.unknownCommand = true
 			fmt.Fprintf(c.App.ErrWriter, "sesprov: unknown command %q; run 'sesprov --help' for the list\n", name)
 		},

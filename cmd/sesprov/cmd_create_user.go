@@ -74,10 +74,13 @@ func createCreateUserCommand() *cli.Command {
 		Description: "Makes the IAM user, ensures the managed policy " + provision.DefaultPolicyName + " and the group\n" +
 			provision.DefaultGroupName + " (a group the SES console made is accepted as is), adds the\n" +
 			"user to the group, creates an access key and derives the SMTP password of every region.\n" +
-			"Safe to repeat: a user an earlier run left without a key is completed; a user that\n" +
-			"already has a key is a conflict (exit 3): use 'sesprov rotate'. In a batch (--from),\n" +
-			"such a user is reported as already done (\"exists\") and the others go on; a partial\n" +
-			"batch exits 1 naming who failed: run the same command again to finish it.\n\n" +
+			"Safe to repeat: a user an earlier run left without a key is completed (missing --tag\n" +
+			"tags are added; a different --path or --permissions-boundary is a conflict, exit 3);\n" +
+			"a user that already has a key is a conflict (exit 3): use 'sesprov rotate'. In a batch\n" +
+			"(--from), such a user is reported as already done (\"exists\") and the others go on; a\n" +
+			"partial batch exits 1 naming who failed: run the same command again to finish it.\n" +
+			"--out-file is written under a temporary name (.sesprov-outfile-*) in the same\n" +
+			"directory and appears under its own name with the first credentials.\n\n" +
 			"Examples:\n" +
 			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1\n" +
 			"   sesprov -o csv create-user --user-name billing-mailer --regions eu-west-1 --out-file billing.csv\n" +

@@ -55,6 +55,10 @@ func createDeriveCommand() *cli.Command {
 				}
 				fmt.Fprint(g.Stderr, argvSecretWarning)
 				if in.Regions, err = derive.ResolveRegions([]string{c.Args().Get(1)}, c.StringSlice(flgAllowRegion)); err != nil {
+					// REGION SECRET: say so without echoing the secret.
+					if _, rerr := derive.ResolveRegions([]string{c.Args().Get(0)}, c.StringSlice(flgAllowRegion)); rerr == nil {
+						return provision.Usagef("the arguments are SECRET REGION, in that order: the second argument is not a region and the first is; swap them (better: the secret on stdin, see 'sesprov derive --help')")
+					}
 					return provision.AsUsage(err)
 				}
 				secret := c.Args().Get(0)
