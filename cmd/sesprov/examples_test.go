@@ -443,16 +443,19 @@ var (
 	volatileKeyID    = regexp.MustCompile(`AKIA[0-9A-Z]{16}`)
 	volatilePassword = regexp.MustCompile(`\bB[A-Za-z0-9+/]{43}`)
 	volatileUserName = regexp.MustCompile(`ses-smtp-user\.\d{8}-\d{6}`)
+	volatileTime     = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
 	volatileState    = regexp.MustCompile(`\(state: [^)]*\)`)
 	blanks           = regexp.MustCompile(`\s+`)
 )
 
 // normalizeOutput removes from a line what changes from run to run: key IDs,
-// passwords, default user names, the state file's path, column widths.
+// passwords, default user names, timestamps, the state file's path, column
+// widths.
 func normalizeOutput(l string) string {
 	l = volatileKeyID.ReplaceAllString(l, "AKIA…")
 	l = volatilePassword.ReplaceAllString(l, "PASSWORD")
 	l = volatileUserName.ReplaceAllString(l, "ses-smtp-user.DATE")
+	l = volatileTime.ReplaceAllString(l, "TIME")
 	l = volatileState.ReplaceAllString(l, "(state: …)")
 	return strings.TrimSpace(blanks.ReplaceAllString(l, " "))
 }
