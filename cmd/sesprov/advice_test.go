@@ -8,8 +8,9 @@ import (
 func TestInterruptedAt(t *testing.T) {
 	for in, want := range map[string]string{
 		"context canceled: iam:CreateUser mailer: operation error IAM: CreateUser, https response error StatusCode: 0, RequestID: , canceled, context canceled": "iam:CreateUser mailer",
-		"iam:CreateAccessKey for user mailer: context canceled":                             "iam:CreateAccessKey for user mailer",
-		"interrupted after iam:CreateAccessKey: key AKIA… of user x was deleted; run again": "interrupted after iam:CreateAccessKey: key AKIA… of user x was deleted; run again",
+		"iam:CreateAccessKey for user mailer: context canceled":                                        "iam:CreateAccessKey for user mailer",
+		"iam:CreateAccessKey for user mailer: context canceled (the key IAM made, AKIAX, was deleted)": "iam:CreateAccessKey for user mailer (the key IAM made, AKIAX, was deleted)",
+		"interrupted after iam:CreateAccessKey: key AKIA… of user x was deleted; run again":            "interrupted after iam:CreateAccessKey: key AKIA… of user x was deleted; run again",
 	} {
 		if got := interruptedAt(in); got != want {
 			t.Errorf("interruptedAt(%q) = %q, want %q", in, got, want)

@@ -92,7 +92,7 @@ func interruptedAt(msg string) string {
 	if i := strings.Index(msg, ": operation error "); i >= 0 {
 		msg = msg[:i]
 	}
-	return strings.TrimSuffix(msg, ": "+context.Canceled.Error())
+	return strings.ReplaceAll(msg, ": "+context.Canceled.Error(), "")
 }
 
 // readOnlyCommands change nothing in IAM: interrupting one loses nothing.
