@@ -10,6 +10,7 @@ func TestInterruptedAt(t *testing.T) {
 		"context canceled: iam:CreateUser mailer: operation error IAM: CreateUser, https response error StatusCode: 0, RequestID: , canceled, context canceled": "iam:CreateUser mailer",
 		"iam:CreateAccessKey for user mailer: context canceled":                                        "iam:CreateAccessKey for user mailer",
 		"iam:CreateAccessKey for user mailer: context canceled (the key IAM made, AKIAX, was deleted)": "iam:CreateAccessKey for user mailer (the key IAM made, AKIAX, was deleted)",
+		"interrupted after delivering key AKIAN (context canceled): run rotate again":                  "interrupted after delivering key AKIAN: run rotate again",
 		"interrupted after iam:CreateAccessKey: key AKIA… of user x was deleted; run again":            "interrupted after iam:CreateAccessKey: key AKIA… of user x was deleted; run again",
 	} {
 		if got := interruptedAt(in); got != want {

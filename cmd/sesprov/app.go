@@ -92,6 +92,7 @@ func interruptedAt(msg string) string {
 	if i := strings.Index(msg, ": operation error "); i >= 0 {
 		msg = msg[:i]
 	}
+	msg = strings.ReplaceAll(msg, " ("+context.Canceled.Error()+")", "")
 	return strings.ReplaceAll(msg, ": "+context.Canceled.Error(), "")
 }
 
