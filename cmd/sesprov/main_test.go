@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -15,10 +16,10 @@ import (
 // TestMain lets testscript run the real sesprov main as the `sesprov`
 // command of each script: a separate process, real argv, stdin, stdout,
 // stderr, signals and exit code. It also puts that command on $PATH, where
-// the tests that start sesprov themselves find it (buildSesprov).
+// the tests that start sesprov themselves find it (sesprovBinary).
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"sesprov": main,
+		"sesprov": func() { os.Exit(mainCode()) },
 	})
 }
 
