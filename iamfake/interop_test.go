@@ -296,4 +296,3 @@ func TestInteropMoto(t *testing.T) {
 	tw.Flush()
 	fmt.Printf("\niamfake and moto (%s) differ on %d of %d behaviours (marked *):\n%s\n", motoURL, differ, len(interopScenario), sb.String())
 }
-

@@ -28,14 +28,18 @@ import (
 )
 
 // heldResponses serves an iamfake that acts on every call at once but holds
-// back the answer to one call (the nth of an action) for a second, or until
-// the client gives up: the moment of a Ctrl-C that comes after IAM has acted
-// and before sesprov has heard (the hardest place to be interrupted).
+// back the answer to one call (the nth of an action) until a second after
+// the test has sent the signal, or until the client gives up: the moment of
+// a Ctrl-C that comes after IAM has acted and before sesprov has heard (the
+// hardest place to be interrupted). The second counts from the signal, not
+// from the call, so a test slow to see the call and send it (a loaded
+// machine) still interrupts before the answer.
 type heldResponses struct {
-	srv    *iamfake.Server
-	action string
-	nth    int           // hold the answer to the nth call of action only
-	seen   *atomic.Int64 // calls of action received
+	srv       *iamfake.Server
+	action    string
+	nth       int           // hold the answer to the nth call of action only
+	seen      *atomic.Int64 // calls of action received
+	signalled chan struct{} // closed once the test has sent the signal
 }
 
 func (h heldResponses) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -48,6 +52,11 @@ func (h heldResponses) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The answer is late: a client that gives up on Ctrl-C leaves first. A
 	// client that waits on purpose (a record that must be written even when
 	// interrupted) gets it after a while, as from IAM on a slow day.
+	select {
+	case <-r.Context().Done():
+		return
+	case <-h.signalled:
+	}
 	select {
 	case <-r.Context().Done():
 	case <-time.After(time.Second):
@@ -91,7 +100,8 @@ func interruptAtNth(t *testing.T, srv *iamfake.Server, action string, nth int, d
 // interruptAtNthIn is interruptAtNth with stdin.
 func interruptAtNthIn(t *testing.T, srv *iamfake.Server, action string, nth int, dir, stdin string, args ...string) (int, string, string) {
 	t.Helper()
-	hs := httptest.NewServer(heldResponses{srv, action, nth, new(atomic.Int64)})
+	signalled := make(chan struct{})
+	hs := httptest.NewServer(heldResponses{srv, action, nth, new(atomic.Int64), signalled})
 	defer hs.Close()
 	cmd := exec.Command("sesprov", args...)
 	cmd.Dir = dir
@@ -121,6 +131,7 @@ func interruptAtNthIn(t *testing.T, srv *iamfake.Server, action string, nth int,
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
+	close(signalled)
 	select {
 	case <-exited:
 	case <-time.After(30 * time.Second):
