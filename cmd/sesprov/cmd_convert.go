@@ -69,6 +69,11 @@ func convertAction(c *cli.Context) error {
 			return provision.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", outPath)
 		}
 	}
+	if outPath == "" && !in.DryRun {
+		if err := refuseNullStdout(g.Stdout, "the SMTP passwords", "--"+flgOutFile+" FILE"); err != nil {
+			return err
+		}
+	}
 	if in.Secret, err = provision.ReadSecret(c.Context, g.Stdin, g.Stderr); err != nil {
 		return err
 	}

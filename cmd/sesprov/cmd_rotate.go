@@ -113,6 +113,12 @@ func rotateAction(c *cli.Context) error {
 		return err
 	}
 
+	if outPath == "" && deliverCmd == "" && !dryRun && plan.Delivers() {
+		if err := refuseNullStdout(g.Stdout, "the new credentials",
+			"--"+flgOutFile+" FILE or --"+flgDeliverCmd+" COMMAND"); err != nil {
+			return err
+		}
+	}
 	// The --out-file is made before the first change, and only when this run
 	// delivers something (finishing an earlier rotation delivers nothing).
 	var out *provision.OutFile
