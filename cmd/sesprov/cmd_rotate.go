@@ -134,9 +134,14 @@ func rotateAction(c *cli.Context) error {
 	delivered := false
 	defer func() {
 		if out != nil && !delivered {
-			// The key these credentials name was deleted again: remove them.
+			// The key these credentials name was deleted again: remove
+			// them — only the file this run published (Abort removes an
+			// unpublished one), never one made by something else meanwhile.
+			published := out.Published()
 			out.Abort()
-			os.Remove(outPath)
+			if published {
+				os.Remove(outPath)
+			}
 		}
 	}()
 
