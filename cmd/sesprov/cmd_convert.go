@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -42,7 +43,11 @@ func createConvertCommand() *cli.Command {
 func convertAction(c *cli.Context) error {
 	g := globalsOf(c)
 	if c.Args().Present() {
-		return provision.Usagef("convert takes no arguments (got %q): the secret goes on stdin, never in argv", c.Args().First())
+		got := fmt.Sprintf("%q", c.Args().First())
+		if !derive.EchoSafe(c.Args().First()) {
+			got = "an argument, not shown: it may be a secret"
+		}
+		return provision.Usagef("convert takes no arguments (got %s): the secret goes on stdin, never in argv", got)
 	}
 	in := provision.ConvertInput{
 		AccessKeyID: c.String(flgAccessKeyID),
