@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net/http/httptest"
 	"os"
@@ -19,7 +18,7 @@ import (
 // stderr and exit code.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"sesprov": func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		"sesprov": func() { os.Exit(mainCode()) },
 	})
 }
 
