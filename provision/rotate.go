@@ -219,9 +219,19 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 		}
 	case strings.HasPrefix(tag, rotationStarted):
 		st := parseStarted(strings.TrimPrefix(tag, rotationStarted))
-		if age := in.Now().Sub(st.at); in.StaleAfter > 0 && age < in.StaleAfter {
+		// T is the writer's clock. A key the record does not name was made
+		// by that run after it wrote the record, and its CreateDate is IAM's
+		// clock: the younger of the two ages counts, so a writer whose clock
+		// runs slow is not taken for dead while its key is fresh.
+		age := in.Now().Sub(st.at)
+		for _, k := range keys {
+			if c := aws.ToTime(k.CreateDate); !c.IsZero() && !slices.Contains(st.keys, aws.ToString(k.AccessKeyId)) {
+				age = min(age, in.Now().Sub(c))
+			}
+		}
+		if in.StaleAfter > 0 && age < in.StaleAfter {
 			return nil, fmt.Errorf("user %s: a rotation started %s ago (tag %s=%s) may still be running; sesprov leaves it alone. If that run died, run rotate again after %s (or with a shorter --stale-after); nothing was changed",
-				name, age.Round(time.Second), RotationTagKey, tag, st.at.Add(in.StaleAfter).UTC().Format(time.RFC3339))
+				name, age.Round(time.Second), RotationTagKey, tag, in.Now().Add(in.StaleAfter-age).UTC().Format(time.RFC3339))
 		}
 		for _, id := range st.keys {
 			if _, ok := findKey(keys, id); !ok {

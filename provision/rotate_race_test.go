@@ -192,3 +192,33 @@ func TestRotateSimultaneousStartsLastWriterOwns(t *testing.T) {
 	}
 	checkRotated(t, l, cB, old, provision.OldKeyDeactivate)
 }
+
+// The same slow writer, with IAM's clock right (iamfake's clock set to now):
+// the new key's CreateDate, IAM's time, shows the rotation is fresh, so the
+// run with the correct clock leaves it alone and the slow one completes.
+func TestRotateSlowClockWriterKeepsItsLeaseByKeyCreateDate(t *testing.T) {
+	l := newLab(t)
+	l.clock.Advance(time.Since(l.clock.Now()))
+	old := l.smtpUser("skew", 1)[0]
+	ctx := context.Background()
+	slow := func() time.Time { return time.Now().Add(-15 * time.Minute) }
+	pA, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "skew", Regions: testRegions(t), Now: slow}, nil)
+	l.must(err)
+	inDeliver, release := make(chan struct{}), make(chan struct{})
+	cA := &consumer{t: t, onDeliver: func() { close(inDeliver); <-release }}
+	doneA := make(chan error, 1)
+	go func() {
+		_, err := pA.Execute(ctx, l.iam, cA.deliver, nil)
+		doneA <- err
+	}()
+	<-inDeliver
+	_, errB := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "skew", Regions: testRegions(t), Now: time.Now}, nil)
+	close(release)
+	l.must(<-doneA)
+	if errB == nil || provision.ExitCode(errB) != provision.ExitFailed || !strings.Contains(errB.Error(), "may still be running") {
+		t.Fatalf("run with the correct clock: %v (exit %d), want it to leave the fresh rotation alone", errB, provision.ExitCode(errB))
+	}
+	if keys := l.keys("skew"); keys[cA.last()] != types.StatusTypeActive || keys[old] != types.StatusTypeInactive {
+		t.Fatalf("keys %v: want %s (delivered) active, %s inactive", keys, cA.last(), old)
+	}
+}
