@@ -93,6 +93,11 @@ func createCreateUserCommand() *cli.Command {
 				return err
 			}
 			g := globalsOf(c)
+			if in.OutFile == "" && !in.DryRun {
+				if err := refuseNullStdout(g.Stdout, "the new access key's secret and SMTP passwords", "--"+flgOutFile+" FILE"); err != nil {
+					return err
+				}
+			}
 			clients, err := newClients(c)
 			if err != nil {
 				return err

@@ -214,8 +214,8 @@ func TestBatchSummaryColors(t *testing.T) {
 		cmd := exec.Command("sesprov", "-o", "json", "create-user", "--from", "users.txt", "--regions", "eu-west-1")
 		cmd.Dir = dir
 		cmd.Env = colorEnv(append(interruptEnv(dir, hs.URL), extra...)...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
+		var stdout, stderr bytes.Buffer // a stdout on /dev/null is refused
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		cmd.Run()
 		return stderr.String()
 	}

@@ -169,8 +169,8 @@ func TestSignalDuringCreateAccessKeyLeavesNoKey(t *testing.T) {
 			}))
 			defer hs.Close()
 			cmd := exec.Command(bin, "--endpoint-url", hs.URL, "-o", "json", "create-user", "--user-name", "alice", "--regions", "us-east-1")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
+			var stdout, stderr bytes.Buffer // stdout /dev/null is refused
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			mu.Lock()
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)

@@ -358,9 +358,10 @@ func runExampleSession(t *testing.T, s exampleSession) []string {
 					continue
 				}
 				made[m[1]] = true
-				pre := "sesprov -o json create-user --user-name " + m[1] + " --regions us-east-1 > /dev/null"
+				// Not > /dev/null: create-user refuses to print a secret there.
+				pre := "sesprov -o json create-user --user-name " + m[1] + " --regions us-east-1 > setup-credentials.json"
 				if strings.Contains(run, "--sandbox") {
-					pre = "sesprov --sandbox -o json create-user --user-name " + m[1] + " --regions us-east-1 > /dev/null"
+					pre = "sesprov --sandbox -o json create-user --user-name " + m[1] + " --regions us-east-1 > setup-credentials.json"
 				}
 				runExampleLine(t, dir, env, pre, "setup for "+line, nil)
 			}
