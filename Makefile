@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin
 
-.PHONY: all build test test-interop bench bench-interop lint demo clean
+.PHONY: all build test test-interop bench bench-interop lint demo clean generate
 
 all: build
 
@@ -36,3 +36,6 @@ demo: build ## the main job in the sandbox, no AWS account needed
 
 clean:
 	rm -rf $(BIN)
+
+generate: ## rewrite the completion scripts and the man page from the commands' definitions (run after adding or changing a command)
+	$(GO) test ./cmd/sesprov -run '^TestGeneratedFilesAreCurrent$$' -count=1 -args -update

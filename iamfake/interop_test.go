@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"text/tabwriter"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -260,7 +257,7 @@ func TestInteropMoto(t *testing.T) {
 	if err != nil {
 		t.Skip("moto_server is not on PATH: install moto[server] to compare iamfake with moto")
 	}
-	motoURL := startMoto(t, moto)
+	motoURL := iamfaketest.StartMoto(t, moto, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1")
 	_, fakeCfg := iamfaketest.Start(t)
 	motoCfg := iamfaketest.Config(motoURL)
 	ctx := context.Background()
@@ -298,45 +295,4 @@ func TestInteropMoto(t *testing.T) {
 	}
 	tw.Flush()
 	fmt.Printf("\niamfake and moto (%s) differ on %d of %d behaviours (marked *):\n%s\n", motoURL, differ, len(interopScenario), sb.String())
-}
-
-// startMoto runs moto_server on a free port of 127.0.0.1 until the test ends.
-func startMoto(t *testing.T, path string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // moto may start children: end the whole group
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			return "http://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not start on %s", addr)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

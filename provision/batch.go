@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -17,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"golang.org/x/term"
 )
 
 // A batch (create-user --from FILE) makes many users at once:
@@ -53,6 +51,19 @@ const (
 	StatusFailed    = "failed"
 	StatusConflict  = "conflict" // needs a decision (e.g. a user that is not an SMTP user)
 )
+
+// paintBatchStatus colours a user's outcome on a terminal.
+func paintBatchStatus(p Palette, status string) string {
+	switch status {
+	case StatusCreated, StatusCompleted:
+		return p.Good(status)
+	case StatusFailed:
+		return p.Bad(status)
+	case StatusConflict:
+		return p.Warn(status)
+	}
+	return status
+}
 
 func (in *CreateUserInput) validateBatch() error {
 	if in.Concurrency < 0 || in.Concurrency > MaxConcurrency {
@@ -416,7 +427,10 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 		workers = DefaultConcurrency
 	}
 	workers = min(workers, len(in.UserNames))
-	progress := isTerminal(deps.Stderr)
+	// Progress lines are for a person watching, not for a pipe or a file;
+	// so are colours (failures red, conflicts yellow).
+	progress := IsTerminal(deps.Stderr)
+	pal := NewPalette(deps.Stderr)
 	var errMu sync.Mutex // deps.Stderr is shared by the workers and the reporter
 	stderrf := func(format string, args ...any) {
 		errMu.Lock()
@@ -498,7 +512,7 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 			sum.failedNames = append(sum.failedNames, name)
 		}
 		if b.err != nil {
-			stderrf("sesprov: %s %s: %v\n", b.status, name, b.err)
+			stderrf("sesprov: %s %s: %v\n", paintBatchStatus(pal, b.status), name, b.err)
 		}
 		if streamJSON && (b.status != StatusCreated && b.status != StatusCompleted) {
 			d.writeStatus(b)
@@ -521,8 +535,15 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 	if deps.Limiter != nil {
 		stats = "; " + deps.Limiter.Stats().String()
 	}
-	stderrf("sesprov: batch of %d user(s) in %s: %d created, %d completed, %d already done, %d failed, %d conflict(s)%s%s\n",
-		sum.total, time.Since(start).Round(time.Millisecond), sum.created, sum.completed, sum.exists, sum.failed, sum.conf,
+	failed, conflicts := fmt.Sprintf("%d failed", sum.failed), fmt.Sprintf("%d conflict(s)", sum.conf)
+	if sum.failed > 0 {
+		failed = pal.Bad(failed)
+	}
+	if sum.conf > 0 {
+		conflicts = pal.Warn(conflicts)
+	}
+	stderrf("sesprov: batch of %d user(s) in %s: %d created, %d completed, %d already done, %s, %s%s%s\n",
+		sum.total, time.Since(start).Round(time.Millisecond), sum.created, sum.completed, sum.exists, failed, conflicts,
 		map[bool]string{true: fmt.Sprintf(", %d not started", sum.notStarted), false: ""}[sum.notStarted > 0], stats)
 	switch {
 	case err != nil:
@@ -530,7 +551,9 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 	case access.err != nil:
 		return fmt.Errorf("%w; users made by this run were deleted again: fix this and run the same command again", access.err)
 	case ctx.Err() != nil:
-		return fmt.Errorf("batch interrupted after %d of %d user(s) (%d not started); every step is safe to repeat: run the same command again to finish: %w", n, sum.total, sum.notStarted, ctx.Err())
+		// What to run next is said by the CLI, which knows the command line
+		// (and whether --out-file must change).
+		return fmt.Errorf("batch interrupted after %d of %d user(s) (%d not started): %w", n, sum.total, sum.notStarted, ctx.Err())
 	case sum.failed > 0:
 		return fmt.Errorf("%d of %d user(s) failed (%s), see above; the others are done: run the same command again to finish them (users already done are reported, not re-keyed)", sum.failed, sum.total, strings.Join(sum.failedNames, ", "))
 	case sum.conf > 0:
@@ -557,13 +580,6 @@ func (d *delivery) writeStatus(b *batchJob) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.dest.Write(append(line, '\n'))
-}
-
-// isTerminal reports whether w is a terminal (progress lines are for a
-// person watching, not for a pipe or a file).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // planUser is ensureUser for a batch's dry run: it reads (GetUser,

@@ -32,6 +32,12 @@ type ClientOptions struct {
 	SandboxState string // --sandbox-state
 	Debug        bool   // --debug: log every AWS call
 
+	// RetryMaxBackoff caps the SDK retryer's wait between attempts; 0 means
+	// the default (20 s, and up to 2 s after the first failure). No flag or
+	// environment variable sets it: tests shorten it so that a retried call
+	// does not wait seconds.
+	RetryMaxBackoff time.Duration
+
 	// SessionName is the role session name used with RoleARN; CloudTrail shows
 	// it, so it says who ran sesprov. Empty means "sesprov".
 	SessionName string
@@ -84,12 +90,20 @@ var retryableCodes = map[string]struct{}{
 // extra retryable codes above. An AWS_MAX_ATTEMPTS or max_attempts setting
 // still wins when it is given (maxAttempts > 0).
 func NewRetryer(maxAttempts int) aws.Retryer {
+	return newRetryer(maxAttempts, 0)
+}
+
+// newRetryer is NewRetryer with the backoff cap (0: retryMaxBackoff).
+func newRetryer(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
 	if maxAttempts <= 0 {
 		maxAttempts = retryMaxAttempts
 	}
+	if maxBackoff <= 0 {
+		maxBackoff = retryMaxBackoff
+	}
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = maxAttempts
-		o.MaxBackoff = retryMaxBackoff
+		o.MaxBackoff = maxBackoff
 		o.RateLimiter = ratelimit.None
 		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: retryableCodes})
 	})
@@ -133,7 +147,7 @@ func newClientsFromConfig(cfg aws.Config, opts ClientOptions, log *slog.Logger) 
 	}
 	cfg.Logger = sdkLogger(log)
 	maxAttempts := cfg.RetryMaxAttempts
-	cfg.Retryer = func() aws.Retryer { return NewRetryer(maxAttempts) }
+	cfg.Retryer = func() aws.Retryer { return newRetryer(maxAttempts, opts.RetryMaxBackoff) }
 	if opts.Debug {
 		cfg.APIOptions = append(cfg.APIOptions, callLogger(log))
 	}

@@ -30,7 +30,7 @@ func CheckConvertKeyID(id string) error {
 	if id == "" {
 		return Usagef("convert needs --access-key-id AKIA…")
 	}
-	if strings.HasPrefix(id, "ASIA") {
+	if strings.HasPrefix(id, "ASIA") && isAccessKeyID(id) {
 		return Usagef("access key %s is temporary (ASIA…, issued by STS): %s; convert a long-term key (AKIA…) of an IAM user, or make one with 'sesprov create-user'", id, TemporaryKeyReason)
 	}
 	return CheckAccessKeyID(id)

@@ -728,11 +728,12 @@ func printPlan(w io.Writer, f Format, items []PlanItem) error {
 		return err
 	}
 	var b strings.Builder
+	p := NewPalette(w)
 	b.WriteString("dry run: nothing was changed. The plan (+ change, = already right):\n")
 	for _, it := range items {
 		mark := "="
 		if it.Change {
-			mark = "+"
+			mark = p.Warn("+")
 		}
 		fmt.Fprintf(&b, "  %s %s\n", mark, it.Text)
 	}

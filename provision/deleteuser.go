@@ -51,7 +51,18 @@ type DeletePlan struct {
 // DeletingTagKey marks a user whose deletion has begun. It keeps a user that
 // was an SMTP user only by its group membership or inline policy recognisable
 // after a cut-short run removed those: the re-run finishes without --force.
+// It is written only once the user was judged an SMTP user (never for a
+// --force deletion of another user), with the value DeletingTagValue, which
+// records that judgement; any other value is not evidence.
 const DeletingTagKey = "sesprov:deleting"
+
+// DeletingTagValue is the value of DeletingTagKey: the user was judged an
+// SMTP user before its deletion began.
+const DeletingTagValue = "smtp-user"
+
+// deletingTagValueV1 is the value an earlier sesprov wrote, also only after
+// judging the user an SMTP user.
+const deletingTagValueV1 = "delete-user"
 
 // ErrDeclined is returned when the operator answers no at the prompt.
 var ErrDeclined = Usagef("not confirmed: nothing was deleted")
@@ -249,18 +260,20 @@ func PlanDeleteUser(ctx context.Context, client IAM, in DeleteUserInput) (*Delet
 	return p, nil
 }
 
-// smtpTagReason names the tag that marks an SMTP user, or returns "".
+// smtpTagReason names the tag that marks an SMTP user, or returns "". Only
+// tags that record a judgement count: sesprov:created-by=sesprov (set in
+// CreateUser), the console's InvokedBy=SESConsole, and sesprov:deleting=
+// smtp-user. sesprov:rotation does not: rotate --force writes it on any
+// user, and a cut rotation would leave it behind.
 func smtpTagReason(tags []types.Tag) string {
 	for _, t := range tags {
 		k, v := aws.ToString(t.Key), aws.ToString(t.Value)
 		switch {
 		case k == TagConsoleKey && v == TagConsoleValue:
 			return "tag " + TagConsoleKey + "=" + TagConsoleValue
-		case k == RotationTagKey:
-			return "tag " + k + " (a rotation by sesprov in progress)"
-		case k == DeletingTagKey:
-			return "tag " + k + " (an earlier delete-user was cut short)"
-		case k == TagCreatedBy:
+		case k == DeletingTagKey && (v == DeletingTagValue || v == deletingTagValueV1):
+			return "tag " + k + "=" + v + " (an earlier delete-user was cut short)"
+		case k == TagCreatedBy && v == TagCreatedByValue:
 			return "tag " + k + "=" + v
 		}
 	}
@@ -273,7 +286,7 @@ func smtpTagReason(tags []types.Tag) string {
 func executeDeletePlan(ctx context.Context, client IAM, p *DeletePlan, log *slog.Logger) error {
 	name := aws.String(p.UserName)
 	if p.SMTPUser != "" && !p.DurableTag {
-		_, err := client.TagUser(ctx, &iam.TagUserInput{UserName: name, Tags: []types.Tag{{Key: aws.String(DeletingTagKey), Value: aws.String("delete-user")}}})
+		_, err := client.TagUser(ctx, &iam.TagUserInput{UserName: name, Tags: []types.Tag{{Key: aws.String(DeletingTagKey), Value: aws.String(DeletingTagValue)}}})
 		switch {
 		case HasCode(err, "LimitExceeded"):
 			log.Warn("cannot mark the user as being deleted (50 tags): if this run is cut short, the re-run needs --force", "user", p.UserName)

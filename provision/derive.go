@@ -21,6 +21,11 @@ type DeriveInput struct {
 // (ASIA…, STS) credentials.
 func CheckAccessKeyID(id string) error {
 	if !isAccessKeyID(id) {
+		if !derive.EchoSafe(id) {
+			// Arguments swapped: this may be the secret access key, which
+			// must not end up in a terminal's scrollback or a CI log.
+			return Usagef("the access key ID given is not one (not shown: it may be a secret): expected AKIA and 16 upper-case letters or digits; the secret access key goes on stdin")
+		}
 		return Usagef("%q is not an access key ID: expected AKIA and 16 upper-case letters or digits", id)
 	}
 	if id[:4] == "ASIA" {

@@ -214,18 +214,19 @@ func WriteDoctorReport(w io.Writer, f Format, rep DoctorReport) error {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMMAND\tSTATUS\tDENIED")
+	p := NewPalette(w)
+	fmt.Fprintf(tw, "COMMAND\t%s\tDENIED\n", p.Head("STATUS"))
 	for _, c := range rep.Commands {
-		status := "ok"
+		status := p.Good("ok")
 		switch {
 		case rep.Root:
-			status = "ok (root)"
+			status = p.Warn("ok (root)")
 		case c.Checked == 0:
-			status = "ok (no IAM call)"
+			status = p.Good("ok (no IAM call)")
 		case !c.Ready:
-			status = "DENIED"
+			status = p.Bad("DENIED")
 		case len(c.Denied) > 0:
-			status = "ok (some options denied)"
+			status = p.Warn("ok (some options denied)")
 		}
 		var denied []string
 		for _, d := range c.Denied {

@@ -351,11 +351,12 @@ type ListWriter struct {
 	tw     *tabwriter.Writer
 	cw     *csv.Writer
 	header bool
+	paint  Palette // colour for STATUS and FLAG, on a terminal only
 }
 
 // NewListWriter returns a ListWriter; env output has no meaning for a list.
 func NewListWriter(w io.Writer, f Format, maxAge time.Duration) (*ListWriter, error) {
-	lw := &ListWriter{w: w, format: f, maxAge: maxAge}
+	lw := &ListWriter{w: w, format: f, maxAge: maxAge, paint: NewPalette(w)}
 	switch f {
 	case FormatTable:
 		lw.tw = tabwriter.NewWriter(&lw.buf, 0, 0, 2, ' ', 0)
@@ -395,7 +396,7 @@ func (l *ListWriter) WriteUser(u ListedUser) error {
 	default:
 		if !l.header {
 			l.header = true
-			fmt.Fprintln(l.tw, "USER\tACCESS\tACCESS KEY\tSTATUS\tAGE\tLAST USED\tSERVICE\tREGION\tFLAG")
+			fmt.Fprintf(l.tw, "USER\tACCESS\tACCESS KEY\t%s\tAGE\tLAST USED\tSERVICE\tREGION\tFLAG\n", l.paint.Head("STATUS"))
 		}
 		for _, r := range l.rows(u, time.DateOnly) {
 			if r[2] == "" {
@@ -409,11 +410,28 @@ func (l *ListWriter) WriteUser(u ListedUser) error {
 			} else {
 				r[9] = ""
 			}
+			r[3] = paintKeyStatus(l.paint, r[3])
+			if r[9] != "" {
+				r[9] = l.paint.Warn(r[9])
+			}
 			r = append(r[:4], r[5:]...) // the table shows age, not the creation date
 			fmt.Fprintln(l.tw, strings.Join(r, "\t"))
 		}
 		return nil
 	}
+}
+
+// paintKeyStatus colours a key's status on a terminal: Active green,
+// Inactive yellow (a key to retire or re-enable); every cell of the column
+// is painted, so it stays aligned.
+func paintKeyStatus(p Palette, status string) string {
+	switch status {
+	case "Active":
+		return p.Good(status)
+	case "Inactive":
+		return p.Warn(status)
+	}
+	return p.Plain(status)
 }
 
 // rows are a user's CSV rows: one per key, or one with no key.

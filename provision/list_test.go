@@ -244,12 +244,23 @@ func TestListManyUsersStreams(t *testing.T) {
 }
 
 // A throttling IAM and a paced client: the list completes and is complete.
+// The client here is the bare SDK one (3 attempts, no adaptive limiter), so
+// only the pacing keeps it under IAM's 60 calls a second: unpaced, or paced
+// above the limit, it fails.
+//
+// IAM's burst is 10, not the client's 4: the limiter spaces when calls may
+// start, not when they reach IAM. A process descheduled for a moment (a
+// loaded 2-core machine) sends the calls it held back (one per goroutine in
+// flight: Concurrency + the page reader) together with the burst the limiter
+// refilled meanwhile, up to 2*4+1 at once. With burst 5 that failed about 1
+// run in 40 under CPU load (ListUserPolicies: exceeded maximum number of
+// attempts, Throttling).
 func TestListPacedUnderThrottling(t *testing.T) {
 	l := newLab(t)
 	for i := range 12 {
 		l.smtpUser(fmt.Sprintf("t%02d", i), 1)
 	}
-	l.srv.SetRateLimit(60, 5)
+	l.srv.SetRateLimit(60, 10)
 	sink := &collect{}
 	l.must(provision.ListSMTPUsers(context.Background(), l.iam, provision.ListInput{Concurrency: 4, Rate: 50}, sink))
 	if len(sink.users) != 12 {

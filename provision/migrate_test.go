@@ -968,7 +968,7 @@ func TestMigrateCutShortAfterEveryCall(t *testing.T) {
 	}
 }
 
-// TestMigrateUnderThrottling: IAM throttles beyond 40 calls a second; with
+// TestMigrateUnderThrottling: IAM throttles beyond 120 calls a second; with
 // the adaptive limiter NewClients installs, 30 users are migrated and none
 // lacks access at any moment.
 func TestMigrateUnderThrottling(t *testing.T) {
@@ -981,7 +981,7 @@ func TestMigrateUnderThrottling(t *testing.T) {
 	}
 	lim := provision.NewAdaptiveLimiter()
 	l.iam = iam.New(l.iam.Options(), lim.IAMOption())
-	l.srv.SetRateLimit(40, 5)
+	l.srv.SetRateLimit(120, 5)
 	out := l.migrate(provision.MigrateInput{All: true, Concurrency: 8})
 	if out.err != nil || out.summary.Migrated != 30 {
 		t.Fatalf("%v %+v", out.err, out.summary)

@@ -152,6 +152,10 @@ func (o *OutFile) Commit() error {
 	return o.f.Close()
 }
 
+// Published reports whether this OutFile put its file under its name (a
+// file someone else made at that name is never this OutFile's).
+func (o *OutFile) Published() bool { return o.published }
+
 // Abort closes the file and removes the temporary name if the file was
 // never published: whatever was written there belongs to keys whose
 // delivery failed and which were deleted. A published file is kept.

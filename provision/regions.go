@@ -67,15 +67,34 @@ func RegionsCommand(in RegionsInput, w io.Writer) error {
 		cw.Flush()
 		return cw.Error()
 	case FormatTable:
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "REGION\tSMTP ENDPOINT\tFIPS ENDPOINT\tSTATUS\tSOURCE\tNOTE")
+		// A terminal narrower than the table gets each line cut (NOTE first),
+		// not wrapped; a pipe gets it all.
+		cw := ClipToTerminal(w)
+		tw := tabwriter.NewWriter(cw, 0, 0, 2, ' ', 0)
+		p := NewPalette(w)
+		fmt.Fprintf(tw, "REGION\tSMTP ENDPOINT\tFIPS ENDPOINT\t%s\tSOURCE\tNOTE\n", p.Head("STATUS"))
 		for _, r := range regions {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, dash(r.SMTPEndpoint), dash(r.FIPSEndpoint),
-				r.Status, r.Source(), dash(regionNote(r, true)))
+				paintRegionStatus(p, r.Status), r.Source(), dash(regionNote(r, true)))
 		}
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		return cw.Flush()
 	}
 	return Usagef("sesprov regions prints table, json or csv, not %s", in.Format)
+}
+
+// paintRegionStatus colours a region's status on a terminal: available
+// green, unavailable red, the rest unpainted (but as wide, for alignment).
+func paintRegionStatus(p Palette, s derive.Status) string {
+	switch s {
+	case derive.StatusAvailable:
+		return p.Good(string(s))
+	case derive.StatusUnavailable:
+		return p.Bad(string(s))
+	}
+	return p.Plain(string(s))
 }
 
 // regionNote is the table's note; for an undocumented region it says what

@@ -2,6 +2,8 @@ package provision
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,13 +22,19 @@ import (
 // a rotation cut short and run again finishes the job instead of guessing (see
 // docs/design.md, "rotate"). Its values:
 //
-//	started:<OLD>@<T> written before CreateAccessKey; OLD is the key being
-//	                  replaced ("none" when the user had no active key), T
-//	                  the Unix time the run started. Any other key present is
-//	                  this rotation's, and its secret never reached anyone: a
-//	                  re-run deletes it — once the tag is older than the
-//	                  lease (StaleAfter), since a younger one may belong to a
-//	                  run still in progress.
+//	started:<KEYS>@<T>@<RUN>
+//	                  written before CreateAccessKey; KEYS are the user's
+//	                  keys at that moment, comma-separated ("none" when it
+//	                  had none), T the Unix time the run started, RUN a
+//	                  random id of the run that owns the rotation. Any key
+//	                  not in KEYS is this rotation's, and its secret never
+//	                  reached anyone: a re-run deletes it — once the tag is
+//	                  older than the lease (StaleAfter), since a younger one
+//	                  may belong to a run still in progress. The owning run
+//	                  reads the tag back before each step that counts (before
+//	                  CreateAccessKey, before delivery, before writing
+//	                  delivered:) and stops if another run's id is there.
+//	                  (Older sesprov wrote started:<OLD>@<T>: read as KEYS.)
 //	delivered:<NEW>   written once NEW's credentials were delivered. A re-run
 //	                  retires every other key and removes the tag.
 const RotationTagKey = "sesprov:rotation"
@@ -110,6 +118,12 @@ type RotationPlan struct {
 	// StaleTag: the rotation tag names a key that no longer exists.
 	StaleTag string
 
+	// tag is the rotation tag as read (Execute checks nobody changed it
+	// before changing anything); existing are the keys left once Lost and
+	// MakeRoom are gone: the KEYS of this run's started record.
+	tag      string
+	existing []string
+
 	in  RotateInput
 	log *slog.Logger
 }
@@ -180,7 +194,7 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 				name, defaultString(in.GroupName, DefaultGroupName), defaultString(in.PolicyName, DefaultPolicyName))
 		}
 	}
-	p := &RotationPlan{UserName: name, UserARN: aws.ToString(u.User.Arn), in: in, log: log}
+	p := &RotationPlan{UserName: name, UserARN: aws.ToString(u.User.Arn), tag: tag, in: in, log: log}
 
 	switch {
 	case strings.HasPrefix(tag, rotationDelivered):
@@ -204,19 +218,32 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 			return p, nil
 		}
 	case strings.HasPrefix(tag, rotationStarted):
-		old, startedAt := parseStarted(strings.TrimPrefix(tag, rotationStarted))
-		if age := in.Now().Sub(startedAt); in.StaleAfter > 0 && age < in.StaleAfter {
+		st := parseStarted(strings.TrimPrefix(tag, rotationStarted))
+		// T is the writer's clock. A key the record does not name was made
+		// by that run after it wrote the record, and its CreateDate is IAM's
+		// clock: the younger of the two ages counts, so a writer whose clock
+		// runs slow is not taken for dead while its key is fresh.
+		age := in.Now().Sub(st.at)
+		for _, k := range keys {
+			if c := aws.ToTime(k.CreateDate); !c.IsZero() && !slices.Contains(st.keys, aws.ToString(k.AccessKeyId)) {
+				age = min(age, in.Now().Sub(c))
+			}
+		}
+		if in.StaleAfter > 0 && age < in.StaleAfter {
 			return nil, fmt.Errorf("user %s: a rotation started %s ago (tag %s=%s) may still be running; sesprov leaves it alone. If that run died, run rotate again after %s (or with a shorter --stale-after); nothing was changed",
-				name, age.Round(time.Second), RotationTagKey, tag, startedAt.Add(in.StaleAfter).UTC().Format(time.RFC3339))
+				name, age.Round(time.Second), RotationTagKey, tag, in.Now().Add(in.StaleAfter-age).UTC().Format(time.RFC3339))
 		}
-		if _, ok := findKey(keys, old); old != rotationNoOldKey && !ok {
-			return nil, Conflictf("user %s: an interrupted rotation was replacing key %s, which is gone; sesprov cannot tell which remaining key is whose. Check the user's keys, remove the tag %s, then run rotate again",
-				name, old, RotationTagKey)
+		for _, id := range st.keys {
+			if _, ok := findKey(keys, id); !ok {
+				return nil, Conflictf("user %s: an interrupted rotation recorded key %s, which is gone; sesprov cannot tell which remaining key is whose. Check the user's keys, remove the tag %s, then run rotate again",
+					name, id, RotationTagKey)
+			}
 		}
-		// Every other key is the interrupted run's: its secret is lost.
+		// Every key the record does not name is the interrupted run's: its
+		// secret is lost. The keys it names were there before it.
 		var remaining []types.AccessKeyMetadata
 		for _, k := range keys {
-			if id := aws.ToString(k.AccessKeyId); id != old {
+			if id := aws.ToString(k.AccessKeyId); !slices.Contains(st.keys, id) {
 				p.Lost = append(p.Lost, id)
 			} else {
 				remaining = append(remaining, k)
@@ -247,6 +274,11 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 		})
 		p.MakeRoom = aws.ToString(inactive[0].AccessKeyId)
 	}
+	for _, k := range keys {
+		if id := aws.ToString(k.AccessKeyId); id != p.MakeRoom {
+			p.existing = append(p.existing, id)
+		}
+	}
 	for _, k := range active {
 		p.Old = append(p.Old, aws.ToString(k.AccessKeyId))
 	}
@@ -264,6 +296,13 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 	res := &RotateResult{UserName: p.UserName, OldKey: string(p.in.OldKey), DryRun: p.in.DryRun, Retired: []string{}, Deleted: []string{}, Lost: []string{}}
 	defer func() { res.Plan = r.Planned() }()
 
+	// Another run may have started since this one read the user: nothing
+	// is changed unless the tag is still as read.
+	if !p.in.DryRun {
+		if err := p.expectTag(ctx, client, p.tag, "changing anything"); err != nil {
+			return res, fmt.Errorf("%w; nothing was changed", err)
+		}
+	}
 	for _, id := range p.Lost {
 		if r.Plan("delete access key %s of user %s: an interrupted rotation made it and its secret never got out", id, p.UserName) {
 			if err := DeleteAccessKey(ctx, client, p.UserName, id); err != nil {
@@ -300,24 +339,41 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 	if len(p.Old) == 1 {
 		old = p.Old[0]
 	}
-	started := fmt.Sprintf("%s%s@%d", rotationStarted, old, p.in.Now().Unix())
+	started, err := startedRecord(p.existing, p.in.Now())
+	if err != nil {
+		return res, err
+	}
+	// newID is the key this run made, once CreateAccessKey answered: the
+	// only key its rollback deletes (another run's key is not its to judge).
+	var newID string
 	if r.Plan("tag user %s %s=%s (the rotation's progress, for a re-run)", p.UserName, RotationTagKey, started) {
 		if err := tagRotation(ctx, client, p.UserName, started); err != nil {
 			return res, err
 		}
-		// Until delivery, a failure removes every key but the old one (the
-		// new key's secret would go nowhere), then the tag. The tag stays if
-		// a key could not be removed: it tells the re-run which key is which.
+		// Until delivery, a failure deletes the key this run made (its
+		// secret would go nowhere), then the tag if it is still this run's.
+		// The tag stays if a key it does not name remains (a key made by a
+		// call whose answer was lost): it tells the re-run which key is which.
 		r.OnFailure("delete the undelivered new key", func(ctx context.Context) error {
-			keys, err := ListAccessKeys(ctx, client, p.UserName)
+			if newID != "" {
+				if err := DeleteAccessKey(ctx, client, p.UserName, newID); err != nil {
+					return err
+				}
+			}
+			tags, err := ListAllUserTags(ctx, client, p.UserName)
 			if err != nil {
 				return err
 			}
-			for _, k := range keys {
-				if id := aws.ToString(k.AccessKeyId); !slices.Contains(p.Old, id) {
-					if err := DeleteAccessKey(ctx, client, p.UserName, id); err != nil {
-						return err
-					}
+			if tagValue(tags, RotationTagKey) != started {
+				return nil // another run's record now: leave it
+			}
+			keys, err := ListAccessKeyIDs(ctx, client, p.UserName)
+			if err != nil {
+				return err
+			}
+			for _, id := range keys {
+				if id != newID && !slices.Contains(p.existing, id) {
+					return fmt.Errorf("key %s, which this run may have made (a lost answer), remains; tag %s kept: run rotate again after --stale-after to delete it", id, RotationTagKey)
 				}
 			}
 			_, err = client.UntagUser(ctx, &iam.UntagUserInput{UserName: name, TagKeys: []string{RotationTagKey}})
@@ -326,6 +382,11 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 			}
 			return nil
 		})
+		// TagUser overwrites: when two runs write at once, the last one
+		// owns the rotation and the other stops here.
+		if err := p.expectTag(ctx, client, started, "CreateAccessKey"); err != nil {
+			return res, r.fail(ctx, fmt.Errorf("%w; nothing was changed", err))
+		}
 	}
 	if !r.Plan("create a new access key for user %s, derive SMTP passwords for %s", p.UserName, regionNames(p.in.Regions)) {
 		if verify != nil {
@@ -339,13 +400,17 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 	}
 
 	// CreateAccessKeyAfter never leaves a key whose response was lost.
-	id, secret, err := CreateAccessKeyAfter(ctx, client, p.UserName, p.Old)
+	id, secret, err := CreateAccessKeyAfter(ctx, client, p.UserName, p.existing)
+	newID = id
 	if err != nil {
 		return res, r.fail(ctx, err)
 	}
 	set := DeriveCredentials(p.UserName, id, secret, p.in.Regions)
 	set.UserARN = p.UserARN
 	res.NewKeyID = set.AccessKeyID
+	if err := p.expectTag(ctx, client, started, "delivering"); err != nil {
+		return res, r.fail(ctx, fmt.Errorf("%w; this run's new key %s was deleted, old key %s is untouched", err, id, old))
+	}
 	if verify != nil {
 		r.Plan("verify the new passwords with SMTP AUTH")
 		if err := verify(ctx, set); err != nil {
@@ -358,13 +423,19 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 	}
 	// Delivered: the new key is wanted whatever happens next.
 	r.Keep()
-	r.Plan("tag user %s %s=%s%s", p.UserName, RotationTagKey, rotationDelivered, set.AccessKeyID)
-	// The record of delivery is written even if the run is being
-	// interrupted: without it the re-run could not tell the delivered key
-	// from a lost one, and would replace it.
+	// The record of delivery and the check before it are made even if the
+	// run is being interrupted: without the record the re-run could not tell
+	// the delivered key from a lost one, and would replace it.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+	defer cancel()
+	if err := p.expectTag(rctx, client, started, "recording the delivery"); err != nil {
+		// Another run took the rotation over (this run's record looked
+		// stale to it, e.g. a slow clock here) and may have deleted the key
+		// just delivered: retiring old keys now could leave none working.
+		return res, fmt.Errorf("%w. Key %s was delivered, but the other run may have deleted it: this run retires nothing (old key %s stays as it is); use the other run's delivery, and check the user's keys with 'sesprov list'", err, set.AccessKeyID, old)
+	}
+	r.Plan("tag user %s %s=%s%s", p.UserName, RotationTagKey, rotationDelivered, set.AccessKeyID)
 	err = tagRotation(rctx, client, p.UserName, rotationDelivered+set.AccessKeyID)
-	cancel()
 	if err != nil {
 		return res, fmt.Errorf("%w; the new key %s was delivered, old key %s is still active. Run rotate again: it cannot recover the delivered secret, so it replaces %s with a fresh key, delivers that and then retires %s",
 			err, set.AccessKeyID, old, set.AccessKeyID, old)
@@ -455,17 +526,56 @@ func tagValue(tags []types.Tag, key string) string {
 	return ""
 }
 
-// parseStarted splits OLD@UNIXTIME. A record without a time is taken as old.
-func parseStarted(v string) (old string, at time.Time) {
-	old, ts, ok := strings.Cut(v, "@")
-	if !ok {
-		return old, time.Time{}
-	}
-	n, err := strconv.ParseInt(ts, 10, 64)
+// expectTag reads the rotation tag back and fails (exit 1) unless it is
+// want: another run started, took this one over, or finished meanwhile.
+func (p *RotationPlan) expectTag(ctx context.Context, client IAM, want, before string) error {
+	tags, err := ListAllUserTags(ctx, client, p.UserName)
 	if err != nil {
-		return old, time.Time{}
+		return fmt.Errorf("check tag %s before %s: %w", RotationTagKey, before, err)
 	}
-	return old, time.Unix(n, 0)
+	if got := tagValue(tags, RotationTagKey); got != want {
+		if got == "" {
+			got = "(none)"
+		}
+		return fmt.Errorf("user %s: another sesprov run changed tag %s to %s before %s (this run expected %q): it owns the rotation now, so this run stops",
+			p.UserName, RotationTagKey, got, before, want)
+	}
+	return nil
+}
+
+// startedRecord is the started:<KEYS>@<T>@<RUN> tag value.
+func startedRecord(existing []string, now time.Time) (string, error) {
+	var run [8]byte
+	if _, err := rand.Read(run[:]); err != nil {
+		return "", fmt.Errorf("make a run id: %w", err)
+	}
+	keys := rotationNoOldKey
+	if len(existing) > 0 {
+		keys = strings.Join(existing, ",")
+	}
+	return fmt.Sprintf("%s%s@%d@%s", rotationStarted, keys, now.Unix(), hex.EncodeToString(run[:])), nil
+}
+
+type startedTag struct {
+	keys []string // the keys present when the rotation started
+	at   time.Time
+}
+
+// parseStarted reads KEYS@UNIXTIME[@RUN]. A record without a time is taken
+// as old.
+func parseStarted(v string) startedTag {
+	ids, rest, _ := strings.Cut(v, "@")
+	var st startedTag
+	for _, id := range strings.Split(ids, ",") {
+		if id != "" && id != rotationNoOldKey {
+			st.keys = append(st.keys, id)
+		}
+	}
+	ts, _, _ := strings.Cut(rest, "@")
+	if n, err := strconv.ParseInt(ts, 10, 64); err == nil {
+		st.at = time.Unix(n, 0)
+	}
+	return st
 }
 
 func findKey(keys []types.AccessKeyMetadata, id string) (types.AccessKeyMetadata, bool) {

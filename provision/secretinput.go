@@ -45,7 +45,10 @@ func ReadSecret(ctx context.Context, stdin io.Reader, stderr io.Writer) (Secret,
 		}
 		raw = b
 	} else {
-		b, err := io.ReadAll(io.LimitReader(stdin, maxSecretInput+1))
+		b, err := readAllCtx(ctx, io.LimitReader(stdin, maxSecretInput+1))
+		if ctx.Err() != nil {
+			return Secret{}, err
+		}
 		if err != nil {
 			return Secret{}, fmt.Errorf("read the secret access key from stdin: %w", err)
 		}
@@ -66,6 +69,15 @@ func ReadSecret(ctx context.Context, stdin io.Reader, stderr io.Writer) (Secret,
 		fmt.Fprintf(stderr, "sesprov: warning: %s\n", w)
 	}
 	return NewSecret(line), nil
+}
+
+// readAllCtx reads r to its end, or until ctx is cancelled (ContextReader).
+func readAllCtx(ctx context.Context, r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(ContextReader(ctx, r))
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, fmt.Errorf("interrupted while waiting for the secret access key on stdin: %w", cerr)
+	}
+	return b, err
 }
 
 // readHidden prompts on stderr and reads a line from the terminal without
@@ -96,7 +108,7 @@ func readHidden(ctx context.Context, fd int, stderr io.Writer) ([]byte, error) {
 	case <-ctx.Done():
 		_ = term.Restore(fd, state)
 		fmt.Fprintln(stderr)
-		return nil, fmt.Errorf("no secret access key read: %w", ctx.Err())
+		return nil, fmt.Errorf("interrupted at the prompt for the secret access key: %w", ctx.Err())
 	}
 }
 

@@ -427,10 +427,11 @@ type verifyWriter struct {
 	tw     *tabwriter.Writer
 	cw     *csv.Writer
 	wrote  bool
+	paint  Palette
 }
 
 func newVerifyWriter(w io.Writer, f Format) *verifyWriter {
-	vw := &verifyWriter{w: w, format: f}
+	vw := &verifyWriter{w: w, format: f, paint: NewPalette(w)}
 	switch f {
 	case FormatCSV:
 		vw.cw = csv.NewWriter(w)
@@ -483,11 +484,20 @@ func (v *verifyWriter) write(r RegionResult) error {
 		return v.cw.Write([]string{r.UserName, r.AccessKeyID, r.Region, r.Endpoint, string(r.Status), r.detail(), r.Hint})
 	default:
 		if first {
-			fmt.Fprintln(v.tw, "USER\tSMTP USERNAME\tREGION\tENDPOINT\tRESULT\tDETAIL")
+			fmt.Fprintf(v.tw, "USER\tSMTP USERNAME\tREGION\tENDPOINT\t%s\tDETAIL\n", v.paint.Head("RESULT"))
 		}
-		_, err := fmt.Fprintf(v.tw, "%s\t%s\t%s\t%s\t%s\t%s\n", dash(r.UserName), r.AccessKeyID, r.Region, r.Endpoint, r.Status, r.detail())
+		_, err := fmt.Fprintf(v.tw, "%s\t%s\t%s\t%s\t%s\t%s\n", dash(r.UserName), r.AccessKeyID, r.Region, r.Endpoint, paintVerifyStatus(v.paint, r.Status), r.detail())
 		return err
 	}
+}
+
+// paintVerifyStatus colours a result on a terminal: accepted green,
+// rejected and unreachable red.
+func paintVerifyStatus(p Palette, s VerifyStatus) string {
+	if s == VerifyAccepted {
+		return p.Good(string(s))
+	}
+	return p.Bad(string(s))
 }
 
 func (v *verifyWriter) close() error {

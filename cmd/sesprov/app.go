@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
@@ -14,6 +18,12 @@ import (
 
 // version is set by the Makefile (-ldflags "-X main.version=…").
 var version = ""
+
+// retryMaxBackoff is provision.ClientOptions.RetryMaxBackoff for every run:
+// 0 (the default backoff) in sesprov; tests that run main in-process shorten
+// it (shortRetryBackoff) so that calls retried after an injected fault do not
+// wait seconds each.
+var retryMaxBackoff time.Duration
 
 func buildVersion() string {
 	if version != "" {
@@ -32,7 +42,8 @@ type globals struct {
 	Yes    bool
 	Log    *slog.Logger
 
-	unknownCommand bool // urfave reports an unknown command without an error
+	unknownCommand bool   // urfave reports an unknown command without an error
+	command        string // the command being run, for the interrupt message
 	Stdin          io.Reader
 	Stdout         io.Writer
 	Stderr         io.Writer
@@ -54,16 +65,117 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return provision.ExitOK
 	}
-	if ctx.Err() != nil && provision.KindOf(err) == provision.KindFailed {
-		err = fmt.Errorf("%w: %w", context.Canceled, err)
+	// After Ctrl-C every error is the interrupt's: the run did not finish.
+	// A failure keeps its message (what was being done); bad input or a
+	// conflict reported then is a consequence (a read cut short looks like
+	// empty input) and would mislead.
+	if ctx.Err() != nil && provision.ExitCode(err) != provision.ExitInterrupted {
+		if provision.KindOf(err) == provision.KindFailed {
+			err = fmt.Errorf("%w: %w", context.Canceled, err)
+		} else {
+			err = fmt.Errorf("interrupted: %w", context.Canceled)
+		}
 	}
 	msg := err.Error()
-	fmt.Fprintf(stderr, "sesprov: %s\n", strings.TrimSpace(msg))
 	code := provision.ExitCode(err)
 	if code == provision.ExitInterrupted {
-		fmt.Fprintln(stderr, "sesprov: interrupted; every step is safe to repeat: run the same command again to finish")
+		if msg = interruptedAt(msg); !strings.Contains(msg, "interrupted") {
+			msg = "interrupted at " + msg
+		}
+	}
+	fmt.Fprintf(stderr, "sesprov: %s\n", strings.TrimSpace(msg))
+	if code == provision.ExitInterrupted {
+		fmt.Fprintln(stderr, interruptAdvice(app.Metadata["globals"].(*globals).command, args))
 	}
 	return code
+}
+
+// interruptedAt shortens an interrupted run's error to what was being done:
+// the SDK's "operation error …, canceled, context canceled" and the
+// "context canceled" around it say only that Ctrl-C was pressed. What a
+// command adds (a key deleted, a cleanup that failed) is kept.
+func interruptedAt(msg string) string {
+	msg = strings.TrimPrefix(msg, context.Canceled.Error()+": ")
+	if i := strings.Index(msg, ": operation error "); i >= 0 {
+		msg = msg[:i]
+	}
+	msg = strings.ReplaceAll(msg, " ("+context.Canceled.Error()+")", "")
+	return strings.ReplaceAll(msg, ": "+context.Canceled.Error(), "")
+}
+
+// readOnlyCommands change nothing in IAM: interrupting one loses nothing.
+var readOnlyCommands = map[string]bool{
+	"derive": true, "regions": true, "verify": true, "doctor": true, "list": true,
+	"completion": true, "man": true,
+}
+
+// interruptAdvice is the last line of an interrupted run: what was lost
+// (nothing) and what to run next. Every command that changes IAM is safe to
+// repeat, so the advice is to repeat it; its command line is shown, as no
+// command takes a secret in its arguments (derive's argv form is read-only
+// and never repeated here).
+func interruptAdvice(command string, args []string) string {
+	if command == "" || readOnlyCommands[command] {
+		return "sesprov: nothing was changed in IAM"
+	}
+	again := append([]string{"sesprov"}, args[1:]...)
+	if i, file := outFileArg(again); file != "" {
+		if _, err := os.Stat(file); err == nil {
+			// Credentials were delivered before the interrupt, and the same
+			// command would refuse the existing file.
+			next := freshName(file)
+			if strings.HasPrefix(again[i], "--"+flgOutFile+"=") {
+				again[i] = "--" + flgOutFile + "=" + next
+			} else {
+				again[i] = next
+			}
+			return "sesprov: " + file + " holds credentials delivered before the interrupt: keep them. Every step is safe to repeat;\n" +
+				"to finish, run the same command with a new --" + flgOutFile + " (users already done are reported, not made again):\n" +
+				"    " + shellQuoteArgs(again)
+		}
+	}
+	return "sesprov: nothing is lost and every step is safe to repeat; to finish, run the same command again:\n" +
+		"    " + shellQuoteArgs(again)
+}
+
+// outFileArg finds --out-file's value in args: the index of the argument
+// holding it, and the file.
+func outFileArg(args []string) (int, string) {
+	for i, a := range args {
+		switch {
+		case (a == "--"+flgOutFile || a == "-"+flgOutFile) && i+1 < len(args):
+			return i + 1, args[i+1]
+		case strings.HasPrefix(a, "--"+flgOutFile+"="):
+			return i, strings.TrimPrefix(a, "--"+flgOutFile+"=")
+		}
+	}
+	return 0, ""
+}
+
+// freshName returns a name like file that does not exist: creds.json ->
+// creds-2.json, creds-3.json …
+func freshName(file string) string {
+	ext := filepath.Ext(file)
+	base := strings.TrimSuffix(file, ext)
+	for n := 2; ; n++ {
+		name := base + "-" + strconv.Itoa(n) + ext
+		if _, err := os.Lstat(name); os.IsNotExist(err) {
+			return name
+		}
+	}
+}
+
+// shellQuoteArgs joins args into a line a POSIX shell reads back as args.
+func shellQuoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=,./:@+%") == "" {
+			q[i] = a
+		} else {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
@@ -75,12 +187,15 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Description: "sesprov makes the IAM user, the sending group and policy, the access key and the\n" +
 			"per-region SMTP passwords in one command that is safe to repeat, and rotates,\n" +
 			"lists, migrates, verifies and deletes SMTP users afterwards.\n\n" +
-			"Try it with no AWS account:\n" +
-			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1",
+			"Examples (--sandbox needs no AWS account: it is an embedded IAM):\n" +
+			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1\n" +
+			"   sesprov create-user --user-name billing-mailer --regions eu-west-1 --out-file billing.csv\n" +
+			"   sesprov create-user --help",
 		Reader:               stdin,
 		Writer:               stdout,
 		ErrWriter:            stderr,
 		EnableBashCompletion: true,
+		BashComplete:         completeApp,
 		Suggest:              true,
 		HideHelpCommand:      true,
 		Metadata:             map[string]any{"globals": g},
@@ -114,6 +229,15 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	}
 	for _, cmd := range app.Commands {
 		setUsageErrorHandler(cmd)
+		if action, name := cmd.Action, cmd.Name; action != nil {
+			cmd.Action = func(c *cli.Context) error {
+				g.command = name
+				return action(c)
+			}
+		}
+		if len(cmd.Subcommands) == 0 && cmd.BashComplete == nil {
+			cmd.BashComplete = completeFlags(cmd)
+		}
 	}
 	return app
 }
@@ -131,6 +255,8 @@ func commands() []*cli.Command {
 		createVerifyCommand(),
 		createDoctorCommand(),
 		createRegionsCommand(),
+		createCompletionCommand(),
+		createManCommand(),
 	}
 }
 
@@ -190,6 +316,8 @@ func (g *globals) parse(c *cli.Context) error {
 		Sandbox:      c.Bool(flgSandbox),
 		SandboxState: c.String(flgSandboxState),
 		Debug:        c.Bool(flgDebug),
+
+		RetryMaxBackoff: retryMaxBackoff,
 	}
 	if g.Client.ExternalID != "" && g.Client.RoleARN == "" {
 		return provision.Usagef("--external-id needs --role-arn")

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -42,7 +43,11 @@ func createConvertCommand() *cli.Command {
 func convertAction(c *cli.Context) error {
 	g := globalsOf(c)
 	if c.Args().Present() {
-		return provision.Usagef("convert takes no arguments (got %q): the secret goes on stdin, never in argv", c.Args().First())
+		got := fmt.Sprintf("%q", c.Args().First())
+		if !derive.EchoSafe(c.Args().First()) {
+			got = "an argument, not shown: it may be a secret"
+		}
+		return provision.Usagef("convert takes no arguments (got %s): the secret goes on stdin, never in argv", got)
 	}
 	in := provision.ConvertInput{
 		AccessKeyID: c.String(flgAccessKeyID),
@@ -67,6 +72,11 @@ func convertAction(c *cli.Context) error {
 	if outPath != "" {
 		if _, err := os.Lstat(outPath); !errors.Is(err, fs.ErrNotExist) {
 			return provision.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", outPath)
+		}
+	}
+	if outPath == "" && !in.DryRun {
+		if err := refuseNullStdout(g.Stdout, "the SMTP passwords", "--"+flgOutFile+" FILE"); err != nil {
+			return err
 		}
 	}
 	if in.Secret, err = provision.ReadSecret(c.Context, g.Stdin, g.Stderr); err != nil {

@@ -93,6 +93,11 @@ func createCreateUserCommand() *cli.Command {
 				return err
 			}
 			g := globalsOf(c)
+			if in.OutFile == "" && !in.DryRun {
+				if err := refuseNullStdout(g.Stdout, "the new access key's secret and SMTP passwords", "--"+flgOutFile+" FILE"); err != nil {
+					return err
+				}
+			}
 			clients, err := newClients(c)
 			if err != nil {
 				return err
@@ -162,7 +167,8 @@ func createUserInput(c *cli.Context) (provision.CreateUserInput, error) {
 // checked, and every bad one named, before any change.
 func readUserNames(c *cli.Context, path string) ([]string, error) {
 	if path == "-" {
-		return provision.ReadUserNames(globalsOf(c).Stdin, "-")
+		// Ctrl-C ends a wait on a pipe that has not closed.
+		return provision.ReadUserNames(provision.ContextReader(c.Context, globalsOf(c).Stdin), "-")
 	}
 	f, err := os.Open(path)
 	if err != nil {

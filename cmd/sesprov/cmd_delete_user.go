@@ -62,7 +62,7 @@ func deleteUserAction(c *cli.Context) error {
 			for _, it := range p.Items() {
 				fmt.Fprintf(g.Stderr, "  %s\n", it)
 			}
-			return confirm(g, fmt.Sprintf("Delete user %s and the %s above?", p.UserName, plural(len(p.Items()), "item")))
+			return confirm(c.Context, g, fmt.Sprintf("Delete user %s and the %s above?", p.UserName, plural(len(p.Items()), "item")))
 		}
 	}
 	clients, err := newClients(c)

@@ -84,7 +84,7 @@ func migrateAction(c *cli.Context) error {
 				fmt.Fprintf(g.Stderr, " and %d more", len(users)-len(shown))
 			}
 			fmt.Fprintln(g.Stderr)
-			return confirm(g, fmt.Sprintf("Migrate them to group %s (users needing a decision are left as they are)?", in.GroupName))
+			return confirm(c.Context, g, fmt.Sprintf("Migrate them to group %s (users needing a decision are left as they are)?", in.GroupName))
 		}
 	}
 	clients, err := newClients(c)

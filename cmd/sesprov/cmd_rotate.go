@@ -36,7 +36,10 @@ func createRotateCommand() *cli.Command {
 			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted.\n\n" +
 			"Delivery is what the old key waits for: stdout (for a person), --out-file (fsynced),\n" +
 			"or --deliver-cmd (a store command fed on stdin; delivered only if it exits 0). From\n" +
-			"a scheduler, never pipe stdout into a store: sesprov cannot see the store fail.\n\n" +
+			"a scheduler, never pipe stdout into a store: sesprov cannot see the store fail.\n" +
+			"--deliver-cmd must exit non-zero only if nothing was stored: on failure sesprov\n" +
+			"deletes the new key, so storing must be its last step; restart or reload what uses\n" +
+			"the credentials after sesprov exits 0. A stdout that is /dev/null is refused (exit 2).\n\n" +
 			"Examples (docs/operations.md has cron, systemd, Kubernetes and CI recipes):\n" +
 			"   sesprov rotate --user-name app-mailer --regions us-east-1,eu-west-1 --dry-run\n" +
 			"   sesprov -o json rotate --user-name app-mailer --regions eu-west-1 --verify \\\n" +
@@ -45,7 +48,7 @@ func createRotateCommand() *cli.Command {
 			&cli.StringFlag{Name: flgUserName, Usage: "the SMTP `USER` whose key is replaced (required)"},
 			&cli.StringFlag{Name: flgOldKey, Value: string(provision.OldKeyDeactivate), Usage: "what to do with the old key after delivery: `deactivate`, delete or keep"},
 			&cli.StringFlag{Name: flgOutFile, Usage: "write the credentials to `FILE` (created with mode 0600; never overwritten) instead of stdout"},
-			&cli.StringFlag{Name: flgDeliverCmd, Usage: "run `COMMAND` (with /bin/sh -c) with the credentials on its stdin, e.g. a secret store's CLI; the old key is retired only if it exits 0, otherwise the new key is deleted"},
+			&cli.StringFlag{Name: flgDeliverCmd, Usage: "run `COMMAND` (with /bin/sh -c) with the credentials on its stdin, e.g. a secret store's CLI; the old key is retired only if it exits 0, otherwise the new key is deleted. It must exit non-zero only if nothing was stored: make storing its last step"},
 			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (it is not needed for SMTP)"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
 			&cli.DurationFlag{Name: flgStaleAfter, Value: provision.DefaultStaleAfter, Usage: "a rotation recorded as started less than `DURATION` ago may still be running: leave it alone (exit 1); after that, take it over. 0 takes over at once"},
@@ -113,6 +116,12 @@ func rotateAction(c *cli.Context) error {
 		return err
 	}
 
+	if outPath == "" && deliverCmd == "" && !dryRun && plan.Delivers() {
+		if err := refuseNullStdout(g.Stdout, "the new credentials",
+			"--"+flgOutFile+" FILE or --"+flgDeliverCmd+" COMMAND"); err != nil {
+			return err
+		}
+	}
 	// The --out-file is made before the first change, and only when this run
 	// delivers something (finishing an earlier rotation delivers nothing).
 	var out *provision.OutFile
@@ -128,9 +137,14 @@ func rotateAction(c *cli.Context) error {
 	delivered := false
 	defer func() {
 		if out != nil && !delivered {
-			// The key these credentials name was deleted again: remove them.
+			// The key these credentials name was deleted again: remove
+			// them — only the file this run published (Abort removes an
+			// unpublished one), never one made by something else meanwhile.
+			published := out.Published()
 			out.Abort()
-			os.Remove(outPath)
+			if published {
+				os.Remove(outPath)
+			}
 		}
 	}()
 
@@ -280,7 +294,9 @@ func runDeliverCmd(ctx context.Context, g *globals, command string, set provisio
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("--%s %q: %w", flgDeliverCmd, command, err)
+		// The contract (--help): non-zero means nothing was stored. Say what
+		// follows if the command broke it.
+		return fmt.Errorf("--%s %q: %w (a failing --%s must have stored nothing: if it stored these credentials before failing, its store now holds the deleted key — put the previous credentials back)", flgDeliverCmd, command, err, flgDeliverCmd)
 	}
 	return nil
 }

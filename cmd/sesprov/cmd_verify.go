@@ -76,7 +76,7 @@ func createVerifyCommand() *cli.Command {
 					fmt.Fprintln(g.Stderr, "sesprov: reading credentials JSON from the terminal (end with Ctrl-D); pipe create-user's -o json output or use --in FILE")
 				}
 			}
-			in.In = r
+			in.In = provision.ContextReader(c.Context, r) // Ctrl-C ends a wait on an open pipe
 			return provision.VerifyCommand(c.Context, in, g.Stdout, g.Stderr)
 		},
 	}

@@ -42,6 +42,15 @@ func startFake(t *testing.T) *fake {
 	return &fake{t: t, srv: srv, url: hs.URL, iam: iam.NewFromConfig(iamfaketest.Config(hs.URL))}
 }
 
+// shortRetryBackoff makes the SDK's retries in the runs of main this test
+// makes wait 10ms instead of up to 2 s: the injected fault and what the run
+// does after it are tested, not the SDK's backoff.
+func shortRetryBackoff(t *testing.T) {
+	old := retryMaxBackoff
+	retryMaxBackoff = 10 * time.Millisecond
+	t.Cleanup(func() { retryMaxBackoff = old })
+}
+
 func isolateAWSEnv(t *testing.T) {
 	dir := t.TempDir()
 	for k, v := range map[string]string{
@@ -164,6 +173,7 @@ func TestCreateUserEachStepFailsPermanently(t *testing.T) {
 
 // Transient errors (throttling, 5xx) are retried and the run succeeds.
 func TestCreateUserTransientErrorsRetried(t *testing.T) {
+	shortRetryBackoff(t)
 	for _, tc := range []struct{ action, code string }{
 		{"CreateUser", "Throttling"},
 		{"AttachGroupPolicy", "ServiceFailure"},

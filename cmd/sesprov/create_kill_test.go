@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,13 +21,14 @@ import (
 	"github.com/sesprov/sesprov/provision"
 )
 
-// buildSesprov builds the real binary once per test.
-func buildSesprov(t *testing.T) string {
+// sesprovBinary is the real sesprov main as a program to start.
+func sesprovBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "sesprov")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	// TestMain (testscript.Main) put this test binary on $PATH as
+	// "sesprov"; run under that name it runs main: no build needed.
+	bin, err := exec.LookPath("sesprov")
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatalf("sesprov is not on $PATH (TestMain puts it there): %v", err)
 	}
 	return bin
 }
@@ -39,7 +39,7 @@ func buildSesprov(t *testing.T) string {
 // is young, so almost certainly the orphan of a cut-short run, and gives the
 // way out (rotate --old-key delete). (Found in review.)
 func TestKilledAfterCreateAccessKeyRerunExplains(t *testing.T) {
-	bin := buildSesprov(t)
+	bin := sesprovBinary(t)
 	isolateAWSEnv(t)
 	srv := iamfake.New(iamfake.Options{})
 	var mu sync.Mutex
@@ -116,7 +116,7 @@ func TestKilledAfterCreateAccessKeyRerunExplains(t *testing.T) {
 // the credentials fails with EPIPE (SIGPIPE is ignored) and the key is
 // rolled back. (Found in review: SIGPIPE killed sesprov with the key made.)
 func TestClosedStdoutPipeRollsKeyBack(t *testing.T) {
-	bin := buildSesprov(t)
+	bin := sesprovBinary(t)
 	f := startFake(t)
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -145,7 +145,7 @@ func TestClosedStdoutPipeRollsKeyBack(t *testing.T) {
 // (Found in review: SIGHUP killed sesprov with no rollback, and SIGINT's
 // rollback listed the keys at once, missing the key IAM was making.)
 func TestSignalDuringCreateAccessKeyLeavesNoKey(t *testing.T) {
-	bin := buildSesprov(t)
+	bin := sesprovBinary(t)
 	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			isolateAWSEnv(t)
@@ -169,8 +169,8 @@ func TestSignalDuringCreateAccessKeyLeavesNoKey(t *testing.T) {
 			}))
 			defer hs.Close()
 			cmd := exec.Command(bin, "--endpoint-url", hs.URL, "-o", "json", "create-user", "--user-name", "alice", "--regions", "us-east-1")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
+			var stdout, stderr bytes.Buffer // stdout /dev/null is refused
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			mu.Lock()
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)

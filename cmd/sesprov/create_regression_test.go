@@ -21,6 +21,7 @@ import (
 // (After 500/AccessDenied). Each run must either succeed with exactly one key
 // (the printed one) or fail leaving no key; a re-run must then converge.
 func TestLostResponseMatrix(t *testing.T) {
+	shortRetryBackoff(t)
 	for _, action := range freshAccountActions {
 		for _, mode := range []string{"drop", "after-ServiceFailure"} {
 			t.Run(action+"/"+mode, func(t *testing.T) {
@@ -80,7 +81,7 @@ func TestNonSendingPolicyStopsBeforeKey(t *testing.T) {
 // EntityAlreadyExists and takes another name; it never adopts the other
 // run's user. (Found in review: both runs shared one user.)
 func TestDefaultNameCollisionTakesAnotherName(t *testing.T) {
-	bin := buildSesprov(t) // two processes: urfave/cli's flag parsing is not safe in parallel in one
+	bin := sesprovBinary(t) // two processes: urfave/cli's flag parsing is not safe in parallel in one
 	f := startFake(t)
 	f.checkDone(f.create("warmup"), "warmup") // group and policy exist
 	f.srv.SetLatency(100 * time.Millisecond)

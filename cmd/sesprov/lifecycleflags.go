@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/sesprov/sesprov/provision"
 	"golang.org/x/term"
 )
 
@@ -31,9 +33,15 @@ func stdinTerminal(r io.Reader) bool {
 }
 
 // confirm asks question on stderr and reads a yes/no answer from stdin.
-func confirm(g *globals, question string) (bool, error) {
+// Ctrl-C at the question ends the wait (the terminal's read would not) and
+// is an interrupt, not a no.
+func confirm(ctx context.Context, g *globals, question string) (bool, error) {
 	fmt.Fprintf(g.Stderr, "%s [y/N] ", question)
-	line, err := bufio.NewReader(g.Stdin).ReadString('\n')
+	line, err := bufio.NewReader(provision.ContextReader(ctx, g.Stdin)).ReadString('\n')
+	if cerr := ctx.Err(); cerr != nil {
+		fmt.Fprintln(g.Stderr)
+		return false, fmt.Errorf("interrupted at the question: %w", cerr)
+	}
 	if err != nil && line == "" {
 		return false, nil
 	}

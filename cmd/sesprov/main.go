@@ -10,6 +10,13 @@ import (
 )
 
 func main() {
+	os.Exit(mainCode())
+}
+
+// mainCode runs sesprov as a process: Ctrl-C, SIGTERM and SIGHUP cancel the
+// command's context, so that it can clean up and say what to run next.
+// The tests' `sesprov` command runs it too.
+func mainCode() int {
 	// A closed stdout (`sesprov … | head -0`) must not kill sesprov with
 	// SIGPIPE between making a key and delivering it: ignored, the write
 	// fails with EPIPE and DeliverOrRollback deletes the undelivered key.
@@ -17,7 +24,6 @@ func main() {
 	// SIGHUP (terminal closed, ssh dropped) is an interruption like Ctrl-C:
 	// the run stops at a safe point and undoes what it must.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 }

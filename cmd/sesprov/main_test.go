@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net/http/httptest"
 	"os"
@@ -16,10 +15,11 @@ import (
 
 // TestMain lets testscript run the real sesprov main as the `sesprov`
 // command of each script: a separate process, real argv, stdin, stdout,
-// stderr and exit code.
+// stderr, signals and exit code. It also puts that command on $PATH, where
+// the tests that start sesprov themselves find it (sesprovBinary).
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"sesprov": func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		"sesprov": func() { os.Exit(mainCode()) },
 	})
 }
 

@@ -1,5 +1,6 @@
 // Package iamfaketest starts an iamfake server for a Go test and gives the
-// aws.Config that points the real SDK clients at it.
+// aws.Config that points the real SDK clients at it (StartMoto does the same
+// for moto_server, in the interoperability tests).
 //
 //	srv, cfg := iamfaketest.Start(t)
 //	client := iam.NewFromConfig(cfg)

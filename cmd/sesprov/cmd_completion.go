@@ -1,0 +1,55 @@
+package main
+
+import (
+	"io"
+
+	"github.com/sesprov/sesprov/provision"
+	"github.com/urfave/cli/v2"
+)
+
+func createCompletionCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "completion",
+		Usage:     "print the shell completion script for bash, zsh or fish",
+		ArgsUsage: "bash|zsh|fish",
+		Description: "Prints a script that completes sesprov's commands and flags. The scripts are\n" +
+			"also in contrib/completion/ of the source tree.\n\n" +
+			"Examples:\n" +
+			"   source <(sesprov completion bash)\n" +
+			"   sesprov completion zsh > ~/.zsh/completions/_sesprov    # a directory listed in $fpath\n" +
+			"   sesprov completion fish > ~/.config/fish/completions/sesprov.fish",
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return provision.Usagef("completion takes one shell: bash, zsh or fish")
+			}
+			s, err := completionFor(c.App, c.Args().First())
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(globalsOf(c).Stdout, s)
+			return err
+		},
+	}
+}
+
+func createManCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "man",
+		Usage: "print sesprov's manual page (roff), made from the same definitions as --help",
+		Description: "The page is also docs/sesprov.1 in the source tree.\n\n" +
+			"Examples:\n" +
+			"   sesprov man | man -l -\n" +
+			"   sesprov man > ~/.local/share/man/man1/sesprov.1",
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return provision.Usagef("man takes no arguments")
+			}
+			s, err := manPage(c.App)
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(globalsOf(c).Stdout, s)
+			return err
+		},
+	}
+}

@@ -1,0 +1,224 @@
+package provision_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/sesprov/sesprov/provision"
+)
+
+// Two scheduled runs of the same rotation that both read the user
+// before either wrote the "started" tag (two hosts' cron at the same minute,
+// a CronJob with concurrencyPolicy Allow). The second run's CreateAccessKey
+// hits LimitExceeded and its rollback deletes "every key but OLD" — the first
+// run's new key, which that run then delivers and keeps, retiring OLD.
+// Nothing may leave the user without a working active key.
+func TestRotateRunsPlannedTogetherKeepAnActiveKey(t *testing.T) {
+	l := newLab(t)
+	old := l.smtpUser("race", 1)[0]
+	ctx := context.Background()
+	in := provision.RotateInput{UserName: "race", Regions: testRegions(t), Now: time.Now}
+
+	pA, err := provision.PlanRotation(ctx, l.iam, in, nil)
+	l.must(err)
+	pB, err := provision.PlanRotation(ctx, l.iam, in, nil)
+	l.must(err)
+
+	inDeliver := make(chan struct{})
+	release := make(chan struct{})
+	var deliveredA string
+	doneA := make(chan error, 1)
+	go func() {
+		_, err := pA.Execute(ctx, l.iam, func(_ context.Context, set provision.CredentialSet) error {
+			deliveredA = set.AccessKeyID
+			close(inDeliver)
+			<-release
+			return nil
+		}, nil)
+		doneA <- err
+	}()
+	<-inDeliver
+	c := &consumer{t: t}
+	_, errB := pB.Execute(ctx, l.iam, c.deliver, nil)
+	t.Logf("run B: %v", errB)
+	close(release)
+	errA := <-doneA
+	t.Logf("run A: %v (delivered %s)", errA, deliveredA)
+
+	keys := l.keys("race")
+	t.Logf("keys after both runs: %v (old %s)", keys, old)
+	active := 0
+	for _, s := range keys {
+		if s == types.StatusTypeActive {
+			active++
+		}
+	}
+	if active == 0 {
+		t.Fatalf("no active key left: A delivered %s (now %v), old key %s is %v", deliveredA, keys[deliveredA], old, keys[old])
+	}
+	if errA == nil && keys[deliveredA] != types.StatusTypeActive {
+		t.Fatalf("run A succeeded and delivered %s, but that key is %q", deliveredA, keys[deliveredA])
+	}
+}
+
+// A user whose only key is inactive (an operator switched it off to
+// test, or a previous rotation's old key after the new one was deleted by
+// hand) is rotated with "started:none@T". Killed after CreateAccessKey, the
+// re-run deletes every key but "none" — the pre-existing inactive key too,
+// reporting it as "made by an interrupted rotation, its secret never got
+// out", which is false: that key existed before and could be reactivated.
+func TestRotateCutWithOnlyAnInactiveKeyKeepsIt(t *testing.T) {
+	l := newLab(t)
+	ctx := context.Background()
+	pre := l.smtpUser("solo", 1)[0]
+	u := iamUpdateKey{"solo", pre}.input()
+	_, err := l.iam.UpdateAccessKey(ctx, &u)
+	l.must(err)
+
+	k := &killer{action: "CreateAccessKey", nth: 1}
+	c := &consumer{t: t}
+	if _, err := rotate(t, k.client(l.cfg), "solo", provision.OldKeyDeactivate, c); err == nil {
+		t.Fatal("killed run reported success")
+	}
+	t.Logf("tag after kill: %q keys %v", l.tags("solo")[provision.RotationTagKey], l.keys("solo"))
+	res, err := rotate(t, l.iam, "solo", provision.OldKeyDeactivate, c)
+	l.must(err)
+	t.Logf("re-run: lost %v deleted %v; keys %v", res.Lost, res.Deleted, l.keys("solo"))
+	for _, id := range res.Lost {
+		if id == pre {
+			t.Fatalf("pre-existing inactive key %s was deleted as a key whose secret never got out", pre)
+		}
+	}
+}
+
+// The lease is measured with the writer's clock against the
+// reader's. A host whose clock runs 15 minutes slow writes a "started" record
+// that a correct host sees as stale at once and takes over: it deletes the
+// live run's new key (as "lost") while that run is delivering it; the live
+// run then records it delivered and retires the old key.
+func TestRotateSlowClockRunTakenOverDoesNotSucceed(t *testing.T) {
+	l := newLab(t)
+	old := l.smtpUser("skew", 1)[0]
+	ctx := context.Background()
+	slow := func() time.Time { return time.Now().Add(-15 * time.Minute) }
+	pA, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "skew", Regions: testRegions(t), Now: slow}, nil)
+	l.must(err)
+	inDeliver, release := make(chan struct{}), make(chan struct{})
+	var deliveredA string
+	doneA := make(chan error, 1)
+	go func() {
+		_, err := pA.Execute(ctx, l.iam, func(_ context.Context, set provision.CredentialSet) error {
+			deliveredA = set.AccessKeyID
+			close(inDeliver)
+			<-release
+			return nil
+		}, nil)
+		doneA <- err
+	}()
+	<-inDeliver
+	c := &consumer{t: t}
+	pB, errB := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "skew", Regions: testRegions(t), Now: time.Now}, nil)
+	if errB == nil {
+		_, errB = pB.Execute(ctx, l.iam, c.deliver, nil)
+	}
+	t.Logf("run B (correct clock): %v", errB)
+	close(release)
+	errA := <-doneA
+	keys := l.keys("skew")
+	t.Logf("run A (slow clock): %v; delivered %s; keys %v (old %s); B delivered %v", errA, deliveredA, keys, old, c.delivered)
+	if errA == nil && keys[deliveredA] != types.StatusTypeActive {
+		t.Fatalf("run A reported success for %s, but the key is %q (B took the rotation over within A's lease)", deliveredA, keys[deliveredA])
+	}
+}
+
+// tagHook calls before ahead of its first TagUser and after behind it.
+type tagHook struct {
+	provision.IAM
+	before, after func()
+}
+
+func (h *tagHook) TagUser(ctx context.Context, in *iam.TagUserInput, opts ...func(*iam.Options)) (*iam.TagUserOutput, error) {
+	before, after := h.before, h.after
+	h.before, h.after = nil, nil
+	if before != nil {
+		before()
+	}
+	out, err := h.IAM.TagUser(ctx, in, opts...)
+	if after != nil {
+		after()
+	}
+	return out, err
+}
+
+// Both runs pass the check before writing "started" (neither sees a tag),
+// then A writes it and B overwrites it (TagUser cannot compare-and-swap): the
+// last writer owns the rotation; A stops before CreateAccessKey, having
+// delivered nothing and left the tag to B.
+func TestRotateSimultaneousStartsLastWriterOwns(t *testing.T) {
+	l, old := rotationScenario(t)
+	ctx := context.Background()
+	in := provision.RotateInput{UserName: "cron", Regions: testRegions(t), Now: time.Now}
+	pA, err := provision.PlanRotation(ctx, l.iam, in, nil)
+	l.must(err)
+	pB, err := provision.PlanRotation(ctx, l.iam, in, nil)
+	l.must(err)
+	cA, cB := &consumer{t: t}, &consumer{t: t}
+	aWrote, bWrote := make(chan struct{}), make(chan struct{})
+	errA := make(chan error, 1)
+	hookA := &tagHook{IAM: l.iam, after: func() { close(aWrote); <-bWrote }}
+	hookB := &tagHook{IAM: l.iam,
+		before: func() {
+			go func() {
+				_, err := pA.Execute(ctx, hookA, cA.deliver, nil)
+				errA <- err
+			}()
+			<-aWrote
+		},
+		after: func() { close(bWrote) },
+	}
+	_, errB := pB.Execute(ctx, hookB, cB.deliver, nil)
+	l.must(errB)
+	err = <-errA
+	if err == nil || provision.ExitCode(err) != provision.ExitFailed || !strings.Contains(err.Error(), "before CreateAccessKey") {
+		t.Fatalf("run A: %v (exit %d), want exit 1: another run owns the rotation", err, provision.ExitCode(err))
+	}
+	if len(cA.delivered) != 0 {
+		t.Fatalf("run A delivered %v", cA.delivered)
+	}
+	checkRotated(t, l, cB, old, provision.OldKeyDeactivate)
+}
+
+// The same slow writer, with IAM's clock right (iamfake's clock set to now):
+// the new key's CreateDate, IAM's time, shows the rotation is fresh, so the
+// run with the correct clock leaves it alone and the slow one completes.
+func TestRotateSlowClockWriterKeepsItsLeaseByKeyCreateDate(t *testing.T) {
+	l := newLab(t)
+	l.clock.Advance(time.Since(l.clock.Now()))
+	old := l.smtpUser("skew", 1)[0]
+	ctx := context.Background()
+	slow := func() time.Time { return time.Now().Add(-15 * time.Minute) }
+	pA, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "skew", Regions: testRegions(t), Now: slow}, nil)
+	l.must(err)
+	inDeliver, release := make(chan struct{}), make(chan struct{})
+	cA := &consumer{t: t, onDeliver: func() { close(inDeliver); <-release }}
+	doneA := make(chan error, 1)
+	go func() {
+		_, err := pA.Execute(ctx, l.iam, cA.deliver, nil)
+		doneA <- err
+	}()
+	<-inDeliver
+	_, errB := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "skew", Regions: testRegions(t), Now: time.Now}, nil)
+	close(release)
+	l.must(<-doneA)
+	if errB == nil || provision.ExitCode(errB) != provision.ExitFailed || !strings.Contains(errB.Error(), "may still be running") {
+		t.Fatalf("run with the correct clock: %v (exit %d), want it to leave the fresh rotation alone", errB, provision.ExitCode(errB))
+	}
+	if keys := l.keys("skew"); keys[cA.last()] != types.StatusTypeActive || keys[old] != types.StatusTypeInactive {
+		t.Fatalf("keys %v: want %s (delivered) active, %s inactive", keys, cA.last(), old)
+	}
+}
