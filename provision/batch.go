@@ -283,7 +283,7 @@ func isSMTPUser(ctx context.Context, api IAM, u *types.User, group string) (bool
 	}
 	for _, t := range tags {
 		k, v := aws.ToString(t.Key), aws.ToString(t.Value)
-		if k == TagCreatedBy || (k == TagConsoleKey && v == TagConsoleValue) {
+		if isCreatedByTag(k, v) || (k == TagConsoleKey && v == TagConsoleValue) {
 			return true, nil
 		}
 	}
@@ -333,11 +333,7 @@ func (b *batchJob) undoUnsure(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("iam:GetUser %s: %w", name, err)
 	}
-	ours := false
-	for _, t := range u.User.Tags {
-		ours = ours || aws.ToString(t.Key) == TagCreatedBy
-	}
-	if !ours {
+	if !createdBySesprov(u.User.Tags) {
 		return nil
 	}
 	keys, err := ListAccessKeyIDs(ctx, api, name)

@@ -461,7 +461,7 @@ func (j *userJob) adopt(ctx context.Context, r *Run, u *types.User) error {
 	ours, why := false, ""
 	for _, t := range tags {
 		k, v := aws.ToString(t.Key), aws.ToString(t.Value)
-		if k == TagCreatedBy {
+		if isCreatedByTag(k, v) {
 			ours, why = true, "made by sesprov"
 		} else if k == TagConsoleKey && v == TagConsoleValue && !ours {
 			ours, why = true, "made by the SES console"
@@ -581,14 +581,20 @@ func (j *userJob) describeKeys(ctx context.Context, keys []types.AccessKeyMetada
 	return descs, young
 }
 
-// createdBySesprov reports whether tags hold sesprov's tag.
+// createdBySesprov reports whether tags hold sesprov's tag with its exact
+// value. Any other value (someone's own tag of that name) is no evidence that
+// sesprov made the user: delete-user applies the same rule.
 func createdBySesprov(tags []types.Tag) bool {
 	for _, t := range tags {
-		if aws.ToString(t.Key) == TagCreatedBy {
+		if isCreatedByTag(aws.ToString(t.Key), aws.ToString(t.Value)) {
 			return true
 		}
 	}
 	return false
+}
+
+func isCreatedByTag(key, value string) bool {
+	return key == TagCreatedBy && value == TagCreatedByValue
 }
 
 // keyConflictError words the conflict; orphan says the only key looks like

@@ -338,6 +338,18 @@ func TestCreateUserRefusesForeignUser(t *testing.T) {
 	if len(e.keys("admin")) != 0 || slices.Contains(e.groupsOf("admin"), provision.DefaultGroupName) {
 		t.Error("the foreign user was changed")
 	}
+	// sesprov's tag key with another value is someone else's tag, not ours:
+	// the same rule as delete-user's.
+	if _, err := e.iam.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("lookalike"),
+		Tags: []iamtypes.Tag{{Key: aws.String(provision.TagCreatedBy), Value: aws.String("other-tool")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.create(provision.CreateUserInput{UserNames: []string{"lookalike"}}); provision.ExitCode(err) != provision.ExitConflict {
+		t.Fatalf("user tagged %s=other-tool: exit %d (%v), want a conflict", provision.TagCreatedBy, provision.ExitCode(err), err)
+	}
+	if len(e.keys("lookalike")) != 0 {
+		t.Error("a key was made for a user sesprov did not make")
+	}
 	// The console's old SMTP users (tag InvokedBy=SESConsole) are SMTP users.
 	if _, err := e.iam.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("legacy"),
 		Tags: []iamtypes.Tag{{Key: aws.String("InvokedBy"), Value: aws.String("SESConsole")}}}); err != nil {
