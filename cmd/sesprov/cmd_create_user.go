@@ -77,7 +77,9 @@ func createCreateUserCommand() *cli.Command {
 			"Safe to repeat: a user an earlier run left without a key is completed (missing --tag\n" +
 			"tags are added; a different --path or --permissions-boundary is a conflict, exit 3);\n" +
 			"a user that already has a key is a conflict (exit 3): use 'sesprov rotate'. In a batch\n" +
-			"(--from), such a user is reported as already done (\"exists\") and the others go on; a\n" +
+			"(--from), such a user is reported as already done (\"exists\") and the others go on,\n" +
+			"unless sesprov made it and its only key is under an hour old and never used: that may\n" +
+			"be a killed run's orphan, so it is a conflict (exit 3, see docs/batch.md); a\n" +
 			"partial batch exits 1 naming who failed: run the same command again to finish it.\n" +
 			"--out-file is written under a temporary name (.sesprov-outfile-*) in the same\n" +
 			"directory and appears under its own name with the first credentials.\n\n" +

@@ -32,7 +32,7 @@ func createRotateCommand() *cli.Command {
 			"rotation per user at a time: a run that finds another's fresh record (younger than\n" +
 			"--stale-after) leaves it alone and exits 1.\n\n" +
 			"Exit codes: 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
-			"printed), 1 an IAM call failed (run again), 2 bad input (nothing changed), 3 a\n" +
+			"printed), 1 an IAM call or the delivery failed, or another rotation is running (run again), 2 bad input (nothing changed), 3 a\n" +
 			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted.\n\n" +
 			"Delivery is what the old key waits for: stdout (for a person), --out-file (fsynced),\n" +
 			"or --deliver-cmd (a store command fed on stdin; delivered only if it exits 0). From\n" +
