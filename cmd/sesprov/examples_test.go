@@ -125,24 +125,26 @@ func readmeSession(t *testing.T, path string) exampleSession {
 	}
 	defer f.Close()
 	s := exampleSession{name: "README.md"}
-	in := false
+	// A block's lines without "$ " are the output of the "$ " line above them
+	// in the same block; a block with no "$ " line (e.g. a plain `make test`)
+	// is not a session step.
+	in, cur := false, -1
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
 		case !in && strings.TrimSpace(line) == "```sh":
-			in = true
+			in, cur = true, -1
 		case in && strings.TrimSpace(line) == "```":
 			in = false
 		case in && strings.HasPrefix(line, "$ "):
 			s.lines = append(s.lines, strings.TrimPrefix(line, "$ "))
 			s.outputs = append(s.outputs, nil)
-		case in && len(s.lines) > 0 && strings.HasSuffix(s.lines[len(s.lines)-1], "\\"):
-			n := len(s.lines) - 1
-			s.lines[n] = strings.TrimSuffix(s.lines[n], "\\") + strings.TrimSpace(line)
-		case in && len(s.lines) > 0:
-			n := len(s.lines) - 1
-			s.outputs[n] = append(s.outputs[n], line)
+			cur = len(s.lines) - 1
+		case in && cur >= 0 && strings.HasSuffix(s.lines[cur], "\\"):
+			s.lines[cur] = strings.TrimSuffix(s.lines[cur], "\\") + strings.TrimSpace(line)
+		case in && cur >= 0:
+			s.outputs[cur] = append(s.outputs[cur], line)
 		}
 	}
 	if err := sc.Err(); err != nil {
