@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -48,7 +49,7 @@ func createRotateCommand() *cli.Command {
 			&cli.StringFlag{Name: flgUserName, Usage: "the SMTP `USER` whose key is replaced (required)"},
 			&cli.StringFlag{Name: flgOldKey, Value: string(provision.OldKeyDeactivate), Usage: "what to do with the old key after delivery: `deactivate`, delete or keep"},
 			&cli.StringFlag{Name: flgOutFile, Usage: "write the credentials to `FILE` (created with mode 0600; never overwritten) instead of stdout"},
-			&cli.StringFlag{Name: flgDeliverCmd, Usage: "run `COMMAND` (with /bin/sh -c) with the credentials on its stdin, e.g. a secret store's CLI; the old key is retired only if it exits 0, otherwise the new key is deleted. It must exit non-zero only if nothing was stored: make storing its last step"},
+			&cli.StringFlag{Name: flgDeliverCmd, Usage: "run `COMMAND` (with /bin/sh -c) with the credentials on its stdin, e.g. a secret store's CLI (its stdout is discarded, its stderr shown); the old key is retired only if it exits 0, otherwise the new key is deleted. It must exit non-zero only if nothing was stored: make storing its last step"},
 			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (it is not needed for SMTP)"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
 			&cli.DurationFlag{Name: flgStaleAfter, Value: provision.DefaultStaleAfter, Usage: "a rotation recorded as started less than `DURATION` ago may still be running: leave it alone (exit 1); after that, take it over. 0 takes over at once"},
@@ -290,7 +291,11 @@ func runDeliverCmd(ctx context.Context, g *globals, command string, set provisio
 	}
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
 	cmd.Stdin = bytes.NewReader(buf.Bytes())
-	cmd.Stdout, cmd.Stderr = g.Stderr, g.Stderr
+	// The command's stdout is discarded: a store command that echoes its
+	// input (tee, a CLI printing what it stored) would otherwise put the
+	// credentials into sesprov's stderr, i.e. cron mail or the journal. Its
+	// stderr is kept for diagnostics.
+	cmd.Stdout, cmd.Stderr = io.Discard, g.Stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Run(); err != nil {

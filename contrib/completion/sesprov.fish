@@ -47,7 +47,7 @@ complete -r -c sesprov -n '__fish_sesprov_no_subcommand' -a 'rotate' -d 'replace
 complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l user-name -r -d 'the SMTP `USER` whose key is replaced (required)'
 complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l old-key -r -d 'what to do with the old key after delivery: `deactivate`, delete or keep'
 complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l out-file -r -d 'write the credentials to `FILE` (created with mode 0600; never overwritten) instead of stdout'
-complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l deliver-cmd -r -d 'run `COMMAND` (with /bin/sh -c) with the credentials on its stdin, e.g. a secret store\'s CLI; the old key is retired only if it exits 0, otherwise the new key is deleted. It must exit non-zero only if nothing was stored: make storing its last step'
+complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l deliver-cmd -r -d 'run `COMMAND` (with /bin/sh -c) with the credentials on its stdin, e.g. a secret store\'s CLI (its stdout is discarded, its stderr shown); the old key is retired only if it exits 0, otherwise the new key is deleted. It must exit non-zero only if nothing was stored: make storing its last step'
 complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l include-secret-key -d 'also print the secret access key (it is not needed for SMTP)'
 complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l dry-run -d 'print the plan; change nothing'
 complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l stale-after -r -d 'a rotation recorded as started less than `DURATION` ago may still be running: leave it alone (exit 1); after that, take it over. 0 takes over at once'
