@@ -199,36 +199,44 @@ func (b *batchJob) ensureUser(ctx context.Context, r *Run) error {
 		}
 		return fmt.Errorf("iam:CreateUser %s: %w", j.name, err)
 	}
-	var got *iam.GetUserOutput
-	err = waitConsistent(ctx, func() error {
-		var err error
-		got, err = api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(j.name)})
-		return err
-	})
+	user, err := existingUser(ctx, api, j.name)
 	if err != nil {
-		return fmt.Errorf("iam:GetUser %s (it exists: iam:CreateUser said so): %w", j.name, err)
+		return err
 	}
+	j.arn = aws.ToString(user.Arn)
+	keys, done, err := b.judgeExisting(ctx, r, user)
+	if done {
+		b.done, b.keys = true, keys
+	}
+	return err
+}
+
+// judgeExisting decides about a batch user that exists, for a run and a dry
+// run alike: without a key it is completed (an earlier run cut short); with
+// one it is done — left as is, not re-keyed — unless it is not an SMTP user or
+// its only key may be a killed run's orphan (conflicts).
+func (b *batchJob) judgeExisting(ctx context.Context, r *Run, user *types.User) (keys []string, done bool, err error) {
+	j := b.job
+	api := j.deps.IAM
 	meta, err := ListAccessKeys(ctx, api, j.name)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	keys := keyIDs(meta)
+	keys = keyIDs(meta)
 	if len(keys) == 0 {
-		return j.adopt(ctx, r, got.User) // an earlier run cut short: complete it
+		return nil, false, j.adopt(ctx, r, user)
 	}
-	j.arn = aws.ToString(got.User.Arn)
-	ok, err := isSMTPUser(ctx, api, got.User, j.access.GroupName)
+	ok, err := isSMTPUser(ctx, api, user, j.access.GroupName)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	if !ok {
-		return Conflictf("user %s exists with access key %s and is not an SMTP user (no %s tag, not in group %s): choose another name", j.name, strings.Join(keys, " and "), TagCreatedBy, j.access.GroupName)
+		return nil, false, Conflictf("user %s exists with access key %s and is not an SMTP user (no %s tag, not in group %s): choose another name", j.name, strings.Join(keys, " and "), TagCreatedBy, j.access.GroupName)
 	}
-	if err := b.orphanCheck(ctx, got.User, meta); err != nil {
-		return err
+	if err := b.orphanCheck(ctx, user, meta); err != nil {
+		return nil, false, err
 	}
-	b.done, b.keys = true, keys
-	return nil
+	return keys, true, nil
 }
 
 // orphanCheck: a user that is already done is reported "exists" (re-running
@@ -593,22 +601,8 @@ func (b *batchJob) planUser(ctx context.Context, r *Run) error {
 	if err != nil {
 		return fmt.Errorf("iam:GetUser %s: %w", j.name, err)
 	}
-	meta, err := ListAccessKeys(ctx, api, j.name)
-	if err != nil {
-		return err
-	}
-	keys := keyIDs(meta)
-	if len(keys) == 0 {
-		return j.adopt(ctx, r, out.User)
-	}
-	ok, err := isSMTPUser(ctx, api, out.User, j.access.GroupName)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return Conflictf("user %s exists with access key %s and is not an SMTP user (no %s tag, not in group %s): choose another name", j.name, strings.Join(keys, " and "), TagCreatedBy, j.access.GroupName)
-	}
-	if err := b.orphanCheck(ctx, out.User, meta); err != nil {
+	keys, done, err := b.judgeExisting(ctx, r, out.User)
+	if !done {
 		return err
 	}
 	b.done = true

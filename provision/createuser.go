@@ -423,16 +423,11 @@ func (j *userJob) ensureUser(ctx context.Context, r *Run) error {
 	if !HasCode(err, "EntityAlreadyExists") {
 		return fmt.Errorf("iam:CreateUser %s: %w", j.name, err)
 	}
-	var got *iam.GetUserOutput
-	err = waitConsistent(ctx, func() error {
-		var err error
-		got, err = api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(j.name)})
-		return err
-	})
+	u, err := existingUser(ctx, api, j.name)
 	if err != nil {
-		return fmt.Errorf("iam:GetUser %s (it exists: iam:CreateUser said so): %w", j.name, err)
+		return err
 	}
-	return j.adopt(ctx, r, got.User)
+	return j.adopt(ctx, r, u)
 }
 
 // adopt decides about a user that exists: with a key it is a conflict (the
@@ -755,4 +750,20 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// existingUser reads a user that iam:CreateUser just said exists
+// (EntityAlreadyExists), waiting out IAM's eventual consistency: a user made
+// a moment ago by another run may not be readable yet.
+func existingUser(ctx context.Context, api IAM, name string) (*types.User, error) {
+	var got *iam.GetUserOutput
+	err := waitConsistent(ctx, func() error {
+		var err error
+		got, err = api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("iam:GetUser %s (it exists: iam:CreateUser said so): %w", name, err)
+	}
+	return got.User, nil
 }
