@@ -69,12 +69,6 @@ func (w *xmlw) time(name string, t time.Time) {
 	w.close(name)
 }
 
-func (w *xmlw) optTime(name string, t time.Time) {
-	if !t.IsZero() {
-		w.time(name, t)
-	}
-}
-
 func (w *xmlw) bool(name string, v bool) {
 	w.open(name)
 	w.b = strconv.AppendBool(w.b, v)

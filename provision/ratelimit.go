@@ -2,7 +2,6 @@ package provision
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -430,12 +429,6 @@ type throttledOnce struct{ err error }
 func (e *throttledOnce) Error() string        { return e.err.Error() }
 func (e *throttledOnce) Unwrap() error        { return e.err }
 func (e *throttledOnce) RetryableError() bool { return false }
-
-// isThrottleExhausted reports whether err gave up on throttling.
-func isThrottleExhausted(err error) bool {
-	var te *throttleExhausted
-	return errors.As(err, &te)
-}
 
 // IAMOption installs l on an IAM client: iam.NewFromConfig(cfg, l.IAMOption()).
 func (l *AdaptiveLimiter) IAMOption() func(*iam.Options) {
