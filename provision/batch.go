@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/tty"
 )
 
 // A batch (create-user --from FILE) makes many users at once:
@@ -53,7 +55,7 @@ const (
 )
 
 // paintBatchStatus colours a user's outcome on a terminal.
-func paintBatchStatus(p Palette, status string) string {
+func paintBatchStatus(p tty.Palette, status string) string {
 	switch status {
 	case StatusCreated, StatusCompleted:
 		return p.Good(status)
@@ -67,7 +69,7 @@ func paintBatchStatus(p Palette, status string) string {
 
 func (in *CreateUserInput) validateBatch() error {
 	if in.Concurrency < 0 || in.Concurrency > MaxConcurrency {
-		return Usagef("--concurrency %d: give 1 to %d (default %d)", in.Concurrency, MaxConcurrency, DefaultConcurrency)
+		return fail.Usagef("--concurrency %d: give 1 to %d (default %d)", in.Concurrency, MaxConcurrency, DefaultConcurrency)
 	}
 	return nil
 }
@@ -107,13 +109,13 @@ func ReadUserNames(r io.Reader, name string) ([]string, error) {
 		names = append(names, s)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, Usagef("--from %s: %v", name, err)
+		return nil, fail.Usagef("--from %s: %v", name, err)
 	}
 	if len(bad) > 0 {
-		return nil, Usagef("--from %s has %d bad line(s); nothing was changed:\n  %s", name, len(bad), strings.Join(bad, "\n  "))
+		return nil, fail.Usagef("--from %s has %d bad line(s); nothing was changed:\n  %s", name, len(bad), strings.Join(bad, "\n  "))
 	}
 	if len(names) == 0 {
-		return nil, Usagef("--from %s lists no user", name)
+		return nil, fail.Usagef("--from %s lists no user", name)
 	}
 	return names, nil
 }
@@ -231,7 +233,7 @@ func (b *batchJob) judgeExisting(ctx context.Context, r *Run, user *types.User) 
 		return nil, false, err
 	}
 	if !ok {
-		return nil, false, Conflictf("user %s exists with access key %s and is not an SMTP user (no %s tag, not in group %s): choose another name", j.name, strings.Join(keys, " and "), TagCreatedBy, j.access.GroupName)
+		return nil, false, fail.Conflictf("user %s exists with access key %s and is not an SMTP user (no %s tag, not in group %s): choose another name", j.name, strings.Join(keys, " and "), TagCreatedBy, j.access.GroupName)
 	}
 	if err := b.orphanCheck(ctx, user, meta); err != nil {
 		return nil, false, err
@@ -407,7 +409,7 @@ func (b *batchJob) run(ctx context.Context, log *slog.Logger, sem chan struct{})
 		b.status = StatusExists
 	case b.err == nil:
 		b.status = j.batchStatus()
-	case KindOf(b.err) == KindConflict:
+	case fail.KindOf(b.err) == fail.KindConflict:
 		b.status = StatusConflict
 	default:
 		b.status = StatusFailed
@@ -433,8 +435,8 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 	workers = min(workers, len(in.UserNames))
 	// Progress lines are for a person watching, not for a pipe or a file;
 	// so are colours (failures red, conflicts yellow).
-	progress := IsTerminal(deps.Stderr)
-	pal := NewPalette(deps.Stderr)
+	progress := tty.IsTerminal(deps.Stderr)
+	pal := tty.NewPalette(deps.Stderr)
 	var errMu sync.Mutex // deps.Stderr is shared by the workers and the reporter
 	stderrf := func(format string, args ...any) {
 		errMu.Lock()
@@ -561,7 +563,7 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 	case sum.failed > 0:
 		return fmt.Errorf("%d of %d user(s) failed (%s), see above; the others are done: run the same command again to finish them (users already done are reported, not re-keyed)", sum.failed, sum.total, strings.Join(sum.failedNames, ", "))
 	case sum.conf > 0:
-		return Conflictf("%d of %d user(s) need a decision (%s), see above", sum.conf, sum.total, strings.Join(sum.conflictNames, ", "))
+		return fail.Conflictf("%d of %d user(s) need a decision (%s), see above", sum.conf, sum.total, strings.Join(sum.conflictNames, ", "))
 	}
 	return nil
 }
@@ -640,7 +642,7 @@ func planBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, s
 		if firstErr == nil {
 			firstErr = err
 		}
-		if KindOf(err) == KindConflict {
+		if fail.KindOf(err) == fail.KindConflict {
 			conflicts = append(conflicts, name)
 		} else {
 			failed = append(failed, name)
@@ -656,7 +658,7 @@ func planBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, s
 	case len(failed) > 0:
 		return fmt.Errorf("dry run: %d of %d user(s) could not be planned (%s), see above", len(failed), len(in.UserNames), strings.Join(failed, ", "))
 	case len(conflicts) > 0:
-		return Conflictf("dry run: %d of %d user(s) need a decision (%s), see above", len(conflicts), len(in.UserNames), strings.Join(conflicts, ", "))
+		return fail.Conflictf("dry run: %d of %d user(s) need a decision (%s), see above", len(conflicts), len(in.UserNames), strings.Join(conflicts, ", "))
 	}
 	return nil
 }

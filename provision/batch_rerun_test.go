@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -52,8 +53,8 @@ func TestBatchRerunYoungKeyIsConflict(t *testing.T) {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
 	out, stderr, err := e.rerun(time.Now(), "b1", "b2")
-	if provision.ExitCode(err) != provision.ExitConflict || strings.Count(out, `"status":"conflict"`) != 2 {
-		t.Fatalf("exit %d (%v)\n%s%s", provision.ExitCode(err), err, out, stderr)
+	if fail.ExitCode(err) != fail.ExitConflict || strings.Count(out, `"status":"conflict"`) != 2 {
+		t.Fatalf("exit %d (%v)\n%s%s", fail.ExitCode(err), err, out, stderr)
 	}
 	for _, u := range []string{"b1", "b2"} {
 		if !strings.Contains(stderr, "sesprov rotate --user-name "+u+" --regions us-east-1 --old-key delete") {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -142,8 +143,8 @@ func TestBatchPartialThenRerun(t *testing.T) {
 	names := userNames("p", 10)
 	e.srv.Inject(iamfake.Fault{Action: "CreateAccessKey", Nth: 4, Code: "AccessDenied", Message: "not allowed"})
 	got, stderr, err := e.batch(3, names...)
-	if err == nil || provision.ExitCode(err) != 1 {
-		t.Fatalf("partial batch: err %v (exit %d), want exit 1", err, provision.ExitCode(err))
+	if err == nil || fail.ExitCode(err) != 1 {
+		t.Fatalf("partial batch: err %v (exit %d), want exit 1", err, fail.ExitCode(err))
 	}
 	var failed string
 	for name, b := range got {
@@ -212,8 +213,8 @@ func TestBatchForeignUserConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, stderr, err := e.batch(2, "a1", "ops", "a2")
-	if provision.ExitCode(err) != 3 {
-		t.Fatalf("err %v (exit %d), want 3\n%s", err, provision.ExitCode(err), stderr)
+	if fail.ExitCode(err) != 3 {
+		t.Fatalf("err %v (exit %d), want 3\n%s", err, fail.ExitCode(err), stderr)
 	}
 	if got["ops"].Status != provision.StatusConflict || got["a1"].Status != provision.StatusCreated || got["a2"].Status != provision.StatusCreated {
 		t.Errorf("statuses: %+v", got)
@@ -318,7 +319,7 @@ func TestThrottleBudgetBounds(t *testing.T) {
 func TestReadUserNamesNamesEveryBadLine(t *testing.T) {
 	in := "# team\nalice\n\nbad name\n  bob  \nAlice\n" + strings.Repeat("x", 65) + "\nok@x.com\nbob\n"
 	_, err := provision.ReadUserNames(strings.NewReader(in), "users.txt")
-	if provision.ExitCode(err) != 2 {
+	if fail.ExitCode(err) != 2 {
 		t.Fatalf("err %v", err)
 	}
 	for _, want := range []string{"4 bad line(s)", "line 4:", `line 6: user "Alice" is already on line 2 (IAM names are case-insensitive)`, "line 7:", `line 9: user "bob" is already on line 5`, "nothing was changed"} {
@@ -333,7 +334,7 @@ func TestReadUserNamesNamesEveryBadLine(t *testing.T) {
 	if err != nil || strings.Join(names, ",") != "a,b" {
 		t.Errorf("names %v, err %v", names, err)
 	}
-	if _, err := provision.ReadUserNames(strings.NewReader("# only\n\n"), "f"); provision.ExitCode(err) != 2 {
+	if _, err := provision.ReadUserNames(strings.NewReader("# only\n\n"), "f"); fail.ExitCode(err) != 2 {
 		t.Errorf("empty file: %v", err)
 	}
 }
@@ -431,8 +432,8 @@ func TestBatchInterruptLeavesNothingHalfMade(t *testing.T) {
 	err := provision.CreateUser(ctx, provision.CreateUserInput{
 		UserNames: names, Batch: true, Concurrency: 4, Regions: benchRegions(t)[:1], Format: provision.FormatJSON,
 	}, provision.CreateUserDeps{IAM: e.iam, STS: e.sts, Stdout: &stdout, Stderr: &stderr, Limiter: e.lim})
-	if provision.ExitCode(err) != 130 || !strings.Contains(err.Error(), "not started") {
-		t.Fatalf("err %v (exit %d)\n%s", err, provision.ExitCode(err), stderr.String())
+	if fail.ExitCode(err) != 130 || !strings.Contains(err.Error(), "not started") {
+		t.Fatalf("err %v (exit %d)\n%s", err, fail.ExitCode(err), stderr.String())
 	}
 	printed := map[string]string{}
 	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {

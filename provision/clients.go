@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/sesprov/sesprov/internal/redact"
 )
 
 // ClientOptions are the global flags that choose where IAM and STS calls go.
@@ -115,7 +116,7 @@ func newRetryer(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
 // to the embedded iamfake instead (see sandbox.go).
 func NewClients(ctx context.Context, opts ClientOptions, log *slog.Logger) (*Clients, error) {
 	if log == nil {
-		log = DiscardLogger()
+		log = redact.DiscardLogger()
 	}
 	if opts.Sandbox {
 		return newSandboxClients(ctx, opts, log)

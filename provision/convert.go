@@ -10,6 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
+	"github.com/sesprov/sesprov/internal/tty"
 )
 
 // TemporaryKeyReason is the seed's reason for refusing ASIA… keys.
@@ -18,7 +21,7 @@ const TemporaryKeyReason = "the SES SMTP interface does not support SMTP credent
 // ConvertInput is what convert was asked to do.
 type ConvertInput struct {
 	AccessKeyID string
-	Secret      Secret // read from stdin; IAM cannot check it
+	Secret      redact.Secret // read from stdin; IAM cannot check it
 	Regions     []derive.Region
 	GroupName   string
 	PolicyName  string
@@ -28,10 +31,10 @@ type ConvertInput struct {
 // CheckConvertKeyID refuses what convert cannot turn into SMTP credentials.
 func CheckConvertKeyID(id string) error {
 	if id == "" {
-		return Usagef("convert needs --access-key-id AKIA…")
+		return fail.Usagef("convert needs --access-key-id AKIA…")
 	}
-	if strings.HasPrefix(id, "ASIA") && isAccessKeyID(id) {
-		return Usagef("access key %s is temporary (ASIA…, issued by STS): %s; convert a long-term key (AKIA…) of an IAM user, or make one with 'sesprov create-user'", id, TemporaryKeyReason)
+	if strings.HasPrefix(id, "ASIA") && tty.IsAccessKeyID(id) {
+		return fail.Usagef("access key %s is temporary (ASIA…, issued by STS): %s; convert a long-term key (AKIA…) of an IAM user, or make one with 'sesprov create-user'", id, TemporaryKeyReason)
 	}
 	return CheckAccessKeyID(id)
 }
@@ -52,10 +55,10 @@ func Convert(ctx context.Context, client IAM, stsClient STS, in ConvertInput, lo
 		return nil, err
 	}
 	if len(in.Regions) == 0 {
-		return nil, Usagef("convert needs at least one region")
+		return nil, fail.Usagef("convert needs at least one region")
 	}
 	if in.Secret.IsZero() {
-		return nil, Usagef("convert needs the key's secret access key on stdin")
+		return nil, fail.Usagef("convert needs the key's secret access key on stdin")
 	}
 	in.GroupName = defaultString(in.GroupName, DefaultGroupName)
 	in.PolicyName = defaultString(in.PolicyName, DefaultPolicyName)
@@ -66,13 +69,13 @@ func Convert(ctx context.Context, client IAM, stsClient STS, in ConvertInput, lo
 	lu, err := client.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(in.AccessKeyID)})
 	if err != nil {
 		if IsNoSuchEntity(err) {
-			return res, Usagef("GetAccessKeyLastUsed: access key %s is not in this account (check --profile or --role-arn)", in.AccessKeyID)
+			return res, fail.Usagef("GetAccessKeyLastUsed: access key %s is not in this account (check --profile or --role-arn)", in.AccessKeyID)
 		}
 		return res, fmt.Errorf("GetAccessKeyLastUsed %s (find the key's user): %w", in.AccessKeyID, err)
 	}
 	user := aws.ToString(lu.UserName)
 	if user == "" {
-		return res, Usagef("GetAccessKeyLastUsed: access key %s belongs to no IAM user (a root user's key?): SMTP credentials need an IAM user's key", in.AccessKeyID)
+		return res, fail.Usagef("GetAccessKeyLastUsed: access key %s belongs to no IAM user (a root user's key?): SMTP credentials need an IAM user's key", in.AccessKeyID)
 	}
 	r.Note("access key %s belongs to user %s", in.AccessKeyID, user)
 	u, err := client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
@@ -84,7 +87,7 @@ func Convert(ctx context.Context, client IAM, stsClient STS, in ConvertInput, lo
 		return res, err
 	}
 	if k, ok := findKey(keys, in.AccessKeyID); ok && k.Status != types.StatusTypeActive {
-		return res, Conflictf("access key %s of user %s is inactive: SMTP would refuse it. Activate it (aws iam update-access-key --user-name %s --access-key-id %s --status Active) or rotate the user with 'sesprov rotate'; nothing was changed",
+		return res, fail.Conflictf("access key %s of user %s is inactive: SMTP would refuse it. Activate it (aws iam update-access-key --user-name %s --access-key-id %s --status Active) or rotate the user with 'sesprov rotate'; nothing was changed",
 			in.AccessKeyID, user, user, in.AccessKeyID)
 	}
 

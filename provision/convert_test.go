@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -34,7 +36,7 @@ func convert(l *lab, in provision.ConvertInput) (*provision.ConvertResult, error
 func TestConvertPutsTheOwnerInTheGroup(t *testing.T) {
 	l := newLab(t)
 	id, secret := l.plainUserWithKey("legacy-app")
-	res, err := convert(l, provision.ConvertInput{AccessKeyID: id, Secret: provision.NewSecret(secret)})
+	res, err := convert(l, provision.ConvertInput{AccessKeyID: id, Secret: redact.NewSecret(secret)})
 	l.must(err)
 	if res.Set.UserName != "legacy-app" || res.Set.AccessKeyID != id || !strings.HasSuffix(res.Set.UserARN, ":user/legacy-app") {
 		t.Fatalf("set: %+v", res.Set)
@@ -56,7 +58,7 @@ func TestConvertPutsTheOwnerInTheGroup(t *testing.T) {
 	}
 	// Again: nothing to change, same answer.
 	l.srv.ResetCalls()
-	_, err = convert(l, provision.ConvertInput{AccessKeyID: id, Secret: provision.NewSecret(secret)})
+	_, err = convert(l, provision.ConvertInput{AccessKeyID: id, Secret: redact.NewSecret(secret)})
 	l.must(err)
 	if m := mutations(l.srv.Calls()); len(m) != 0 {
 		t.Fatalf("second convert changed IAM: %v", m)
@@ -69,25 +71,25 @@ func TestConvertPutsTheOwnerInTheGroup(t *testing.T) {
 func TestConvertRefusals(t *testing.T) {
 	l := newLab(t)
 	id, secret := l.plainUserWithKey("u")
-	s := provision.NewSecret(secret)
+	s := redact.NewSecret(secret)
 	l.srv.ResetCalls()
 
 	_, err := convert(l, provision.ConvertInput{AccessKeyID: "ASIAIOSFODNN7EXAMPLE", Secret: s})
-	if provision.ExitCode(err) != provision.ExitUsage || !strings.Contains(err.Error(), provision.TemporaryKeyReason) {
+	if fail.ExitCode(err) != fail.ExitUsage || !strings.Contains(err.Error(), provision.TemporaryKeyReason) {
 		t.Fatalf("ASIA key: %v", err)
 	}
 	if len(l.srv.Calls()) != 0 {
 		t.Fatal("an ASIA key reached IAM")
 	}
 	_, err = convert(l, provision.ConvertInput{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Secret: s})
-	if provision.ExitCode(err) != provision.ExitUsage || !strings.Contains(err.Error(), "not in this account") {
+	if fail.ExitCode(err) != fail.ExitUsage || !strings.Contains(err.Error(), "not in this account") {
 		t.Fatalf("unknown key: %v", err)
 	}
 	_, err = l.iam.UpdateAccessKey(context.Background(), ptr(iamUpdateKey{"u", id}.input()))
 	l.must(err)
 	l.srv.ResetCalls()
 	_, err = convert(l, provision.ConvertInput{AccessKeyID: id, Secret: s})
-	if provision.ExitCode(err) != provision.ExitConflict || !strings.Contains(err.Error(), "inactive") {
+	if fail.ExitCode(err) != fail.ExitConflict || !strings.Contains(err.Error(), "inactive") {
 		t.Fatalf("inactive key: %v", err)
 	}
 	if m := mutations(l.srv.Calls()); len(m) != 0 {
@@ -99,7 +101,7 @@ func TestConvertDryRun(t *testing.T) {
 	l := newLab(t)
 	id, secret := l.plainUserWithKey("u")
 	l.srv.ResetCalls()
-	res, err := convert(l, provision.ConvertInput{AccessKeyID: id, Secret: provision.NewSecret(secret), DryRun: true})
+	res, err := convert(l, provision.ConvertInput{AccessKeyID: id, Secret: redact.NewSecret(secret), DryRun: true})
 	l.must(err)
 	if m := mutations(l.srv.Calls()); len(m) != 0 {
 		t.Fatalf("dry run changed IAM: %v", m)

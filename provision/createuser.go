@@ -20,6 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
+	"github.com/sesprov/sesprov/internal/tty"
 )
 
 // TagCreatedBy is the tag sesprov puts on every user it makes, in the
@@ -79,7 +82,7 @@ type CreateUserDeps struct {
 // error (exit 2) and changes nothing.
 func (in *CreateUserInput) Validate() error {
 	if len(in.Regions) == 0 {
-		return Usagef("no region given: pass --regions R1,R2")
+		return fail.Usagef("no region given: pass --regions R1,R2")
 	}
 	seen := map[string]bool{}
 	for _, u := range in.UserNames {
@@ -87,7 +90,7 @@ func (in *CreateUserInput) Validate() error {
 			return err
 		}
 		if k := strings.ToLower(u); seen[k] {
-			return Usagef("user %q is listed twice (IAM names are case-insensitive)", u)
+			return fail.Usagef("user %q is listed twice (IAM names are case-insensitive)", u)
 		} else {
 			seen[k] = true
 		}
@@ -102,7 +105,7 @@ func (in *CreateUserInput) Validate() error {
 	}
 	if in.PermissionsBoundary != "" {
 		if err := ValidatePolicyARN(in.PermissionsBoundary); err != nil {
-			return AsUsage(fmt.Errorf("--permissions-boundary: %w", err))
+			return fail.AsUsage(fmt.Errorf("--permissions-boundary: %w", err))
 		}
 	}
 	if in.GroupName != "" {
@@ -126,12 +129,12 @@ func (in *CreateUserInput) Validate() error {
 	}
 	if in.OutFile != "" {
 		if _, err := os.Lstat(in.OutFile); err == nil {
-			return Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", in.OutFile)
+			return fail.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", in.OutFile)
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return Usagef("--out-file %s: %v", in.OutFile, err)
+			return fail.Usagef("--out-file %s: %v", in.OutFile, err)
 		}
 		if st, err := os.Stat(filepath.Dir(in.OutFile)); err != nil || !st.IsDir() {
-			return Usagef("--out-file %s: directory %s does not exist", in.OutFile, filepath.Dir(in.OutFile))
+			return fail.Usagef("--out-file %s: directory %s does not exist", in.OutFile, filepath.Dir(in.OutFile))
 		}
 	}
 	return nil
@@ -145,7 +148,7 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 		return err
 	}
 	if deps.Log == nil {
-		deps.Log = DiscardLogger()
+		deps.Log = redact.DiscardLogger()
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
@@ -252,7 +255,7 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 		if firstErr == nil {
 			firstErr = err
 		}
-		if KindOf(err) == KindConflict {
+		if fail.KindOf(err) == fail.KindConflict {
 			conflicts = append(conflicts, name)
 		} else {
 			failed = append(failed, name)
@@ -283,7 +286,7 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 	case len(failed) > 0:
 		return fmt.Errorf("%d of %d users failed (%s); %d conflict(s); every step is safe to repeat: run again for the failed users", len(failed), len(in.UserNames), strings.Join(failed, ", "), len(conflicts))
 	default:
-		return Conflictf("%d of %d users need a decision (%s): see above", len(conflicts), len(in.UserNames), strings.Join(conflicts, ", "))
+		return fail.Conflictf("%d of %d users need a decision (%s): see above", len(conflicts), len(in.UserNames), strings.Join(conflicts, ", "))
 	}
 }
 
@@ -470,21 +473,21 @@ func (j *userJob) adopt(ctx context.Context, r *Run, u *types.User) error {
 		ours, why = inGroup, "already in group "+j.access.GroupName
 	}
 	if !ours {
-		return Conflictf("user %s exists and is not an SMTP user (no %s tag, not in group %s): an access key for it would carry its other permissions; choose another --user-name, or put it in the group yourself if it is meant for SMTP", j.name, TagCreatedBy, j.access.GroupName)
+		return fail.Conflictf("user %s exists and is not an SMTP user (no %s tag, not in group %s): an access key for it would carry its other permissions; choose another --user-name, or put it in the group yourself if it is meant for SMTP", j.name, TagCreatedBy, j.access.GroupName)
 	}
 	// What was asked for the user must hold for the user completed: a
 	// different path or permissions boundary is a decision for a person
 	// (sesprov does not move users or change their boundary); missing
 	// --tag tags are added.
 	if p := aws.ToString(u.Path); p != "" && p != j.in.Path {
-		return Conflictf("user %s exists (%s) with no access key, but under path %s, not %s (--path): run again with --path %s to complete it, or choose another --user-name", j.name, why, p, j.in.Path, p)
+		return fail.Conflictf("user %s exists (%s) with no access key, but under path %s, not %s (--path): run again with --path %s to complete it, or choose another --user-name", j.name, why, p, j.in.Path, p)
 	}
 	if have := aws.ToString(boundaryARN(u)); j.in.PermissionsBoundary != "" && have != j.in.PermissionsBoundary {
 		now := "no permissions boundary"
 		if have != "" {
 			now = "permissions boundary " + have
 		}
-		return Conflictf("user %s exists (%s) with no access key, but with %s, not %s (--permissions-boundary): sesprov does not change a boundary; set it yourself ('aws iam put-user-permissions-boundary --user-name %s --permissions-boundary %s') and run again, or choose another --user-name", j.name, why, now, j.in.PermissionsBoundary, j.name, j.in.PermissionsBoundary)
+		return fail.Conflictf("user %s exists (%s) with no access key, but with %s, not %s (--permissions-boundary): sesprov does not change a boundary; set it yourself ('aws iam put-user-permissions-boundary --user-name %s --permissions-boundary %s') and run again, or choose another --user-name", j.name, why, now, j.in.PermissionsBoundary, j.name, j.in.PermissionsBoundary)
 	}
 	r.Note("user %s exists (%s) with no access key: an earlier run was cut short; completing it", j.name, why)
 	fmt.Fprintf(j.deps.Stderr, "sesprov: user %s exists (%s) with no access key; completing it\n", j.name, why)
@@ -528,7 +531,7 @@ func cannotSend(in *CreateUserInput, sa SendingAccess) error {
 	if !sa.Drifted || sa.DriftGrantsSend || sa.Repaired {
 		return nil
 	}
-	return Conflictf("the managed policy %s of group %s does not allow %s: SMTP credentials made now could not send, so no access key was made; run the same command with --repair-policy to restore the standard document (or fix the policy yourself), which also completes a user this run made", in.PolicyName, in.GroupName, SendAction)
+	return fail.Conflictf("the managed policy %s of group %s does not allow %s: SMTP credentials made now could not send, so no access key was made; run the same command with --repair-policy to restore the standard document (or fix the policy yourself), which also completes a user this run made", in.PolicyName, in.GroupName, SendAction)
 }
 
 // orphanKeyAge: a never-used key of a sesprov user younger than this is
@@ -602,9 +605,9 @@ func (j *userJob) keyConflictError(descs []string, orphan bool) error {
 	rotate := fmt.Sprintf("sesprov rotate --user-name %s --regions %s", j.name, strings.Join(regions, ","))
 	msg := fmt.Sprintf("user %s already has access key %s; sesprov cannot know its secret", j.name, strings.Join(descs, " and "))
 	if orphan {
-		return Conflictf("%s. The user was made by sesprov and the key, less than an hour old, was never used: if you did not receive its credentials, an earlier run was cut short after IAM made the key (killed before delivering it), and '%s --old-key delete' replaces it with a new key and delivers its SMTP passwords; if you did receive them, nothing needs doing", msg, rotate)
+		return fail.Conflictf("%s. The user was made by sesprov and the key, less than an hour old, was never used: if you did not receive its credentials, an earlier run was cut short after IAM made the key (killed before delivering it), and '%s --old-key delete' replaces it with a new key and delivers its SMTP passwords; if you did receive them, nothing needs doing", msg, rotate)
 	}
-	return Conflictf("%s: use '%s' for new SMTP credentials (it retires the old key after delivery; --old-key delete if it is unused)", msg, rotate)
+	return fail.Conflictf("%s: use '%s' for new SMTP credentials (it retires the old key after delivery; --old-key delete if it is unused)", msg, rotate)
 }
 
 // defaultNameTries bounds the other names tried when the default one is
@@ -626,7 +629,7 @@ func checkBoundaryExists(ctx context.Context, api IAM, arn string, stderr io.Wri
 	case err == nil:
 		return nil
 	case HasCode(err, "NoSuchEntity"):
-		return Usagef("--permissions-boundary %s does not exist (iam:GetPolicy: NoSuchEntity): check the ARN, or create the policy first; nothing was changed", arn)
+		return fail.Usagef("--permissions-boundary %s does not exist (iam:GetPolicy: NoSuchEntity): check the ARN, or create the policy first; nothing was changed", arn)
 	case HasCode(err, "AccessDenied"):
 		fmt.Fprintf(stderr, "sesprov: warning: cannot read permissions boundary %s (iam:GetPolicy: access denied); iam:CreateUser will check it\n", arn)
 		return nil
@@ -729,7 +732,7 @@ func printPlan(w io.Writer, f Format, items []PlanItem) error {
 		return err
 	}
 	var b strings.Builder
-	p := NewPalette(w)
+	p := tty.NewPalette(w)
 	b.WriteString("dry run: nothing was changed. The plan (+ change, = already right):\n")
 	for _, it := range items {
 		mark := "="

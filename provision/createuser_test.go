@@ -17,6 +17,7 @@ import (
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -301,9 +302,9 @@ func TestCreateUserRerunConflictAndCompletion(t *testing.T) {
 	}
 	e.srv.ResetCalls()
 	_, _, err = e.create(provision.CreateUserInput{UserNames: []string{"bob"}})
-	if provision.ExitCode(err) != provision.ExitConflict || !strings.Contains(err.Error(), out.AccessKeyID) ||
+	if fail.ExitCode(err) != fail.ExitConflict || !strings.Contains(err.Error(), out.AccessKeyID) ||
 		!strings.Contains(err.Error(), "sesprov rotate --user-name bob") {
-		t.Fatalf("re-run: exit %d, %v", provision.ExitCode(err), err)
+		t.Fatalf("re-run: exit %d, %v", fail.ExitCode(err), err)
 	}
 	if m := e.mutatingCalls(); !slices.Equal(m, []string{"CreateUser"}) {
 		t.Errorf("conflict made changes: %v", m)
@@ -332,8 +333,8 @@ func TestCreateUserRefusesForeignUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := e.create(provision.CreateUserInput{UserNames: []string{"admin"}})
-	if provision.ExitCode(err) != provision.ExitConflict || !strings.Contains(err.Error(), "not an SMTP user") {
-		t.Fatalf("exit %d: %v", provision.ExitCode(err), err)
+	if fail.ExitCode(err) != fail.ExitConflict || !strings.Contains(err.Error(), "not an SMTP user") {
+		t.Fatalf("exit %d: %v", fail.ExitCode(err), err)
 	}
 	if len(e.keys("admin")) != 0 || slices.Contains(e.groupsOf("admin"), provision.DefaultGroupName) {
 		t.Error("the foreign user was changed")
@@ -344,8 +345,8 @@ func TestCreateUserRefusesForeignUser(t *testing.T) {
 		Tags: []iamtypes.Tag{{Key: aws.String(provision.TagCreatedBy), Value: aws.String("other-tool")}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := e.create(provision.CreateUserInput{UserNames: []string{"lookalike"}}); provision.ExitCode(err) != provision.ExitConflict {
-		t.Fatalf("user tagged %s=other-tool: exit %d (%v), want a conflict", provision.TagCreatedBy, provision.ExitCode(err), err)
+	if _, _, err := e.create(provision.CreateUserInput{UserNames: []string{"lookalike"}}); fail.ExitCode(err) != fail.ExitConflict {
+		t.Fatalf("user tagged %s=other-tool: exit %d (%v), want a conflict", provision.TagCreatedBy, fail.ExitCode(err), err)
 	}
 	if len(e.keys("lookalike")) != 0 {
 		t.Error("a key was made for a user sesprov did not make")
@@ -408,8 +409,8 @@ func TestCreateUserInvalidInputMakesNoCall(t *testing.T) {
 	bad[7].PolicyName = strings.Repeat("p", 129)
 	for i, in := range bad {
 		_, _, err := e.create(in)
-		if provision.ExitCode(err) != provision.ExitUsage {
-			t.Errorf("case %d: exit %d (%v), want 2", i, provision.ExitCode(err), err)
+		if fail.ExitCode(err) != fail.ExitUsage {
+			t.Errorf("case %d: exit %d (%v), want 2", i, fail.ExitCode(err), err)
 		}
 	}
 	if n := len(e.srv.Calls()); n != 0 {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
 )
 
 // ReadCredentialSets reads the JSON that create-user, rotate and convert print
@@ -61,16 +64,16 @@ func ReadCredentialInput(r io.Reader) ([]CredentialSet, []SkippedLine, error) {
 			break
 		}
 		if err != nil {
-			return nil, skipped, Usagef("read credentials JSON: object %d: %s (expected the output of 'sesprov -o json create-user' or 'rotate')", n, syntaxOnly(err))
+			return nil, skipped, fail.Usagef("read credentials JSON: object %d: %s (expected the output of 'sesprov -o json create-user' or 'rotate')", n, syntaxOnly(err))
 		}
 		if t := strings.TrimSpace(string(raw)); strings.HasPrefix(t, "[") {
 			var list []jsonCredentialSet
 			if err := json.Unmarshal(raw, &list); err != nil {
-				return nil, skipped, Usagef("read credentials JSON: array: %s", syntaxOnly(err))
+				return nil, skipped, fail.Usagef("read credentials JSON: array: %s", syntaxOnly(err))
 			}
 			for _, j := range list {
 				if err := add(j, n); err != nil {
-					return nil, skipped, AsUsage(err)
+					return nil, skipped, fail.AsUsage(err)
 				}
 				n++
 			}
@@ -78,18 +81,18 @@ func ReadCredentialInput(r io.Reader) ([]CredentialSet, []SkippedLine, error) {
 		}
 		var j jsonCredentialSet
 		if err := json.Unmarshal(raw, &j); err != nil {
-			return nil, skipped, Usagef("read credentials JSON: object %d: %s", n, syntaxOnly(err))
+			return nil, skipped, fail.Usagef("read credentials JSON: object %d: %s", n, syntaxOnly(err))
 		}
 		if err := add(j, n); err != nil {
-			return nil, skipped, AsUsage(err)
+			return nil, skipped, fail.AsUsage(err)
 		}
 		n++
 	}
 	if len(sets) == 0 && len(skipped) > 0 {
-		return nil, skipped, Usagef("no credentials on input to verify: its %d object(s) are status lines without credentials (%s); a batch prints credentials only for the users it created or completed", len(skipped), describeSkipped(skipped))
+		return nil, skipped, fail.Usagef("no credentials on input to verify: its %d object(s) are status lines without credentials (%s); a batch prints credentials only for the users it created or completed", len(skipped), describeSkipped(skipped))
 	}
 	if len(sets) == 0 {
-		return nil, skipped, Usagef("no credentials on input: pipe the JSON of 'sesprov -o json create-user' (or rotate) into it")
+		return nil, skipped, fail.Usagef("no credentials on input: pipe the JSON of 'sesprov -o json create-user' (or rotate) into it")
 	}
 	return sets, skipped, nil
 }
@@ -139,13 +142,13 @@ func (j jsonCredentialSet) credentialSet() (CredentialSet, error) {
 		UserName:        j.UserName,
 		UserARN:         j.UserARN,
 		AccessKeyID:     keyID,
-		SecretAccessKey: NewSecret(j.SecretAccessKey),
+		SecretAccessKey: redact.NewSecret(j.SecretAccessKey),
 	}
 	for i, c := range j.Credentials {
 		if c.Region == "" || c.SMTPPassword == "" {
 			return CredentialSet{}, fmt.Errorf("user %s: credentials[%d] needs \"region\" and \"smtp_password\"", keyID, i)
 		}
-		s.Credentials = append(s.Credentials, RegionCredential{Region: c.Region, SMTPEndpoint: c.SMTPEndpoint, Password: NewSecret(c.SMTPPassword)})
+		s.Credentials = append(s.Credentials, RegionCredential{Region: c.Region, SMTPEndpoint: c.SMTPEndpoint, Password: redact.NewSecret(c.SMTPPassword)})
 	}
 	return s, nil
 }

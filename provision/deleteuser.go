@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
 )
 
 // DeleteUserInput is what delete-user was asked to do.
@@ -65,7 +67,7 @@ const DeletingTagValue = "smtp-user"
 const deletingTagValueV1 = "delete-user"
 
 // ErrDeclined is returned when the operator answers no at the prompt.
-var ErrDeclined = Usagef("not confirmed: nothing was deleted")
+var ErrDeclined = fail.Usagef("not confirmed: nothing was deleted")
 
 // DeleteUser removes a user and everything IAM requires to be removed first.
 // Every step treats NoSuchEntity as done, so a run cut short and repeated
@@ -73,7 +75,7 @@ var ErrDeclined = Usagef("not confirmed: nothing was deleted")
 // unless in.Force; a user that does not exist is a usage error.
 func DeleteUser(ctx context.Context, client IAM, in DeleteUserInput, log *slog.Logger) (*DeletePlan, error) {
 	if log == nil {
-		log = DiscardLogger()
+		log = redact.DiscardLogger()
 	}
 	if err := ValidateUserName(in.UserName); err != nil {
 		return nil, err
@@ -85,7 +87,7 @@ func DeleteUser(ctx context.Context, client IAM, in DeleteUserInput, log *slog.L
 		return nil, err
 	}
 	if plan.SMTPUser == "" && !in.Force {
-		return plan, Conflictf("user %s is not an SMTP user (not in group %s, no inline policy %s, not tagged by sesprov or the SES console): nothing was deleted; pass --force to delete it anyway",
+		return plan, fail.Conflictf("user %s is not an SMTP user (not in group %s, no inline policy %s, not tagged by sesprov or the SES console): nothing was deleted; pass --force to delete it anyway",
 			in.UserName, in.GroupName, in.PolicyName)
 	}
 	if in.DryRun {
@@ -114,7 +116,7 @@ func PlanDeleteUser(ctx context.Context, client IAM, in DeleteUserInput) (*Delet
 	u, err := client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 	if err != nil {
 		if IsNoSuchEntity(err) {
-			return nil, Usagef("GetUser: user %s does not exist: nothing to delete (check the name with 'sesprov list')", name)
+			return nil, fail.Usagef("GetUser: user %s does not exist: nothing to delete (check the name with 'sesprov list')", name)
 		}
 		return nil, fmt.Errorf("GetUser %s: %w", name, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -96,8 +97,8 @@ func TestDeleteUserRemovesEverythingInIAMsOrder(t *testing.T) {
 
 	// Again: the user is gone, a clear usage error naming GetUser.
 	_, err = deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "full"})
-	if provision.ExitCode(err) != provision.ExitUsage || !strings.Contains(err.Error(), "GetUser") || !strings.Contains(err.Error(), "does not exist") {
-		t.Fatalf("deleting a missing user: %v (exit %d)", err, provision.ExitCode(err))
+	if fail.ExitCode(err) != fail.ExitUsage || !strings.Contains(err.Error(), "GetUser") || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("deleting a missing user: %v (exit %d)", err, fail.ExitCode(err))
 	}
 }
 
@@ -108,8 +109,8 @@ func TestDeleteUserRefusesNonSMTPUsersUnlessForced(t *testing.T) {
 	l.must(err)
 	l.srv.ResetCalls()
 	_, err = deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "alice"})
-	if provision.ExitCode(err) != provision.ExitConflict || !strings.Contains(err.Error(), "--force") {
-		t.Fatalf("non-SMTP user: %v (exit %d)", err, provision.ExitCode(err))
+	if fail.ExitCode(err) != fail.ExitConflict || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("non-SMTP user: %v (exit %d)", err, fail.ExitCode(err))
 	}
 	if m := mutations(l.srv.Calls()); len(m) != 0 || !l.userExists("alice") {
 		t.Fatalf("refusal changed IAM: %v", m)
@@ -168,7 +169,7 @@ func TestDeleteUserDeclinedChangesNothing(t *testing.T) {
 		asked = true
 		return false, nil
 	}})
-	if !asked || provision.ExitCode(err) != provision.ExitUsage {
+	if !asked || fail.ExitCode(err) != fail.ExitUsage {
 		t.Fatalf("declined: asked=%v err=%v", asked, err)
 	}
 	if m := mutations(l.srv.Calls()); len(m) != 0 {

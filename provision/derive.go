@@ -6,11 +6,14 @@ import (
 	"io"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
+	"github.com/sesprov/sesprov/internal/tty"
 )
 
 // DeriveInput is what `sesprov derive` works from. It is offline: no AWS call.
 type DeriveInput struct {
-	Secret      Secret
+	Secret      redact.Secret
 	AccessKeyID string          // optional; when set, the SMTP user name in the output
 	Regions     []derive.Region // validated (derive.ResolveRegions)
 	Format      Format
@@ -20,16 +23,16 @@ type DeriveInput struct {
 // long-term (AKIA…) only, since SMTP credentials cannot come from temporary
 // (ASIA…, STS) credentials.
 func CheckAccessKeyID(id string) error {
-	if !isAccessKeyID(id) {
+	if !tty.IsAccessKeyID(id) {
 		if !derive.EchoSafe(id) {
 			// Arguments swapped: this may be the secret access key, which
 			// must not end up in a terminal's scrollback or a CI log.
-			return Usagef("the access key ID given is not one (not shown: it may be a secret): expected AKIA and 16 upper-case letters or digits; the secret access key goes on stdin")
+			return fail.Usagef("the access key ID given is not one (not shown: it may be a secret): expected AKIA and 16 upper-case letters or digits; the secret access key goes on stdin")
 		}
-		return Usagef("%q is not an access key ID: expected AKIA and 16 upper-case letters or digits", id)
+		return fail.Usagef("%q is not an access key ID: expected AKIA and 16 upper-case letters or digits", id)
 	}
 	if id[:4] == "ASIA" {
-		return Usagef("access key %s is temporary (ASIA…, from STS): SES SMTP credentials need a long-term key (AKIA…) of an IAM user", id)
+		return fail.Usagef("access key %s is temporary (ASIA…, from STS): SES SMTP credentials need a long-term key (AKIA…) of an IAM user", id)
 	}
 	return nil
 }

@@ -6,12 +6,14 @@ import (
 	"testing"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
 )
 
 // derive's table has no user, so no USER column; the key ID column appears
 // only when --access-key-id gave one. Sets with a user keep every column.
 func TestCredentialWriterTableWithoutUser(t *testing.T) {
-	cred := RegionCredential{Region: "us-east-1", SMTPEndpoint: "email-smtp.us-east-1.amazonaws.com", Password: NewSecret("BPW")}
+	cred := RegionCredential{Region: "us-east-1", SMTPEndpoint: "email-smtp.us-east-1.amazonaws.com", Password: redact.NewSecret("BPW")}
 	for _, tc := range []struct {
 		set  CredentialSet
 		want string
@@ -46,7 +48,7 @@ func TestDeriveCommandOneRegionPrintsThePasswordAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	in := DeriveInput{Secret: NewSecret(exampleSecret), Regions: regions, Format: FormatTable}
+	in := DeriveInput{Secret: redact.NewSecret(exampleSecret), Regions: regions, Format: FormatTable}
 	if err := DeriveCommand(context.Background(), in, &buf); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +58,7 @@ func TestDeriveCommandOneRegionPrintsThePasswordAlone(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := DeriveCommand(ctx, in, &buf); ExitCode(err) != ExitInterrupted {
+	if err := DeriveCommand(ctx, in, &buf); fail.ExitCode(err) != fail.ExitInterrupted {
 		t.Errorf("cancelled: %v", err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/tty"
 )
 
 // DoctorInput is what doctor checks.
@@ -70,7 +72,7 @@ func Doctor(ctx context.Context, in DoctorInput, iamAPI IAM, stsAPI STS) (Doctor
 	}
 	for _, c := range commands {
 		if _, ok := PermissionsOf(c); !ok {
-			return DoctorReport{}, Usagef("unknown command %q: choose from %s", c, strings.Join(CommandNames(), ", "))
+			return DoctorReport{}, fail.Usagef("unknown command %q: choose from %s", c, strings.Join(CommandNames(), ", "))
 		}
 	}
 	acct, err := ResolveAccount(ctx, stsAPI)
@@ -182,7 +184,7 @@ func SimulationPrincipal(callerARN string) (principal, roleName string, root boo
 		m := assumedRoleARN.FindStringSubmatch(callerARN)
 		return fmt.Sprintf("arn:%s:iam::%s:role/%s", m[1], m[2], m[3]), m[3], false, nil
 	case strings.Contains(callerARN, ":federated-user/"):
-		return "", "", false, Usagef("the caller %s is a federated user, which IAM's policy simulator cannot check: pass --principal-arn with the ARN of the IAM user or role whose policies apply", callerARN)
+		return "", "", false, fail.Usagef("the caller %s is a federated user, which IAM's policy simulator cannot check: pass --principal-arn with the ARN of the IAM user or role whose policies apply", callerARN)
 	}
 	return callerARN, "", false, nil
 }
@@ -214,7 +216,7 @@ func WriteDoctorReport(w io.Writer, f Format, rep DoctorReport) error {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	p := NewPalette(w)
+	p := tty.NewPalette(w)
 	fmt.Fprintf(tw, "COMMAND\t%s\tDENIED\n", p.Head("STATUS"))
 	for _, c := range rep.Commands {
 		status := p.Good("ok")

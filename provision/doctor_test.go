@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -124,7 +125,7 @@ func TestDoctorSomeCommands(t *testing.T) {
 	if err != nil || !rep.Ready() || len(rep.Commands) != 2 {
 		t.Fatalf("%+v %v", rep, err)
 	}
-	if _, err := provision.Doctor(context.Background(), provision.DoctorInput{Commands: []string{"nosuch"}}, iamc, stsc); provision.ExitCode(err) != provision.ExitUsage {
+	if _, err := provision.Doctor(context.Background(), provision.DoctorInput{Commands: []string{"nosuch"}}, iamc, stsc); fail.ExitCode(err) != fail.ExitUsage {
 		t.Fatalf("unknown command: %v, want usage error", err)
 	}
 }
@@ -133,7 +134,7 @@ func TestDoctorSimulationRefused(t *testing.T) {
 	srv, iamc, stsc := startDoctorFake(t)
 	srv.Inject(iamfake.Fault{Action: "SimulatePrincipalPolicy", Code: "AccessDenied", Message: "not authorized to perform: iam:SimulatePrincipalPolicy", Times: -1})
 	_, err := provision.Doctor(context.Background(), provision.DoctorInput{}, iamc, stsc)
-	if err == nil || !strings.Contains(err.Error(), "iam:SimulatePrincipalPolicy") || provision.ExitCode(err) != provision.ExitFailed {
+	if err == nil || !strings.Contains(err.Error(), "iam:SimulatePrincipalPolicy") || fail.ExitCode(err) != fail.ExitFailed {
 		t.Fatalf("%v, want a failure naming iam:SimulatePrincipalPolicy", err)
 	}
 }
@@ -164,7 +165,7 @@ func TestSimulationPrincipal(t *testing.T) {
 		{"arn:aws:sts::123456789012:federated-user/bob", "", "", false, true},
 	} {
 		p, role, root, err := provision.SimulationPrincipal(tc.caller)
-		if p != tc.principal || role != tc.role || root != tc.root || (provision.ExitCode(err) == provision.ExitUsage) != tc.usage {
+		if p != tc.principal || role != tc.role || root != tc.root || (fail.ExitCode(err) == fail.ExitUsage) != tc.usage {
 			t.Errorf("%s: got %q %q %v %v", tc.caller, p, role, root, err)
 		}
 	}

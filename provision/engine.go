@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/sesprov/sesprov/internal/redact"
 )
 
 // A Step is one stage of a workflow. Its Run reads IAM (observe), records what
@@ -44,7 +46,7 @@ type cleanup struct {
 // NewRun returns a Run. log may be nil.
 func NewRun(dryRun bool, log *slog.Logger) *Run {
 	if log == nil {
-		log = DiscardLogger()
+		log = redact.DiscardLogger()
 	}
 	return &Run{DryRun: dryRun, Log: log}
 }

@@ -3,6 +3,8 @@ package provision
 import (
 	"fmt"
 	"strings"
+
+	"github.com/sesprov/sesprov/internal/fail"
 )
 
 // WithHint adds what to do next to an AWS error a person will read: missing
@@ -24,8 +26,8 @@ func WithHint(err error) error {
 	default:
 		return err
 	}
-	if KindOf(err) != KindFailed {
-		return &Error{Kind: KindOf(err), Err: fmt.Errorf("%w\n  hint: %s", err, hint)}
+	if fail.KindOf(err) != fail.KindFailed {
+		return &fail.Error{Kind: fail.KindOf(err), Err: fmt.Errorf("%w\n  hint: %s", err, hint)}
 	}
 	return fmt.Errorf("%w\n  hint: %s", err, hint)
 }

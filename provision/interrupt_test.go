@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -34,8 +35,8 @@ func TestCreateUserInterruptedAfterKeyDeletesIt(t *testing.T) {
 	err := provision.CreateUser(ctx, provision.CreateUserInput{
 		UserNames: []string{"alice"}, Regions: regions(t, "us-east-1"), Format: provision.FormatJSON,
 	}, provision.CreateUserDeps{IAM: cancelAfterKey{e.iam, cancel}, STS: e.sts, Stdout: &stdout, Stderr: &stderr})
-	if provision.ExitCode(err) != provision.ExitInterrupted || !errors.Is(err, context.Canceled) {
-		t.Fatalf("exit %d: %v", provision.ExitCode(err), err)
+	if fail.ExitCode(err) != fail.ExitInterrupted || !errors.Is(err, context.Canceled) {
+		t.Fatalf("exit %d: %v", fail.ExitCode(err), err)
 	}
 	if !strings.Contains(err.Error(), "was deleted") {
 		t.Errorf("error does not say the key was deleted: %v", err)

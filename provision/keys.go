@@ -15,6 +15,8 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
 )
 
 // AddUserToGroupChecked adds user to group (iam:AddUserToGroup). Adding a
@@ -86,10 +88,10 @@ func ListAccessKeys(ctx context.Context, api IAM, user string) ([]types.AccessKe
 // secret, never leaving behind a key whose secret nobody saw. It lists the
 // user's keys first (iam:ListAccessKeys); CreateAccessKeyAfter skips that
 // list when the caller knows the keys already.
-func CreateAccessKeySafe(ctx context.Context, api IAM, user string) (keyID string, secret Secret, err error) {
+func CreateAccessKeySafe(ctx context.Context, api IAM, user string) (keyID string, secret redact.Secret, err error) {
 	existing, err := ListAccessKeyIDs(ctx, api, user)
 	if err != nil {
-		return "", Secret{}, err
+		return "", redact.Secret{}, err
 	}
 	return CreateAccessKeyAfter(ctx, api, user, existing)
 }
@@ -112,7 +114,7 @@ const keyAttempts = 6
 // once more (until the returned key is visible, in case the listing lags)
 // and any other new key is deleted: at the end the user has existing plus
 // exactly the key returned.
-func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []string) (keyID string, secret Secret, err error) {
+func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []string) (keyID string, secret redact.Secret, err error) {
 	noRetry := func(o *iam.Options) { o.RetryMaxAttempts = 1 }
 	classify := NewRetryer(0)
 	mayHaveActed := false
@@ -130,13 +132,13 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 			derr := DeleteAccessKey(cctx, api, user, id)
 			cancel()
 			if derr != nil {
-				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s interrupted (%w) after IAM made key %s, and deleting it failed: %w; delete it with 'aws iam delete-access-key --user-name %s --access-key-id %s'", user, ctx.Err(), id, derr, user, id)
+				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s interrupted (%w) after IAM made key %s, and deleting it failed: %w; delete it with 'aws iam delete-access-key --user-name %s --access-key-id %s'", user, ctx.Err(), id, derr, user, id)
 			}
-			return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w (the key IAM made, %s, was deleted)", user, ctx.Err(), id)
+			return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w (the key IAM made, %s, was deleted)", user, ctx.Err(), id)
 		}
 		if err == nil {
 			id := aws.ToString(out.AccessKey.AccessKeyId)
-			secret := NewSecret(aws.ToString(out.AccessKey.SecretAccessKey))
+			secret := redact.NewSecret(aws.ToString(out.AccessKey.SecretAccessKey))
 			if mayHaveActed {
 				if rerr := removeUnseenKeys(ctx, api, user, append(slices.Clone(existing), id), id); rerr != nil {
 					// The new key is good; a stray one remains. Say so.
@@ -155,17 +157,17 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 			cancel()
 			switch {
 			case rerr != nil:
-				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s interrupted (%w); a key may have been made whose secret nobody saw, and listing keys to remove it failed: %w; check with 'aws iam list-access-keys --user-name %s' and delete any key you did not receive", user, ctx.Err(), rerr, user)
+				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s interrupted (%w); a key may have been made whose secret nobody saw, and listing keys to remove it failed: %w; check with 'aws iam list-access-keys --user-name %s' and delete any key you did not receive", user, ctx.Err(), rerr, user)
 			case found:
-				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w (the key IAM made was deleted)", user, ctx.Err())
+				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w (the key IAM made was deleted)", user, ctx.Err())
 			}
-			return "", Secret{}, Conflictf("iam:CreateAccessKey for user %s interrupted (%v) with no answer from IAM; no new key showed within %s, but a key may still exist whose secret nobody saw: check with 'aws iam list-access-keys --user-name %s' and delete any key you did not receive ('aws iam delete-access-key --user-name %s --access-key-id ID'), then run the command again", user, ctx.Err(), interruptedKeyWatch, user, user)
+			return "", redact.Secret{}, fail.Conflictf("iam:CreateAccessKey for user %s interrupted (%v) with no answer from IAM; no new key showed within %s, but a key may still exist whose secret nobody saw: check with 'aws iam list-access-keys --user-name %s' and delete any key you did not receive ('aws iam delete-access-key --user-name %s --access-key-id ID'), then run the command again", user, ctx.Err(), interruptedKeyWatch, user, user)
 		}
 		// Right after CreateUser the user can be unseen: nothing was made.
 		if HasCode(err, "NoSuchEntity") && time.Now().Before(deadline) {
 			unseen++
 			if serr := sleepCtx(ctx, backoff(unseen, 200*time.Millisecond, 2*time.Second)); serr != nil {
-				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
+				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
 			}
 			attempt--
 			continue
@@ -178,16 +180,16 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 			throttled++
 			mayHaveActed = true
 			if rerr := removeUnseenKeys(ctx, api, user, existing, ""); rerr != nil {
-				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s was throttled (%v) and the check for a key made anyway failed: %w", user, err, rerr)
+				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s was throttled (%v) and the check for a key made anyway failed: %w", user, err, rerr)
 			}
 			if serr := sleepCtx(ctx, jitter(min(50*time.Millisecond*time.Duration(throttled), time.Second))); serr != nil {
-				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
+				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
 			}
 			attempt--
 			continue
 		}
 		if IsThrottle(err) {
-			return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, &throttleExhausted{err: err, budget: ThrottleBudget, attempts: throttled + 1})
+			return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, &throttleExhausted{err: err, budget: ThrottleBudget, attempts: throttled + 1})
 		}
 		if !classify.IsErrorRetryable(err) || attempt >= keyAttempts {
 			if mightHaveActed(err) {
@@ -196,18 +198,18 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 				cancel()
 			}
 			if HasCode(err, "LimitExceeded") {
-				return "", Secret{}, Conflictf("iam:CreateAccessKey for user %s: the user already has IAM's maximum of 2 access keys (%v); use 'sesprov rotate --user-name %s'", user, err, user)
+				return "", redact.Secret{}, fail.Conflictf("iam:CreateAccessKey for user %s: the user already has IAM's maximum of 2 access keys (%v); use 'sesprov rotate --user-name %s'", user, err, user)
 			}
-			return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, err)
+			return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, err)
 		}
 		if mightHaveActed(err) {
 			mayHaveActed = true
 			if rerr := removeUnseenKeys(ctx, api, user, existing, ""); rerr != nil {
-				return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s failed (%v) and the check for a key made anyway failed: %w", user, err, rerr)
+				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s failed (%v) and the check for a key made anyway failed: %w", user, err, rerr)
 			}
 		}
 		if serr := sleepCtx(ctx, backoff(attempt, 500*time.Millisecond, retryMaxBackoff)); serr != nil {
-			return "", Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
+			return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
 		}
 	}
 }
@@ -353,13 +355,13 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // DeriveCredentials derives the SMTP password of secret for every region.
 // The SMTP user name is the access key id.
-func DeriveCredentials(user, keyID string, secret Secret, regions []derive.Region) CredentialSet {
+func DeriveCredentials(user, keyID string, secret redact.Secret, regions []derive.Region) CredentialSet {
 	set := CredentialSet{UserName: user, AccessKeyID: keyID, SecretAccessKey: secret}
 	for _, r := range regions {
 		set.Credentials = append(set.Credentials, RegionCredential{
 			Region:       r.Name,
 			SMTPEndpoint: r.SMTPEndpoint,
-			Password:     NewSecret(derive.Password(secret.Reveal(), r.Name)),
+			Password:     redact.NewSecret(derive.Password(secret.Reveal(), r.Name)),
 		})
 	}
 	return set

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/fail"
 )
 
 // Interrupted while CreateAccessKey gets no answer at all (within its grace
@@ -48,10 +49,10 @@ func TestCreateAccessKeyInterruptedWithoutAnswer(t *testing.T) {
 		switch {
 		case len(keys) != 0:
 			t.Errorf("acts=%v: key %v left", acts, keys)
-		case acts && (KindOf(err) != KindFailed || !strings.Contains(err.Error(), "was deleted")):
-			t.Errorf("acts=%v: %v (kind %v), want the deletion reported", acts, err, KindOf(err))
-		case !acts && (KindOf(err) != KindConflict || !strings.Contains(err.Error(), "a key may still exist")):
-			t.Errorf("acts=%v: %v (kind %v), want a conflict saying a key may exist", acts, err, KindOf(err))
+		case acts && (fail.KindOf(err) != fail.KindFailed || !strings.Contains(err.Error(), "was deleted")):
+			t.Errorf("acts=%v: %v (kind %v), want the deletion reported", acts, err, fail.KindOf(err))
+		case !acts && (fail.KindOf(err) != fail.KindConflict || !strings.Contains(err.Error(), "a key may still exist")):
+			t.Errorf("acts=%v: %v (kind %v), want a conflict saying a key may exist", acts, err, fail.KindOf(err))
 		}
 		hs.Close()
 		cancel()

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/tty"
 	"golang.org/x/time/rate"
 )
 
@@ -329,13 +331,13 @@ func ParseMaxAge(s string) (time.Duration, error) {
 	if m := daysRE.FindStringSubmatch(s); m != nil {
 		n, err := strconv.Atoi(m[1])
 		if err != nil || n > 100000 {
-			return 0, Usagef("--max-age %q: too many days", s)
+			return 0, fail.Usagef("--max-age %q: too many days", s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, Usagef("--max-age %q: give days (90d) or a duration (2160h); 0 flags nothing", s)
+		return 0, fail.Usagef("--max-age %q: give days (90d) or a duration (2160h); 0 flags nothing", s)
 	}
 	return d, nil
 }
@@ -351,12 +353,12 @@ type ListWriter struct {
 	tw     *tabwriter.Writer
 	cw     *csv.Writer
 	header bool
-	paint  Palette // colour for STATUS and FLAG, on a terminal only
+	paint  tty.Palette // colour for STATUS and FLAG, on a terminal only
 }
 
 // NewListWriter returns a ListWriter; env output has no meaning for a list.
 func NewListWriter(w io.Writer, f Format, maxAge time.Duration) (*ListWriter, error) {
-	lw := &ListWriter{w: w, format: f, maxAge: maxAge, paint: NewPalette(w)}
+	lw := &ListWriter{w: w, format: f, maxAge: maxAge, paint: tty.NewPalette(w)}
 	switch f {
 	case FormatTable:
 		lw.tw = tabwriter.NewWriter(&lw.buf, 0, 0, 2, ' ', 0)
@@ -364,7 +366,7 @@ func NewListWriter(w io.Writer, f Format, maxAge time.Duration) (*ListWriter, er
 		lw.cw = csv.NewWriter(w)
 	case FormatJSON:
 	default:
-		return nil, Usagef("list prints table, json or csv, not %s", f)
+		return nil, fail.Usagef("list prints table, json or csv, not %s", f)
 	}
 	return lw, nil
 }
@@ -424,7 +426,7 @@ func (l *ListWriter) WriteUser(u ListedUser) error {
 // paintKeyStatus colours a key's status on a terminal: Active green,
 // Inactive yellow (a key to retire or re-enable); every cell of the column
 // is painted, so it stays aligned.
-func paintKeyStatus(p Palette, status string) string {
+func paintKeyStatus(p tty.Palette, status string) string {
 	switch status {
 	case "Active":
 		return p.Good(status)

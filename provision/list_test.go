@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -140,7 +141,7 @@ func TestListKindsAgesAndLastUse(t *testing.T) {
 	if !strings.HasPrefix(csvOut.String(), "User,Access,Access Key ID,Status,Created,Age Days,Last Used") || strings.Count(csvOut.String(), "\n") != 5 {
 		t.Errorf("CSV:\n%s", csvOut.String())
 	}
-	if _, err := provision.NewListWriter(&table, provision.FormatEnv, 0); provision.ExitCode(err) != provision.ExitUsage {
+	if _, err := provision.NewListWriter(&table, provision.FormatEnv, 0); fail.ExitCode(err) != fail.ExitUsage {
 		t.Errorf("env output for list: %v", err)
 	}
 }
@@ -276,7 +277,7 @@ func TestParseMaxAge(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "-1h", "90", "d", "9x"} {
-		if _, err := provision.ParseMaxAge(bad); provision.ExitCode(err) != provision.ExitUsage {
+		if _, err := provision.ParseMaxAge(bad); fail.ExitCode(err) != fail.ExitUsage {
 			t.Errorf("ParseMaxAge(%q): %v, want a usage error", bad, err)
 		}
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
 )
 
 // migrate: the seed's sixteen manual steps ("Migrating an SMTP user from an
@@ -87,15 +89,15 @@ type MigrateSummary struct {
 }
 
 // ErrMigrateDeclined is returned when the operator answers no at the prompt.
-var ErrMigrateDeclined = Usagef("not confirmed: nothing was changed")
+var ErrMigrateDeclined = fail.Usagef("not confirmed: nothing was changed")
 
 // Validate checks the input before any IAM call (exit 2, nothing changed).
 func (in *MigrateInput) Validate() error {
 	switch {
 	case in.All && in.UserName != "":
-		return Usagef("--user-name and --all exclude each other: migrate one user or all")
+		return fail.Usagef("--user-name and --all exclude each other: migrate one user or all")
 	case !in.All && in.UserName == "":
-		return Usagef("migrate needs --user-name NAME or --all")
+		return fail.Usagef("migrate needs --user-name NAME or --all")
 	}
 	if in.UserName != "" {
 		if err := ValidateUserName(in.UserName); err != nil {
@@ -113,13 +115,13 @@ func (in *MigrateInput) Validate() error {
 		}
 	}
 	if in.Concurrency < 0 || in.Concurrency > 32 {
-		return Usagef("--concurrency %d: give 1 to 32", in.Concurrency)
+		return fail.Usagef("--concurrency %d: give 1 to 32", in.Concurrency)
 	}
 	if in.Format == "" {
 		in.Format = FormatTable
 	}
 	if in.Format != FormatTable && in.Format != FormatJSON {
-		return Usagef("migrate prints table or json, not %s", in.Format)
+		return fail.Usagef("migrate prints table or json, not %s", in.Format)
 	}
 	return nil
 }
@@ -137,7 +139,7 @@ func Migrate(ctx context.Context, in MigrateInput, deps MigrateDeps) (MigrateSum
 		in.Concurrency = DefaultMigrateConcurrency
 	}
 	if deps.Log == nil {
-		deps.Log = DiscardLogger()
+		deps.Log = redact.DiscardLogger()
 	}
 	if deps.Stderr == nil {
 		deps.Stderr = io.Discard
@@ -281,7 +283,7 @@ func (m *migrator) run(ctx context.Context) (MigrateSummary, error) {
 	case len(failed) > 0:
 		return sum, fmt.Errorf("%d of %d users failed (%s): each is as it was or further along and still can send; run the same command again", len(failed), len(users)+len(inspectFailed), strings.Join(failed, ", "))
 	case len(skipped) > 0:
-		return sum, Conflictf("%d user(s) need a decision (%s): see the reasons above; nothing was changed for them", len(skipped), strings.Join(skipped, ", "))
+		return sum, fail.Conflictf("%d user(s) need a decision (%s): see the reasons above; nothing was changed for them", len(skipped), strings.Join(skipped, ", "))
 	}
 	return sum, nil
 }
@@ -292,7 +294,7 @@ func (m *migrator) discover(ctx context.Context) ([]LegacyUser, []MigrateResult,
 	if !m.in.All {
 		lu, _, err := InspectLegacyUser(ctx, m.api, m.in.UserName, m.in.PolicyName)
 		if HasCode(err, "NoSuchEntity") {
-			return nil, nil, Usagef("user %s does not exist (iam:ListUserPolicies answered NoSuchEntity); nothing was changed: check the name with 'sesprov list' or 'aws iam list-users'", m.in.UserName)
+			return nil, nil, fail.Usagef("user %s does not exist (iam:ListUserPolicies answered NoSuchEntity); nothing was changed: check the name with 'sesprov list' or 'aws iam list-users'", m.in.UserName)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -362,7 +364,7 @@ func (m *migrator) ensureGroup(ctx context.Context) ([]string, error) {
 		}
 	}
 	if sa.Drifted && !sa.DriftGrantsSend && !sa.Repaired {
-		return changes, Conflictf("group %s does not grant %s: its policy %s was changed; no user was migrated (that would cut them off): run again with --repair-policy to restore it", m.in.GroupName, SendAction, sa.PolicyARN)
+		return changes, fail.Conflictf("group %s does not grant %s: its policy %s was changed; no user was migrated (that would cut them off): run again with --repair-policy to restore it", m.in.GroupName, SendAction, sa.PolicyARN)
 	}
 	if m.in.DryRun {
 		return changes, nil
@@ -388,7 +390,7 @@ func WaitForGroupGrant(ctx context.Context, api IAM, group, policyName string) (
 		via, ok, err = GroupGrantsSend(ctx, api, group, policyName)
 		if err == nil && !ok && via != "" {
 			// A Deny, or only a conditional Allow: not a lag to wait out.
-			return Conflictf("%s", via)
+			return fail.Conflictf("%s", via)
 		}
 		if err == nil && !ok {
 			return notYet
@@ -596,7 +598,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 				if via != "" {
 					why = via
 				}
-				return Conflictf("group %s no longer grants %s (%s); the inline policy %s was kept, the user can still send: fix the group's policy (--repair-policy restores the standard one) and run again", group, SendAction, why, u.InlinePolicy)
+				return fail.Conflictf("group %s no longer grants %s (%s); the inline policy %s was kept, the user can still send: fix the group's policy (--repair-policy restores the standard one) and run again", group, SendAction, why, u.InlinePolicy)
 			}
 		}
 		note := ""

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -526,8 +527,8 @@ func TestMigrateFaultAtEveryCall(t *testing.T) {
 						t.Fatalf("no error with %s #%d refused: %+v", c.Action, nth, out)
 					}
 					if out.err != nil {
-						if provision.ExitCode(out.err) != provision.ExitFailed {
-							t.Errorf("exit %d: %v", provision.ExitCode(out.err), out.err)
+						if fail.ExitCode(out.err) != fail.ExitFailed {
+							t.Errorf("exit %d: %v", fail.ExitCode(out.err), out.err)
 						}
 						if !strings.Contains(out.err.Error()+out.stderr+fmt.Sprint(out.results), c.Action) {
 							t.Errorf("the error does not name %s: %v %+v", c.Action, out.err, out.results)
@@ -639,8 +640,8 @@ func TestMigratePolicyShapes(t *testing.T) {
 	l.seed("sendemail", migOtherActDoc, false)
 	l.seed("tagonly", "", true)
 	out := l.migrate(provision.MigrateInput{All: true})
-	if provision.ExitCode(out.err) != provision.ExitConflict {
-		t.Fatalf("exit %d (%v), want 3", provision.ExitCode(out.err), out.err)
+	if fail.ExitCode(out.err) != fail.ExitConflict {
+		t.Fatalf("exit %d (%v), want 3", fail.ExitCode(out.err), out.err)
 	}
 	want := map[string]provision.MigrateOutcome{
 		"spaced": provision.MigrateMigrated, "extra": provision.MigrateSkipped, "cond": provision.MigrateSkipped,
@@ -693,8 +694,8 @@ func TestMigrateDryRunChangesNothing(t *testing.T) {
 	l.seed("bob", migExtraDoc, true)
 	l.srv.ResetCalls()
 	out := l.migrate(provision.MigrateInput{All: true, DryRun: true})
-	if provision.ExitCode(out.err) != provision.ExitConflict {
-		t.Errorf("exit %d: %v", provision.ExitCode(out.err), out.err)
+	if fail.ExitCode(out.err) != fail.ExitConflict {
+		t.Errorf("exit %d: %v", fail.ExitCode(out.err), out.err)
 	}
 	for _, c := range l.srv.Calls() {
 		if mutating(c.Action) && c.Action != "GetCallerIdentity" {
@@ -726,8 +727,8 @@ func TestMigrateOneFailureDoesNotStopOthers(t *testing.T) {
 	l.failFor["AddUserToGroup "+bad] = "AccessDenied"
 	l.srv.SetLatency(5 * time.Millisecond)
 	out := l.migrate(provision.MigrateInput{All: true, Concurrency: 4})
-	if provision.ExitCode(out.err) != provision.ExitFailed || !strings.Contains(out.err.Error(), bad) {
-		t.Fatalf("exit %d: %v", provision.ExitCode(out.err), out.err)
+	if fail.ExitCode(out.err) != fail.ExitFailed || !strings.Contains(out.err.Error(), bad) {
+		t.Fatalf("exit %d: %v", fail.ExitCode(out.err), out.err)
 	}
 	if out.summary.Migrated != 11 || out.summary.Failed != 1 || out.outcome(bad) != provision.MigrateFailed {
 		t.Fatalf("%+v", out.summary)
@@ -783,8 +784,8 @@ func TestMigrateGroupThatGrantsNothing(t *testing.T) {
 	}
 	l.srv.ResetCalls()
 	out := l.migrate(provision.MigrateInput{UserName: "bob"})
-	if provision.ExitCode(out.err) != provision.ExitConflict || !strings.Contains(out.err.Error(), "--repair-policy") {
-		t.Fatalf("exit %d: %v", provision.ExitCode(out.err), out.err)
+	if fail.ExitCode(out.err) != fail.ExitConflict || !strings.Contains(out.err.Error(), "--repair-policy") {
+		t.Fatalf("exit %d: %v", fail.ExitCode(out.err), out.err)
 	}
 	for _, c := range l.srv.Calls() {
 		if mutating(c.Action) && c.Action != "GetCallerIdentity" {
@@ -843,12 +844,12 @@ func TestMigrateBadInputMakesNoCall(t *testing.T) {
 		{All: true, Format: provision.FormatCSV},
 	} {
 		_, err := provision.Migrate(l.ctx, in, provision.MigrateDeps{IAM: l.iam, STS: l.sts})
-		if provision.ExitCode(err) != provision.ExitUsage {
-			t.Errorf("%+v: exit %d (%v)", in, provision.ExitCode(err), err)
+		if fail.ExitCode(err) != fail.ExitUsage {
+			t.Errorf("%+v: exit %d (%v)", in, fail.ExitCode(err), err)
 		}
 	}
 	out := l.migrate(provision.MigrateInput{UserName: "nobody"})
-	if provision.ExitCode(out.err) != provision.ExitUsage {
+	if fail.ExitCode(out.err) != fail.ExitUsage {
 		t.Errorf("missing user: %v", out.err)
 	}
 	for _, c := range l.srv.Calls() {
@@ -921,7 +922,7 @@ func TestMigrateDiscoveryStreamsPages(t *testing.T) {
 		t.Errorf("ListUsers pages %v, want 3", pages)
 	}
 	out := l.migrate(provision.MigrateInput{All: true})
-	if provision.ExitCode(out.err) != provision.ExitFailed || out.summary.Migrated != 5 || out.summary.Failed != 1 {
+	if fail.ExitCode(out.err) != fail.ExitFailed || out.summary.Migrated != 5 || out.summary.Failed != 1 {
 		t.Fatalf("%v %+v", out.err, out.summary)
 	}
 	l.assertInvariant()
@@ -952,8 +953,8 @@ func TestMigrateCutShortAfterEveryCall(t *testing.T) {
 			l.served, l.cancelAt, l.cancel, l.ctx = 0, k, cancel, ctx
 			l.mu.Unlock()
 			out := l.migrate(provision.MigrateInput{All: true, Concurrency: 1})
-			if out.err != nil && provision.ExitCode(out.err) != provision.ExitInterrupted {
-				t.Errorf("cut after call %d: exit %d: %v", k, provision.ExitCode(out.err), out.err)
+			if out.err != nil && fail.ExitCode(out.err) != fail.ExitInterrupted {
+				t.Errorf("cut after call %d: exit %d: %v", k, fail.ExitCode(out.err), out.err)
 			}
 			l.assertInvariant()
 			l.mu.Lock()

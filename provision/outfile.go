@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/sesprov/sesprov/internal/fail"
 )
 
 // OutFilePattern names the temporary file an --out-file is written to before
@@ -46,7 +48,7 @@ func CreateOutFile(path string) (*OutFile, error) {
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), strings.TrimSuffix(OutFilePattern, "*")+base+"-*")
 	if err != nil {
-		return nil, Usagef("--out-file %s: %v", path, err)
+		return nil, fail.Usagef("--out-file %s: %v", path, err)
 	}
 	// CreateTemp uses mode 0600 and the umask can only remove bits, but a
 	// pre-set ACL or odd filesystem could add some: make sure it is 0600.
@@ -61,10 +63,10 @@ func CreateOutFile(path string) (*OutFile, error) {
 func outFileFree(path string) error {
 	_, err := os.Lstat(path)
 	if err == nil {
-		return Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", path)
+		return fail.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", path)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return Usagef("--out-file %s: %v", path, err)
+		return fail.Usagef("--out-file %s: %v", path, err)
 	}
 	return nil
 }

@@ -7,6 +7,9 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
 )
 
 // Format is an output format chosen with --output.
@@ -30,14 +33,14 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", Usagef("unknown output format %q: use one of table, json, csv, env", s)
+	return "", fail.Usagef("unknown output format %q: use one of table, json, csv, env", s)
 }
 
 // RegionCredential is one region's SMTP password.
 type RegionCredential struct {
 	Region       string
 	SMTPEndpoint string
-	Password     Secret
+	Password     redact.Secret
 }
 
 // CredentialSet is what create-user, rotate and convert deliver for one user.
@@ -46,7 +49,7 @@ type CredentialSet struct {
 	UserName        string
 	UserARN         string
 	AccessKeyID     string
-	SecretAccessKey Secret // written only when the writer was asked to include it
+	SecretAccessKey redact.Secret // written only when the writer was asked to include it
 	Credentials     []RegionCredential
 	Status          string // a batch's per-user outcome (JSON "status"); empty otherwise
 }

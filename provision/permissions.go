@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/sesprov/sesprov/internal/fail"
 )
 
 // ResourceKind says which IAM resource an action is checked (and granted) on.
@@ -251,7 +253,7 @@ func OperatorPolicy(scope PolicyScope, commands []string, withSetup bool) ([]byt
 	for _, name := range commands {
 		c, ok := PermissionsOf(name)
 		if !ok {
-			return nil, Usagef("unknown command %q: choose from %s", name, strings.Join(CommandNames(), ", "))
+			return nil, fail.Usagef("unknown command %q: choose from %s", name, strings.Join(CommandNames(), ", "))
 		}
 		for _, p := range c.Needs {
 			if !withSetup && (p.When == whenSetup || p.When == whenRepair) {

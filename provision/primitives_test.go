@@ -12,15 +12,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
 )
 
 const testSecretValue = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 func TestSecretNeverPrints(t *testing.T) {
-	s := NewSecret(testSecretValue)
+	s := redact.NewSecret(testSecretValue)
 	type wrapper struct {
 		Name   string
-		Secret Secret
+		Secret redact.Secret
 	}
 	w := wrapper{"alice", s}
 	outs := []string{
@@ -34,7 +37,7 @@ func TestSecretNeverPrints(t *testing.T) {
 	}
 	outs = append(outs, string(b))
 	var logBuf bytes.Buffer
-	NewLogger(&logBuf, slog.LevelDebug).Debug("made key", "key", s, "user", w)
+	redact.NewLogger(&logBuf, slog.LevelDebug).Debug("made key", "key", s, "user", w)
 	outs = append(outs, logBuf.String())
 	for _, o := range outs {
 		if strings.Contains(o, testSecretValue) || strings.Contains(o, "wJalr") {
@@ -51,7 +54,7 @@ func TestSecretNeverPrints(t *testing.T) {
 
 func TestLoggerRedactsSecretLikeKeys(t *testing.T) {
 	var buf bytes.Buffer
-	log := NewLogger(&buf, slog.LevelDebug)
+	log := redact.NewLogger(&buf, slog.LevelDebug)
 	log.Info("step", "smtp_password", "BPLAINTEXTPASSWORD", "SecretAccessKey", "plainsecret", "user", "alice")
 	out := buf.String()
 	for _, leak := range []string{"BPLAINTEXTPASSWORD", "plainsecret"} {
@@ -72,19 +75,19 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{nil, 0},
 		{base, 1},
-		{Usagef("bad %s", "x"), 2},
-		{AsUsage(base), 2},
-		{fmt.Errorf("wrapped: %w", Usagef("bad")), 2},
-		{Conflictf("has keys"), 3},
-		{fmt.Errorf("outer: %w", Conflictf("has keys")), 3},
+		{fail.Usagef("bad %s", "x"), 2},
+		{fail.AsUsage(base), 2},
+		{fmt.Errorf("wrapped: %w", fail.Usagef("bad")), 2},
+		{fail.Conflictf("has keys"), 3},
+		{fmt.Errorf("outer: %w", fail.Conflictf("has keys")), 3},
 		{context.Canceled, 130},
 		{fmt.Errorf("create user: %w", context.Canceled), 130},
 	} {
-		if got := ExitCode(tc.err); got != tc.want {
+		if got := fail.ExitCode(tc.err); got != tc.want {
 			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.want)
 		}
 	}
-	if AsUsage(nil) != nil {
+	if fail.AsUsage(nil) != nil {
 		t.Error("AsUsage(nil) != nil")
 	}
 }
@@ -95,7 +98,7 @@ func TestParseFormat(t *testing.T) {
 			t.Errorf("ParseFormat(%q): %v", s, err)
 		}
 	}
-	if _, err := ParseFormat("yaml"); ExitCode(err) != ExitUsage {
+	if _, err := ParseFormat("yaml"); fail.ExitCode(err) != fail.ExitUsage {
 		t.Errorf("ParseFormat(yaml) = %v, want a usage error", err)
 	}
 }
@@ -104,16 +107,16 @@ func sampleSets() []CredentialSet {
 	return []CredentialSet{
 		{
 			UserName: "alice", UserARN: "arn:aws:iam::123456789012:user/alice", AccessKeyID: "AKIAAAAAAAAAAAAAAAAA",
-			SecretAccessKey: NewSecret("secret-a"),
+			SecretAccessKey: redact.NewSecret("secret-a"),
 			Credentials: []RegionCredential{
-				{"us-east-1", "email-smtp.us-east-1.amazonaws.com", NewSecret("BPASSWORDA1")},
-				{"eu-west-1", "email-smtp.eu-west-1.amazonaws.com", NewSecret("BPASSWORDA2")},
+				{"us-east-1", "email-smtp.us-east-1.amazonaws.com", redact.NewSecret("BPASSWORDA1")},
+				{"eu-west-1", "email-smtp.eu-west-1.amazonaws.com", redact.NewSecret("BPASSWORDA2")},
 			},
 		},
 		{
 			UserName: "bob", UserARN: "arn:aws:iam::123456789012:user/bob", AccessKeyID: "AKIABBBBBBBBBBBBBBBB",
-			SecretAccessKey: NewSecret("secret-b"),
-			Credentials:     []RegionCredential{{"us-east-1", "email-smtp.us-east-1.amazonaws.com", NewSecret("BPASSWORDB1")}},
+			SecretAccessKey: redact.NewSecret("secret-b"),
+			Credentials:     []RegionCredential{{"us-east-1", "email-smtp.us-east-1.amazonaws.com", redact.NewSecret("BPASSWORDB1")}},
 		},
 	}
 }
@@ -192,7 +195,7 @@ func TestCredentialWriterEnvIsShellReadable(t *testing.T) {
 	var buf bytes.Buffer
 	w := NewCredentialWriter(&buf, FormatEnv, false)
 	set := sampleSets()[1]
-	set.Credentials[0].Password = NewSecret("B+a/b='c")
+	set.Credentials[0].Password = redact.NewSecret("B+a/b='c")
 	if err := w.Write(set); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +247,7 @@ func TestOutFileExclusive0600(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want 0600", st.Mode().Perm())
 	}
-	if _, err := CreateOutFile(p); ExitCode(err) != ExitUsage {
+	if _, err := CreateOutFile(p); fail.ExitCode(err) != fail.ExitUsage {
 		t.Errorf("second create of an existing file: %v, want a usage error", err)
 	}
 	if b, _ := os.ReadFile(p); string(b) != "x" {
@@ -260,7 +263,7 @@ func TestOutFileExclusive0600(t *testing.T) {
 	if _, err := os.Stat(p2); !os.IsNotExist(err) {
 		t.Errorf("aborted empty out-file still exists: %v", err)
 	}
-	if _, err := CreateOutFile(filepath.Join(dir, "no/such/dir/f")); ExitCode(err) != ExitUsage {
+	if _, err := CreateOutFile(filepath.Join(dir, "no/such/dir/f")); fail.ExitCode(err) != fail.ExitUsage {
 		t.Errorf("unwritable path: %v, want a usage error", err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/tty"
 )
 
 // RegionsInput is what `sesprov regions` prints.
@@ -69,9 +71,9 @@ func RegionsCommand(in RegionsInput, w io.Writer) error {
 	case FormatTable:
 		// A terminal narrower than the table gets each line cut (NOTE first),
 		// not wrapped; a pipe gets it all.
-		cw := ClipToTerminal(w)
+		cw := tty.ClipToTerminal(w)
 		tw := tabwriter.NewWriter(cw, 0, 0, 2, ' ', 0)
-		p := NewPalette(w)
+		p := tty.NewPalette(w)
 		fmt.Fprintf(tw, "REGION\tSMTP ENDPOINT\tFIPS ENDPOINT\t%s\tSOURCE\tNOTE\n", p.Head("STATUS"))
 		for _, r := range regions {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, dash(r.SMTPEndpoint), dash(r.FIPSEndpoint),
@@ -82,12 +84,12 @@ func RegionsCommand(in RegionsInput, w io.Writer) error {
 		}
 		return cw.Flush()
 	}
-	return Usagef("sesprov regions prints table, json or csv, not %s", in.Format)
+	return fail.Usagef("sesprov regions prints table, json or csv, not %s", in.Format)
 }
 
 // paintRegionStatus colours a region's status on a terminal: available
 // green, unavailable red, the rest unpainted (but as wide, for alignment).
-func paintRegionStatus(p Palette, s derive.Status) string {
+func paintRegionStatus(p tty.Palette, s derive.Status) string {
 	switch s {
 	case derive.StatusAvailable:
 		return p.Good(string(s))

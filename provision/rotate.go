@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
 )
 
 // RotationTagKey is the user tag that records a rotation in progress, so that
@@ -66,7 +68,7 @@ func ParseOldKeyAction(s string) (OldKeyAction, error) {
 	case OldKeyDeactivate, OldKeyDelete, OldKeyKeep:
 		return a, nil
 	}
-	return "", Usagef("--old-key %q: use deactivate, delete or keep", s)
+	return "", fail.Usagef("--old-key %q: use deactivate, delete or keep", s)
 }
 
 // RotateInput is what rotate was asked to do.
@@ -150,13 +152,13 @@ type RotateResult struct {
 // progress is a conflict: sesprov never guesses which active key is in use.
 func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Logger) (*RotationPlan, error) {
 	if log == nil {
-		log = DiscardLogger()
+		log = redact.DiscardLogger()
 	}
 	if err := ValidateUserName(in.UserName); err != nil {
 		return nil, err
 	}
 	if len(in.Regions) == 0 {
-		return nil, Usagef("rotate needs at least one region")
+		return nil, fail.Usagef("rotate needs at least one region")
 	}
 	if in.OldKey == "" {
 		in.OldKey = OldKeyDeactivate
@@ -171,7 +173,7 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 	u, err := client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 	if err != nil {
 		if IsNoSuchEntity(err) {
-			return nil, Usagef("GetUser: user %s does not exist: nothing to rotate (make it with 'sesprov create-user --user-name %s')", name, name)
+			return nil, fail.Usagef("GetUser: user %s does not exist: nothing to rotate (make it with 'sesprov create-user --user-name %s')", name, name)
 		}
 		return nil, fmt.Errorf("GetUser %s: %w", name, err)
 	}
@@ -190,7 +192,7 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 			return nil, err
 		}
 		if why == "" {
-			return nil, Conflictf("user %s is not an SMTP user (not in group %s, no inline policy %s, not tagged by sesprov or the SES console): rotating would retire a key something else may use; nothing was changed. Pass --force to rotate it anyway",
+			return nil, fail.Conflictf("user %s is not an SMTP user (not in group %s, no inline policy %s, not tagged by sesprov or the SES console): rotating would retire a key something else may use; nothing was changed. Pass --force to rotate it anyway",
 				name, defaultString(in.GroupName, DefaultGroupName), defaultString(in.PolicyName, DefaultPolicyName))
 		}
 	}
@@ -206,7 +208,7 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 			// afresh by the plain rules.
 			p.StaleTag = tag
 		case k.Status != types.StatusTypeActive:
-			return nil, Conflictf("user %s: an interrupted rotation delivered key %s, but it is now inactive; sesprov will not retire the other key. Reactivate %s or remove the tag %s, then run rotate again",
+			return nil, fail.Conflictf("user %s: an interrupted rotation delivered key %s, but it is now inactive; sesprov will not retire the other key. Reactivate %s or remove the tag %s, then run rotate again",
 				name, newKey, newKey, RotationTagKey)
 		default:
 			p.Finish = newKey
@@ -235,7 +237,7 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 		}
 		for _, id := range st.keys {
 			if _, ok := findKey(keys, id); !ok {
-				return nil, Conflictf("user %s: an interrupted rotation recorded key %s, which is gone; sesprov cannot tell which remaining key is whose. Check the user's keys, remove the tag %s, then run rotate again",
+				return nil, fail.Conflictf("user %s: an interrupted rotation recorded key %s, which is gone; sesprov cannot tell which remaining key is whose. Check the user's keys, remove the tag %s, then run rotate again",
 					name, id, RotationTagKey)
 			}
 		}
@@ -251,7 +253,7 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 		}
 		keys = remaining
 	case tag != "":
-		return nil, Conflictf("user %s has tag %s=%q, which sesprov does not understand; remove the tag and run rotate again", name, RotationTagKey, tag)
+		return nil, fail.Conflictf("user %s has tag %s=%q, which sesprov does not understand; remove the tag and run rotate again", name, RotationTagKey, tag)
 	}
 
 	var active, inactive []types.AccessKeyMetadata
@@ -263,7 +265,7 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 		}
 	}
 	if len(active) > 1 {
-		return nil, Conflictf("user %s has two active access keys (%s): sesprov never guesses which one is in use. Deactivate the one no longer used (aws iam update-access-key --user-name %s --access-key-id ID --status Inactive), then run rotate again; nothing was changed",
+		return nil, fail.Conflictf("user %s has two active access keys (%s): sesprov never guesses which one is in use. Deactivate the one no longer used (aws iam update-access-key --user-name %s --access-key-id ID --status Inactive), then run rotate again; nothing was changed",
 			name, describeKeys(active), name)
 	}
 	if len(keys) >= 2 {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -184,8 +185,8 @@ func TestRotateSimultaneousStartsLastWriterOwns(t *testing.T) {
 	_, errB := pB.Execute(ctx, hookB, cB.deliver, nil)
 	l.must(errB)
 	err = <-errA
-	if err == nil || provision.ExitCode(err) != provision.ExitFailed || !strings.Contains(err.Error(), "before CreateAccessKey") {
-		t.Fatalf("run A: %v (exit %d), want exit 1: another run owns the rotation", err, provision.ExitCode(err))
+	if err == nil || fail.ExitCode(err) != fail.ExitFailed || !strings.Contains(err.Error(), "before CreateAccessKey") {
+		t.Fatalf("run A: %v (exit %d), want exit 1: another run owns the rotation", err, fail.ExitCode(err))
 	}
 	if len(cA.delivered) != 0 {
 		t.Fatalf("run A delivered %v", cA.delivered)
@@ -215,8 +216,8 @@ func TestRotateSlowClockWriterKeepsItsLeaseByKeyCreateDate(t *testing.T) {
 	_, errB := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "skew", Regions: testRegions(t), Now: time.Now}, nil)
 	close(release)
 	l.must(<-doneA)
-	if errB == nil || provision.ExitCode(errB) != provision.ExitFailed || !strings.Contains(errB.Error(), "may still be running") {
-		t.Fatalf("run with the correct clock: %v (exit %d), want it to leave the fresh rotation alone", errB, provision.ExitCode(errB))
+	if errB == nil || fail.ExitCode(errB) != fail.ExitFailed || !strings.Contains(errB.Error(), "may still be running") {
+		t.Fatalf("run with the correct clock: %v (exit %d), want it to leave the fresh rotation alone", errB, fail.ExitCode(errB))
 	}
 	if keys := l.keys("skew"); keys[cA.last()] != types.StatusTypeActive || keys[old] != types.StatusTypeInactive {
 		t.Fatalf("keys %v: want %s (delivered) active, %s inactive", keys, cA.last(), old)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/sesprov/sesprov/smtpauth/smtpauthtest"
 )
@@ -140,8 +141,8 @@ func TestRotateOldKeyDeleteAndKeep(t *testing.T) {
 	// is a conflict that changes nothing.
 	l.srv.ResetCalls()
 	_, err = rotate(t, l.iam, "keep", provision.OldKeyDeactivate, c)
-	if provision.ExitCode(err) != provision.ExitConflict {
-		t.Fatalf("rotate with two active keys: %v (exit %d), want exit 3", err, provision.ExitCode(err))
+	if fail.ExitCode(err) != fail.ExitConflict {
+		t.Fatalf("rotate with two active keys: %v (exit %d), want exit 3", err, fail.ExitCode(err))
 	}
 	if m := mutations(l.srv.Calls()); len(m) != 0 {
 		t.Fatalf("a conflict changed IAM: %v", m)
@@ -154,8 +155,8 @@ func TestRotateTwoActiveKeysIsAConflict(t *testing.T) {
 	l.srv.ResetCalls()
 	c := &consumer{t: t}
 	_, err := rotate(t, l.iam, "two", provision.OldKeyDeactivate, c)
-	if provision.ExitCode(err) != provision.ExitConflict {
-		t.Fatalf("got %v (exit %d), want a conflict", err, provision.ExitCode(err))
+	if fail.ExitCode(err) != fail.ExitConflict {
+		t.Fatalf("got %v (exit %d), want a conflict", err, fail.ExitCode(err))
 	}
 	for _, k := range keys {
 		if !strings.Contains(err.Error(), k) {
@@ -171,14 +172,14 @@ func TestRotateMissingUserAndBadInput(t *testing.T) {
 	l := newLab(t)
 	c := &consumer{t: t}
 	_, err := rotate(t, l.iam, "nobody", provision.OldKeyDeactivate, c)
-	if provision.ExitCode(err) != provision.ExitUsage || !strings.Contains(err.Error(), "GetUser") {
-		t.Fatalf("missing user: %v (exit %d)", err, provision.ExitCode(err))
+	if fail.ExitCode(err) != fail.ExitUsage || !strings.Contains(err.Error(), "GetUser") {
+		t.Fatalf("missing user: %v (exit %d)", err, fail.ExitCode(err))
 	}
 	_, err = rotate(t, l.iam, "bad/name", provision.OldKeyDeactivate, c)
-	if provision.ExitCode(err) != provision.ExitUsage {
+	if fail.ExitCode(err) != fail.ExitUsage {
 		t.Fatalf("bad name: %v", err)
 	}
-	if _, err := provision.ParseOldKeyAction("shred"); provision.ExitCode(err) != provision.ExitUsage {
+	if _, err := provision.ParseOldKeyAction("shred"); fail.ExitCode(err) != fail.ExitUsage {
 		t.Fatalf("--old-key shred: %v", err)
 	}
 }
@@ -417,12 +418,12 @@ func TestRotateForeignOrStaleTag(t *testing.T) {
 	c := &consumer{t: t}
 
 	tag("something-else")
-	if _, err := rotate(t, l.iam, "odd", provision.OldKeyDeactivate, c); provision.ExitCode(err) != provision.ExitConflict {
+	if _, err := rotate(t, l.iam, "odd", provision.OldKeyDeactivate, c); fail.ExitCode(err) != fail.ExitConflict {
 		t.Fatalf("unknown tag value: %v", err)
 	}
 	// "started" naming a key that is gone: cannot tell whose the others are.
 	tag("started:AKIAGONEGONEGONEGONE")
-	if _, err := rotate(t, l.iam, "odd", provision.OldKeyDeactivate, c); provision.ExitCode(err) != provision.ExitConflict {
+	if _, err := rotate(t, l.iam, "odd", provision.OldKeyDeactivate, c); fail.ExitCode(err) != fail.ExitConflict {
 		t.Fatalf("started tag naming a missing key: %v", err)
 	}
 	// "delivered" naming a key that is gone is stale: rotate afresh.
@@ -485,8 +486,8 @@ func TestRotateInterruptedAfterDelivery(t *testing.T) {
 	l.must(err)
 	c := &consumer{t: t, onDeliver: cancel}
 	_, err = plan.Execute(ctx, l.iam, c.deliver, nil)
-	if provision.ExitCode(err) != provision.ExitInterrupted {
-		t.Fatalf("got %v (exit %d), want 130", err, provision.ExitCode(err))
+	if fail.ExitCode(err) != fail.ExitInterrupted {
+		t.Fatalf("got %v (exit %d), want 130", err, fail.ExitCode(err))
 	}
 	if tag := l.tags("cron")[provision.RotationTagKey]; tag != "delivered:"+c.last() {
 		t.Fatalf("tag %q after an interrupted delivery", tag)
@@ -507,7 +508,7 @@ func TestRotateRefusesNonSMTPUser(t *testing.T) {
 	l.srv.ResetCalls()
 	c := &consumer{t: t}
 	_, err := rotate(t, l.iam, "deploy-bot", provision.OldKeyDeactivate, c)
-	if provision.ExitCode(err) != provision.ExitConflict || !strings.Contains(err.Error(), "not an SMTP user") {
+	if fail.ExitCode(err) != fail.ExitConflict || !strings.Contains(err.Error(), "not an SMTP user") {
 		t.Fatalf("got %v", err)
 	}
 	if m := mutations(l.srv.Calls()); len(m) != 0 {
@@ -540,8 +541,8 @@ func TestRotateConcurrentRunLeavesTheFirstAlone(t *testing.T) {
 	<-inDelivery
 	before := l.keys("cron")
 	second, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "cron", Regions: testRegions(t)}, nil)
-	if err == nil || provision.ExitCode(err) != provision.ExitFailed || !strings.Contains(err.Error(), "may still be running") {
-		t.Fatalf("second run: plan %+v, err %v (exit %d)", second, err, provision.ExitCode(err))
+	if err == nil || fail.ExitCode(err) != fail.ExitFailed || !strings.Contains(err.Error(), "may still be running") {
+		t.Fatalf("second run: plan %+v, err %v (exit %d)", second, err, fail.ExitCode(err))
 	}
 	if after := l.keys("cron"); len(after) != len(before) {
 		t.Fatalf("the second run changed keys: %v -> %v", before, after)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -17,12 +18,12 @@ func TestSMTPUserNeedsEvidence(t *testing.T) {
 	refused := func(t *testing.T, l *lab, user, why string) {
 		t.Helper()
 		_, err := provision.DeleteUser(ctx, l.iam, provision.DeleteUserInput{UserName: user}, nil)
-		if provision.ExitCode(err) != provision.ExitConflict {
-			t.Fatalf("%s: delete-user without --force: %v (exit %d), want the conflict", why, err, provision.ExitCode(err))
+		if fail.ExitCode(err) != fail.ExitConflict {
+			t.Fatalf("%s: delete-user without --force: %v (exit %d), want the conflict", why, err, fail.ExitCode(err))
 		}
 		_, err = provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: user, Regions: testRegions(t)}, nil)
-		if provision.ExitCode(err) != provision.ExitConflict {
-			t.Fatalf("%s: rotate without --force: %v (exit %d), want the conflict", why, err, provision.ExitCode(err))
+		if fail.ExitCode(err) != fail.ExitConflict {
+			t.Fatalf("%s: rotate without --force: %v (exit %d), want the conflict", why, err, fail.ExitCode(err))
 		}
 	}
 

@@ -3,6 +3,8 @@ package provision
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sesprov/sesprov/internal/fail"
 )
 
 // IAM's input rules, checked before any call so that bad input changes
@@ -31,11 +33,11 @@ func ValidatePolicyName(name string) error { return validateName("policy name", 
 func validateName(what, name string, max int) error {
 	switch {
 	case name == "":
-		return Usagef("empty %s", what)
+		return fail.Usagef("empty %s", what)
 	case len(name) > max:
-		return Usagef("%s %q is %d characters long; IAM allows at most %d", what, name, len(name), max)
+		return fail.Usagef("%s %q is %d characters long; IAM allows at most %d", what, name, len(name), max)
 	case !iamNameRe.MatchString(name):
-		return Usagef("%s %q has characters IAM refuses: use letters, digits and + = , . @ _ -", what, name)
+		return fail.Usagef("%s %q has characters IAM refuses: use letters, digits and + = , . @ _ -", what, name)
 	}
 	return nil
 }
@@ -43,7 +45,7 @@ func validateName(what, name string, max int) error {
 // ValidatePath checks an IAM path ("/" or "/division/team/").
 func ValidatePath(p string) error {
 	if len(p) > 512 || !pathRe.MatchString(p) {
-		return Usagef("path %q is not an IAM path: it must be / or start and end with / (e.g. /smtp/), printable ASCII, at most 512 characters", p)
+		return fail.Usagef("path %q is not an IAM path: it must be / or start and end with / (e.g. /smtp/), printable ASCII, at most 512 characters", p)
 	}
 	return nil
 }
@@ -52,7 +54,7 @@ func ValidatePath(p string) error {
 // boundary).
 func ValidatePolicyARN(arn string) error {
 	if !policyARNRe.MatchString(arn) {
-		return Usagef("%q is not a managed policy ARN (arn:aws:iam::123456789012:policy/NAME or arn:aws:iam::aws:policy/NAME)", arn)
+		return fail.Usagef("%q is not a managed policy ARN (arn:aws:iam::123456789012:policy/NAME or arn:aws:iam::aws:policy/NAME)", arn)
 	}
 	return nil
 }
@@ -64,7 +66,7 @@ type Tag struct{ Key, Value string }
 func ParseTag(s string) (Tag, error) {
 	k, v, ok := strings.Cut(s, "=")
 	if !ok {
-		return Tag{}, Usagef("tag %q: use KEY=VALUE", s)
+		return Tag{}, fail.Usagef("tag %q: use KEY=VALUE", s)
 	}
 	t := Tag{Key: k, Value: v}
 	return t, ValidateTag(t)
@@ -74,17 +76,17 @@ func ParseTag(s string) (Tag, error) {
 func ValidateTag(t Tag) error {
 	switch {
 	case t.Key == "":
-		return Usagef("tag with an empty key")
+		return fail.Usagef("tag with an empty key")
 	case utf8.RuneCountInString(t.Key) > 128:
-		return Usagef("tag key %q is longer than IAM's 128 characters", t.Key)
+		return fail.Usagef("tag key %q is longer than IAM's 128 characters", t.Key)
 	case utf8.RuneCountInString(t.Value) > 256:
-		return Usagef("the value of tag %q is longer than IAM's 256 characters", t.Key)
+		return fail.Usagef("the value of tag %q is longer than IAM's 256 characters", t.Key)
 	case strings.HasPrefix(strings.ToLower(t.Key), "aws:"):
-		return Usagef("tag key %q: the aws: prefix is reserved for AWS", t.Key)
+		return fail.Usagef("tag key %q: the aws: prefix is reserved for AWS", t.Key)
 	case !tagKeyRe.MatchString(t.Key):
-		return Usagef("tag key %q has characters IAM refuses (letters, digits, spaces and _ . : / = + - @)", t.Key)
+		return fail.Usagef("tag key %q has characters IAM refuses (letters, digits, spaces and _ . : / = + - @)", t.Key)
 	case !tagValueRe.MatchString(t.Value):
-		return Usagef("the value of tag %q has characters IAM refuses (letters, digits, spaces and _ . : / = + - @)", t.Key)
+		return fail.Usagef("the value of tag %q has characters IAM refuses (letters, digits, spaces and _ . : / = + - @)", t.Key)
 	}
 	return nil
 }
@@ -98,15 +100,15 @@ func ValidateTags(tags []Tag) error {
 		}
 		k := strings.ToLower(t.Key)
 		if seen[k] {
-			return Usagef("tag key %q given twice (IAM tag keys are case-insensitive)", t.Key)
+			return fail.Usagef("tag key %q given twice (IAM tag keys are case-insensitive)", t.Key)
 		}
 		if k == strings.ToLower(TagCreatedBy) {
-			return Usagef("tag key %q is sesprov's own; choose another key", t.Key)
+			return fail.Usagef("tag key %q is sesprov's own; choose another key", t.Key)
 		}
 		seen[k] = true
 	}
 	if len(tags)+1 > 50 {
-		return Usagef("%d tags: IAM allows 50 per user and sesprov adds its own %s tag; give at most 49", len(tags), TagCreatedBy)
+		return fail.Usagef("%d tags: IAM allows 50 per user and sesprov adds its own %s tag; give at most 49", len(tags), TagCreatedBy)
 	}
 	return nil
 }

@@ -17,6 +17,10 @@ import (
 	"time"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
+	"github.com/sesprov/sesprov/internal/tty"
+
 	"github.com/sesprov/sesprov/smtpauth"
 )
 
@@ -100,7 +104,7 @@ func VerifyCredentials(ctx context.Context, set CredentialSet, opts VerifyOption
 	}
 	log := opts.Log
 	if log == nil {
-		log = DiscardLogger()
+		log = redact.DiscardLogger()
 	}
 	conc := opts.Concurrency
 	if conc <= 0 {
@@ -141,19 +145,19 @@ func verifyTargets(set CredentialSet, opts VerifyOptions) ([]verifyTarget, error
 	switch port {
 	case 25, 587, 2587, 465, 2465:
 	default:
-		return nil, Usagef("SMTP port %d: SES listens on 25, 587, 2587 (STARTTLS) and 465, 2465 (TLS)", port)
+		return nil, fail.Usagef("SMTP port %d: SES listens on 25, 587, 2587 (STARTTLS) and 465, 2465 (TLS)", port)
 	}
 	if opts.Endpoint != "" {
 		host, p, err := net.SplitHostPort(opts.Endpoint)
 		if err != nil || host == "" || p == "" {
-			return nil, Usagef("--smtp-endpoint %q: want HOST:PORT (e.g. email-smtp.eu-west-1.amazonaws.com:587)", opts.Endpoint)
+			return nil, fail.Usagef("--smtp-endpoint %q: want HOST:PORT (e.g. email-smtp.eu-west-1.amazonaws.com:587)", opts.Endpoint)
 		}
 		if opts.FIPS {
-			return nil, Usagef("--smtp-endpoint and --fips cannot be combined: the endpoint given is used as it is")
+			return nil, fail.Usagef("--smtp-endpoint and --fips cannot be combined: the endpoint given is used as it is")
 		}
 	}
 	if set.AccessKeyID == "" {
-		return nil, Usagef("verify: the credentials have no access key ID (the SMTP user name)")
+		return nil, fail.Usagef("verify: the credentials have no access key ID (the SMTP user name)")
 	}
 	creds := set.Credentials
 	if len(opts.Regions) > 0 {
@@ -172,17 +176,17 @@ func verifyTargets(set CredentialSet, opts VerifyOptions) ([]verifyTarget, error
 			creds = append(creds, c)
 		}
 		if len(missing) > 0 {
-			return nil, Usagef("%s: --regions %s not in the input (it has %s)", dash(set.UserName), strings.Join(missing, ","), strings.Join(regionsOf(set), ","))
+			return nil, fail.Usagef("%s: --regions %s not in the input (it has %s)", dash(set.UserName), strings.Join(missing, ","), strings.Join(regionsOf(set), ","))
 		}
 	}
 	if len(creds) == 0 {
-		return nil, Usagef("%s: no regions to verify", dash(set.UserName))
+		return nil, fail.Usagef("%s: no regions to verify", dash(set.UserName))
 	}
 	var out []verifyTarget
 	for _, c := range creds {
 		// Every region name must look like one: it becomes a host name.
 		if _, err := derive.ResolveRegions([]string{c.Region}, []string{c.Region}); err != nil {
-			return nil, AsUsage(fmt.Errorf("%s: %w", dash(set.UserName), err))
+			return nil, fail.AsUsage(fmt.Errorf("%s: %w", dash(set.UserName), err))
 		}
 		t := verifyTarget{cred: c}
 		if opts.Endpoint != "" {
@@ -194,7 +198,7 @@ func verifyTargets(set CredentialSet, opts VerifyOptions) ([]verifyTarget, error
 			if opts.FIPS {
 				r, _ := derive.Lookup(c.Region)
 				if r.FIPSEndpoint == "" {
-					return nil, Usagef("%s: region %s has no FIPS SMTP endpoint (FIPS endpoints exist in %s)", dash(set.UserName), c.Region, strings.Join(fipsRegions(), ", "))
+					return nil, fail.Usagef("%s: region %s has no FIPS SMTP endpoint (FIPS endpoints exist in %s)", dash(set.UserName), c.Region, strings.Join(fipsRegions(), ", "))
 				}
 				host = r.FIPSEndpoint
 			}
@@ -370,7 +374,7 @@ type VerifyInput struct {
 // or into the JSON objects. It fails (exit 1) unless every region is accepted.
 func VerifyCommand(ctx context.Context, in VerifyInput, stdout, stderr io.Writer) error {
 	if in.Format == FormatEnv {
-		return Usagef("verify prints table, json or csv, not env")
+		return fail.Usagef("verify prints table, json or csv, not env")
 	}
 	sets, skipped, err := ReadCredentialInput(in.In)
 	if err != nil {
@@ -427,11 +431,11 @@ type verifyWriter struct {
 	tw     *tabwriter.Writer
 	cw     *csv.Writer
 	wrote  bool
-	paint  Palette
+	paint  tty.Palette
 }
 
 func newVerifyWriter(w io.Writer, f Format) *verifyWriter {
-	vw := &verifyWriter{w: w, format: f, paint: NewPalette(w)}
+	vw := &verifyWriter{w: w, format: f, paint: tty.NewPalette(w)}
 	switch f {
 	case FormatCSV:
 		vw.cw = csv.NewWriter(w)
@@ -493,7 +497,7 @@ func (v *verifyWriter) write(r RegionResult) error {
 
 // paintVerifyStatus colours a result on a terminal: accepted green,
 // rejected and unreachable red.
-func paintVerifyStatus(p Palette, s VerifyStatus) string {
+func paintVerifyStatus(p tty.Palette, s VerifyStatus) string {
 	if s == VerifyAccepted {
 		return p.Good(string(s))
 	}

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
+
 	"github.com/sesprov/sesprov/provision"
 	"github.com/sesprov/sesprov/smtpauth/smtpauthtest"
 )
@@ -19,11 +22,11 @@ const (
 )
 
 func vSet(secret string, creds ...provision.RegionCredential) provision.CredentialSet {
-	return provision.CredentialSet{UserName: "alice", AccessKeyID: vKeyID, SecretAccessKey: provision.NewSecret(secret), Credentials: creds}
+	return provision.CredentialSet{UserName: "alice", AccessKeyID: vKeyID, SecretAccessKey: redact.NewSecret(secret), Credentials: creds}
 }
 
 func cred(region, password string) provision.RegionCredential {
-	return provision.RegionCredential{Region: region, Password: provision.NewSecret(password)}
+	return provision.RegionCredential{Region: region, Password: redact.NewSecret(password)}
 }
 
 func vOpts(s *smtpauthtest.Server) provision.VerifyOptions {
@@ -102,7 +105,7 @@ func TestVerifyRegionsFilterAndOrder(t *testing.T) {
 		t.Fatalf("all: %+v %v", rs, err)
 	}
 	o.Regions = []string{"ap-south-1"}
-	if _, err := provision.VerifyCredentials(context.Background(), set, o); provision.ExitCode(err) != provision.ExitUsage {
+	if _, err := provision.VerifyCredentials(context.Background(), set, o); fail.ExitCode(err) != fail.ExitUsage {
 		t.Fatalf("region not in input: %v, want a usage error", err)
 	}
 	if st := srv.Stats(); st.AuthAttempts != 4 {
@@ -123,12 +126,12 @@ func TestVerifyTargets(t *testing.T) {
 		{"fips and endpoint", provision.VerifyOptions{Endpoint: "h:1", FIPS: true}, "cannot be combined"},
 	} {
 		_, err := provision.VerifyCredentials(context.Background(), set, tc.opts)
-		if provision.ExitCode(err) != provision.ExitUsage || !strings.Contains(err.Error(), tc.want) {
+		if fail.ExitCode(err) != fail.ExitUsage || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want usage error with %q", tc.name, err, tc.want)
 		}
 	}
 	bad := vSet("", cred("email-smtp.evil.example:25#", "x"))
-	if _, err := provision.VerifyCredentials(context.Background(), bad, provision.VerifyOptions{}); provision.ExitCode(err) != provision.ExitUsage {
+	if _, err := provision.VerifyCredentials(context.Background(), bad, provision.VerifyOptions{}); fail.ExitCode(err) != fail.ExitUsage {
 		t.Errorf("a region that is not a region name: %v, want usage error", err)
 	}
 }
@@ -168,7 +171,7 @@ func TestVerifyCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	_, err := provision.VerifyCredentials(ctx, vSet("", cred("eu-west-1", "x"), cred("us-east-1", "y")), vOpts(srv))
-	if provision.ExitCode(err) != provision.ExitInterrupted {
+	if fail.ExitCode(err) != fail.ExitInterrupted {
 		t.Fatalf("%v, want an interruption", err)
 	}
 }
@@ -185,7 +188,7 @@ func TestReadCredentialSets(t *testing.T) {
 	}
 	for _, bad := range []string{"", `{"credentials":[]}`, `{"access_key_id":"A","credentials":[{"region":"r"}]}`, `{"access_key_id":"A","smtp_username":"B","credentials":[{"region":"r","smtp_password":"p"}]}`, `{"access_key_id": "A", "credentials": [{"region":"r","smtp_password":"SeCrEtPaSs"}] x`} {
 		_, err := provision.ReadCredentialSets(strings.NewReader(bad))
-		if provision.ExitCode(err) != provision.ExitUsage || strings.Contains(err.Error(), "SeCrEtPaSs") {
+		if fail.ExitCode(err) != fail.ExitUsage || strings.Contains(err.Error(), "SeCrEtPaSs") {
 			t.Errorf("%q: %v, want a usage error without the password", bad, err)
 		}
 	}
@@ -208,12 +211,12 @@ func TestReadCredentialInputSkipsStatusLines(t *testing.T) {
 		t.Errorf("skipped %+v", skipped)
 	}
 	_, _, err = provision.ReadCredentialInput(strings.NewReader(exists + "\n" + failed))
-	if provision.ExitCode(err) != 2 || !strings.Contains(err.Error(), "alice (exists), carol (failed)") {
-		t.Errorf("only status lines: %v (exit %d)", err, provision.ExitCode(err))
+	if fail.ExitCode(err) != 2 || !strings.Contains(err.Error(), "alice (exists), carol (failed)") {
+		t.Errorf("only status lines: %v (exit %d)", err, fail.ExitCode(err))
 	}
 	// A credentials object that lacks credentials, with no status, is still
 	// refused.
-	if _, _, err := provision.ReadCredentialInput(strings.NewReader(`{"access_key_id":"AKIAEXAMPLE000000001","credentials":[]}`)); provision.ExitCode(err) != 2 {
+	if _, _, err := provision.ReadCredentialInput(strings.NewReader(`{"access_key_id":"AKIAEXAMPLE000000001","credentials":[]}`)); fail.ExitCode(err) != 2 {
 		t.Errorf("no credentials, no status: %v", err)
 	}
 }

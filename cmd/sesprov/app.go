@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
+
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -60,31 +63,31 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	app := newApp(stdin, stdout, stderr)
 	err := app.RunContext(ctx, args)
 	if err == nil && app.Metadata["globals"].(*globals).unknownCommand {
-		return provision.ExitUsage
+		return fail.ExitUsage
 	}
 	if err == nil {
-		return provision.ExitOK
+		return fail.ExitOK
 	}
 	// After Ctrl-C every error is the interrupt's: the run did not finish.
 	// A failure keeps its message (what was being done); bad input or a
 	// conflict reported then is a consequence (a read cut short looks like
 	// empty input) and would mislead.
-	if ctx.Err() != nil && provision.ExitCode(err) != provision.ExitInterrupted {
-		if provision.KindOf(err) == provision.KindFailed {
+	if ctx.Err() != nil && fail.ExitCode(err) != fail.ExitInterrupted {
+		if fail.KindOf(err) == fail.KindFailed {
 			err = fmt.Errorf("%w: %w", context.Canceled, err)
 		} else {
 			err = fmt.Errorf("interrupted: %w", context.Canceled)
 		}
 	}
 	msg := err.Error()
-	code := provision.ExitCode(err)
-	if code == provision.ExitInterrupted {
+	code := fail.ExitCode(err)
+	if code == fail.ExitInterrupted {
 		if msg = interruptedAt(msg); !strings.Contains(msg, "interrupted") {
 			msg = "interrupted at " + msg
 		}
 	}
 	fmt.Fprintf(stderr, "sesprov: %s\n", strings.TrimSpace(msg))
-	if code == provision.ExitInterrupted {
+	if code == fail.ExitInterrupted {
 		fmt.Fprintln(stderr, interruptAdvice(app.Metadata["globals"].(*globals).command, args))
 	}
 	return code
@@ -207,7 +210,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		// Errors are printed and mapped to exit codes once, in run.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return provision.AsUsage(err)
+			return fail.AsUsage(err)
 		},
 		CommandNotFound: func(c *cli.Context, name string) {
 			// The help command is hidden (HideHelpCommand), but
@@ -264,7 +267,7 @@ func setUsageErrorHandler(cmd *cli.Command) {
 	if cmd.OnUsageError == nil {
 		name := cmd.Name
 		cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-			return provision.AsUsage(globalFlagHint(name, err))
+			return fail.AsUsage(globalFlagHint(name, err))
 		}
 	}
 	for _, sub := range cmd.Subcommands {
@@ -306,7 +309,7 @@ func (g *globals) parse(c *cli.Context) error {
 	case c.Bool(flgVerbose):
 		level = slog.LevelInfo
 	}
-	g.Log = provision.NewLogger(g.Stderr, level)
+	g.Log = redact.NewLogger(g.Stderr, level)
 	g.Client = provision.ClientOptions{
 		Profile:      c.String(flgProfile),
 		Region:       c.String(flgRegion),
@@ -320,10 +323,10 @@ func (g *globals) parse(c *cli.Context) error {
 		RetryMaxBackoff: retryMaxBackoff,
 	}
 	if g.Client.ExternalID != "" && g.Client.RoleARN == "" {
-		return provision.Usagef("--external-id needs --role-arn")
+		return fail.Usagef("--external-id needs --role-arn")
 	}
 	if g.Client.Sandbox && (g.Client.EndpointURL != "" || g.Client.RoleARN != "" || g.Client.Profile != "") {
-		return provision.Usagef("--sandbox cannot be combined with --endpoint-url, --role-arn or --profile")
+		return fail.Usagef("--sandbox cannot be combined with --endpoint-url, --role-arn or --profile")
 	}
 	return nil
 }

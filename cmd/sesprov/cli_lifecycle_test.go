@@ -15,7 +15,7 @@ import (
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/internal/fail"
 )
 
 // sesprovIn runs the real main with stdin.
@@ -59,11 +59,11 @@ func TestDeleteUserRefusesPlainUser(t *testing.T) {
 	}
 	srv.ResetCalls()
 	code, stdout, stderr := sesprovAt(t, "rotate", "--user-name", "alice", "--regions", "us-east-1")
-	if code != provision.ExitConflict || stdout != "" || !strings.Contains(stderr, "not an SMTP user") {
+	if code != fail.ExitConflict || stdout != "" || !strings.Contains(stderr, "not an SMTP user") {
 		t.Fatalf("rotate of a plain user: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	code, _, stderr = sesprovAt(t, "delete-user", "--user-name", "alice")
-	if code != provision.ExitConflict || !strings.Contains(stderr, "not an SMTP user") || !strings.Contains(stderr, "--force") {
+	if code != fail.ExitConflict || !strings.Contains(stderr, "not an SMTP user") || !strings.Contains(stderr, "--force") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	for _, c := range srv.Calls() {

@@ -3,7 +3,7 @@ package main
 import (
 	"io"
 
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/urfave/cli/v2"
 )
 
@@ -20,7 +20,7 @@ func createCompletionCommand() *cli.Command {
 			"   sesprov completion fish > ~/.config/fish/completions/sesprov.fish",
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return provision.Usagef("completion takes one shell: bash, zsh or fish")
+				return fail.Usagef("completion takes one shell: bash, zsh or fish")
 			}
 			s, err := completionFor(c.App, c.Args().First())
 			if err != nil {
@@ -42,7 +42,7 @@ func createManCommand() *cli.Command {
 			"   sesprov man > ~/.local/share/man/man1/sesprov.1",
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return provision.Usagef("man takes no arguments")
+				return fail.Usagef("man takes no arguments")
 			}
 			s, err := manPage(c.App)
 			if err != nil {

@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -47,7 +49,7 @@ func convertAction(c *cli.Context) error {
 		if !derive.EchoSafe(c.Args().First()) {
 			got = "an argument, not shown: it may be a secret"
 		}
-		return provision.Usagef("convert takes no arguments (got %s): the secret goes on stdin, never in argv", got)
+		return fail.Usagef("convert takes no arguments (got %s): the secret goes on stdin, never in argv", got)
 	}
 	in := provision.ConvertInput{
 		AccessKeyID: c.String(flgAccessKeyID),
@@ -71,7 +73,7 @@ func convertAction(c *cli.Context) error {
 	outPath := c.String(flgOutFile)
 	if outPath != "" {
 		if _, err := os.Lstat(outPath); !errors.Is(err, fs.ErrNotExist) {
-			return provision.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", outPath)
+			return fail.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", outPath)
 		}
 	}
 	if outPath == "" && !in.DryRun {
@@ -79,7 +81,7 @@ func convertAction(c *cli.Context) error {
 			return err
 		}
 	}
-	if in.Secret, err = provision.ReadSecret(c.Context, g.Stdin, g.Stderr); err != nil {
+	if in.Secret, err = tty.ReadSecret(c.Context, g.Stdin, g.Stderr); err != nil {
 		return err
 	}
 

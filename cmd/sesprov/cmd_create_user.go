@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -124,7 +126,7 @@ func createCreateUserCommand() *cli.Command {
 // and comes before any AWS call.
 func createUserInput(c *cli.Context) (provision.CreateUserInput, error) {
 	if c.NArg() > 0 {
-		return provision.CreateUserInput{}, provision.Usagef("create-user takes no arguments (got %q): use --user-name", c.Args().First())
+		return provision.CreateUserInput{}, fail.Usagef("create-user takes no arguments (got %q): use --user-name", c.Args().First())
 	}
 	regions, err := resolveRegions(c)
 	if err != nil {
@@ -147,7 +149,7 @@ func createUserInput(c *cli.Context) (provision.CreateUserInput, error) {
 	}
 	switch from := c.String(flgFrom); {
 	case from != "" && c.IsSet(flgUserName):
-		return in, provision.Usagef("--%s and --%s exclude each other", flgUserName, flgFrom)
+		return in, fail.Usagef("--%s and --%s exclude each other", flgUserName, flgFrom)
 	case from != "":
 		names, err := readUserNames(c, from)
 		if err != nil {
@@ -155,10 +157,10 @@ func createUserInput(c *cli.Context) (provision.CreateUserInput, error) {
 		}
 		in.UserNames, in.Batch, in.Concurrency = names, true, c.Int(flgConcurrency)
 		if in.Concurrency < 1 {
-			return in, provision.Usagef("--%s %d: give 1 to %d", flgConcurrency, in.Concurrency, provision.MaxConcurrency)
+			return in, fail.Usagef("--%s %d: give 1 to %d", flgConcurrency, in.Concurrency, provision.MaxConcurrency)
 		}
 	case c.IsSet(flgConcurrency):
-		return in, provision.Usagef("--%s applies to a batch: use it with --%s FILE", flgConcurrency, flgFrom)
+		return in, fail.Usagef("--%s applies to a batch: use it with --%s FILE", flgConcurrency, flgFrom)
 	case c.IsSet(flgUserName):
 		in.UserNames = []string{c.String(flgUserName)}
 	}
@@ -170,11 +172,11 @@ func createUserInput(c *cli.Context) (provision.CreateUserInput, error) {
 func readUserNames(c *cli.Context, path string) ([]string, error) {
 	if path == "-" {
 		// Ctrl-C ends a wait on a pipe that has not closed.
-		return provision.ReadUserNames(provision.ContextReader(c.Context, globalsOf(c).Stdin), "-")
+		return provision.ReadUserNames(tty.ContextReader(c.Context, globalsOf(c).Stdin), "-")
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, provision.Usagef("--%s: %v", flgFrom, err)
+		return nil, fail.Usagef("--%s: %v", flgFrom, err)
 	}
 	defer f.Close()
 	return provision.ReadUserNames(f, path)

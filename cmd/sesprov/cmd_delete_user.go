@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -41,7 +42,7 @@ func createDeleteUserCommand() *cli.Command {
 func deleteUserAction(c *cli.Context) error {
 	g := globalsOf(c)
 	if c.Args().Present() {
-		return provision.Usagef("delete-user takes no arguments (got %q): pass --%s NAME", c.Args().First(), flgUserName)
+		return fail.Usagef("delete-user takes no arguments (got %q): pass --%s NAME", c.Args().First(), flgUserName)
 	}
 	in := provision.DeleteUserInput{
 		UserName:   c.String(flgUserName),
@@ -51,10 +52,10 @@ func deleteUserAction(c *cli.Context) error {
 		DryRun:     c.Bool(flgDryRun),
 	}
 	if in.UserName == "" {
-		return provision.Usagef("delete-user needs --%s NAME", flgUserName)
+		return fail.Usagef("delete-user needs --%s NAME", flgUserName)
 	}
 	if g.Output == provision.FormatEnv || g.Output == provision.FormatCSV {
-		return provision.Usagef("delete-user prints table or json, not %s", g.Output)
+		return fail.Usagef("delete-user prints table or json, not %s", g.Output)
 	}
 	if !g.Yes && !c.Bool(flgYes) && stdinTerminal(g.Stdin) {
 		in.Confirm = func(p *provision.DeletePlan) (bool, error) {

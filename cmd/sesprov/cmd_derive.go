@@ -4,6 +4,9 @@ import (
 	"fmt"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
+	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -46,38 +49,38 @@ func createDeriveCommand() *cli.Command {
 				if in.Regions, err = resolveRegions(c); err != nil {
 					return err
 				}
-				if in.Secret, err = provision.ReadSecret(c.Context, g.Stdin, g.Stderr); err != nil {
+				if in.Secret, err = tty.ReadSecret(c.Context, g.Stdin, g.Stderr); err != nil {
 					return err
 				}
 			case 2: // the seed script's `script.py SECRET REGION`
 				if c.IsSet(flgRegions) {
-					return provision.Usagef("give the region either as the second argument or with --%s, not both", flgRegions)
+					return fail.Usagef("give the region either as the second argument or with --%s, not both", flgRegions)
 				}
 				fmt.Fprint(g.Stderr, argvSecretWarning)
 				if in.Regions, err = derive.ResolveRegions([]string{c.Args().Get(1)}, c.StringSlice(flgAllowRegion)); err != nil {
 					// REGION SECRET: say so without echoing the secret.
 					if _, rerr := derive.ResolveRegions([]string{c.Args().Get(0)}, c.StringSlice(flgAllowRegion)); rerr == nil {
-						return provision.Usagef("the arguments are SECRET REGION, in that order: the second argument is not a region and the first is; swap them (better: the secret on stdin, see 'sesprov derive --help')")
+						return fail.Usagef("the arguments are SECRET REGION, in that order: the second argument is not a region and the first is; swap them (better: the secret on stdin, see 'sesprov derive --help')")
 					}
-					return provision.AsUsage(err)
+					return fail.AsUsage(err)
 				}
 				secret := c.Args().Get(0)
-				warnings, err := provision.CheckSecretAccessKey(secret)
+				warnings, err := tty.CheckSecretAccessKey(secret)
 				if err != nil {
 					return err
 				}
 				for _, w := range warnings {
 					fmt.Fprintf(g.Stderr, "sesprov: warning: %s\n", w)
 				}
-				in.Secret = provision.NewSecret(secret)
+				in.Secret = redact.NewSecret(secret)
 			default:
 				// The arguments are not echoed: one of them may be the secret.
 				for _, a := range c.Args().Slice() {
 					if len(a) > 1 && a[0] == '-' {
-						return provision.Usagef("flags go before the arguments: sesprov derive --%s R SECRET REGION (better: the secret on stdin)", flgAllowRegion)
+						return fail.Usagef("flags go before the arguments: sesprov derive --%s R SECRET REGION (better: the secret on stdin)", flgAllowRegion)
 					}
 				}
-				return provision.Usagef("derive takes the secret on stdin and --%s, or the seed script's two arguments SECRET REGION; got %d arguments", flgRegions, c.NArg())
+				return fail.Usagef("derive takes the secret on stdin and --%s, or the seed script's two arguments SECRET REGION; got %d arguments", flgRegions, c.NArg())
 			}
 			return provision.DeriveCommand(c.Context, in, g.Stdout)
 		},

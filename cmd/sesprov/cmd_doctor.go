@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -62,7 +63,7 @@ func createDoctorCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			g := globalsOf(c)
 			if c.NArg() > 0 {
-				return provision.Usagef("doctor takes no arguments (got %q)", c.Args().First())
+				return fail.Usagef("doctor takes no arguments (got %q)", c.Args().First())
 			}
 			var commands []string
 			for _, v := range c.StringSlice(flgCommand) {
@@ -74,19 +75,19 @@ func createDoctorCommand() *cli.Command {
 			}
 			for _, x := range commands {
 				if _, ok := provision.PermissionsOf(x); !ok {
-					return provision.Usagef("--command %q: choose from %s", x, strings.Join(provision.CommandNames(), ", "))
+					return fail.Usagef("--command %q: choose from %s", x, strings.Join(provision.CommandNames(), ", "))
 				}
 			}
 			path := c.String(flgUserPath)
 			if !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") || len(path) > 512 {
-				return provision.Usagef("--user-path %q: an IAM path starts and ends with / (e.g. /ses-smtp/)", path)
+				return fail.Usagef("--user-path %q: an IAM path starts and ends with / (e.g. /ses-smtp/)", path)
 			}
 			scope := provision.PolicyScope{UserPath: path, GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName)}
 			if c.Bool(flgPolicy) {
 				return doctorPolicy(c, g, scope, commands)
 			}
 			if c.IsSet(flgAccountID) || c.Bool(flgWithoutSetup) {
-				return provision.Usagef("--account-id and --without-setup go with --policy")
+				return fail.Usagef("--account-id and --without-setup go with --policy")
 			}
 			clients, err := newClients(c)
 			if err != nil {
@@ -124,7 +125,7 @@ func doctorPolicy(c *cli.Context, g *globals, scope provision.PolicyScope, comma
 	scope.AccountID = c.String(flgAccountID)
 	if scope.AccountID != "" {
 		if !isAccountID(scope.AccountID) {
-			return provision.Usagef("--account-id %q: an AWS account ID is 12 digits", scope.AccountID)
+			return fail.Usagef("--account-id %q: an AWS account ID is 12 digits", scope.AccountID)
 		}
 		scope.Partition = partitionOfRegion(g.Client.Region)
 	} else {
@@ -140,7 +141,7 @@ func doctorPolicy(c *cli.Context, g *globals, scope provision.PolicyScope, comma
 		scope.AccountID, scope.Partition = acct.ID, acct.Partition
 	}
 	if g.Output != provision.FormatTable && g.Output != provision.FormatJSON {
-		return provision.Usagef("doctor --policy prints JSON (an IAM policy document)")
+		return fail.Usagef("doctor --policy prints JSON (an IAM policy document)")
 	}
 	doc, err := provision.OperatorPolicy(scope, commands, !c.Bool(flgWithoutSetup))
 	if err != nil {

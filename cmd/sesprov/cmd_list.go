@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -38,7 +39,7 @@ func createListCommand() *cli.Command {
 func listAction(c *cli.Context) error {
 	g := globalsOf(c)
 	if c.Args().Present() {
-		return provision.Usagef("list takes no arguments (got %q)", c.Args().First())
+		return fail.Usagef("list takes no arguments (got %q)", c.Args().First())
 	}
 	maxAge, err := provision.ParseMaxAge(c.String(flgMaxAge))
 	if err != nil {
@@ -46,11 +47,11 @@ func listAction(c *cli.Context) error {
 	}
 	n := c.Int(flgListConcurrency)
 	if n < 1 || n > 64 {
-		return provision.Usagef("--%s %d: give 1 to 64", flgListConcurrency, n)
+		return fail.Usagef("--%s %d: give 1 to 64", flgListConcurrency, n)
 	}
 	r := c.Float64(flgListRate)
 	if r < 0 {
-		return provision.Usagef("--%s %v: give a positive rate, or 0 for no limit", flgListRate, r)
+		return fail.Usagef("--%s %v: give a positive rate, or 0 for no limit", flgListRate, r)
 	}
 	w, err := provision.NewListWriter(g.Stdout, g.Output, maxAge)
 	if err != nil {

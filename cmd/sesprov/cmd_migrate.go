@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -54,7 +55,7 @@ func createMigrateCommand() *cli.Command {
 func migrateAction(c *cli.Context) error {
 	g := globalsOf(c)
 	if c.Args().Present() {
-		return provision.Usagef("migrate takes no arguments (got %q): pass --%s NAME or --%s", c.Args().First(), flgUserName, flgAll)
+		return fail.Usagef("migrate takes no arguments (got %q): pass --%s NAME or --%s", c.Args().First(), flgUserName, flgAll)
 	}
 	in := provision.MigrateInput{
 		UserName:     c.String(flgUserName),
@@ -68,7 +69,7 @@ func migrateAction(c *cli.Context) error {
 		Format:       g.Output,
 	}
 	if c.IsSet(flgMigrateConcurrency) && in.Concurrency == 0 {
-		return provision.Usagef("--%s 0: give 1 to 32", flgMigrateConcurrency)
+		return fail.Usagef("--%s 0: give 1 to 32", flgMigrateConcurrency)
 	}
 	if err := in.Validate(); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -23,7 +24,7 @@ func createRegionsCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return provision.Usagef("regions takes no arguments; got %q", c.Args().First())
+				return fail.Usagef("regions takes no arguments; got %q", c.Args().First())
 			}
 			g := globalsOf(c)
 			return provision.RegionsCommand(provision.RegionsInput{Format: g.Output, Available: c.Bool(flgAvailable)}, g.Stdout)

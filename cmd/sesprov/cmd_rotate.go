@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/sesprov/sesprov/smtpauth"
 	"github.com/urfave/cli/v2"
@@ -70,11 +71,11 @@ func createRotateCommand() *cli.Command {
 func rotateAction(c *cli.Context) error {
 	g := globalsOf(c)
 	if c.Args().Present() {
-		return provision.Usagef("rotate takes no arguments (got %q): pass --%s NAME --%s R1,R2", c.Args().First(), flgUserName, flgRegions)
+		return fail.Usagef("rotate takes no arguments (got %q): pass --%s NAME --%s R1,R2", c.Args().First(), flgUserName, flgRegions)
 	}
 	user := c.String(flgUserName)
 	if user == "" {
-		return provision.Usagef("rotate needs --%s NAME", flgUserName)
+		return fail.Usagef("rotate needs --%s NAME", flgUserName)
 	}
 	if err := provision.ValidateUserName(user); err != nil {
 		return err
@@ -94,7 +95,7 @@ func rotateAction(c *cli.Context) error {
 	outPath := c.String(flgOutFile)
 	deliverCmd := c.String(flgDeliverCmd)
 	if outPath != "" && deliverCmd != "" {
-		return provision.Usagef("--%s and --%s cannot be combined: choose one destination", flgOutFile, flgDeliverCmd)
+		return fail.Usagef("--%s and --%s cannot be combined: choose one destination", flgOutFile, flgDeliverCmd)
 	}
 	dryRun := c.Bool(flgDryRun)
 	in := provision.RotateInput{UserName: user, Regions: regions, OldKey: oldKey, DryRun: dryRun,
@@ -102,7 +103,7 @@ func rotateAction(c *cli.Context) error {
 		StaleAfter: c.Duration(flgStaleAfter)}
 	switch {
 	case in.StaleAfter < 0:
-		return provision.Usagef("--%s must be 0 or more", flgStaleAfter)
+		return fail.Usagef("--%s must be 0 or more", flgStaleAfter)
 	case in.StaleAfter == 0:
 		in.StaleAfter = -1 // take over at once
 	}
@@ -129,7 +130,7 @@ func rotateAction(c *cli.Context) error {
 	if outPath != "" && plan.Delivers() {
 		if dryRun {
 			if _, err := os.Lstat(outPath); !errors.Is(err, fs.ErrNotExist) {
-				return provision.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", outPath)
+				return fail.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", outPath)
 			}
 		} else if out, err = provision.CreateOutFile(outPath); err != nil {
 			return err
@@ -232,7 +233,7 @@ func rotateVerifier(c *cli.Context) (provision.Verifier, error) {
 	if !c.Bool(flgVerify) {
 		for _, f := range []string{flgWait, flgSMTPEndpoint, flgPort, flgTimeout, flgCAFile} {
 			if c.IsSet(f) {
-				return nil, provision.Usagef("--%s goes with --verify", f)
+				return nil, fail.Usagef("--%s goes with --verify", f)
 			}
 		}
 		return nil, nil

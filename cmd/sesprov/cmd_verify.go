@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/sesprov/sesprov/smtpauth"
 	"github.com/urfave/cli/v2"
@@ -54,7 +56,7 @@ func createVerifyCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			g := globalsOf(c)
 			if c.NArg() > 0 {
-				return provision.Usagef("verify takes no arguments (got %q): credentials come on stdin or with --in FILE", c.Args().First())
+				return fail.Usagef("verify takes no arguments (got %q): credentials come on stdin or with --in FILE", c.Args().First())
 			}
 			in, err := verifyInputOf(c)
 			if err != nil {
@@ -67,7 +69,7 @@ func createVerifyCommand() *cli.Command {
 			if path := c.String(flgIn); path != "" {
 				f, err := os.Open(path)
 				if err != nil {
-					return provision.Usagef("--in: %w", err)
+					return fail.Usagef("--in: %w", err)
 				}
 				defer f.Close()
 				r = f
@@ -76,7 +78,7 @@ func createVerifyCommand() *cli.Command {
 					fmt.Fprintln(g.Stderr, "sesprov: reading credentials JSON from the terminal (end with Ctrl-D); pipe create-user's -o json output or use --in FILE")
 				}
 			}
-			in.In = provision.ContextReader(c.Context, r) // Ctrl-C ends a wait on an open pipe
+			in.In = tty.ContextReader(c.Context, r) // Ctrl-C ends a wait on an open pipe
 			return provision.VerifyCommand(c.Context, in, g.Stdout, g.Stderr)
 		},
 	}
@@ -102,13 +104,13 @@ func verifyInputOf(c *cli.Context) (provision.VerifyInput, error) {
 		Timeout:     c.Duration(flgTimeout),
 	}
 	if opts.Wait < 0 || opts.Timeout <= 0 {
-		return provision.VerifyInput{}, provision.Usagef("--wait must be 0 or more and --timeout more than 0")
+		return provision.VerifyInput{}, fail.Usagef("--wait must be 0 or more and --timeout more than 0")
 	}
 	if opts.Endpoint != "" && c.IsSet(flgPort) {
-		return provision.VerifyInput{}, provision.Usagef("--port and --smtp-endpoint cannot be combined: give the port in HOST:PORT")
+		return provision.VerifyInput{}, fail.Usagef("--port and --smtp-endpoint cannot be combined: give the port in HOST:PORT")
 	}
 	if opts.ImplicitTLS && opts.Endpoint == "" {
-		return provision.VerifyInput{}, provision.Usagef("--implicit-tls goes with --smtp-endpoint; for SES use --port 465 or 2465")
+		return provision.VerifyInput{}, fail.Usagef("--implicit-tls goes with --smtp-endpoint; for SES use --port 465 or 2465")
 	}
 	if path := c.String(flgCAFile); path != "" {
 		pool, err := caPool(path)
@@ -125,14 +127,14 @@ func verifyInputOf(c *cli.Context) (provision.VerifyInput, error) {
 func caPool(path string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(path)
 	if err != nil {
-		return nil, provision.Usagef("--ca-file: %w", err)
+		return nil, fail.Usagef("--ca-file: %w", err)
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, provision.Usagef("--ca-file %s: no PEM certificate in it", path)
+		return nil, fail.Usagef("--ca-file %s: no PEM certificate in it", path)
 	}
 	return pool, nil
 }

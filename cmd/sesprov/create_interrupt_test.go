@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -50,7 +51,7 @@ func TestInterruptDuringCreateAccessKeyWithLag(t *testing.T) {
 	if len(keys) != 0 {
 		t.Errorf("interrupted during CreateAccessKey: key %v left behind and the message says nothing of it (exit %d)", keys, code)
 	}
-	if code != provision.ExitInterrupted || !strings.Contains(errb.String(), "was deleted") {
-		t.Errorf("exit %d, want %d with the key's deletion reported", code, provision.ExitInterrupted)
+	if code != fail.ExitInterrupted || !strings.Contains(errb.String(), "was deleted") {
+		t.Errorf("exit %d, want %d with the key's deletion reported", code, fail.ExitInterrupted)
 	}
 }

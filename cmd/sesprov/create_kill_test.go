@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -185,8 +186,8 @@ func TestSignalDuringCreateAccessKeyLeavesNoKey(t *testing.T) {
 			if len(keys) != 0 {
 				t.Errorf("%v during CreateAccessKey: key %v left behind, its secret went nowhere", sig, keys)
 			}
-			if code := cmd.ProcessState.ExitCode(); code != provision.ExitInterrupted {
-				t.Errorf("%v: exit %d, want %d", sig, code, provision.ExitInterrupted)
+			if code := cmd.ProcessState.ExitCode(); code != fail.ExitInterrupted {
+				t.Errorf("%v: exit %d, want %d", sig, code, fail.ExitInterrupted)
 			}
 		})
 	}

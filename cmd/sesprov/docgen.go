@@ -9,6 +9,7 @@ import (
 
 	"github.com/cpuguy83/go-md2man/v2/md2man"
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -266,7 +267,7 @@ func completionFor(app *cli.App, shell string) (string, error) {
 	case "fish":
 		return fishCompletion(app)
 	}
-	return "", provision.Usagef("completion: unknown shell %q: use bash, zsh or fish", shell)
+	return "", fail.Usagef("completion: unknown shell %q: use bash, zsh or fish", shell)
 }
 
 // completionWords returns the word before the one being completed and that

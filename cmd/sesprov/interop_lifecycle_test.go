@@ -12,6 +12,7 @@ import (
 
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -98,7 +99,7 @@ func TestInteropRotateMoto(t *testing.T) {
 		t.Fatalf("rotate --old-key keep: exit %d: %s", r.code, r.stderr)
 	}
 	before := motoKeys(t, api, "moto-rot")
-	if r = sesprov("rotate", "--user-name", "moto-rot", "--regions", "us-east-1"); r.code != provision.ExitConflict || !strings.Contains(r.stderr, "two active access keys") {
+	if r = sesprov("rotate", "--user-name", "moto-rot", "--regions", "us-east-1"); r.code != fail.ExitConflict || !strings.Contains(r.stderr, "two active access keys") {
 		t.Fatalf("two active keys: exit %d: %s", r.code, r.stderr)
 	}
 	if after := motoKeys(t, api, "moto-rot"); len(after) != len(before) {
@@ -148,7 +149,7 @@ func TestInteropDeleteUserMoto(t *testing.T) {
 	if _, err := api.GetUser(ctx, &iam.GetUserInput{UserName: u}); !provision.IsNoSuchEntity(err) {
 		t.Fatalf("user still there: %v", err)
 	}
-	if r = sesprov("delete-user", "--user-name", "moto-del"); r.code != provision.ExitUsage || !strings.Contains(r.stderr, "does not exist") {
+	if r = sesprov("delete-user", "--user-name", "moto-del"); r.code != fail.ExitUsage || !strings.Contains(r.stderr, "does not exist") {
 		t.Fatalf("second delete: exit %d: %s", r.code, r.stderr)
 	}
 
@@ -156,7 +157,7 @@ func TestInteropDeleteUserMoto(t *testing.T) {
 	if _, err := api.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("moto-plain")}); err != nil {
 		t.Fatal(err)
 	}
-	if r = sesprov("delete-user", "--user-name", "moto-plain"); r.code != provision.ExitConflict {
+	if r = sesprov("delete-user", "--user-name", "moto-plain"); r.code != fail.ExitConflict {
 		t.Fatalf("plain user: exit %d: %s", r.code, r.stderr)
 	}
 	if r = sesprov("delete-user", "--user-name", "moto-plain", "--force"); r.code != 0 {

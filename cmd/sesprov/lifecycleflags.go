@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/internal/tty"
 	"golang.org/x/term"
 )
 
@@ -37,7 +37,7 @@ func stdinTerminal(r io.Reader) bool {
 // is an interrupt, not a no.
 func confirm(ctx context.Context, g *globals, question string) (bool, error) {
 	fmt.Fprintf(g.Stderr, "%s [y/N] ", question)
-	line, err := bufio.NewReader(provision.ContextReader(ctx, g.Stdin)).ReadString('\n')
+	line, err := bufio.NewReader(tty.ContextReader(ctx, g.Stdin)).ReadString('\n')
 	if cerr := ctx.Err(); cerr != nil {
 		fmt.Fprintln(g.Stderr)
 		return false, fmt.Errorf("interrupted at the question: %w", cerr)

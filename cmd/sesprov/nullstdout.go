@@ -4,7 +4,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/internal/fail"
 )
 
 // refuseNullStdout stops a command whose credentials would go to stdout when
@@ -19,5 +19,5 @@ func refuseNullStdout(w io.Writer, what, alternatives string) error {
 	if !ok || !isDevNull(f) {
 		return nil
 	}
-	return provision.Usagef("stdout is /dev/null: %s would be lost, so nothing was changed. Deliver them with %s (or send stdout somewhere kept)", what, alternatives)
+	return fail.Usagef("stdout is /dev/null: %s would be lost, so nothing was changed. Deliver them with %s (or send stdout somewhere kept)", what, alternatives)
 }

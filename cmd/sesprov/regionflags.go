@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/sesprov/sesprov/derive"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/urfave/cli/v2"
 )
 
@@ -41,11 +41,11 @@ func resolveRegions(c *cli.Context) ([]derive.Region, error) {
 		}
 	}
 	if len(names) == 0 {
-		return nil, provision.Usagef("no region given: pass --%s R1,R2 (run 'sesprov regions' for the list)", flgRegions)
+		return nil, fail.Usagef("no region given: pass --%s R1,R2 (run 'sesprov regions' for the list)", flgRegions)
 	}
 	regions, err := derive.ResolveRegions(names, c.StringSlice(flgAllowRegion))
 	if err != nil {
-		return nil, provision.AsUsage(err)
+		return nil, fail.AsUsage(err)
 	}
 	return regions, nil
 }

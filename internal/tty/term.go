@@ -1,4 +1,6 @@
-package provision
+// Package tty knows about terminals: colour, width, hidden input of a secret,
+// and reads that stop when the command is interrupted.
+package tty
 
 import (
 	"io"
@@ -57,6 +59,9 @@ type Palette struct{ on bool }
 
 // NewPalette returns the palette for output to w (UseColor decides).
 func NewPalette(w io.Writer) Palette { return Palette{on: UseColor(w)} }
+
+// ForcePalette returns a palette that paints (or not) whatever the output is.
+func ForcePalette(on bool) Palette { return Palette{on: on} }
 
 // Enabled reports whether the palette paints.
 func (p Palette) Enabled() bool { return p.on }

@@ -1,13 +1,13 @@
-package provision
+package tty
 
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/fail"
 )
 
 const exampleSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -42,8 +42,8 @@ func TestReadSecret(t *testing.T) {
 			var stderr bytes.Buffer
 			got, err := ReadSecret(context.Background(), strings.NewReader(tc.in), &stderr)
 			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) || ExitCode(err) != ExitUsage {
-					t.Fatalf("err %v (exit %d), want usage error containing %q", err, ExitCode(err), tc.err)
+				if err == nil || !strings.Contains(err.Error(), tc.err) || fail.ExitCode(err) != fail.ExitUsage {
+					t.Fatalf("err %v (exit %d), want usage error containing %q", err, fail.ExitCode(err), tc.err)
 				}
 				if len(tc.in) > 8 && strings.Contains(err.Error(), strings.TrimSpace(tc.in)) {
 					t.Errorf("error %q repeats the input", err)
@@ -60,33 +60,5 @@ func TestReadSecret(t *testing.T) {
 				t.Errorf("stderr %q, want warning %q", stderr.String(), tc.warn)
 			}
 		})
-	}
-}
-
-func TestCheckAccessKeyID(t *testing.T) {
-	if err := CheckAccessKeyID("AKIAIOSFODNN7EXAMPLE"); err != nil {
-		t.Error(err)
-	}
-	for _, bad := range []string{"ASIAIOSFODNN7EXAMPLE", "AKIA", "akiaiosfodnn7example", exampleSecret} {
-		if err := CheckAccessKeyID(bad); ExitCode(err) != ExitUsage {
-			t.Errorf("%q: %v, want a usage error", bad, err)
-		}
-	}
-}
-
-func TestDeriveCredentialsRedacted(t *testing.T) {
-	regions, err := derive.ResolveRegions([]string{"us-east-1", "eu-west-1"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := DeriveCredentials("", "", NewSecret(exampleSecret), regions)
-	for i, r := range regions {
-		c := set.Credentials[i]
-		if c.Region != r.Name || c.SMTPEndpoint != r.SMTPEndpoint || c.Password.Reveal() != derive.Password(exampleSecret, r.Name) {
-			t.Errorf("credential %d: %+v", i, c)
-		}
-	}
-	if s := fmt.Sprintf("%v %+v", set, set); strings.Contains(s, set.Credentials[0].Password.Reveal()) {
-		t.Errorf("a password is printed by fmt: %s", s)
 	}
 }

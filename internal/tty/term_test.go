@@ -1,4 +1,4 @@
-package provision
+package tty
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"text/tabwriter"
+
+	"github.com/sesprov/sesprov/internal/fail"
 )
 
 // clearColorEnv unsets the variables UseColor reads, for the test's duration.
@@ -133,33 +135,6 @@ func TestClipToTerminalPassesPipes(t *testing.T) {
 	}
 }
 
-func TestPaintVerifyStatus(t *testing.T) {
-	p := Palette{on: true}
-	if got := paintVerifyStatus(p, VerifyAccepted); got != sgrGreen+"accepted"+sgrReset {
-		t.Errorf("accepted painted %q", got)
-	}
-	for _, s := range []VerifyStatus{VerifyRejected, VerifyUnreachable} {
-		if got := paintVerifyStatus(p, s); got != sgrRed+string(s)+sgrReset {
-			t.Errorf("%s painted %q", s, got)
-		}
-	}
-	if got := paintVerifyStatus(Palette{}, VerifyRejected); got != "rejected" {
-		t.Errorf("colour off: %q", got)
-	}
-}
-
-func TestPaintBatchStatus(t *testing.T) {
-	p := Palette{on: true}
-	for status, sgr := range map[string]string{StatusCreated: sgrGreen, StatusCompleted: sgrGreen, StatusFailed: sgrRed, StatusConflict: sgrYellow} {
-		if got := paintBatchStatus(p, status); got != sgr+status+sgrReset {
-			t.Errorf("%s painted %q", status, got)
-		}
-	}
-	if got := paintBatchStatus(p, StatusExists); got != StatusExists {
-		t.Errorf("exists painted %q", got)
-	}
-}
-
 // Ctrl-C while the secret is awaited on a pipe ends the wait as an
 // interrupt (exit 130), also when the pipe closed because its writer got the
 // same Ctrl-C: not "empty secret" (exit 2).
@@ -170,8 +145,8 @@ func TestReadSecretInterrupted(t *testing.T) {
 	defer pw.Close()
 	for name, r := range map[string]io.Reader{"open pipe": pr, "closed pipe": strings.NewReader("")} {
 		_, err := ReadSecret(ctx, r, io.Discard)
-		if !errors.Is(err, context.Canceled) || ExitCode(err) != ExitInterrupted {
-			t.Errorf("%s: err %v (exit %d), want an interrupt", name, err, ExitCode(err))
+		if !errors.Is(err, context.Canceled) || fail.ExitCode(err) != fail.ExitInterrupted {
+			t.Errorf("%s: err %v (exit %d), want an interrupt", name, err, fail.ExitCode(err))
 		}
 	}
 }

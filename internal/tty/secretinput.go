@@ -1,4 +1,4 @@
-package provision
+package tty
 
 import (
 	"bytes"
@@ -10,6 +10,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/redact"
+
 	"golang.org/x/term"
 )
 
@@ -17,10 +20,10 @@ import (
 // bytes; anything near this limit is the wrong file.
 const maxSecretInput = 64 << 10
 
-// isAccessKeyID reports whether s is shaped like an access key ID: AKIA
+// IsAccessKeyID reports whether s is shaped like an access key ID: AKIA
 // (long-term) or ASIA (temporary, from STS) and 16 more upper-case letters or
 // digits.
-func isAccessKeyID(s string) bool {
+func IsAccessKeyID(s string) bool {
 	if len(s) != 20 || (s[:4] != "AKIA" && s[:4] != "ASIA") {
 		return false
 	}
@@ -36,39 +39,39 @@ func isAccessKeyID(s string) bool {
 // stderr and reads without echo; otherwise it reads one line (a trailing
 // newline is fine, a second non-empty line is refused). The value is checked
 // with CheckSecretAccessKey; its warnings go to stderr.
-func ReadSecret(ctx context.Context, stdin io.Reader, stderr io.Writer) (Secret, error) {
+func ReadSecret(ctx context.Context, stdin io.Reader, stderr io.Writer) (redact.Secret, error) {
 	var raw []byte
 	if fd, ok := terminalFd(stdin); ok {
 		b, err := readHidden(ctx, fd, stderr)
 		if err != nil {
-			return Secret{}, err
+			return redact.Secret{}, err
 		}
 		raw = b
 	} else {
 		b, err := readAllCtx(ctx, io.LimitReader(stdin, maxSecretInput+1))
 		if ctx.Err() != nil {
-			return Secret{}, err
+			return redact.Secret{}, err
 		}
 		if err != nil {
-			return Secret{}, fmt.Errorf("read the secret access key from stdin: %w", err)
+			return redact.Secret{}, fmt.Errorf("read the secret access key from stdin: %w", err)
 		}
 		if len(b) > maxSecretInput {
-			return Secret{}, Usagef("stdin holds more than %d KiB: expected one line, the secret access key", maxSecretInput>>10)
+			return redact.Secret{}, fail.Usagef("stdin holds more than %d KiB: expected one line, the secret access key", maxSecretInput>>10)
 		}
 		raw = b
 	}
 	line, err := oneLine(raw)
 	if err != nil {
-		return Secret{}, err
+		return redact.Secret{}, err
 	}
 	warnings, err := CheckSecretAccessKey(line)
 	if err != nil {
-		return Secret{}, err
+		return redact.Secret{}, err
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "sesprov: warning: %s\n", w)
 	}
-	return NewSecret(line), nil
+	return redact.NewSecret(line), nil
 }
 
 // readAllCtx reads r to its end, or until ctx is cancelled (ContextReader).
@@ -134,7 +137,7 @@ func oneLine(b []byte) (string, error) {
 		found = l
 	}
 	if n > 1 {
-		return "", Usagef("stdin has %d non-empty lines: expected one, the secret access key alone", n)
+		return "", fail.Usagef("stdin has %d non-empty lines: expected one, the secret access key alone", n)
 	}
 	return string(found), nil
 }
@@ -145,10 +148,10 @@ func oneLine(b []byte) (string, error) {
 // line as read, and a space anywhere is refused. No message contains the value.
 func CheckSecretAccessKey(s string) (warnings []string, err error) {
 	if strings.TrimSpace(s) == "" {
-		return nil, Usagef("empty secret access key: pipe it on stdin, e.g. sesprov derive --regions us-east-1 < secret.txt")
+		return nil, fail.Usagef("empty secret access key: pipe it on stdin, e.g. sesprov derive --regions us-east-1 < secret.txt")
 	}
 	if !utf8.ValidString(s) {
-		return nil, Usagef("the secret access key is not valid UTF-8: check the file's encoding")
+		return nil, fail.Usagef("the secret access key is not valid UTF-8: check the file's encoding")
 	}
 	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
 		what := "contains whitespace"
@@ -156,22 +159,22 @@ func CheckSecretAccessKey(s string) (warnings []string, err error) {
 			what = "starts or ends with whitespace"
 		}
 		hint := "secret access keys never contain spaces or tabs: pass the secret alone"
-		if f := strings.Fields(s); len(f) > 1 && isAccessKeyID(f[0]) {
+		if f := strings.Fields(s); len(f) > 1 && IsAccessKeyID(f[0]) {
 			hint = "it looks like an access key ID followed by the secret: pass only the secret (the access key ID is the SMTP user name)"
 		}
-		return nil, Usagef("the secret access key %s (position %d): %s", what, i+1, hint)
+		return nil, fail.Usagef("the secret access key %s (position %d): %s", what, i+1, hint)
 	}
-	if len(s) > 21 && isAccessKeyID(s[:20]) && strings.IndexByte(",;:=|", s[20]) >= 0 {
-		return nil, Usagef("that looks like an access key ID and the secret joined by %q (a line of a credentials CSV?): pass only the secret", s[20])
+	if len(s) > 21 && IsAccessKeyID(s[:20]) && strings.IndexByte(",;:=|", s[20]) >= 0 {
+		return nil, fail.Usagef("that looks like an access key ID and the secret joined by %q (a line of a credentials CSV?): pass only the secret", s[20])
 	}
 	if k, _, ok := strings.Cut(s, "="); ok && strings.EqualFold(k, "aws_secret_access_key") {
-		return nil, Usagef("that is a line of a credentials file (aws_secret_access_key=…): pass only the value after '='")
+		return nil, fail.Usagef("that is a line of a credentials file (aws_secret_access_key=…): pass only the value after '='")
 	}
-	if isAccessKeyID(s) {
-		return nil, Usagef("that is an access key ID (%s…), not the secret access key: pass the 40-character secret that was shown once with it", s[:4])
+	if IsAccessKeyID(s) {
+		return nil, fail.Usagef("that is an access key ID (%s…), not the secret access key: pass the 40-character secret that was shown once with it", s[:4])
 	}
 	if looksLikeSMTPPassword(s) {
-		return nil, Usagef("that looks like an SES SMTP password (44 characters, version byte 0x04), not a secret access key: derive from the secret access key")
+		return nil, fail.Usagef("that looks like an SES SMTP password (44 characters, version byte 0x04), not a secret access key: derive from the secret access key")
 	}
 	if n := utf8.RuneCountInString(s); n != 40 {
 		warnings = append(warnings, fmt.Sprintf("AWS secret access keys are 40 characters; this one has %d: check it was copied whole", n))

@@ -1,4 +1,6 @@
-package provision
+// Package redact holds values that must never be printed or logged, and the
+// logger that redacts them.
+package redact
 
 import (
 	"fmt"

@@ -1,4 +1,6 @@
-package provision
+// Package fail classifies errors by what the caller should do about them
+// (usage, conflict, failure) and maps them to sesprov's exit codes.
+package fail
 
 import (
 	"context"
