@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/sesprov/sesprov/internal/iamapi"
 )
 
 // The names the console and the seed use. The group's name says "do not
@@ -26,7 +27,7 @@ type Account struct {
 }
 
 // ResolveAccount asks STS who is calling (sts:GetCallerIdentity).
-func ResolveAccount(ctx context.Context, api STS) (Account, error) {
+func ResolveAccount(ctx context.Context, api iamapi.STS) (Account, error) {
 	out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return Account{}, fmt.Errorf("sts:GetCallerIdentity (who am I?): %w; check your AWS credentials (--profile, AWS_PROFILE, aws sso login)", err)
@@ -65,7 +66,7 @@ type SendingAccessOptions struct {
 	// STS resolves the account when the policy's ARN is not learned from
 	// the group (a fresh account): sts:GetCallerIdentity is called only then.
 	// Account, when set, saves even that call.
-	STS     STS
+	STS     iamapi.STS
 	Account *Account
 
 	// Run receives the plan; nil gives a private one (SendingAccess.Plan).
@@ -120,7 +121,7 @@ type SendingAccess struct {
 // Warnings and repaired only with RepairPolicy. EntityAlreadyExists from a
 // concurrent run is success. Every change goes through the plan, so DryRun
 // makes no mutating call.
-func EnsureSendingAccess(ctx context.Context, api IAM, opts SendingAccessOptions) (SendingAccess, error) {
+func EnsureSendingAccess(ctx context.Context, api iamapi.IAM, opts SendingAccessOptions) (SendingAccess, error) {
 	if opts.GroupName == "" {
 		opts.GroupName = DefaultGroupName
 	}
@@ -140,7 +141,7 @@ func EnsureSendingAccess(ctx context.Context, api IAM, opts SendingAccessOptions
 }
 
 type accessEnsurer struct {
-	api  IAM
+	api  iamapi.IAM
 	opts SendingAccessOptions
 	r    *Run
 	acct *Account
@@ -200,7 +201,7 @@ func (e *accessEnsurer) ensure(ctx context.Context, sa *SendingAccess) error {
 		sa.GroupCreated = true
 		if e.r.Plan("create group %s", group) {
 			_, err := e.api.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(group)})
-			if err != nil && !HasCode(err, "EntityAlreadyExists") {
+			if err != nil && !iamapi.HasCode(err, "EntityAlreadyExists") {
 				return fmt.Errorf("iam:CreateGroup %s: %w", group, err)
 			}
 		}
@@ -209,7 +210,7 @@ func (e *accessEnsurer) ensure(ctx context.Context, sa *SendingAccess) error {
 	if e.r.Plan("attach policy %s to group %s", arn, group) {
 		// Attaching an attached policy succeeds: safe to repeat. Right after
 		// CreateGroup or CreatePolicy, either may be unseen for a moment.
-		err := waitConsistent(ctx, func() error {
+		err := iamapi.WaitConsistent(ctx, func() error {
 			_, err := e.api.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(group), PolicyArn: aws.String(arn)})
 			return err
 		})
@@ -227,7 +228,7 @@ func (e *accessEnsurer) attachedPolicies(ctx context.Context, group string) (map
 	p := iam.NewListAttachedGroupPoliciesPaginator(e.api, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
-		if HasCode(err, "NoSuchEntity") {
+		if iamapi.HasCode(err, "NoSuchEntity") {
 			return nil, false, nil
 		}
 		if err != nil {
@@ -306,7 +307,7 @@ func (e *accessEnsurer) ensurePolicy(ctx context.Context, sa *SendingAccess, arn
 	case err == nil:
 		e.r.Note("managed policy %s exists", arn)
 		return e.checkDrift(ctx, sa, arn, aws.ToString(pol.Policy.DefaultVersionId))
-	case !HasCode(err, "NoSuchEntity"):
+	case !iamapi.HasCode(err, "NoSuchEntity"):
 		return fmt.Errorf("iam:GetPolicy %s: %w", arn, err)
 	}
 	sa.PolicyCreated = true
@@ -318,11 +319,11 @@ func (e *accessEnsurer) ensurePolicy(ctx context.Context, sa *SendingAccess, arn
 		PolicyDocument: aws.String(SendingPolicyDocument),
 		Description:    aws.String("Allows sending email through the Amazon SES SMTP interface (made by sesprov)"),
 	})
-	if HasCode(err, "EntityAlreadyExists") {
+	if iamapi.HasCode(err, "EntityAlreadyExists") {
 		// Another run made it a moment ago, or a policy of this name exists
 		// under another path (GetPolicy by the "/" ARN missed it).
 		sa.PolicyCreated = false
-		gerr := waitConsistent(ctx, func() error {
+		gerr := iamapi.WaitConsistent(ctx, func() error {
 			_, err := e.api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
 			return err
 		})
@@ -387,7 +388,7 @@ func (e *accessEnsurer) repair(ctx context.Context, arn string) error {
 		return err
 	}
 	err := create()
-	if HasCode(err, "LimitExceeded") {
+	if iamapi.HasCode(err, "LimitExceeded") {
 		vs, lerr := e.api.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)})
 		if lerr != nil {
 			return fmt.Errorf("iam:ListPolicyVersions %s: %w", arn, lerr)
@@ -404,7 +405,7 @@ func (e *accessEnsurer) repair(ctx context.Context, arn string) error {
 		}
 		if oldest != "" {
 			_, derr := e.api.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(oldest)})
-			if derr != nil && !HasCode(derr, "NoSuchEntity") {
+			if derr != nil && !iamapi.HasCode(derr, "NoSuchEntity") {
 				return fmt.Errorf("iam:DeletePolicyVersion %s %s (to make room for the repair): %w", arn, oldest, derr)
 			}
 			err = create()

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/tty"
 )
 
@@ -194,7 +195,7 @@ func (b *batchJob) ensureUser(ctx context.Context, r *Run) error {
 		r.OnFailure("delete user "+j.name+" made by this run", b.undoUser)
 		return nil
 	}
-	if !HasCode(err, "EntityAlreadyExists") {
+	if !iamapi.HasCode(err, "EntityAlreadyExists") {
 		if ctx.Err() != nil {
 			// Interrupted mid-call: IAM may have made the user.
 			r.OnFailure("delete user "+j.name+" if the interrupted call made it", b.undoUnsure)
@@ -220,7 +221,7 @@ func (b *batchJob) ensureUser(ctx context.Context, r *Run) error {
 func (b *batchJob) judgeExisting(ctx context.Context, r *Run, user *types.User) (keys []string, done bool, err error) {
 	j := b.job
 	api := j.deps.IAM
-	meta, err := ListAccessKeys(ctx, api, j.name)
+	meta, err := iamapi.ListAccessKeys(ctx, api, j.name)
 	if err != nil {
 		return nil, false, err
 	}
@@ -282,7 +283,7 @@ func keyIDs(keys []types.AccessKeyMetadata) []string {
 
 // isSMTPUser reports whether u carries sesprov's or the SES console's tag,
 // or is in group.
-func isSMTPUser(ctx context.Context, api IAM, u *types.User, group string) (bool, error) {
+func isSMTPUser(ctx context.Context, api iamapi.IAM, u *types.User, group string) (bool, error) {
 	tags := u.Tags
 	if len(tags) == 0 {
 		t, err := api.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: u.UserName})
@@ -297,7 +298,7 @@ func isSMTPUser(ctx context.Context, api IAM, u *types.User, group string) (bool
 			return true, nil
 		}
 	}
-	return userInGroup(ctx, api, aws.ToString(u.UserName), group)
+	return iamapi.UserInGroup(ctx, api, aws.ToString(u.UserName), group)
 }
 
 // undoUser deletes a user this run made (and put in the group) when a later
@@ -308,12 +309,12 @@ func (b *batchJob) undoUser(ctx context.Context) error {
 	api, name := b.job.deps.IAM, b.job.name
 	if b.joined {
 		_, err := api.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: aws.String(name), GroupName: aws.String(b.job.access.GroupName)})
-		if err != nil && !HasCode(err, "NoSuchEntity") {
+		if err != nil && !iamapi.HasCode(err, "NoSuchEntity") {
 			return fmt.Errorf("iam:RemoveUserFromGroup %s: %w (it is left key-less: run the same command again to complete it)", name, err)
 		}
 	}
 	_, err := api.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)})
-	if err != nil && !HasCode(err, "NoSuchEntity") {
+	if err != nil && !iamapi.HasCode(err, "NoSuchEntity") {
 		return fmt.Errorf("iam:DeleteUser %s: %w (it is left key-less: run the same command again to complete it)", name, err)
 	}
 	return nil
@@ -337,7 +338,7 @@ func (b *batchJob) joinGroup(ctx context.Context, r *Run) error {
 func (b *batchJob) undoUnsure(ctx context.Context) error {
 	api, name := b.job.deps.IAM, b.job.name
 	u, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
-	if HasCode(err, "NoSuchEntity") {
+	if iamapi.HasCode(err, "NoSuchEntity") {
 		return nil
 	}
 	if err != nil {
@@ -346,11 +347,11 @@ func (b *batchJob) undoUnsure(ctx context.Context) error {
 	if !createdBySesprov(u.User.Tags) {
 		return nil
 	}
-	keys, err := ListAccessKeyIDs(ctx, api, name)
+	keys, err := iamapi.ListAccessKeyIDs(ctx, api, name)
 	if err != nil || len(keys) > 0 {
 		return err
 	}
-	if in, err := userInGroup(ctx, api, name, b.job.access.GroupName); err != nil || in {
+	if in, err := iamapi.UserInGroup(ctx, api, name, b.job.access.GroupName); err != nil || in {
 		return err
 	}
 	return b.undoUser(ctx)
@@ -595,7 +596,7 @@ func (b *batchJob) planUser(ctx context.Context, r *Run) error {
 	j := b.job
 	api := j.deps.IAM
 	out, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(j.name)})
-	if HasCode(err, "NoSuchEntity") {
+	if iamapi.HasCode(err, "NoSuchEntity") {
 		j.created = true
 		r.Plan("%s", j.describe())
 		return nil

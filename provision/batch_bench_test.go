@@ -8,6 +8,7 @@ import (
 
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -25,7 +26,7 @@ type batchRun struct {
 	elapsed   time.Duration
 	answered  int // calls not answered Throttling
 	throttled int
-	stats     provision.LimiterStats
+	stats     iamapi.LimiterStats
 }
 
 func runBenchBatch(b *testing.B, users, concurrency int, setup func(*iamfake.Server)) batchRun {

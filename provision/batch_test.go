@@ -16,6 +16,7 @@ import (
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -26,7 +27,7 @@ type batchEnv struct {
 	srv *iamfake.Server
 	iam *iam.Client
 	sts *sts.Client
-	lim *provision.AdaptiveLimiter
+	lim *iamapi.AdaptiveLimiter
 	ctx context.Context
 	now func() time.Time // the batch's clock (nil: time.Now)
 }
@@ -34,12 +35,12 @@ type batchEnv struct {
 func newBatchEnv(t testing.TB) *batchEnv {
 	t.Helper()
 	srv, cfg := iamfaketest.Start(t)
-	lim := provision.NewAdaptiveLimiter()
+	lim := iamapi.NewAdaptiveLimiter()
 	return &batchEnv{
 		t: t, srv: srv, lim: lim,
 		iam: iam.NewFromConfig(cfg, lim.IAMOption()),
-		sts: sts.NewFromConfig(cfg, provision.NewAdaptiveLimiter().STSOption()),
-		ctx: provision.WithConsistencyTimeout(context.Background(), 2*time.Second),
+		sts: sts.NewFromConfig(cfg, iamapi.NewAdaptiveLimiter().STSOption()),
+		ctx: iamapi.WithConsistencyTimeout(context.Background(), 2*time.Second),
 	}
 }
 
@@ -169,7 +170,7 @@ func TestBatchPartialThenRerun(t *testing.T) {
 
 	// The failed user was made by this run: it was deleted again, nothing
 	// half-made stays.
-	if _, gerr := e.iam.GetUser(e.ctx, &iam.GetUserInput{UserName: aws.String(failed)}); provision.ErrorCode(gerr) != "NoSuchEntity" {
+	if _, gerr := e.iam.GetUser(e.ctx, &iam.GetUserInput{UserName: aws.String(failed)}); iamapi.ErrorCode(gerr) != "NoSuchEntity" {
 		t.Errorf("failed user %s: GetUser %v, want NoSuchEntity", failed, gerr)
 	}
 
@@ -297,14 +298,14 @@ func TestThrottledCreateAccessKeyIsResent(t *testing.T) {
 // Throttling beyond ThrottleBudget fails the call (Throttling, named), and the
 // SDK's retryer does not start over.
 func TestThrottleBudgetBounds(t *testing.T) {
-	old := provision.ThrottleBudget
-	provision.ThrottleBudget = 300 * time.Millisecond
-	t.Cleanup(func() { provision.ThrottleBudget = old })
+	old := iamapi.ThrottleBudget
+	iamapi.ThrottleBudget = 300 * time.Millisecond
+	t.Cleanup(func() { iamapi.ThrottleBudget = old })
 	e := newBatchEnv(t)
 	e.srv.Inject(iamfake.Fault{Action: "GetUser", Code: "Throttling", Times: -1})
 	start := time.Now()
 	_, err := e.iam.GetUser(e.ctx, &iam.GetUserInput{UserName: aws.String("x")})
-	if provision.ErrorCode(err) != "Throttling" || !strings.Contains(err.Error(), "kept throttling") {
+	if iamapi.ErrorCode(err) != "Throttling" || !strings.Contains(err.Error(), "kept throttling") {
 		t.Fatalf("err %v", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
@@ -354,7 +355,7 @@ func TestBatchCompletesAndRollsBack(t *testing.T) {
 		t.Fatalf("err %v\n%s", err, stderr)
 	}
 	for _, n := range []string{"n1", "n2"} {
-		if _, gerr := e.iam.GetUser(e.ctx, &iam.GetUserInput{UserName: aws.String(n)}); provision.ErrorCode(gerr) != "NoSuchEntity" {
+		if _, gerr := e.iam.GetUser(e.ctx, &iam.GetUserInput{UserName: aws.String(n)}); iamapi.ErrorCode(gerr) != "NoSuchEntity" {
 			t.Errorf("%s left behind: %v (%+v)", n, gerr, got[n])
 		}
 	}
@@ -397,7 +398,7 @@ func TestNewClientsShareTheLimiter(t *testing.T) {
 	t.Setenv("AWS_PROFILE", "")
 	t.Setenv("AWS_MAX_ATTEMPTS", "2")
 	ctx := context.Background()
-	c, err := provision.NewClients(ctx, provision.ClientOptions{EndpointURL: aws.ToString(cfg.BaseEndpoint)}, nil)
+	c, err := iamapi.NewClients(ctx, iamapi.ClientOptions{EndpointURL: aws.ToString(cfg.BaseEndpoint)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +409,7 @@ func TestNewClientsShareTheLimiter(t *testing.T) {
 	if _, err := c.IAM.ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
 		t.Errorf("ListUsers throttled 3 times: %v", err)
 	}
-	if _, err := c.IAM.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: aws.String("nobody")}); provision.ErrorCode(err) != "NoSuchEntity" {
+	if _, err := c.IAM.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: aws.String("nobody")}); iamapi.ErrorCode(err) != "NoSuchEntity" {
 		t.Errorf("ListGroupsForUser throttled 3 times: %v", err)
 	}
 	if _, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
@@ -446,7 +447,7 @@ func TestBatchInterruptLeavesNothingHalfMade(t *testing.T) {
 	for _, n := range names {
 		keys, lerr := e.iam.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(n)})
 		switch {
-		case provision.ErrorCode(lerr) == "NoSuchEntity":
+		case iamapi.ErrorCode(lerr) == "NoSuchEntity":
 			if printed[n] != "" {
 				t.Errorf("%s: printed but does not exist", n)
 			}

@@ -14,15 +14,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/internal/iamapi"
 )
 
 func TestRetryerTunedForIAM(t *testing.T) {
-	r := provision.NewRetryer(0)
+	r := iamapi.NewRetryer(0)
 	if r.MaxAttempts() != 8 {
 		t.Errorf("MaxAttempts %d, want 8", r.MaxAttempts())
 	}
-	if provision.NewRetryer(3).MaxAttempts() != 3 {
+	if iamapi.NewRetryer(3).MaxAttempts() != 3 {
 		t.Error("an explicit max_attempts is not honoured")
 	}
 	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
@@ -58,9 +58,9 @@ func TestConsistencyBoundExceeded(t *testing.T) {
 	if _, err := e.iam.CreateGroup(e.ctx, &iam.CreateGroupInput{GroupName: aws.String("g")}); err != nil {
 		t.Fatal(err)
 	}
-	ctx := provision.WithConsistencyTimeout(context.Background(), 500*time.Millisecond)
+	ctx := iamapi.WithConsistencyTimeout(context.Background(), 500*time.Millisecond)
 	start := time.Now()
-	err := provision.AddUserToGroupChecked(ctx, e.iam, "late", "g")
+	err := iamapi.AddUserToGroupChecked(ctx, e.iam, "late", "g")
 	if err == nil || !strings.Contains(err.Error(), "iam:AddUserToGroup") || !strings.Contains(err.Error(), "NoSuchEntity") {
 		t.Fatalf("%v", err)
 	}
@@ -69,25 +69,5 @@ func TestConsistencyBoundExceeded(t *testing.T) {
 	}
 	if n := e.srv.CallCount("AddUserToGroup"); n < 2 {
 		t.Errorf("AddUserToGroup tried %d times; the wait did not retry", n)
-	}
-}
-
-// The sandbox saves its state after each call that changed it, not only in
-// Close: a run killed after its credentials were printed (Close never runs)
-// leaves the user and key in the state the next run loads.
-func TestSandboxSavesEachChange(t *testing.T) {
-	path := t.TempDir() + "/sandbox.json"
-	ctx := context.Background()
-	c, err := provision.NewClients(ctx, provision.ClientOptions{Sandbox: true, SandboxState: path}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := c.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("early-saved")}); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil || !strings.Contains(string(b), "early-saved") {
-		t.Errorf("state after CreateUser, before Close: %v %.200q", err, b)
 	}
 }

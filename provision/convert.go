@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/redact"
 	"github.com/sesprov/sesprov/internal/tty"
 )
@@ -50,7 +51,7 @@ type ConvertResult struct {
 // grants ses:SendRawEmail, puts the owner in it, and derives the passwords.
 // The key itself is not changed. IAM has no call that checks a secret, so a
 // wrong secret gives wrong passwords: 'sesprov verify' proves them.
-func Convert(ctx context.Context, client IAM, stsClient STS, in ConvertInput, log *slog.Logger) (*ConvertResult, error) {
+func Convert(ctx context.Context, client iamapi.IAM, stsClient iamapi.STS, in ConvertInput, log *slog.Logger) (*ConvertResult, error) {
 	if err := CheckConvertKeyID(in.AccessKeyID); err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func Convert(ctx context.Context, client IAM, stsClient STS, in ConvertInput, lo
 
 	lu, err := client.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(in.AccessKeyID)})
 	if err != nil {
-		if IsNoSuchEntity(err) {
+		if iamapi.IsNoSuchEntity(err) {
 			return res, fail.Usagef("GetAccessKeyLastUsed: access key %s is not in this account (check --profile or --role-arn)", in.AccessKeyID)
 		}
 		return res, fmt.Errorf("GetAccessKeyLastUsed %s (find the key's user): %w", in.AccessKeyID, err)
@@ -82,7 +83,7 @@ func Convert(ctx context.Context, client IAM, stsClient STS, in ConvertInput, lo
 	if err != nil {
 		return res, fmt.Errorf("GetUser %s: %w", user, err)
 	}
-	keys, err := ListAccessKeys(ctx, client, user)
+	keys, err := iamapi.ListAccessKeys(ctx, client, user)
 	if err != nil {
 		return res, err
 	}
@@ -94,14 +95,14 @@ func Convert(ctx context.Context, client IAM, stsClient STS, in ConvertInput, lo
 	if _, err := EnsureSendingAccess(ctx, client, SendingAccessOptions{GroupName: in.GroupName, PolicyName: in.PolicyName, STS: stsClient, Run: r}); err != nil {
 		return res, err
 	}
-	member, err := userInGroup(ctx, client, user, in.GroupName)
+	member, err := iamapi.UserInGroup(ctx, client, user, in.GroupName)
 	if err != nil {
 		return res, err
 	}
 	if member {
 		r.Note("user %s is in group %s", user, in.GroupName)
 	} else if r.Plan("add user %s to group %s", user, in.GroupName) {
-		if err := AddUserToGroupChecked(ctx, client, user, in.GroupName); err != nil {
+		if err := iamapi.AddUserToGroupChecked(ctx, client, user, in.GroupName); err != nil {
 			return res, err
 		}
 	}

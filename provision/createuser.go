@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/redact"
 	"github.com/sesprov/sesprov/internal/tty"
 )
@@ -68,14 +69,14 @@ type CreateUserInput struct {
 
 // CreateUserDeps are create-user's dependencies.
 type CreateUserDeps struct {
-	IAM    IAM
-	STS    STS
+	IAM    iamapi.IAM
+	STS    iamapi.STS
 	Stdout io.Writer
 	Stderr io.Writer // notes and warnings for a person; never secrets
 	Log    *slog.Logger
 	Now    func() time.Time // default time.Now
 	// Limiter is the clients' rate limiter, for the batch's summary (may be nil).
-	Limiter *AdaptiveLimiter
+	Limiter *iamapi.AdaptiveLimiter
 }
 
 // Validate checks every input before any IAM call: bad input is a usage
@@ -390,7 +391,7 @@ func (j *userJob) ensureUser(ctx context.Context, r *Run) error {
 	api := j.deps.IAM
 	if r.DryRun {
 		out, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(j.name)})
-		if HasCode(err, "NoSuchEntity") {
+		if iamapi.HasCode(err, "NoSuchEntity") {
 			j.created = true
 			r.Plan("%s", j.describe())
 			return nil
@@ -408,7 +409,7 @@ func (j *userJob) ensureUser(ctx context.Context, r *Run) error {
 	out, err := api.CreateUser(ctx, in)
 	// A default name (one-second resolution) taken by another run of the
 	// same second is not a user to complete: take another name.
-	for try := 0; j.defaultName && HasCode(err, "EntityAlreadyExists") && try < defaultNameTries; try++ {
+	for try := 0; j.defaultName && iamapi.HasCode(err, "EntityAlreadyExists") && try < defaultNameTries; try++ {
 		taken := j.name
 		j.name = DefaultUserName(j.deps.Now()) + "-" + randomSuffix()
 		j.d.cw.AlignUsers([]string{j.name})
@@ -420,10 +421,10 @@ func (j *userJob) ensureUser(ctx context.Context, r *Run) error {
 		j.created, j.arn = true, aws.ToString(out.User.Arn)
 		return nil
 	}
-	if j.defaultName && HasCode(err, "EntityAlreadyExists") {
+	if j.defaultName && iamapi.HasCode(err, "EntityAlreadyExists") {
 		return fmt.Errorf("iam:CreateUser %s: %w (every default name tried is taken: pass --user-name)", j.name, err)
 	}
-	if !HasCode(err, "EntityAlreadyExists") {
+	if !iamapi.HasCode(err, "EntityAlreadyExists") {
 		return fmt.Errorf("iam:CreateUser %s: %w", j.name, err)
 	}
 	u, err := existingUser(ctx, api, j.name)
@@ -441,7 +442,7 @@ func (j *userJob) ensureUser(ctx context.Context, r *Run) error {
 func (j *userJob) adopt(ctx context.Context, r *Run, u *types.User) error {
 	api := j.deps.IAM
 	j.arn = aws.ToString(u.Arn)
-	keys, err := ListAccessKeys(ctx, api, j.name)
+	keys, err := iamapi.ListAccessKeys(ctx, api, j.name)
 	if err != nil {
 		return err
 	}
@@ -466,7 +467,7 @@ func (j *userJob) adopt(ctx context.Context, r *Run, u *types.User) error {
 		}
 	}
 	if !ours {
-		inGroup, err := userInGroup(ctx, api, j.name, j.access.GroupName)
+		inGroup, err := iamapi.UserInGroup(ctx, api, j.name, j.access.GroupName)
 		if err != nil {
 			return err
 		}
@@ -623,14 +624,14 @@ func randomSuffix() string {
 // checkBoundaryExists reads the permissions boundary (iam:GetPolicy) before
 // any change: a policy that does not exist is a usage error. A caller not
 // allowed to read it is warned and goes on (iam:CreateUser checks it).
-func checkBoundaryExists(ctx context.Context, api IAM, arn string, stderr io.Writer) error {
+func checkBoundaryExists(ctx context.Context, api iamapi.IAM, arn string, stderr io.Writer) error {
 	_, err := api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
 	switch {
 	case err == nil:
 		return nil
-	case HasCode(err, "NoSuchEntity"):
+	case iamapi.HasCode(err, "NoSuchEntity"):
 		return fail.Usagef("--permissions-boundary %s does not exist (iam:GetPolicy: NoSuchEntity): check the ARN, or create the policy first; nothing was changed", arn)
-	case HasCode(err, "AccessDenied"):
+	case iamapi.HasCode(err, "AccessDenied"):
 		fmt.Fprintf(stderr, "sesprov: warning: cannot read permissions boundary %s (iam:GetPolicy: access denied); iam:CreateUser will check it\n", arn)
 		return nil
 	}
@@ -644,27 +645,11 @@ func boundaryARN(u *types.User) *string {
 	return u.PermissionsBoundary.PermissionsBoundaryArn
 }
 
-func userInGroup(ctx context.Context, api IAM, user, group string) (bool, error) {
-	p := iam.NewListGroupsForUserPaginator(api, &iam.ListGroupsForUserInput{UserName: aws.String(user)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return false, fmt.Errorf("iam:ListGroupsForUser %s: %w", user, err)
-		}
-		for _, g := range page.Groups {
-			if strings.EqualFold(aws.ToString(g.GroupName), group) {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
-}
-
 func (j *userJob) ensureMembership(ctx context.Context, r *Run) error {
 	if !r.Plan("add user %s to group %s", j.name, j.access.GroupName) {
 		return nil
 	}
-	return AddUserToGroupChecked(ctx, j.deps.IAM, j.name, j.access.GroupName)
+	return iamapi.AddUserToGroupChecked(ctx, j.deps.IAM, j.name, j.access.GroupName)
 }
 
 func (j *userJob) keyAndDeliver(ctx context.Context, r *Run) error {
@@ -680,7 +665,7 @@ func (j *userJob) keyAndDeliver(ctx context.Context, r *Run) error {
 		return nil
 	}
 	api := j.deps.IAM
-	keyID, secret, err := CreateAccessKeyAfter(ctx, api, j.name, j.keys)
+	keyID, secret, err := iamapi.CreateAccessKeyAfter(ctx, api, j.name, j.keys)
 	if err != nil {
 		if keyID == "" {
 			return err
@@ -758,9 +743,9 @@ func nonNil(s []string) []string {
 // existingUser reads a user that iam:CreateUser just said exists
 // (EntityAlreadyExists), waiting out IAM's eventual consistency: a user made
 // a moment ago by another run may not be readable yet.
-func existingUser(ctx context.Context, api IAM, name string) (*types.User, error) {
+func existingUser(ctx context.Context, api iamapi.IAM, name string) (*types.User, error) {
 	var got *iam.GetUserOutput
-	err := waitConsistent(ctx, func() error {
+	err := iamapi.WaitConsistent(ctx, func() error {
 		var err error
 		got, err = api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 		return err

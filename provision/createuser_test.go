@@ -18,6 +18,7 @@ import (
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -33,7 +34,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	srv, cfg := iamfaketest.Start(t)
-	ctx := provision.WithConsistencyTimeout(context.Background(), 2*time.Second)
+	ctx := iamapi.WithConsistencyTimeout(context.Background(), 2*time.Second)
 	return &env{t: t, srv: srv, iam: iam.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg), ctx: ctx}
 }
 
@@ -83,7 +84,7 @@ func (e *env) create(in provision.CreateUserInput) (jsonOut, string, error) {
 
 func (e *env) keys(user string) []string {
 	e.t.Helper()
-	ids, err := provision.ListAccessKeyIDs(e.ctx, e.iam, user)
+	ids, err := iamapi.ListAccessKeyIDs(e.ctx, e.iam, user)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -440,8 +441,8 @@ func TestWaitForGroupMembershipIgnoresCase(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ctx = provision.WithConsistencyTimeout(ctx, 300*time.Millisecond)
-	if err := provision.WaitForGroupMembership(ctx, api, "u1", "awssessendinggroupdonotrename"); err != nil {
+	ctx = iamapi.WithConsistencyTimeout(ctx, 300*time.Millisecond)
+	if err := iamapi.WaitForGroupMembership(ctx, api, "u1", "awssessendinggroupdonotrename"); err != nil {
 		t.Fatalf("membership under another spelling of the group's name not seen: %v", err)
 	}
 }

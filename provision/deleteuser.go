@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/redact"
 )
 
@@ -73,7 +74,7 @@ var ErrDeclined = fail.Usagef("not confirmed: nothing was deleted")
 // Every step treats NoSuchEntity as done, so a run cut short and repeated
 // finishes the job. A user that is not an SMTP user is refused (a conflict)
 // unless in.Force; a user that does not exist is a usage error.
-func DeleteUser(ctx context.Context, client IAM, in DeleteUserInput, log *slog.Logger) (*DeletePlan, error) {
+func DeleteUser(ctx context.Context, client iamapi.IAM, in DeleteUserInput, log *slog.Logger) (*DeletePlan, error) {
 	if log == nil {
 		log = redact.DiscardLogger()
 	}
@@ -111,11 +112,11 @@ func DeleteUser(ctx context.Context, client IAM, in DeleteUserInput, log *slog.L
 }
 
 // PlanDeleteUser reads everything the user holds. It changes nothing.
-func PlanDeleteUser(ctx context.Context, client IAM, in DeleteUserInput) (*DeletePlan, error) {
+func PlanDeleteUser(ctx context.Context, client iamapi.IAM, in DeleteUserInput) (*DeletePlan, error) {
 	name := in.UserName
 	u, err := client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 	if err != nil {
-		if IsNoSuchEntity(err) {
+		if iamapi.IsNoSuchEntity(err) {
 			return nil, fail.Usagef("GetUser: user %s does not exist: nothing to delete (check the name with 'sesprov list')", name)
 		}
 		return nil, fmt.Errorf("GetUser %s: %w", name, err)
@@ -127,7 +128,7 @@ func PlanDeleteUser(ctx context.Context, client IAM, in DeleteUserInput) (*Delet
 
 	if _, err := client.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(name)}); err == nil {
 		p.LoginProfile = true
-	} else if !IsNoSuchEntity(err) {
+	} else if !iamapi.IsNoSuchEntity(err) {
 		return nil, fmt.Errorf("GetLoginProfile %s: %w", name, err)
 	}
 
@@ -285,19 +286,19 @@ func smtpTagReason(tags []types.Tag) string {
 // executeDeletePlan removes everything in the plan, then the user, in IAM's
 // order. NoSuchEntity on any delete means someone (or an earlier run) already
 // did it.
-func executeDeletePlan(ctx context.Context, client IAM, p *DeletePlan, log *slog.Logger) error {
+func executeDeletePlan(ctx context.Context, client iamapi.IAM, p *DeletePlan, log *slog.Logger) error {
 	name := aws.String(p.UserName)
 	if p.SMTPUser != "" && !p.DurableTag {
 		_, err := client.TagUser(ctx, &iam.TagUserInput{UserName: name, Tags: []types.Tag{{Key: aws.String(DeletingTagKey), Value: aws.String(DeletingTagValue)}}})
 		switch {
-		case HasCode(err, "LimitExceeded"):
+		case iamapi.HasCode(err, "LimitExceeded"):
 			log.Warn("cannot mark the user as being deleted (50 tags): if this run is cut short, the re-run needs --force", "user", p.UserName)
 		case err != nil:
 			return fmt.Errorf("TagUser %s %s (mark the deletion, so a re-run recognises the user): %w; nothing was deleted", p.UserName, DeletingTagKey, err)
 		}
 	}
 	step := func(action, what string, err error) error {
-		if err == nil || IsNoSuchEntity(err) {
+		if err == nil || iamapi.IsNoSuchEntity(err) {
 			log.Info("deleted", "user", p.UserName, "what", what)
 			return nil
 		}
@@ -366,7 +367,7 @@ func executeDeletePlan(ctx context.Context, client IAM, p *DeletePlan, log *slog
 		}
 	}
 	_, err := client.DeleteUser(ctx, &iam.DeleteUserInput{UserName: name})
-	if IsDeleteConflict(err) {
+	if iamapi.IsDeleteConflict(err) {
 		why := "something was added to the user while sesprov worked: run delete-user again"
 		if len(p.Unchecked) > 0 {
 			why = "the user still holds something sesprov could not list: " + strings.Join(p.Unchecked, "; ")
@@ -426,7 +427,7 @@ func (p *DeletePlan) Items() []string {
 
 // errSummary is an error's IAM code, or its message when it has none.
 func errSummary(err error) string {
-	if c := ErrorCode(err); c != "" && c != "NetworkError" {
+	if c := iamapi.ErrorCode(err); c != "" && c != "NetworkError" {
 		return c
 	}
 	msg := err.Error()

@@ -11,6 +11,7 @@ import (
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -41,7 +42,7 @@ func (l *lab) loadedUser(name string) {
 	_, err = l.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: u, PolicyArn: pol.Policy.Arn})
 	l.must(err)
 	_, err = l.iam.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("other-group")})
-	if err != nil && !provision.HasCode(err, "EntityAlreadyExists") {
+	if err != nil && !iamapi.HasCode(err, "EntityAlreadyExists") {
 		l.t.Fatal(err)
 	}
 	_, err = l.iam.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: u, GroupName: aws.String("other-group")})
@@ -51,14 +52,14 @@ func (l *lab) loadedUser(name string) {
 func (l *lab) userExists(name string) bool {
 	l.t.Helper()
 	_, err := l.iam.GetUser(context.Background(), &iam.GetUserInput{UserName: aws.String(name)})
-	if provision.IsNoSuchEntity(err) {
+	if iamapi.IsNoSuchEntity(err) {
 		return false
 	}
 	l.must(err)
 	return true
 }
 
-func deleteUser(l *lab, client provision.IAM, in provision.DeleteUserInput) (*provision.DeletePlan, error) {
+func deleteUser(l *lab, client iamapi.IAM, in provision.DeleteUserInput) (*provision.DeletePlan, error) {
 	return provision.DeleteUser(context.Background(), client, in, nil)
 }
 

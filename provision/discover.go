@@ -3,12 +3,11 @@ package provision
 import (
 	"context"
 	"fmt"
-	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesprov/sesprov/internal/iamapi"
 )
 
 // Discovery of SMTP users across an account: the reads list and migrate
@@ -47,7 +46,7 @@ type DiscoverOptions struct {
 // the account. A user whose reads fail is passed to fn with the error (its
 // LegacyUser holds only the name) and the scan goes on; a user deleted
 // meanwhile is left out. An error from ListUsers or from fn stops the scan.
-func DiscoverLegacyUsers(ctx context.Context, api IAM, opts DiscoverOptions, fn func(LegacyUser, error) error) error {
+func DiscoverLegacyUsers(ctx context.Context, api iamapi.IAM, opts DiscoverOptions, fn func(LegacyUser, error) error) error {
 	if opts.PolicyName == "" {
 		opts.PolicyName = DefaultPolicyName
 	}
@@ -66,10 +65,10 @@ func DiscoverLegacyUsers(ctx context.Context, api IAM, opts DiscoverOptions, fn 
 			return fmt.Errorf("iam:ListUsers: %w", err)
 		}
 		results := make([]found, len(page.Users))
-		ForEachLimit(ctx, len(page.Users), opts.Concurrency, func(ctx context.Context, i int) {
+		iamapi.ForEachLimit(ctx, len(page.Users), opts.Concurrency, func(ctx context.Context, i int) {
 			u := page.Users[i]
 			lu, ok, err := InspectLegacyUser(ctx, api, aws.ToString(u.UserName), opts.PolicyName)
-			if HasCode(err, "NoSuchEntity") {
+			if iamapi.HasCode(err, "NoSuchEntity") {
 				return // deleted while we looked
 			}
 			lu.UserARN = aws.ToString(u.Arn)
@@ -96,53 +95,20 @@ func DiscoverLegacyUsers(ctx context.Context, api IAM, opts DiscoverOptions, fn 
 // InspectLegacyUser reads one user's inline policy names and tags
 // (iam:ListUserPolicies, iam:ListUserTags) and reports whether it has the
 // console's old set-up. A missing user is NoSuchEntity (HasCode).
-func InspectLegacyUser(ctx context.Context, api IAM, user, policyName string) (LegacyUser, bool, error) {
+func InspectLegacyUser(ctx context.Context, api iamapi.IAM, user, policyName string) (LegacyUser, bool, error) {
 	lu := LegacyUser{UserName: user}
-	name, err := FindUserInlinePolicy(ctx, api, user, policyName)
+	name, err := iamapi.FindUserInlinePolicy(ctx, api, user, policyName)
 	if err != nil {
 		return lu, false, err
 	}
 	lu.InlinePolicy = name
-	tags, err := ListAllUserTags(ctx, api, user)
+	tags, err := iamapi.ListAllUserTags(ctx, api, user)
 	if err != nil {
 		return lu, false, err
 	}
 	lu.Tags = tags
 	lu.ConsoleTag = HasConsoleTag(tags)
 	return lu, lu.Legacy(), nil
-}
-
-// FindUserInlinePolicy returns the name, as IAM spells it, of user's inline
-// policy called name (compared case-insensitively), or "" when it has none
-// (iam:ListUserPolicies).
-func FindUserInlinePolicy(ctx context.Context, api IAM, user, name string) (string, error) {
-	pages := iam.NewListUserPoliciesPaginator(api, &iam.ListUserPoliciesInput{UserName: aws.String(user)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return "", fmt.Errorf("iam:ListUserPolicies %s: %w", user, err)
-		}
-		for _, p := range page.PolicyNames {
-			if strings.EqualFold(p, name) {
-				return p, nil
-			}
-		}
-	}
-	return "", nil
-}
-
-// ListAllUserTags returns every tag of user (iam:ListUserTags, all pages).
-func ListAllUserTags(ctx context.Context, api IAM, user string) ([]types.Tag, error) {
-	var tags []types.Tag
-	pages := iam.NewListUserTagsPaginator(api, &iam.ListUserTagsInput{UserName: aws.String(user)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("iam:ListUserTags %s: %w", user, err)
-		}
-		tags = append(tags, page.Tags...)
-	}
-	return tags, nil
 }
 
 // HasConsoleTag reports whether tags hold the console's InvokedBy=SESConsole.
@@ -153,40 +119,4 @@ func HasConsoleTag(tags []types.Tag) bool {
 		}
 	}
 	return false
-}
-
-// UserInGroup reports whether user is seen in group (iam:ListGroupsForUser).
-func UserInGroup(ctx context.Context, api IAM, user, group string) (bool, error) {
-	return userInGroup(ctx, api, user, group)
-}
-
-// ForEachLimit calls fn(ctx, i) for i in [0, n) with at most limit calls in
-// flight, and returns when all have returned. Unlike an errgroup, one item's
-// trouble does not cancel the others: fn records its own outcome. Once ctx
-// is done no further item is started.
-func ForEachLimit(ctx context.Context, n, limit int, fn func(ctx context.Context, i int)) {
-	if limit <= 0 {
-		limit = 1
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(limit, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(ctx, i)
-			}
-		}()
-	}
-feed:
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
 }

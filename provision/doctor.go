@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/lazyre"
 	"github.com/sesprov/sesprov/internal/tty"
 )
 
@@ -61,11 +63,11 @@ func (r DoctorReport) Ready() bool {
 	return true
 }
 
-var assumedRoleARN = lazyRegexp(`^arn:([a-z-]+):sts::(\d{12}):assumed-role/([^/]+)/.+$`)
+var assumedRoleARN = lazyre.New(`^arn:([a-z-]+):sts::(\d{12}):assumed-role/([^/]+)/.+$`)
 
 // Doctor asks STS who the caller is and IAM's policy simulator whether the
 // caller may call each action the commands need. It changes nothing.
-func Doctor(ctx context.Context, in DoctorInput, iamAPI IAM, stsAPI STS) (DoctorReport, error) {
+func Doctor(ctx context.Context, in DoctorInput, iamAPI iamapi.IAM, stsAPI iamapi.STS) (DoctorReport, error) {
 	commands := in.Commands
 	if len(commands) == 0 {
 		commands = CommandNames()

@@ -13,10 +13,11 @@ import (
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
-func startDoctorFake(t *testing.T) (*iamfake.Server, provision.IAM, provision.STS) {
+func startDoctorFake(t *testing.T) (*iamfake.Server, iamapi.IAM, iamapi.STS) {
 	t.Helper()
 	srv, cfg := iamfaketest.Start(t)
 	return srv, iam.NewFromConfig(cfg), sts.NewFromConfig(cfg)
@@ -187,7 +188,7 @@ func TestPermissionTableMatchesIAMInterface(t *testing.T) {
 			inTable[name] = true
 		}
 	}
-	api := reflect.TypeOf((*provision.IAM)(nil)).Elem()
+	api := reflect.TypeOf((*iamapi.IAM)(nil)).Elem()
 	for i := 0; i < api.NumMethod(); i++ {
 		m := api.Method(i).Name
 		if !inTable[m] {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/redact"
 )
 
@@ -84,9 +85,6 @@ func (r *Run) OnFailure(what string, fn func(ctx context.Context) error) {
 // Keep forgets every registered cleanup: what they would undo is now wanted.
 func (r *Run) Keep() { r.cleanups = nil }
 
-// CleanupTimeout bounds the cleanups run after a failure.
-const CleanupTimeout = 30 * time.Second
-
 // Execute runs steps in order, checking ctx between them. When a step fails
 // (or ctx is cancelled), the registered cleanups run and the step's error is
 // returned, with any cleanup failure added to it.
@@ -108,7 +106,7 @@ func (r *Run) Execute(ctx context.Context, steps []Step) error {
 // Cleanup runs the registered cleanups now, as if the run had failed, and
 // returns the first error. Commands that fail outside Execute call it.
 func (r *Run) Cleanup(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), iamapi.CleanupTimeout)
 	defer cancel()
 	var first error
 	for i := len(r.cleanups) - 1; i >= 0; i-- {

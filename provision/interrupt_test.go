@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -17,7 +18,7 @@ import (
 // CreateAccessKey has answered: an interrupt (Ctrl-C) between the key's
 // creation and its delivery.
 type cancelAfterKey struct {
-	provision.IAM
+	iamapi.IAM
 	cancel context.CancelFunc
 }
 
@@ -63,7 +64,7 @@ func TestDeliverOrRollback(t *testing.T) {
 	if _, err := e.iam.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("u")}); err != nil {
 		t.Fatal(err)
 	}
-	id, secret, err := provision.CreateAccessKeySafe(e.ctx, e.iam, "u")
+	id, secret, err := iamapi.CreateAccessKeySafe(e.ctx, e.iam, "u")
 	if err != nil || secret.IsZero() {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestDeliverOrRollback(t *testing.T) {
 		t.Errorf("keys %v", k)
 	}
 	// Delivery succeeds: the key stays.
-	id, _, err = provision.CreateAccessKeySafe(e.ctx, e.iam, "u")
+	id, _, err = iamapi.CreateAccessKeySafe(e.ctx, e.iam, "u")
 	if err != nil {
 		t.Fatal(err)
 	}

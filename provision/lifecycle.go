@@ -10,14 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesprov/sesprov/internal/iamapi"
 )
-
-// IsNoSuchEntity reports whether err is IAM's NoSuchEntity: on a delete, the
-// outcome wanted; on a read, "it is not there".
-func IsNoSuchEntity(err error) bool { return HasCode(err, "NoSuchEntity") }
-
-// IsDeleteConflict reports whether err is IAM's DeleteConflict.
-func IsDeleteConflict(err error) bool { return HasCode(err, "DeleteConflict") }
 
 func defaultString(s, def string) string {
 	if s == "" {
@@ -29,7 +23,7 @@ func defaultString(s, def string) string {
 // smtpUserReason says why user is an SMTP user — a member of group, the
 // inline policy policy, or a tag of sesprov's or the SES console's — or
 // returns "" when it is none of these. tags are the user's tags, already read.
-func smtpUserReason(ctx context.Context, client IAM, user, group, policy string, tags []types.Tag) (string, error) {
+func smtpUserReason(ctx context.Context, client iamapi.IAM, user, group, policy string, tags []types.Tag) (string, error) {
 	group = defaultString(group, DefaultGroupName)
 	policy = defaultString(policy, DefaultPolicyName)
 	if r := smtpTagReason(tags); r != "" {
@@ -47,7 +41,7 @@ func smtpUserReason(ctx context.Context, client IAM, user, group, policy string,
 			}
 		}
 	}
-	name, err := FindUserInlinePolicy(ctx, client, user, policy)
+	name, err := iamapi.FindUserInlinePolicy(ctx, client, user, policy)
 	if err != nil || name == "" {
 		return "", err
 	}

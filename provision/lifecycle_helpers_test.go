@@ -16,6 +16,7 @@ import (
 
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -65,7 +66,7 @@ func (l *lab) smtpUser(name string, n int) []string {
 	l.t.Helper()
 	ctx := context.Background()
 	_, err := l.iam.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(provision.DefaultGroupName)})
-	if err != nil && !provision.HasCode(err, "EntityAlreadyExists") {
+	if err != nil && !iamapi.HasCode(err, "EntityAlreadyExists") {
 		l.t.Fatal(err)
 	}
 	_, err = l.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})

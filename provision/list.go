@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/tty"
 	"golang.org/x/time/rate"
 )
@@ -83,7 +84,7 @@ type UserSink interface {
 // with its keys, to sink. It holds one page of users (at most 100) at a
 // time, whatever the size of the account, and runs the per-user calls of a
 // page concurrently, paced to in.Rate calls per second.
-func ListSMTPUsers(ctx context.Context, client IAM, in ListInput, sink UserSink) error {
+func ListSMTPUsers(ctx context.Context, client iamapi.IAM, in ListInput, sink UserSink) error {
 	in.GroupName = defaultString(in.GroupName, DefaultGroupName)
 	in.PolicyName = defaultString(in.PolicyName, DefaultPolicyName)
 	if in.Concurrency <= 0 {
@@ -104,7 +105,7 @@ func ListSMTPUsers(ctx context.Context, client IAM, in ListInput, sink UserSink)
 
 type lister struct {
 	in     ListInput
-	client IAM
+	client iamapi.IAM
 }
 
 // groupMembers lists the sending group's members, page by page.
@@ -112,7 +113,7 @@ func (l *lister) groupMembers(ctx context.Context, sink UserSink) error {
 	pages := iam.NewGetGroupPaginator(l.client, &iam.GetGroupInput{GroupName: aws.String(l.in.GroupName)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
-		if IsNoSuchEntity(err) {
+		if iamapi.IsNoSuchEntity(err) {
 			return nil // no group: only legacy inline users, if any
 		}
 		if err != nil {
@@ -185,16 +186,16 @@ func emit(sink UserSink, users []*ListedUser) error {
 // hasInlinePolicy and inGroup read as discovery does; a user deleted while
 // we listed has neither.
 func (l *lister) hasInlinePolicy(ctx context.Context, user string) (bool, error) {
-	name, err := FindUserInlinePolicy(ctx, l.client, user, l.in.PolicyName)
-	if IsNoSuchEntity(err) {
+	name, err := iamapi.FindUserInlinePolicy(ctx, l.client, user, l.in.PolicyName)
+	if iamapi.IsNoSuchEntity(err) {
 		return false, nil
 	}
 	return name != "", err
 }
 
 func (l *lister) inGroup(ctx context.Context, user string) (bool, error) {
-	member, err := UserInGroup(ctx, l.client, user, l.in.GroupName)
-	if IsNoSuchEntity(err) {
+	member, err := iamapi.UserInGroup(ctx, l.client, user, l.in.GroupName)
+	if iamapi.IsNoSuchEntity(err) {
 		return false, nil
 	}
 	return member, err
@@ -208,7 +209,7 @@ func (l *lister) describe(ctx context.Context, u types.User, access Access) (*Li
 	pages := iam.NewListAccessKeysPaginator(l.client, &iam.ListAccessKeysInput{UserName: aws.String(name)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
-		if IsNoSuchEntity(err) {
+		if iamapi.IsNoSuchEntity(err) {
 			return nil, nil // deleted while we listed
 		}
 		if err != nil {
@@ -227,7 +228,7 @@ func (l *lister) describe(ctx context.Context, u types.User, access Access) (*Li
 			}
 			lu, err := l.client.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
 			switch {
-			case IsNoSuchEntity(err):
+			case iamapi.IsNoSuchEntity(err):
 				continue // deleted while we listed
 			case err != nil:
 				return nil, fmt.Errorf("GetAccessKeyLastUsed %s (user %s): %w", id, name, err)
@@ -262,7 +263,7 @@ func forEach[T, R any](ctx context.Context, items []T, n int, fn func(context.Co
 		mu       sync.Mutex
 		firstErr error
 	)
-	ForEachLimit(ctx, len(items), n, func(ctx context.Context, i int) {
+	iamapi.ForEachLimit(ctx, len(items), n, func(ctx context.Context, i int) {
 		r, err := fn(ctx, items[i])
 		if err != nil {
 			mu.Lock()
@@ -286,7 +287,7 @@ func forEach[T, R any](ctx context.Context, items []T, n int, fn func(context.Co
 
 // pacedIAM waits for the rate limiter before each call list makes.
 type pacedIAM struct {
-	IAM
+	iamapi.IAM
 	lim *rate.Limiter
 }
 

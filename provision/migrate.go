@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/redact"
 )
 
@@ -51,8 +52,8 @@ type MigrateInput struct {
 
 // MigrateDeps are migrate's dependencies.
 type MigrateDeps struct {
-	IAM    IAM
-	STS    STS
+	IAM    iamapi.IAM
+	STS    iamapi.STS
 	Stdout io.Writer
 	Stderr io.Writer // warnings for a person
 	Log    *slog.Logger
@@ -159,7 +160,7 @@ func Migrate(ctx context.Context, in MigrateInput, deps MigrateDeps) (MigrateSum
 type migrator struct {
 	in   MigrateInput
 	deps MigrateDeps
-	api  IAM
+	api  iamapi.IAM
 	w    *migrateWriter
 
 	reported bool // the per-user phase ran (or had nothing to do): a summary follows
@@ -215,7 +216,7 @@ func (m *migrator) run(ctx context.Context) (MigrateSummary, error) {
 			werr = err
 		}
 	}
-	ForEachLimit(ctx, len(users), m.in.Concurrency, func(ctx context.Context, i int) {
+	iamapi.ForEachLimit(ctx, len(users), m.in.Concurrency, func(ctx context.Context, i int) {
 		res := m.migrateUser(ctx, users[i])
 		mu.Lock()
 		defer mu.Unlock()
@@ -293,7 +294,7 @@ func (m *migrator) run(ctx context.Context) (MigrateSummary, error) {
 func (m *migrator) discover(ctx context.Context) ([]LegacyUser, []MigrateResult, error) {
 	if !m.in.All {
 		lu, _, err := InspectLegacyUser(ctx, m.api, m.in.UserName, m.in.PolicyName)
-		if HasCode(err, "NoSuchEntity") {
+		if iamapi.HasCode(err, "NoSuchEntity") {
 			return nil, nil, fail.Usagef("user %s does not exist (iam:ListUserPolicies answered NoSuchEntity); nothing was changed: check the name with 'sesprov list' or 'aws iam list-users'", m.in.UserName)
 		}
 		if err != nil {
@@ -321,7 +322,7 @@ func (m *migrator) countMembersExcept(ctx context.Context, except map[string]boo
 	pages := iam.NewGetGroupPaginator(m.api, &iam.GetGroupInput{GroupName: aws.String(m.in.GroupName)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
-		if HasCode(err, "NoSuchEntity") {
+		if iamapi.HasCode(err, "NoSuchEntity") {
 			return 0, nil
 		}
 		if err != nil {
@@ -381,10 +382,10 @@ func (m *migrator) ensureGroup(ctx context.Context) ([]string, error) {
 // seen to grant ses:SendRawEmail through an attached managed policy's
 // default version or an inline group policy, and says which. The policy
 // named policyName (the one EnsureSendingAccess ensures) is read first.
-func WaitForGroupGrant(ctx context.Context, api IAM, group, policyName string) (string, error) {
+func WaitForGroupGrant(ctx context.Context, api iamapi.IAM, group, policyName string) (string, error) {
 	var via string
 	notYet := &smithy.GenericAPIError{Code: "NoSuchEntity", Message: "no policy granting " + SendAction + " is visible yet"}
-	err := waitConsistent(ctx, func() error {
+	err := iamapi.WaitConsistent(ctx, func() error {
 		var ok bool
 		var err error
 		via, ok, err = GroupGrantsSend(ctx, api, group, policyName)
@@ -416,7 +417,7 @@ func WaitForGroupGrant(ctx context.Context, api IAM, group, policyName string) (
 // policy scoped to the sending policy) is passed over. via names the policy
 // that grants, or (ok false) the one that denies or only grants with a
 // condition, when there is one.
-func GroupGrantsSend(ctx context.Context, api IAM, group, policyName string) (via string, ok bool, err error) {
+func GroupGrantsSend(ctx context.Context, api iamapi.IAM, group, policyName string) (via string, ok bool, err error) {
 	type attachedPolicy struct{ arn, name string }
 	var attached []attachedPolicy
 	pages := iam.NewListAttachedGroupPoliciesPaginator(api, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(group)})
@@ -449,14 +450,14 @@ func GroupGrantsSend(ctx context.Context, api IAM, group, policyName string) (vi
 		mine := strings.EqualFold(p.name, policyName)
 		pol, err := api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(p.arn)})
 		if err != nil {
-			if !mine && HasCode(err, "AccessDenied") {
+			if !mine && iamapi.HasCode(err, "AccessDenied") {
 				continue
 			}
 			return "", false, fmt.Errorf("iam:GetPolicy %s: %w", p.arn, err)
 		}
 		v, err := api.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(p.arn), VersionId: pol.Policy.DefaultVersionId})
 		if err != nil {
-			if !mine && HasCode(err, "AccessDenied") {
+			if !mine && iamapi.HasCode(err, "AccessDenied") {
 				continue
 			}
 			return "", false, fmt.Errorf("iam:GetPolicyVersion %s %s: %w", p.arn, aws.ToString(pol.Policy.DefaultVersionId), err)
@@ -534,7 +535,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 	if u.InlinePolicy != "" {
 		out, err := api.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(u.InlinePolicy)})
 		switch {
-		case HasCode(err, "NoSuchEntity"):
+		case iamapi.HasCode(err, "NoSuchEntity"):
 			u.InlinePolicy = "" // deleted since discovery
 		case err != nil:
 			return fmt.Errorf("iam:GetUserPolicy %s of user %s: %w; nothing was changed", u.InlinePolicy, name, err)
@@ -542,7 +543,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 			doc = aws.ToString(out.PolicyDocument)
 		}
 	}
-	member, err := userInGroup(ctx, api, name, group)
+	member, err := iamapi.UserInGroup(ctx, api, name, group)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
@@ -567,7 +568,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 	// Act, in the seed's order.
 	if !member {
 		if r.Plan("add user %s to group %s", name, group) {
-			if err := AddUserToGroupChecked(ctx, api, name, group); err != nil {
+			if err := iamapi.AddUserToGroupChecked(ctx, api, name, group); err != nil {
 				return fmt.Errorf("%w; the inline policy was kept, the user can still send: run again", err)
 			}
 		}
@@ -581,7 +582,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 		// Step 13: the membership must be seen before the inline policy goes.
 		// (Observed above when it was already a member.)
 		if !member && !r.DryRun {
-			if err := WaitForGroupMembership(ctx, api, name, group); err != nil {
+			if err := iamapi.WaitForGroupMembership(ctx, api, name, group); err != nil {
 				return fmt.Errorf("%w; the inline policy %s was kept, the user can still send: run again", err, u.InlinePolicy)
 			}
 		}
@@ -607,7 +608,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 		}
 		if r.Plan("delete inline policy %s of user %s", u.InlinePolicy, name) {
 			_, err := api.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(u.InlinePolicy)})
-			if err != nil && !HasCode(err, "NoSuchEntity") {
+			if err != nil && !iamapi.HasCode(err, "NoSuchEntity") {
 				return fmt.Errorf("iam:DeleteUserPolicy %s of user %s: %w; the user is in group %s and can send: run again to finish", u.InlinePolicy, name, err, group)
 			}
 		}
@@ -616,7 +617,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 	if u.ConsoleTag {
 		if r.Plan("remove tag %s=%s from user %s", TagConsoleKey, TagConsoleValue, name) {
 			_, err := api.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(name), TagKeys: []string{TagConsoleKey}})
-			if err != nil && !HasCode(err, "NoSuchEntity") {
+			if err != nil && !iamapi.HasCode(err, "NoSuchEntity") {
 				return fmt.Errorf("iam:UntagUser %s (tag %s): %w; the user is in group %s and can send: run again to finish", name, TagConsoleKey, err, group)
 			}
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -68,7 +69,7 @@ func newMigLab(t testing.TB) *migLab {
 	t.Cleanup(hs.Close)
 	cfg := iamfaketest.Config(hs.URL)
 	l.iam, l.sts = iam.NewFromConfig(cfg), sts.NewFromConfig(cfg)
-	l.ctx = provision.WithConsistencyTimeout(context.Background(), 3*time.Second)
+	l.ctx = iamapi.WithConsistencyTimeout(context.Background(), 3*time.Second)
 	return l
 }
 
@@ -614,7 +615,7 @@ func TestMigrateMembershipNeverSeen(t *testing.T) {
 	l.seed("alice", migStandardDoc, true)
 	l.srv.SetConsistencyDelay(2 * time.Second)
 	ctx := l.ctx
-	l.ctx = provision.WithConsistencyTimeout(context.Background(), 500*time.Millisecond)
+	l.ctx = iamapi.WithConsistencyTimeout(context.Background(), 500*time.Millisecond)
 	out := l.migrate(provision.MigrateInput{UserName: "alice"})
 	if out.err == nil || l.srv.CallCount("DeleteUserPolicy") != 0 {
 		t.Fatalf("err %v, DeleteUserPolicy %d", out.err, l.srv.CallCount("DeleteUserPolicy"))
@@ -946,7 +947,7 @@ func TestMigrateCutShortAfterEveryCall(t *testing.T) {
 			l := newMigLab(t)
 			l.seed("alice", migStandardDoc, true)
 			l.seed("bob", migStandardDoc, false)
-			ctx, cancel := context.WithCancel(provision.WithConsistencyTimeout(context.Background(), 3*time.Second))
+			ctx, cancel := context.WithCancel(iamapi.WithConsistencyTimeout(context.Background(), 3*time.Second))
 			defer cancel()
 			saved := l.ctx
 			l.mu.Lock()
@@ -980,7 +981,7 @@ func TestMigrateUnderThrottling(t *testing.T) {
 		names = append(names, n)
 		l.seed(n, migStandardDoc, true)
 	}
-	lim := provision.NewAdaptiveLimiter()
+	lim := iamapi.NewAdaptiveLimiter()
 	l.iam = iam.New(l.iam.Options(), lim.IAMOption())
 	l.srv.SetRateLimit(120, 5)
 	out := l.migrate(provision.MigrateInput{All: true, Concurrency: 8})

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -17,7 +18,7 @@ import (
 // one key, the delivered one.
 func TestLimiterNeverReSendsCreateAccessKey(t *testing.T) {
 	e := newEnv(t)
-	lim := provision.NewAdaptiveLimiter()
+	lim := iamapi.NewAdaptiveLimiter()
 	e.iam = iam.New(e.iam.Options(), lim.IAMOption())
 	e.srv.Inject(iamfake.Fault{Action: "CreateAccessKey", Code: "Throttling", After: true})
 	out, stderr, err := e.create(provision.CreateUserInput{UserNames: []string{"alice"}})
@@ -36,7 +37,7 @@ func TestLimiterNeverReSendsCreateAccessKey(t *testing.T) {
 // the delivered one. Each is the limiter's cue to slow down.
 func TestCreateAccessKeyThrottledBeyondKeyAttempts(t *testing.T) {
 	e := newEnv(t)
-	lim := provision.NewAdaptiveLimiter()
+	lim := iamapi.NewAdaptiveLimiter()
 	e.iam = iam.New(e.iam.Options(), lim.IAMOption())
 	e.srv.Inject(iamfake.Fault{Action: "CreateAccessKey", Code: "Throttling", Times: 8})
 	out, stderr, err := e.create(provision.CreateUserInput{UserNames: []string{"alice"}})

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/redact"
 )
 
@@ -150,7 +151,7 @@ type RotateResult struct {
 // PlanRotation reads the user's keys and rotation tag and decides what to do.
 // It changes nothing. Two active keys with no rotation of sesprov's in
 // progress is a conflict: sesprov never guesses which active key is in use.
-func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Logger) (*RotationPlan, error) {
+func PlanRotation(ctx context.Context, client iamapi.IAM, in RotateInput, log *slog.Logger) (*RotationPlan, error) {
 	if log == nil {
 		log = redact.DiscardLogger()
 	}
@@ -172,16 +173,16 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 	name := in.UserName
 	u, err := client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 	if err != nil {
-		if IsNoSuchEntity(err) {
+		if iamapi.IsNoSuchEntity(err) {
 			return nil, fail.Usagef("GetUser: user %s does not exist: nothing to rotate (make it with 'sesprov create-user --user-name %s')", name, name)
 		}
 		return nil, fmt.Errorf("GetUser %s: %w", name, err)
 	}
-	keys, err := ListAccessKeys(ctx, client, name)
+	keys, err := iamapi.ListAccessKeys(ctx, client, name)
 	if err != nil {
 		return nil, err
 	}
-	tags, err := ListAllUserTags(ctx, client, name)
+	tags, err := iamapi.ListAllUserTags(ctx, client, name)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +293,7 @@ func PlanRotation(ctx context.Context, client IAM, in RotateInput, log *slog.Log
 // old key. Until delivery succeeds, a failure deletes the new key again (its
 // secret would otherwise be lost) and the old key is untouched. The rotation
 // tag records progress for a re-run after a crash.
-func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Deliverer, verify Verifier) (*RotateResult, error) {
+func (p *RotationPlan) Execute(ctx context.Context, client iamapi.IAM, deliver Deliverer, verify Verifier) (*RotateResult, error) {
 	r := NewRun(p.in.DryRun, p.log)
 	name := aws.String(p.UserName)
 	res := &RotateResult{UserName: p.UserName, OldKey: string(p.in.OldKey), DryRun: p.in.DryRun, Retired: []string{}, Deleted: []string{}, Lost: []string{}}
@@ -307,7 +308,7 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 	}
 	for _, id := range p.Lost {
 		if r.Plan("delete access key %s of user %s: an interrupted rotation made it and its secret never got out", id, p.UserName) {
-			if err := DeleteAccessKey(ctx, client, p.UserName, id); err != nil {
+			if err := iamapi.DeleteAccessKey(ctx, client, p.UserName, id); err != nil {
 				return res, err
 			}
 		}
@@ -330,7 +331,7 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 	}
 	if p.MakeRoom != "" {
 		if r.Plan("delete inactive access key %s of user %s to make room (IAM allows two keys)", p.MakeRoom, p.UserName) {
-			if err := DeleteAccessKey(ctx, client, p.UserName, p.MakeRoom); err != nil {
+			if err := iamapi.DeleteAccessKey(ctx, client, p.UserName, p.MakeRoom); err != nil {
 				return res, err
 			}
 		}
@@ -358,18 +359,18 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 		// call whose answer was lost): it tells the re-run which key is which.
 		r.OnFailure("delete the undelivered new key", func(ctx context.Context) error {
 			if newID != "" {
-				if err := DeleteAccessKey(ctx, client, p.UserName, newID); err != nil {
+				if err := iamapi.DeleteAccessKey(ctx, client, p.UserName, newID); err != nil {
 					return err
 				}
 			}
-			tags, err := ListAllUserTags(ctx, client, p.UserName)
+			tags, err := iamapi.ListAllUserTags(ctx, client, p.UserName)
 			if err != nil {
 				return err
 			}
 			if tagValue(tags, RotationTagKey) != started {
 				return nil // another run's record now: leave it
 			}
-			keys, err := ListAccessKeyIDs(ctx, client, p.UserName)
+			keys, err := iamapi.ListAccessKeyIDs(ctx, client, p.UserName)
 			if err != nil {
 				return err
 			}
@@ -379,7 +380,7 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 				}
 			}
 			_, err = client.UntagUser(ctx, &iam.UntagUserInput{UserName: name, TagKeys: []string{RotationTagKey}})
-			if err != nil && !IsNoSuchEntity(err) {
+			if err != nil && !iamapi.IsNoSuchEntity(err) {
 				return fmt.Errorf("UntagUser %s: %w", p.UserName, err)
 			}
 			return nil
@@ -402,7 +403,7 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 	}
 
 	// CreateAccessKeyAfter never leaves a key whose response was lost.
-	id, secret, err := CreateAccessKeyAfter(ctx, client, p.UserName, p.existing)
+	id, secret, err := iamapi.CreateAccessKeyAfter(ctx, client, p.UserName, p.existing)
 	newID = id
 	if err != nil {
 		return res, r.fail(ctx, err)
@@ -428,7 +429,7 @@ func (p *RotationPlan) Execute(ctx context.Context, client IAM, deliver Delivere
 	// The record of delivery and the check before it are made even if the
 	// run is being interrupted: without the record the re-run could not tell
 	// the delivered key from a lost one, and would replace it.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), iamapi.CleanupTimeout)
 	defer cancel()
 	if err := p.expectTag(rctx, client, started, "recording the delivery"); err != nil {
 		// Another run took the rotation over (this run's record looked
@@ -466,7 +467,7 @@ func (p *RotationPlan) planRetire(r *Run) {
 }
 
 // retire applies --old-key to the old keys.
-func (p *RotationPlan) retire(ctx context.Context, client IAM, r *Run, res *RotateResult) error {
+func (p *RotationPlan) retire(ctx context.Context, client iamapi.IAM, r *Run, res *RotateResult) error {
 	for _, id := range p.Old {
 		switch p.in.OldKey {
 		case OldKeyKeep:
@@ -474,7 +475,7 @@ func (p *RotationPlan) retire(ctx context.Context, client IAM, r *Run, res *Rota
 			continue
 		case OldKeyDelete:
 			if r.Plan("delete old access key %s", id) {
-				if err := DeleteAccessKey(ctx, client, p.UserName, id); err != nil {
+				if err := iamapi.DeleteAccessKey(ctx, client, p.UserName, id); err != nil {
 					return retireErr(err)
 				}
 			}
@@ -483,7 +484,7 @@ func (p *RotationPlan) retire(ctx context.Context, client IAM, r *Run, res *Rota
 				_, err := client.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{
 					UserName: aws.String(p.UserName), AccessKeyId: aws.String(id), Status: types.StatusTypeInactive,
 				})
-				if err != nil && !IsNoSuchEntity(err) {
+				if err != nil && !iamapi.IsNoSuchEntity(err) {
 					return retireErr(fmt.Errorf("UpdateAccessKey %s (deactivate the old key): %w", id, err))
 				}
 			}
@@ -497,18 +498,18 @@ func retireErr(err error) error {
 	return fmt.Errorf("%w; the new credentials were delivered. Run rotate again to retire the old key: it finishes this rotation without making another key", err)
 }
 
-func (p *RotationPlan) untag(ctx context.Context, client IAM, r *Run) error {
+func (p *RotationPlan) untag(ctx context.Context, client iamapi.IAM, r *Run) error {
 	if !r.Plan("remove tag %s from user %s", RotationTagKey, p.UserName) {
 		return nil
 	}
 	_, err := client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(p.UserName), TagKeys: []string{RotationTagKey}})
-	if err != nil && !IsNoSuchEntity(err) {
+	if err != nil && !iamapi.IsNoSuchEntity(err) {
 		return fmt.Errorf("UntagUser %s (remove %s; the rotation itself is done): %w; run rotate again to finish", p.UserName, RotationTagKey, err)
 	}
 	return nil
 }
 
-func tagRotation(ctx context.Context, client IAM, user, value string) error {
+func tagRotation(ctx context.Context, client iamapi.IAM, user, value string) error {
 	_, err := client.TagUser(ctx, &iam.TagUserInput{
 		UserName: aws.String(user),
 		Tags:     []types.Tag{{Key: aws.String(RotationTagKey), Value: aws.String(value)}},
@@ -530,8 +531,8 @@ func tagValue(tags []types.Tag, key string) string {
 
 // expectTag reads the rotation tag back and fails (exit 1) unless it is
 // want: another run started, took this one over, or finished meanwhile.
-func (p *RotationPlan) expectTag(ctx context.Context, client IAM, want, before string) error {
-	tags, err := ListAllUserTags(ctx, client, p.UserName)
+func (p *RotationPlan) expectTag(ctx context.Context, client iamapi.IAM, want, before string) error {
+	tags, err := iamapi.ListAllUserTags(ctx, client, p.UserName)
 	if err != nil {
 		return fmt.Errorf("check tag %s before %s: %w", RotationTagKey, before, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -139,7 +140,7 @@ func TestRotateSlowClockRunTakenOverDoesNotSucceed(t *testing.T) {
 
 // tagHook calls before ahead of its first TagUser and after behind it.
 type tagHook struct {
-	provision.IAM
+	iamapi.IAM
 	before, after func()
 }
 

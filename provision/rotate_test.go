@@ -15,6 +15,7 @@ import (
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/sesprov/sesprov/smtpauth/smtpauthtest"
 )
@@ -70,7 +71,7 @@ func laterThanLastRun() time.Time {
 	return time.Now().Add(time.Duration(rotationClock.Add(1)) * (provision.DefaultStaleAfter + time.Minute))
 }
 
-func rotate(t testing.TB, client provision.IAM, user string, mode provision.OldKeyAction, c *consumer) (*provision.RotateResult, error) {
+func rotate(t testing.TB, client iamapi.IAM, user string, mode provision.OldKeyAction, c *consumer) (*provision.RotateResult, error) {
 	t.Helper()
 	ctx := context.Background()
 	plan, err := provision.PlanRotation(ctx, client, provision.RotateInput{UserName: user, Regions: testRegions(t), OldKey: mode, Now: laterThanLastRun}, nil)

@@ -5,18 +5,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/lazyre"
 )
 
 // IAM's input rules, checked before any call so that bad input changes
 // nothing (exit 2). Names are 1–64 (users) or 1–128 (groups, policies)
 // characters of [\w+=,.@-]; a path is "/" or "/…/" of printable ASCII.
 var (
-	iamNameRe = lazyRegexp(`^[\w+=,.@-]+$`)
-	pathRe    = lazyRegexp(`^/([\x21-\x7e]+/)?$`) // IAM's pattern ^/$|^/[\x21-\x7e]+/$: "//" is refused
+	iamNameRe = lazyre.New(`^[\w+=,.@-]+$`)
+	pathRe    = lazyre.New(`^/([\x21-\x7e]+/)?$`) // IAM's pattern ^/$|^/[\x21-\x7e]+/$: "//" is refused
 	// arn:PARTITION:iam::ACCOUNT|aws:policy/[PATH/]NAME
-	policyARNRe = lazyRegexp(`^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::(\d{12}|aws):policy/([\x21-\x7e]*/)?[\w+=,.@-]{1,128}$`)
-	tagKeyRe    = lazyRegexp(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
-	tagValueRe  = lazyRegexp(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	policyARNRe = lazyre.New(`^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::(\d{12}|aws):policy/([\x21-\x7e]*/)?[\w+=,.@-]{1,128}$`)
+	tagKeyRe    = lazyre.New(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
+	tagValueRe  = lazyre.New(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
 // ValidateUserName checks an IAM user name.

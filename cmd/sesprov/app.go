@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/redact"
 
 	"github.com/sesprov/sesprov/provision"
@@ -40,7 +41,7 @@ func buildVersion() string {
 
 // globals holds the global flags, parsed once in the app's Before.
 type globals struct {
-	Client provision.ClientOptions
+	Client iamapi.ClientOptions
 	Output provision.Format
 	Yes    bool
 	Log    *slog.Logger
@@ -310,7 +311,7 @@ func (g *globals) parse(c *cli.Context) error {
 		level = slog.LevelInfo
 	}
 	g.Log = redact.NewLogger(g.Stderr, level)
-	g.Client = provision.ClientOptions{
+	g.Client = iamapi.ClientOptions{
 		Profile:      c.String(flgProfile),
 		Region:       c.String(flgRegion),
 		EndpointURL:  c.String(flgEndpointURL),

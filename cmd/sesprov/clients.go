@@ -3,14 +3,14 @@ package main
 import (
 	"os/user"
 
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/urfave/cli/v2"
 )
 
 // newClients builds the IAM and STS clients of a command from the global flags
 // (--profile, --region, --endpoint-url, --role-arn, --sandbox …). The caller
 // must call Close when done: the sandbox saves its state then.
-func newClients(c *cli.Context) (*provision.Clients, error) {
+func newClients(c *cli.Context) (*iamapi.Clients, error) {
 	g := globalsOf(c)
 	opts := g.Client
 	if opts.SessionName == "" {
@@ -19,5 +19,5 @@ func newClients(c *cli.Context) (*provision.Clients, error) {
 			opts.SessionName = "sesprov-" + u.Username
 		}
 	}
-	return provision.NewClients(c.Context, opts, g.Log)
+	return iamapi.NewClients(c.Context, opts, g.Log)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/sandbox"
 	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
@@ -114,10 +116,10 @@ func createCreateUserCommand() *cli.Command {
 				err = cerr
 			}
 			if g.Client.Sandbox && err == nil && !in.DryRun {
-				state, _ := provision.SandboxStatePath(g.Client.SandboxState)
+				state, _ := sandbox.StatePath(g.Client.SandboxState)
 				fmt.Fprintf(g.Stderr, "sesprov: sandbox: no AWS account was used; these credentials work nowhere else (state: %s)\n", state)
 			}
-			return provision.WithHint(err)
+			return iamapi.WithHint(err)
 		},
 	}
 }

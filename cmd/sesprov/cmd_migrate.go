@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -99,7 +100,7 @@ func migrateAction(c *cli.Context) error {
 	if cerr := clients.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
-	return provision.WithHint(err)
+	return iamapi.WithHint(err)
 }
 
 func usersCount(n int) string {

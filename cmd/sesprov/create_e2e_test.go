@@ -18,6 +18,7 @@ import (
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -114,7 +115,7 @@ func (f *fake) checkDone(r result, user string) {
 	if err := json.Unmarshal([]byte(r.stdout), &c); err != nil {
 		f.t.Fatalf("stdout: %v\n%s", err, r.stdout)
 	}
-	keys, err := provision.ListAccessKeyIDs(context.Background(), f.iam, user)
+	keys, err := iamapi.ListAccessKeyIDs(context.Background(), f.iam, user)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -163,7 +164,7 @@ func TestCreateUserEachStepFailsPermanently(t *testing.T) {
 			if r.stdout != "" {
 				t.Errorf("stdout on failure: %q", r.stdout)
 			}
-			if keys, _ := provision.ListAccessKeyIDs(context.Background(), f.iam, "alice"); len(keys) != 0 {
+			if keys, _ := iamapi.ListAccessKeyIDs(context.Background(), f.iam, "alice"); len(keys) != 0 {
 				t.Errorf("a key was left behind: %v", keys)
 			}
 			f.checkDone(f.create("alice"), "alice")
@@ -243,7 +244,7 @@ func TestCreateUserDeliveryFailureRollsBackKey(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "was deleted") || !strings.Contains(r.stderr, "broken pipe") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if keys, _ := provision.ListAccessKeyIDs(context.Background(), f.iam, "alice"); len(keys) != 0 {
+	if keys, _ := iamapi.ListAccessKeyIDs(context.Background(), f.iam, "alice"); len(keys) != 0 {
 		t.Errorf("orphaned key %v", keys)
 	}
 	f.checkDone(f.create("alice"), "alice")

@@ -14,7 +14,7 @@ import (
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/internal/iamapi"
 )
 
 // Ctrl-C while CreateAccessKey is in flight, after IAM made the key, its
@@ -47,7 +47,7 @@ func TestInterruptDuringCreateAccessKeyWithLag(t *testing.T) {
 	t.Logf("exit %d\nstderr: %s", code, errb.String())
 	time.Sleep(1200 * time.Millisecond)
 	api := iam.NewFromConfig(iamfaketest.Config(hs.URL))
-	keys, _ := provision.ListAccessKeyIDs(context.Background(), api, "alice")
+	keys, _ := iamapi.ListAccessKeyIDs(context.Background(), api, "alice")
 	if len(keys) != 0 {
 		t.Errorf("interrupted during CreateAccessKey: key %v left behind and the message says nothing of it (exit %d)", keys, code)
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/internal/iamapi"
 )
 
 // sesprovBinary is the real sesprov main as a program to start.
@@ -75,7 +75,7 @@ func TestKilledAfterCreateAccessKeyRerunExplains(t *testing.T) {
 	err := cmd.Wait()
 	t.Logf("first run: %v, stdout %q", err, stdout.String())
 	api := iam.NewFromConfig(iamfaketest.Config(hs.URL))
-	keys, _ := provision.ListAccessKeyIDs(context.Background(), api, "alice")
+	keys, _ := iamapi.ListAccessKeyIDs(context.Background(), api, "alice")
 	t.Logf("keys after the kill: %v", keys)
 
 	if len(keys) != 1 {
@@ -107,7 +107,7 @@ func TestKilledAfterCreateAccessKeyRerunExplains(t *testing.T) {
 		t.Fatalf("rotate's output: %v\n%s", err, rout.String())
 	}
 	time.Sleep(100 * time.Millisecond)
-	after, _ := provision.ListAccessKeyIDs(context.Background(), api, "alice")
+	after, _ := iamapi.ListAccessKeyIDs(context.Background(), api, "alice")
 	if len(after) != 1 || after[0] != c.AccessKeyID || c.AccessKeyID == keys[0] {
 		t.Errorf("after the advised rotate: keys %v, delivered %s (orphan was %s)", after, c.AccessKeyID, keys[0])
 	}
@@ -131,7 +131,7 @@ func TestClosedStdoutPipeRollsKeyBack(t *testing.T) {
 	err = cmd.Run()
 	pw.Close()
 	t.Logf("run: %v; stderr: %s", err, stderr.String())
-	keys, _ := provision.ListAccessKeyIDs(context.Background(), f.iam, "alice")
+	keys, _ := iamapi.ListAccessKeyIDs(context.Background(), f.iam, "alice")
 	if len(keys) != 0 {
 		t.Errorf("stdout closed: key %v left behind, its secret went nowhere (process state: %v)", keys, cmd.ProcessState)
 	}
@@ -182,7 +182,7 @@ func TestSignalDuringCreateAccessKeyLeavesNoKey(t *testing.T) {
 			<-served
 			t.Logf("run: %v; stderr: %s", err, stderr.String())
 			api := iam.NewFromConfig(iamfaketest.Config(hs.URL))
-			keys, _ := provision.ListAccessKeyIDs(context.Background(), api, "alice")
+			keys, _ := iamapi.ListAccessKeyIDs(context.Background(), api, "alice")
 			if len(keys) != 0 {
 				t.Errorf("%v during CreateAccessKey: key %v left behind, its secret went nowhere", sig, keys)
 			}

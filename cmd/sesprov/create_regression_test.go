@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -39,7 +40,7 @@ func TestLostResponseMatrix(t *testing.T) {
 					f.checkDone(r, "alice")
 					return
 				}
-				keys, _ := provision.ListAccessKeyIDs(context.Background(), f.iam, "alice")
+				keys, _ := iamapi.ListAccessKeyIDs(context.Background(), f.iam, "alice")
 				if len(keys) != 0 {
 					t.Errorf("exit %d and key(s) %v left whose secret went nowhere\nstderr: %s", r.code, keys, r.stderr)
 				}
@@ -68,7 +69,7 @@ func TestNonSendingPolicyStopsBeforeKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := f.create("alice")
-	keys, _ := provision.ListAccessKeyIDs(context.Background(), f.iam, "alice")
+	keys, _ := iamapi.ListAccessKeyIDs(context.Background(), f.iam, "alice")
 	if r.code != 3 || len(keys) != 0 || !strings.Contains(r.stderr, "--repair-policy") {
 		t.Errorf("exit %d, keys %v: want exit 3 and no key for a group that cannot send\nstderr: %s", r.code, keys, r.stderr)
 	}
@@ -112,7 +113,7 @@ func TestDefaultNameCollisionTakesAnotherName(t *testing.T) {
 	}
 	time.Sleep(1200 * time.Millisecond) // the consistency delay: the keys show
 	for i := range c {
-		if keys, _ := provision.ListAccessKeyIDs(context.Background(), f.iam, c[i].UserName); len(keys) != 1 || keys[0] != c[i].AccessKeyID {
+		if keys, _ := iamapi.ListAccessKeyIDs(context.Background(), f.iam, c[i].UserName); len(keys) != 1 || keys[0] != c[i].AccessKeyID {
 			t.Errorf("user %s has keys %v, want only %s", c[i].UserName, keys, c[i].AccessKeyID)
 		}
 	}

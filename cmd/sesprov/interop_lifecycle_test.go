@@ -13,13 +13,14 @@ import (
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
 // motoKeys returns user's keys in moto: id -> status.
 func motoKeys(t *testing.T, api *iam.Client, user string) map[string]types.StatusType {
 	t.Helper()
-	keys, err := provision.ListAccessKeys(context.Background(), api, user)
+	keys, err := iamapi.ListAccessKeys(context.Background(), api, user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func TestInteropDeleteUserMoto(t *testing.T) {
 	if r = sesprov("delete-user", "--user-name", "moto-del"); r.code != 0 {
 		t.Fatalf("delete-user: exit %d: %s", r.code, r.stderr)
 	}
-	if _, err := api.GetUser(ctx, &iam.GetUserInput{UserName: u}); !provision.IsNoSuchEntity(err) {
+	if _, err := api.GetUser(ctx, &iam.GetUserInput{UserName: u}); !iamapi.IsNoSuchEntity(err) {
 		t.Fatalf("user still there: %v", err)
 	}
 	if r = sesprov("delete-user", "--user-name", "moto-del"); r.code != fail.ExitUsage || !strings.Contains(r.stderr, "does not exist") {

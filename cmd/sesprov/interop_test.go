@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -47,7 +48,7 @@ func TestInteropCreateUserMoto(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &c); err != nil {
 		t.Fatalf("%v: %s", err, r.stdout)
 	}
-	keys, err := provision.ListAccessKeyIDs(ctx, api, "moto-alice")
+	keys, err := iamapi.ListAccessKeyIDs(ctx, api, "moto-alice")
 	if err != nil || len(keys) != 1 || keys[0] != c.AccessKeyID {
 		t.Errorf("keys %v (%v), printed %s", keys, err, c.AccessKeyID)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -131,7 +132,7 @@ func (m *motoLab) fresh() {
 // of the group and the group's grant.
 func (m *motoLab) canSend(user string) (inline, member, grant bool) {
 	m.t.Helper()
-	name, err := provision.FindUserInlinePolicy(m.ctx, m.api, user, provision.DefaultPolicyName)
+	name, err := iamapi.FindUserInlinePolicy(m.ctx, m.api, user, provision.DefaultPolicyName)
 	if err != nil {
 		m.t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func (m *motoLab) canSend(user string) (inline, member, grant bool) {
 		}
 		inline = provision.PolicyGrantsSend(aws.ToString(out.PolicyDocument))
 	}
-	member, err = provision.UserInGroup(m.ctx, m.api, user, provision.DefaultGroupName)
+	member, err = iamapi.UserInGroup(m.ctx, m.api, user, provision.DefaultGroupName)
 	if err != nil {
 		m.t.Fatal(err)
 	}
@@ -243,7 +244,7 @@ func (m *motoLab) checkMigrated() {
 	if inline || !member || !grant {
 		m.t.Errorf("alice: inline %v, member %v, group grant %v", inline, member, grant)
 	}
-	tags, err := provision.ListAllUserTags(m.ctx, m.api, "alice")
+	tags, err := iamapi.ListAllUserTags(m.ctx, m.api, "alice")
 	if err != nil {
 		m.t.Fatal(err)
 	}

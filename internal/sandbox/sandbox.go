@@ -1,4 +1,6 @@
-package provision
+// Package sandbox serves sesprov's --sandbox: an embedded iamfake on loopback whose
+// state lives in a local file, so later commands see what earlier ones did.
+package sandbox
 
 import (
 	"context"
@@ -15,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/internal/iamapi"
 )
 
 // The sandbox's static credentials: not a secret, not a key of any account.
@@ -23,10 +26,10 @@ const (
 	sandboxSecretAccessKey = "sesprov-sandbox-not-a-secret"
 )
 
-// SandboxStatePath is where --sandbox keeps its account between runs:
+// StatePath is where --sandbox keeps its account between runs:
 // --sandbox-state, else $XDG_STATE_HOME/sesprov/sandbox.json, else
 // ~/.local/state/sesprov/sandbox.json.
-func SandboxStatePath(flag string) (string, error) {
+func StatePath(flag string) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
@@ -43,15 +46,15 @@ func SandboxStatePath(flag string) (string, error) {
 // sandboxLockWait bounds how long a sandbox run waits for another to finish.
 const sandboxLockWait = 30 * time.Second
 
-// newSandboxClients serves the embedded iamfake on a 127.0.0.1 listener (so
+// NewClients serves the embedded iamfake on a 127.0.0.1 listener (so
 // the SDK's whole stack runs: signing, HTTP, retries, parsing) with the state
 // of earlier sandbox runs, and points the clients at it. The state file holds
 // no secret: iamfake never stores secret access keys. A lock file next to it
 // keeps two concurrent sandbox runs from overwriting each other's changes.
 // The state is saved after every call that changed it; Close saves anything
 // left and releases the lock.
-func newSandboxClients(ctx context.Context, opts ClientOptions, log *slog.Logger) (*Clients, error) {
-	path, err := SandboxStatePath(opts.SandboxState)
+func NewClients(ctx context.Context, opts iamapi.ClientOptions, log *slog.Logger) (*iamapi.Clients, error) {
+	path, err := StatePath(opts.SandboxState)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +108,7 @@ func newSandboxClients(ctx context.Context, opts ClientOptions, log *slog.Logger
 	log.Info("sandbox", "state", path, "endpoint", url)
 
 	cfg := aws.Config{
-		Region:      DefaultRegion,
+		Region:      iamapi.DefaultRegion,
 		Credentials: credentials.NewStaticCredentialsProvider(sandboxAccessKeyID, sandboxSecretAccessKey, ""),
 		// Against a loopback server this fast the SDK can lose a race with
 		// net/http and have a connection closed under a large answer
@@ -114,7 +117,7 @@ func newSandboxClients(ctx context.Context, opts ClientOptions, log *slog.Logger
 	}
 	sopts := opts
 	sopts.EndpointURL, sopts.RoleARN, sopts.ExternalID = url, "", ""
-	c, err := newClientsFromConfig(cfg, sopts, log)
+	c, err := iamapi.NewClientsFromConfig(cfg, sopts, log)
 	if err != nil {
 		hs.Close()
 		unlock()
@@ -160,7 +163,7 @@ func lockFile(ctx context.Context, path string, wait time.Duration) (unlock func
 			f.Close()
 			return nil, fmt.Errorf("sandbox state is in use by another sesprov --sandbox run (lock %s held for %s); try again when it is done", path, wait)
 		}
-		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+		if err := iamapi.SleepCtx(ctx, 100*time.Millisecond); err != nil {
 			f.Close()
 			return nil, err
 		}

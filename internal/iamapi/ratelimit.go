@@ -1,4 +1,4 @@
-package provision
+package iamapi
 
 import (
 	"context"
@@ -385,7 +385,7 @@ func (l *AdaptiveLimiter) handleFinalize(ctx context.Context, in middleware.Fina
 			return out, md, &throttleExhausted{err: err, budget: ThrottleBudget, attempts: attempt}
 		}
 		if wait > 0 {
-			if serr := sleepCtx(ctx, wait); serr != nil {
+			if serr := SleepCtx(ctx, wait); serr != nil {
 				return out, md, serr
 			}
 		}

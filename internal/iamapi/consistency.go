@@ -1,4 +1,4 @@
-package provision
+package iamapi
 
 import (
 	"context"
@@ -31,10 +31,10 @@ func consistencyTimeout(ctx context.Context) time.Duration {
 	return DefaultConsistencyTimeout
 }
 
-// waitConsistent calls fn until it returns an error other than one of codes
+// WaitConsistent calls fn until it returns an error other than one of codes
 // (NoSuchEntity by default), or the bound of ctx runs out; it then returns
 // fn's last error. The delay doubles from 200 ms, capped at 2 s.
-func waitConsistent(ctx context.Context, fn func() error, codes ...string) error {
+func WaitConsistent(ctx context.Context, fn func() error, codes ...string) error {
 	if len(codes) == 0 {
 		codes = []string{"NoSuchEntity"}
 	}

@@ -1,4 +1,4 @@
-package provision
+package iamapi
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/redact"
 )
@@ -24,7 +23,7 @@ import (
 // the user or the group was made is IAM's eventual consistency and is waited
 // out (see WithConsistencyTimeout).
 func AddUserToGroupChecked(ctx context.Context, api IAM, user, group string) error {
-	err := waitConsistent(ctx, func() error {
+	err := WaitConsistent(ctx, func() error {
 		_, err := api.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String(user), GroupName: aws.String(group)})
 		return err
 	})
@@ -39,7 +38,7 @@ func AddUserToGroupChecked(ctx context.Context, api IAM, user, group string) err
 // the membership replaces (migrate).
 func WaitForGroupMembership(ctx context.Context, api IAM, user, group string) error {
 	notYet := &smithy.GenericAPIError{Code: "NoSuchEntity", Message: "membership not visible yet"}
-	err := waitConsistent(ctx, func() error {
+	err := WaitConsistent(ctx, func() error {
 		p := iam.NewListGroupsForUserPaginator(api, &iam.ListGroupsForUserInput{UserName: aws.String(user)})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
@@ -97,6 +96,10 @@ func CreateAccessKeySafe(ctx context.Context, api IAM, user string) (keyID strin
 }
 
 // keyAttempts bounds CreateAccessKeyAfter's own retries.
+// CleanupTimeout bounds the calls that undo a change after a failure or an
+// interrupt; they run on a fresh context.
+const CleanupTimeout = 30 * time.Second
+
 const keyAttempts = 6
 
 // CreateAccessKeyAfter is CreateAccessKeySafe for a caller that knows the
@@ -166,7 +169,7 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 		// Right after CreateUser the user can be unseen: nothing was made.
 		if HasCode(err, "NoSuchEntity") && time.Now().Before(deadline) {
 			unseen++
-			if serr := sleepCtx(ctx, backoff(unseen, 200*time.Millisecond, 2*time.Second)); serr != nil {
+			if serr := SleepCtx(ctx, backoff(unseen, 200*time.Millisecond, 2*time.Second)); serr != nil {
 				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
 			}
 			attempt--
@@ -182,7 +185,7 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 			if rerr := removeUnseenKeys(ctx, api, user, existing, ""); rerr != nil {
 				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s was throttled (%v) and the check for a key made anyway failed: %w", user, err, rerr)
 			}
-			if serr := sleepCtx(ctx, jitter(min(50*time.Millisecond*time.Duration(throttled), time.Second))); serr != nil {
+			if serr := SleepCtx(ctx, jitter(min(50*time.Millisecond*time.Duration(throttled), time.Second))); serr != nil {
 				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
 			}
 			attempt--
@@ -208,7 +211,7 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s failed (%v) and the check for a key made anyway failed: %w", user, err, rerr)
 			}
 		}
-		if serr := sleepCtx(ctx, backoff(attempt, 500*time.Millisecond, retryMaxBackoff)); serr != nil {
+		if serr := SleepCtx(ctx, backoff(attempt, 500*time.Millisecond, retryMaxBackoff)); serr != nil {
 			return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
 		}
 	}
@@ -275,7 +278,7 @@ func pollUnseenKeys(ctx context.Context, api IAM, user string, keep []string, wa
 		if found || time.Now().After(deadline) {
 			return found, nil
 		}
-		if err := sleepCtx(ctx, min(backoff(attempt, 250*time.Millisecond, time.Second), time.Until(deadline)+time.Millisecond)); err != nil {
+		if err := SleepCtx(ctx, min(backoff(attempt, 250*time.Millisecond, time.Second), time.Until(deadline)+time.Millisecond)); err != nil {
 			return false, err
 		}
 	}
@@ -309,7 +312,7 @@ func removeUnseenKeys(ctx context.Context, api IAM, user string, keep []string, 
 		if want == "" || slices.Contains(keys, want) || time.Now().After(deadline) {
 			break
 		}
-		if err := sleepCtx(ctx, backoff(attempt, 200*time.Millisecond, 2*time.Second)); err != nil {
+		if err := SleepCtx(ctx, backoff(attempt, 200*time.Millisecond, 2*time.Second)); err != nil {
 			return err
 		}
 	}
@@ -342,7 +345,7 @@ func backoff(attempt int, base, limit time.Duration) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+func SleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -351,40 +354,4 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// DeriveCredentials derives the SMTP password of secret for every region.
-// The SMTP user name is the access key id.
-func DeriveCredentials(user, keyID string, secret redact.Secret, regions []derive.Region) CredentialSet {
-	set := CredentialSet{UserName: user, AccessKeyID: keyID, SecretAccessKey: secret}
-	for _, r := range regions {
-		set.Credentials = append(set.Credentials, RegionCredential{
-			Region:       r.Name,
-			SMTPEndpoint: r.SMTPEndpoint,
-			Password:     redact.NewSecret(derive.Password(secret.Reveal(), r.Name)),
-		})
-	}
-	return set
-}
-
-// DeliverOrRollback runs deliver, which hands a new key's credentials to
-// their destination. If the run was interrupted before delivery, or deliver
-// fails, the key is deleted (with a fresh short context): a key whose secret
-// went nowhere must not be left behind. The error says what happened to the
-// key and what to run next.
-func DeliverOrRollback(ctx context.Context, api IAM, user, keyID string, deliver func() error) error {
-	err := ctx.Err()
-	if err == nil {
-		err = deliver()
-		if err == nil {
-			return nil
-		}
-		err = fmt.Errorf("deliver the credentials of user %s: %w", user, err)
-	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
-	defer cancel()
-	if derr := DeleteAccessKey(cctx, api, user, keyID); derr != nil {
-		return fmt.Errorf("%w; the new access key %s could not be deleted (%w): its secret was not delivered, delete it with 'aws iam delete-access-key --user-name %s --access-key-id %s' and run the command again", err, keyID, derr, user, keyID)
-	}
-	return fmt.Errorf("%w; the new access key %s was deleted, nothing is lost: run the same command again", err, keyID)
 }

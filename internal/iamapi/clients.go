@@ -1,4 +1,4 @@
-package provision
+package iamapi
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/sesprov/sesprov/internal/lazyre"
 	"github.com/sesprov/sesprov/internal/redact"
 )
 
@@ -112,14 +113,11 @@ func newRetryer(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
 
 // NewClients builds the IAM and STS clients of a run from the SDK's default
 // configuration chain (environment, shared config and credentials files, SSO,
-// container and instance roles) and opts. With opts.Sandbox the clients talk
-// to the embedded iamfake instead (see sandbox.go).
+// container and instance roles) and opts. The sandbox's clients come from
+// package sandbox instead.
 func NewClients(ctx context.Context, opts ClientOptions, log *slog.Logger) (*Clients, error) {
 	if log == nil {
 		log = redact.DiscardLogger()
-	}
-	if opts.Sandbox {
-		return newSandboxClients(ctx, opts, log)
 	}
 	// The SDK's own warnings (e.g. about instance metadata) go to the
 	// debug log, not bare to stderr.
@@ -134,10 +132,10 @@ func NewClients(ctx context.Context, opts ClientOptions, log *slog.Logger) (*Cli
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	return newClientsFromConfig(cfg, opts, log)
+	return NewClientsFromConfig(cfg, opts, log)
 }
 
-func newClientsFromConfig(cfg aws.Config, opts ClientOptions, log *slog.Logger) (*Clients, error) {
+func NewClientsFromConfig(cfg aws.Config, opts ClientOptions, log *slog.Logger) (*Clients, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
@@ -173,7 +171,7 @@ func newClientsFromConfig(cfg aws.Config, opts ClientOptions, log *slog.Logger) 
 	}, nil
 }
 
-var sessionNameBad = lazyRegexp(`[^\w+=,.@-]`)
+var sessionNameBad = lazyre.New(`[^\w+=,.@-]`)
 
 // sessionName makes a valid RoleSessionName (2–64 of [\w+=,.@-]) from name.
 func sessionName(name string) string {

@@ -1,9 +1,8 @@
-package provision
+package iamapi
 
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestSessionName(t *testing.T) {
@@ -17,15 +16,5 @@ func TestSessionName(t *testing.T) {
 		if got := sessionName(in); got != want {
 			t.Errorf("sessionName(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-func TestDefaultUserNameIsUTC(t *testing.T) {
-	at := time.Date(2026, 3, 4, 23, 5, 6, 0, time.FixedZone("CET", 3600))
-	if got := DefaultUserName(at); got != "ses-smtp-user.20260304-220506" {
-		t.Errorf("DefaultUserName = %q", got)
-	}
-	if err := ValidateUserName(DefaultUserName(time.Now())); err != nil {
-		t.Error(err)
 	}
 }
