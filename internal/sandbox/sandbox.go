@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/redact"
 )
 
 // The sandbox's static credentials: not a secret, not a key of any account.
@@ -54,6 +55,9 @@ const sandboxLockWait = 30 * time.Second
 // The state is saved after every call that changed it; Close saves anything
 // left and releases the lock.
 func NewClients(ctx context.Context, opts iamapi.ClientOptions, log *slog.Logger) (*iamapi.Clients, error) {
+	if log == nil {
+		log = redact.DiscardLogger()
+	}
 	path, err := StatePath(opts.SandboxState)
 	if err != nil {
 		return nil, err
