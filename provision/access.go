@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/policy"
 )
 
 // The names the console and the seed use. The group's name says "do not
@@ -180,7 +181,7 @@ func (e *accessEnsurer) ensure(ctx context.Context, sa *SendingAccess) error {
 		}
 		if ok {
 			sa.Via, sa.InlineName = ViaInlinePolicy, inline
-			e.r.Note("group %s grants %s through its inline policy %s (as the SES console makes it); accepted as is", group, SendAction, inline)
+			e.r.Note("group %s grants %s through its inline policy %s (as the SES console makes it); accepted as is", group, policy.SendAction, inline)
 			return nil
 		}
 	}
@@ -293,7 +294,7 @@ func (e *accessEnsurer) inlineGrant(ctx context.Context, group string) (string, 
 		if err != nil {
 			return "", false, fmt.Errorf("iam:GetGroupPolicy %s of group %s: %w", n, group, err)
 		}
-		if PolicyGrantsSend(aws.ToString(out.PolicyDocument)) {
+		if policy.GrantsSend(aws.ToString(out.PolicyDocument)) {
 			return n, true, nil
 		}
 	}
@@ -311,12 +312,12 @@ func (e *accessEnsurer) ensurePolicy(ctx context.Context, sa *SendingAccess, arn
 		return fmt.Errorf("iam:GetPolicy %s: %w", arn, err)
 	}
 	sa.PolicyCreated = true
-	if !e.r.Plan("create managed policy %s allowing %s", e.opts.PolicyName, SendAction) {
+	if !e.r.Plan("create managed policy %s allowing %s", e.opts.PolicyName, policy.SendAction) {
 		return nil
 	}
 	_, err = e.api.CreatePolicy(ctx, &iam.CreatePolicyInput{
 		PolicyName:     aws.String(e.opts.PolicyName),
-		PolicyDocument: aws.String(SendingPolicyDocument),
+		PolicyDocument: aws.String(policy.SendingPolicyDocument),
 		Description:    aws.String("Allows sending email through the Amazon SES SMTP interface (made by sesprov)"),
 	})
 	if iamapi.HasCode(err, "EntityAlreadyExists") {
@@ -354,14 +355,14 @@ func (e *accessEnsurer) checkDrift(ctx context.Context, sa *SendingAccess, arn, 
 		return fmt.Errorf("iam:GetPolicyVersion %s %s: %w", arn, version, err)
 	}
 	doc := aws.ToString(v.PolicyVersion.Document)
-	if PolicyIsStandard(doc) {
+	if policy.IsStandard(doc) {
 		return nil
 	}
 	sa.Drifted = true
-	sa.DriftGrantsSend = PolicyGrantsSend(doc)
-	what := "it still allows " + SendAction
+	sa.DriftGrantsSend = policy.GrantsSend(doc)
+	what := "it still allows " + policy.SendAction
 	if !sa.DriftGrantsSend {
-		what = "it does NOT allow " + SendAction + ": SMTP users in the group cannot send"
+		what = "it does NOT allow " + policy.SendAction + ": SMTP users in the group cannot send"
 	}
 	if !e.opts.RepairPolicy {
 		sa.Warnings = append(sa.Warnings, fmt.Sprintf("managed policy %s (default version %s) differs from the standard document; %s; run again with --repair-policy to restore it", arn, version, what))
@@ -383,7 +384,7 @@ func (e *accessEnsurer) checkDrift(ctx context.Context, sa *SendingAccess, arn, 
 func (e *accessEnsurer) repair(ctx context.Context, arn string) error {
 	create := func() error {
 		_, err := e.api.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
-			PolicyArn: aws.String(arn), PolicyDocument: aws.String(SendingPolicyDocument), SetAsDefault: true,
+			PolicyArn: aws.String(arn), PolicyDocument: aws.String(policy.SendingPolicyDocument), SetAsDefault: true,
 		})
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/tty"
 )
 
@@ -494,7 +495,7 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 	}()
 
 	sum := batchSummary{total: len(in.UserNames)}
-	streamJSON := in.Format == FormatJSON && d.out == nil
+	streamJSON := in.Format == output.FormatJSON && d.out == nil
 	n := 0
 	for b := range results {
 		n++

@@ -9,6 +9,7 @@ import (
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -37,7 +38,7 @@ func runBenchBatch(b *testing.B, users, concurrency int, setup func(*iamfake.Ser
 	rs := benchRegions(b)
 	start := time.Now()
 	err := provision.CreateUser(e.ctx, provision.CreateUserInput{
-		UserNames: names, Batch: true, Concurrency: concurrency, Regions: rs, Format: provision.FormatJSON,
+		UserNames: names, Batch: true, Concurrency: concurrency, Regions: rs, Format: output.FormatJSON,
 	}, provision.CreateUserDeps{IAM: e.iam, STS: e.sts, Stdout: io.Discard, Stderr: io.Discard, Limiter: e.lim})
 	r := batchRun{elapsed: time.Since(start), stats: e.lim.Stats()}
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -15,7 +16,7 @@ func (e *batchEnv) rerun(now time.Time, names ...string) (string, string, error)
 	e.t.Helper()
 	var stdout, stderr bytes.Buffer
 	err := provision.CreateUser(e.ctx, provision.CreateUserInput{
-		UserNames: names, Batch: true, Regions: benchRegions(e.t)[:1], Format: provision.FormatJSON,
+		UserNames: names, Batch: true, Regions: benchRegions(e.t)[:1], Format: output.FormatJSON,
 	}, provision.CreateUserDeps{IAM: e.iam, STS: e.sts, Stdout: &stdout, Stderr: &stderr, Limiter: e.lim, Now: func() time.Time { return now }})
 	return stdout.String(), stderr.String(), err
 }

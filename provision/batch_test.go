@@ -17,6 +17,7 @@ import (
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -62,7 +63,7 @@ func (e *batchEnv) batch(concurrency int, names ...string) (map[string]batchLine
 	var stdout, stderr bytes.Buffer
 	err := provision.CreateUser(e.ctx, provision.CreateUserInput{
 		UserNames: names, Batch: true, Concurrency: concurrency,
-		Regions: benchRegions(e.t)[:1], Format: provision.FormatJSON,
+		Regions: benchRegions(e.t)[:1], Format: output.FormatJSON,
 	}, provision.CreateUserDeps{IAM: e.iam, STS: e.sts, Stdout: &stdout, Stderr: &stderr, Limiter: e.lim, Now: e.now})
 	got := map[string]batchLine{}
 	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
@@ -431,7 +432,7 @@ func TestBatchInterruptLeavesNothingHalfMade(t *testing.T) {
 	time.AfterFunc(150*time.Millisecond, cancel)
 	var stdout, stderr bytes.Buffer
 	err := provision.CreateUser(ctx, provision.CreateUserInput{
-		UserNames: names, Batch: true, Concurrency: 4, Regions: benchRegions(t)[:1], Format: provision.FormatJSON,
+		UserNames: names, Batch: true, Concurrency: 4, Regions: benchRegions(t)[:1], Format: output.FormatJSON,
 	}, provision.CreateUserDeps{IAM: e.iam, STS: e.sts, Stdout: &stdout, Stderr: &stderr, Limiter: e.lim})
 	if fail.ExitCode(err) != 130 || !strings.Contains(err.Error(), "not started") {
 		t.Fatalf("err %v (exit %d)\n%s", err, fail.ExitCode(err), stderr.String())

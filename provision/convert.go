@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/redact"
@@ -42,7 +43,7 @@ func CheckConvertKeyID(id string) error {
 
 // ConvertResult is what Convert found and did.
 type ConvertResult struct {
-	Set  CredentialSet
+	Set  creds.CredentialSet
 	Plan []PlanItem
 }
 
@@ -107,7 +108,7 @@ func Convert(ctx context.Context, client iamapi.IAM, stsClient iamapi.STS, in Co
 		}
 	}
 	r.Note("SMTP passwords for %s derived from the secret given (IAM cannot check it: 'sesprov verify' can)", regionNames(in.Regions))
-	res.Set = DeriveCredentials(user, in.AccessKeyID, in.Secret, in.Regions)
+	res.Set = creds.DeriveCredentials(user, in.AccessKeyID, in.Secret, in.Regions)
 	res.Set.UserARN = aws.ToString(u.User.Arn)
 	return res, nil
 }

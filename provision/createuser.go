@@ -20,8 +20,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/creds"
+	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/output"
+	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/internal/redact"
 	"github.com/sesprov/sesprov/internal/tty"
 )
@@ -62,7 +66,7 @@ type CreateUserInput struct {
 	DryRun              bool
 	OutFile             string // empty: stdout
 	IncludeSecretKey    bool
-	Format              Format
+	Format              output.Format
 	Batch               bool // --from: concurrent, per-user outcomes (batch.go)
 	Concurrency         int  // batch workers; 0: DefaultConcurrency
 }
@@ -123,9 +127,9 @@ func (in *CreateUserInput) Validate() error {
 		return err
 	}
 	if in.Format == "" {
-		in.Format = FormatTable
+		in.Format = output.FormatTable
 	}
-	if _, err := ParseFormat(string(in.Format)); err != nil {
+	if _, err := output.ParseFormat(string(in.Format)); err != nil {
 		return err
 	}
 	if in.OutFile != "" {
@@ -181,10 +185,10 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 
 	// The destination exists before IAM changes: a run that cannot deliver
 	// a secret never makes it.
-	var out *OutFile
+	var out *deliver.OutFile
 	dest := deps.Stdout
 	if in.OutFile != "" && !in.DryRun {
-		f, err := CreateOutFile(in.OutFile)
+		f, err := deliver.CreateOutFile(in.OutFile)
 		if err != nil {
 			return err
 		}
@@ -193,7 +197,7 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 
 	r := NewRun(in.DryRun, deps.Log)
 	d := &delivery{dest: dest, out: out, cw: nil}
-	d.cw = NewCredentialWriter(&d.buf, in.Format, in.IncludeSecretKey)
+	d.cw = creds.NewCredentialWriter(&d.buf, in.Format, in.IncludeSecretKey)
 	d.cw.AlignUsers(in.UserNames)
 
 	if in.Batch && !in.DryRun {
@@ -295,14 +299,14 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 type delivery struct {
 	mu        sync.Mutex // a batch's workers deliver concurrently
 	dest      io.Writer
-	out       *OutFile
+	out       *deliver.OutFile
 	buf       bytes.Buffer
-	cw        *CredentialWriter
+	cw        *creds.CredentialWriter
 	delivered int
 }
 
 // write renders set and writes it in one piece, synced to disk for a file.
-func (d *delivery) write(set CredentialSet) error {
+func (d *delivery) write(set creds.CredentialSet) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.buf.Reset()
@@ -532,7 +536,7 @@ func cannotSend(in *CreateUserInput, sa SendingAccess) error {
 	if !sa.Drifted || sa.DriftGrantsSend || sa.Repaired {
 		return nil
 	}
-	return fail.Conflictf("the managed policy %s of group %s does not allow %s: SMTP credentials made now could not send, so no access key was made; run the same command with --repair-policy to restore the standard document (or fix the policy yourself), which also completes a user this run made", in.PolicyName, in.GroupName, SendAction)
+	return fail.Conflictf("the managed policy %s of group %s does not allow %s: SMTP credentials made now could not send, so no access key was made; run the same command with --repair-policy to restore the standard document (or fix the policy yourself), which also completes a user this run made", in.PolicyName, in.GroupName, policy.SendAction)
 }
 
 // orphanKeyAge: a never-used key of a sesprov user younger than this is
@@ -673,8 +677,8 @@ func (j *userJob) keyAndDeliver(ctx context.Context, r *Run) error {
 		// A key was made but a stray one may remain: deliver, then report.
 		fmt.Fprintf(j.deps.Stderr, "sesprov: warning: %v\n", err)
 	}
-	return DeliverOrRollback(ctx, api, j.name, keyID, func() error {
-		set := DeriveCredentials(j.name, keyID, secret, j.in.Regions)
+	return deliver.DeliverOrRollback(ctx, api, j.name, keyID, func() error {
+		set := creds.DeriveCredentials(j.name, keyID, secret, j.in.Regions)
 		set.UserARN = j.arn
 		set.Status = j.batchStatus()
 		if err := j.d.write(set); err != nil {
@@ -695,7 +699,7 @@ func (j *userJob) keyAndDeliver(ctx context.Context, r *Run) error {
 
 // printPlan prints a dry run's plan: lines for a person, or
 // {"dry_run":true,"plan":[…],"unchanged":[…]} with -o json.
-func printPlan(w io.Writer, f Format, items []PlanItem) error {
+func printPlan(w io.Writer, f output.Format, items []PlanItem) error {
 	var changes, unchanged []string
 	for _, it := range items {
 		if it.Change {
@@ -704,7 +708,7 @@ func printPlan(w io.Writer, f Format, items []PlanItem) error {
 			unchanged = append(unchanged, it.Text)
 		}
 	}
-	if f == FormatJSON {
+	if f == output.FormatJSON {
 		b, err := json.Marshal(struct {
 			DryRun    bool     `json:"dry_run"`
 			Plan      []string `json:"plan"`

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -21,13 +22,13 @@ func BenchmarkCreateUser(b *testing.B) {
 	rs := regions(nil, "us-east-1", "eu-west-1")
 	deps := provision.CreateUserDeps{IAM: api, STS: stsc, Stdout: io.Discard, Stderr: io.Discard}
 	ctx := context.Background()
-	if err := provision.CreateUser(ctx, provision.CreateUserInput{UserNames: []string{"warmup"}, Regions: rs, Format: provision.FormatJSON}, deps); err != nil {
+	if err := provision.CreateUser(ctx, provision.CreateUserInput{UserNames: []string{"warmup"}, Regions: rs, Format: output.FormatJSON}, deps); err != nil {
 		b.Fatal(err)
 	}
 	srv.ResetCalls()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		in := provision.CreateUserInput{UserNames: []string{fmt.Sprintf("bench-%d", i)}, Regions: rs, Format: provision.FormatJSON}
+		in := provision.CreateUserInput{UserNames: []string{fmt.Sprintf("bench-%d", i)}, Regions: rs, Format: output.FormatJSON}
 		if err := provision.CreateUser(ctx, in, deps); err != nil {
 			b.Fatal(err)
 		}

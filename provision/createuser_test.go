@@ -19,6 +19,8 @@ import (
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/output"
+	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -65,7 +67,7 @@ func (e *env) create(in provision.CreateUserInput) (jsonOut, string, error) {
 	if in.Regions == nil {
 		in.Regions = regions(e.t, "us-east-1", "eu-west-1")
 	}
-	in.Format = provision.FormatJSON
+	in.Format = output.FormatJSON
 	in.IncludeSecretKey = true
 	err := provision.CreateUser(e.ctx, in, provision.CreateUserDeps{
 		IAM: e.iam, STS: e.sts, Stdout: &stdout, Stderr: &stderr,
@@ -145,7 +147,7 @@ func (e *env) checkDelivered(out jsonOut, user string) {
 func TestCreateUserFreshAccount(t *testing.T) {
 	e := newEnv(t)
 	boundary := "arn:aws:iam::123456789012:policy/smtp-boundary"
-	if _, err := e.iam.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("smtp-boundary"), PolicyDocument: aws.String(provision.SendingPolicyDocument)}); err != nil {
+	if _, err := e.iam.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("smtp-boundary"), PolicyDocument: aws.String(policy.SendingPolicyDocument)}); err != nil {
 		t.Fatal(err)
 	}
 	out, stderr, err := e.create(provision.CreateUserInput{
@@ -183,7 +185,7 @@ func TestCreateUserFreshAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc, _ := url.PathUnescape(aws.ToString(pv.PolicyVersion.Document)); !provision.PolicyIsStandard(doc) {
+	if doc, _ := url.PathUnescape(aws.ToString(pv.PolicyVersion.Document)); !policy.IsStandard(doc) {
 		t.Errorf("policy document %s", doc)
 	}
 	att, err := e.iam.ListAttachedGroupPolicies(e.ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(provision.DefaultGroupName)})
@@ -285,7 +287,7 @@ func TestCreateUserPolicyDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v == "v1" || !provision.PolicyIsStandard(aws.ToString(pv.PolicyVersion.Document)) {
+	if v == "v1" || !policy.IsStandard(aws.ToString(pv.PolicyVersion.Document)) {
 		t.Errorf("not repaired: default %s %s", v, aws.ToString(pv.PolicyVersion.Document))
 	}
 	// Repaired: a third run reports nothing.

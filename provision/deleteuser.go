@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/redact"
 )
 
@@ -378,8 +379,8 @@ func executeDeletePlan(ctx context.Context, client iamapi.IAM, p *DeletePlan, lo
 }
 
 // WriteDeletePlan prints what delete-user did, or would do with --dry-run.
-func WriteDeletePlan(w io.Writer, f Format, p *DeletePlan) error {
-	if f == FormatJSON {
+func WriteDeletePlan(w io.Writer, f output.Format, p *DeletePlan) error {
+	if f == output.FormatJSON {
 		b, err := json.Marshal(p)
 		if err != nil {
 			return err

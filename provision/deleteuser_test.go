@@ -12,6 +12,7 @@ import (
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -35,9 +36,9 @@ func (l *lab) loadedUser(name string) {
 		AuthenticationCode1: aws.String("123456"), AuthenticationCode2: aws.String("654321")})
 	l.must(err)
 	_, err = l.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: u, PolicyName: aws.String(provision.DefaultPolicyName),
-		PolicyDocument: aws.String(provision.SendingPolicyDocument)})
+		PolicyDocument: aws.String(policy.SendingPolicyDocument)})
 	l.must(err)
-	pol, err := l.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name + "-extra"), PolicyDocument: aws.String(provision.SendingPolicyDocument)})
+	pol, err := l.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name + "-extra"), PolicyDocument: aws.String(policy.SendingPolicyDocument)})
 	l.must(err)
 	_, err = l.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: u, PolicyArn: pol.Policy.Arn})
 	l.must(err)
@@ -136,7 +137,7 @@ func TestDeleteUserRecognisesEverySMTPUserKind(t *testing.T) {
 	mk("ours", provision.TagCreatedBy, provision.TagCreatedByValue)
 	mk("inline")
 	_, err := l.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("inline"), PolicyName: aws.String(provision.DefaultPolicyName),
-		PolicyDocument: aws.String(provision.SendingPolicyDocument)})
+		PolicyDocument: aws.String(policy.SendingPolicyDocument)})
 	l.must(err)
 	l.smtpUser("member", 0)
 	for _, u := range []string{"console", "ours", "inline", "member"} {

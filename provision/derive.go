@@ -6,7 +6,9 @@ import (
 	"io"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/redact"
 	"github.com/sesprov/sesprov/internal/tty"
 )
@@ -16,7 +18,7 @@ type DeriveInput struct {
 	Secret      redact.Secret
 	AccessKeyID string          // optional; when set, the SMTP user name in the output
 	Regions     []derive.Region // validated (derive.ResolveRegions)
-	Format      Format
+	Format      output.Format
 }
 
 // CheckAccessKeyID validates an access key ID given as an SMTP user name:
@@ -44,12 +46,12 @@ func DeriveCommand(ctx context.Context, in DeriveInput, stdout io.Writer) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	set := DeriveCredentials("", in.AccessKeyID, in.Secret, in.Regions)
-	if in.Format == FormatTable && len(set.Credentials) == 1 {
+	set := creds.DeriveCredentials("", in.AccessKeyID, in.Secret, in.Regions)
+	if in.Format == output.FormatTable && len(set.Credentials) == 1 {
 		_, err := fmt.Fprintln(stdout, set.Credentials[0].Password.Reveal())
 		return err
 	}
-	w := NewCredentialWriter(stdout, in.Format, false)
+	w := creds.NewCredentialWriter(stdout, in.Format, false)
 	if err := w.Write(set); err != nil {
 		return fmt.Errorf("write the passwords: %w", err)
 	}

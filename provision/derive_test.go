@@ -6,30 +6,32 @@ import (
 	"testing"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/redact"
 )
 
 // derive's table has no user, so no USER column; the key ID column appears
 // only when --access-key-id gave one. Sets with a user keep every column.
 func TestCredentialWriterTableWithoutUser(t *testing.T) {
-	cred := RegionCredential{Region: "us-east-1", SMTPEndpoint: "email-smtp.us-east-1.amazonaws.com", Password: redact.NewSecret("BPW")}
+	cred := creds.RegionCredential{Region: "us-east-1", SMTPEndpoint: "email-smtp.us-east-1.amazonaws.com", Password: redact.NewSecret("BPW")}
 	for _, tc := range []struct {
-		set  CredentialSet
+		set  creds.CredentialSet
 		want string
 	}{
-		{CredentialSet{Credentials: []RegionCredential{cred}},
+		{creds.CredentialSet{Credentials: []creds.RegionCredential{cred}},
 			"REGION     SMTP ENDPOINT                       SMTP PASSWORD\n" +
 				"us-east-1  email-smtp.us-east-1.amazonaws.com  BPW\n"},
-		{CredentialSet{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Credentials: []RegionCredential{cred}},
+		{creds.CredentialSet{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Credentials: []creds.RegionCredential{cred}},
 			"SMTP USERNAME         REGION     SMTP ENDPOINT                       SMTP PASSWORD\n" +
 				"AKIAIOSFODNN7EXAMPLE  us-east-1  email-smtp.us-east-1.amazonaws.com  BPW\n"},
-		{CredentialSet{UserName: "alice", Credentials: []RegionCredential{cred}},
+		{creds.CredentialSet{UserName: "alice", Credentials: []creds.RegionCredential{cred}},
 			"USER   SMTP USERNAME  REGION     SMTP ENDPOINT                       SMTP PASSWORD\n" +
 				"alice  -              us-east-1  email-smtp.us-east-1.amazonaws.com  BPW\n"},
 	} {
 		var buf bytes.Buffer
-		w := NewCredentialWriter(&buf, FormatTable, false)
+		w := creds.NewCredentialWriter(&buf, output.FormatTable, false)
 		if err := w.Write(tc.set); err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +50,7 @@ func TestDeriveCommandOneRegionPrintsThePasswordAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	in := DeriveInput{Secret: redact.NewSecret(exampleSecret), Regions: regions, Format: FormatTable}
+	in := DeriveInput{Secret: redact.NewSecret(exampleSecret), Regions: regions, Format: output.FormatTable}
 	if err := DeriveCommand(context.Background(), in, &buf); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/lazyre"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/tty"
 )
 
@@ -23,7 +24,7 @@ type DoctorInput struct {
 	PrincipalARN string      // simulate this IAM user or role instead of the caller's
 	Scope        PolicyScope // where the resources are (AccountID and Partition come from STS)
 	UserName     string      // a user name to check user actions on; "ses-smtp-user.doctor-check" when empty
-	Format       Format
+	Format       output.Format
 }
 
 // ActionCheck is the simulated decision for one action.
@@ -200,8 +201,8 @@ func shortErr(err error) string {
 
 // WriteDoctorReport prints the report: a table (with the caller first), or
 // one JSON object.
-func WriteDoctorReport(w io.Writer, f Format, rep DoctorReport) error {
-	if f == FormatJSON {
+func WriteDoctorReport(w io.Writer, f output.Format, rep DoctorReport) error {
+	if f == output.FormatJSON {
 		if rep.Commands == nil {
 			rep.Commands = []CommandCheck{}
 		}
@@ -243,7 +244,7 @@ func WriteDoctorReport(w io.Writer, f Format, rep DoctorReport) error {
 			}
 			denied = append(denied, s)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Command, status, dash(strings.Join(denied, ", ")))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Command, status, output.Dash(strings.Join(denied, ", ")))
 	}
 	return tw.Flush()
 }

@@ -9,8 +9,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -34,7 +36,7 @@ func TestCreateUserInterruptedAfterKeyDeletesIt(t *testing.T) {
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	err := provision.CreateUser(ctx, provision.CreateUserInput{
-		UserNames: []string{"alice"}, Regions: regions(t, "us-east-1"), Format: provision.FormatJSON,
+		UserNames: []string{"alice"}, Regions: regions(t, "us-east-1"), Format: output.FormatJSON,
 	}, provision.CreateUserDeps{IAM: cancelAfterKey{e.iam, cancel}, STS: e.sts, Stdout: &stdout, Stderr: &stderr})
 	if fail.ExitCode(err) != fail.ExitInterrupted || !errors.Is(err, context.Canceled) {
 		t.Fatalf("exit %d: %v", fail.ExitCode(err), err)
@@ -69,7 +71,7 @@ func TestDeliverOrRollback(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Delivery fails: the key goes.
-	err = provision.DeliverOrRollback(e.ctx, e.iam, "u", id, func() error { return errors.New("disk full") })
+	err = deliver.DeliverOrRollback(e.ctx, e.iam, "u", id, func() error { return errors.New("disk full") })
 	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), id+" was deleted") {
 		t.Fatalf("%v", err)
 	}
@@ -81,7 +83,7 @@ func TestDeliverOrRollback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := provision.DeliverOrRollback(e.ctx, e.iam, "u", id, func() error { return nil }); err != nil {
+	if err := deliver.DeliverOrRollback(e.ctx, e.iam, "u", id, func() error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if k := e.keys("u"); len(k) != 1 || k[0] != id {

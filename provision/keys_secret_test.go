@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/redact"
 )
@@ -26,7 +27,7 @@ func TestDeriveCredentialsRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := DeriveCredentials("", "", redact.NewSecret(exampleSecret), regions)
+	set := creds.DeriveCredentials("", "", redact.NewSecret(exampleSecret), regions)
 	for i, r := range regions {
 		c := set.Credentials[i]
 		if c.Region != r.Name || c.SMTPEndpoint != r.SMTPEndpoint || c.Password.Reveal() != derive.Password(exampleSecret, r.Name) {

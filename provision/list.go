@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/tty"
 	"golang.org/x/time/rate"
 )
@@ -349,7 +350,7 @@ type ListWriter struct {
 	w      io.Writer
 	buf    bytes.Buffer // the table's page, before trailing blanks are trimmed
 	count  int
-	format Format
+	format output.Format
 	maxAge time.Duration
 	tw     *tabwriter.Writer
 	cw     *csv.Writer
@@ -358,14 +359,14 @@ type ListWriter struct {
 }
 
 // NewListWriter returns a ListWriter; env output has no meaning for a list.
-func NewListWriter(w io.Writer, f Format, maxAge time.Duration) (*ListWriter, error) {
+func NewListWriter(w io.Writer, f output.Format, maxAge time.Duration) (*ListWriter, error) {
 	lw := &ListWriter{w: w, format: f, maxAge: maxAge, paint: tty.NewPalette(w)}
 	switch f {
-	case FormatTable:
+	case output.FormatTable:
 		lw.tw = tabwriter.NewWriter(&lw.buf, 0, 0, 2, ' ', 0)
-	case FormatCSV:
+	case output.FormatCSV:
 		lw.cw = csv.NewWriter(w)
-	case FormatJSON:
+	case output.FormatJSON:
 	default:
 		return nil, fail.Usagef("list prints table, json or csv, not %s", f)
 	}
@@ -376,14 +377,14 @@ func NewListWriter(w io.Writer, f Format, maxAge time.Duration) (*ListWriter, er
 func (l *ListWriter) WriteUser(u ListedUser) error {
 	l.count++
 	switch l.format {
-	case FormatJSON:
+	case output.FormatJSON:
 		b, err := json.Marshal(u)
 		if err != nil {
 			return err
 		}
 		_, err = l.w.Write(append(b, '\n'))
 		return err
-	case FormatCSV:
+	case output.FormatCSV:
 		if !l.header {
 			l.header = true
 			if err := l.cw.Write([]string{"User", "Access", "Access Key ID", "Status", "Created", "Age Days", "Last Used", "Last Used Service", "Last Used Region", "Over Max Age"}); err != nil {

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
+	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -49,7 +51,7 @@ func (l *lab) inlineUser(name string, keys int) {
 	_, err := l.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})
 	l.must(err)
 	_, err = l.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(provision.DefaultPolicyName),
-		PolicyDocument: aws.String(provision.SendingPolicyDocument)})
+		PolicyDocument: aws.String(policy.SendingPolicyDocument)})
 	l.must(err)
 	for range keys {
 		_, err := l.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
@@ -82,7 +84,7 @@ func TestListKindsAgesAndLastUse(t *testing.T) {
 	l.inlineUser("legacy", 0)
 	l.smtpUser("both", 0)
 	_, err := l.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("both"), PolicyName: aws.String(provision.DefaultPolicyName),
-		PolicyDocument: aws.String(provision.SendingPolicyDocument)})
+		PolicyDocument: aws.String(policy.SendingPolicyDocument)})
 	l.must(err)
 	_, err = l.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bystander")})
 	l.must(err)
@@ -116,8 +118,8 @@ func TestListKindsAgesAndLastUse(t *testing.T) {
 	var table, js, csvOut bytes.Buffer
 	for _, w := range []struct {
 		buf *bytes.Buffer
-		f   provision.Format
-	}{{&table, provision.FormatTable}, {&js, provision.FormatJSON}, {&csvOut, provision.FormatCSV}} {
+		f   output.Format
+	}{{&table, output.FormatTable}, {&js, output.FormatJSON}, {&csvOut, output.FormatCSV}} {
 		lw, err := provision.NewListWriter(w.buf, w.f, 90*24*time.Hour)
 		l.must(err)
 		for _, u := range sink.users {
@@ -141,7 +143,7 @@ func TestListKindsAgesAndLastUse(t *testing.T) {
 	if !strings.HasPrefix(csvOut.String(), "User,Access,Access Key ID,Status,Created,Age Days,Last Used") || strings.Count(csvOut.String(), "\n") != 5 {
 		t.Errorf("CSV:\n%s", csvOut.String())
 	}
-	if _, err := provision.NewListWriter(&table, provision.FormatEnv, 0); fail.ExitCode(err) != fail.ExitUsage {
+	if _, err := provision.NewListWriter(&table, output.FormatEnv, 0); fail.ExitCode(err) != fail.ExitUsage {
 		t.Errorf("env output for list: %v", err)
 	}
 }
@@ -183,7 +185,7 @@ func TestListManyUsersStreams(t *testing.T) {
 				}
 				if i >= members && i < members+both+inline {
 					_, err = l.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: name, PolicyName: aws.String(provision.DefaultPolicyName),
-						PolicyDocument: aws.String(provision.SendingPolicyDocument)})
+						PolicyDocument: aws.String(policy.SendingPolicyDocument)})
 					do(err)
 				}
 				if i%2 == 0 {

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/output"
+	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/internal/redact"
 )
 
@@ -43,7 +45,7 @@ type MigrateInput struct {
 	Force        bool   // delete an inline policy holding more than the standard statement; add a tagged user with no SES access
 	DryRun       bool
 	Concurrency  int // users at once; default DefaultMigrateConcurrency
-	Format       Format
+	Format       output.Format
 
 	// Confirm, when set, is asked after discovery and before the first
 	// change, with the users about to be migrated. No: nothing is changed.
@@ -119,9 +121,9 @@ func (in *MigrateInput) Validate() error {
 		return fail.Usagef("--concurrency %d: give 1 to 32", in.Concurrency)
 	}
 	if in.Format == "" {
-		in.Format = FormatTable
+		in.Format = output.FormatTable
 	}
-	if in.Format != FormatTable && in.Format != FormatJSON {
+	if in.Format != output.FormatTable && in.Format != output.FormatJSON {
 		return fail.Usagef("migrate prints table or json, not %s", in.Format)
 	}
 	return nil
@@ -365,7 +367,7 @@ func (m *migrator) ensureGroup(ctx context.Context) ([]string, error) {
 		}
 	}
 	if sa.Drifted && !sa.DriftGrantsSend && !sa.Repaired {
-		return changes, fail.Conflictf("group %s does not grant %s: its policy %s was changed; no user was migrated (that would cut them off): run again with --repair-policy to restore it", m.in.GroupName, SendAction, sa.PolicyARN)
+		return changes, fail.Conflictf("group %s does not grant %s: its policy %s was changed; no user was migrated (that would cut them off): run again with --repair-policy to restore it", m.in.GroupName, policy.SendAction, sa.PolicyARN)
 	}
 	if m.in.DryRun {
 		return changes, nil
@@ -384,7 +386,7 @@ func (m *migrator) ensureGroup(ctx context.Context) ([]string, error) {
 // named policyName (the one EnsureSendingAccess ensures) is read first.
 func WaitForGroupGrant(ctx context.Context, api iamapi.IAM, group, policyName string) (string, error) {
 	var via string
-	notYet := &smithy.GenericAPIError{Code: "NoSuchEntity", Message: "no policy granting " + SendAction + " is visible yet"}
+	notYet := &smithy.GenericAPIError{Code: "NoSuchEntity", Message: "no policy granting " + policy.SendAction + " is visible yet"}
 	err := iamapi.WaitConsistent(ctx, func() error {
 		var ok bool
 		var err error
@@ -399,7 +401,7 @@ func WaitForGroupGrant(ctx context.Context, api iamapi.IAM, group, policyName st
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("confirm that group %s grants %s: %w", group, SendAction, err)
+		return "", fmt.Errorf("confirm that group %s grants %s: %w", group, policy.SendAction, err)
 	}
 	return via, nil
 }
@@ -435,14 +437,14 @@ func GroupGrantsSend(ctx context.Context, api iamapi.IAM, group, policyName stri
 	})
 	var grant, conditional, deny string
 	see := func(name, doc string) {
-		e, err := evalSend(doc)
+		e, err := policy.EvalSend(doc)
 		switch {
 		case err != nil:
-		case e.deny && deny == "":
+		case e.Deny && deny == "":
 			deny = name
-		case e.allow && grant == "":
+		case e.Allow && grant == "":
 			grant = name
-		case e.condAllow && conditional == "":
+		case e.CondAllow && conditional == "":
 			conditional = name
 		}
 	}
@@ -549,7 +551,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 	}
 
 	// Decide.
-	standard := u.InlinePolicy == "" || PolicyIsStandard(doc)
+	standard := u.InlinePolicy == "" || policy.IsStandard(doc)
 	switch {
 	case !u.Legacy() && member:
 		res.Outcome, res.Reason = MigrateAlreadyDone, fmt.Sprintf("in group %s; no inline policy %s, no %s=%s tag", group, m.in.PolicyName, TagConsoleKey, TagConsoleValue)
@@ -558,7 +560,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 		res.Outcome, res.Reason = MigrateSkipped, fmt.Sprintf("not a legacy SMTP user (no inline policy %s, no %s=%s tag, not in group %s): nothing to migrate; 'sesprov create-user' makes SMTP users", m.in.PolicyName, TagConsoleKey, TagConsoleValue, group)
 		return nil
 	case !standard && !m.in.Force:
-		res.Outcome, res.Reason = MigrateSkipped, fmt.Sprintf("inline policy %s holds more than the standard statement (Allow %s on \"*\"): %s; kept, and the user left as it is: review it, or run with --force to delete it anyway", u.InlinePolicy, SendAction, describePolicy(doc))
+		res.Outcome, res.Reason = MigrateSkipped, fmt.Sprintf("inline policy %s holds more than the standard statement (Allow %s on \"*\"): %s; kept, and the user left as it is: review it, or run with --force to delete it anyway", u.InlinePolicy, policy.SendAction, describePolicy(doc))
 		return nil
 	case u.InlinePolicy == "" && !member && !m.in.Force:
 		res.Outcome, res.Reason = MigrateSkipped, fmt.Sprintf("tagged %s=%s but has no SES access (no inline policy %s, not in group %s): not granted one without a decision; run with --force to add it to the group", TagConsoleKey, TagConsoleValue, m.in.PolicyName, group)
@@ -592,14 +594,14 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 		if !r.DryRun {
 			via, ok, err := GroupGrantsSend(ctx, api, group, m.in.PolicyName)
 			if err != nil {
-				return fmt.Errorf("check again that group %s grants %s: %w; the inline policy %s was kept, the user can still send: run again", group, SendAction, err, u.InlinePolicy)
+				return fmt.Errorf("check again that group %s grants %s: %w; the inline policy %s was kept, the user can still send: run again", group, policy.SendAction, err, u.InlinePolicy)
 			}
 			if !ok {
 				why := "no policy of the group allows it any more"
 				if via != "" {
 					why = via
 				}
-				return fail.Conflictf("group %s no longer grants %s (%s); the inline policy %s was kept, the user can still send: fix the group's policy (--repair-policy restores the standard one) and run again", group, SendAction, why, u.InlinePolicy)
+				return fail.Conflictf("group %s no longer grants %s (%s); the inline policy %s was kept, the user can still send: fix the group's policy (--repair-policy restores the standard one) and run again", group, policy.SendAction, why, u.InlinePolicy)
 			}
 		}
 		note := ""
@@ -634,7 +636,7 @@ func (m *migrator) migrateSteps(ctx context.Context, u LegacyUser, res *MigrateR
 // describePolicy summarises what a non-standard policy says, for the
 // report: its statements' effects and actions, never more than a line.
 func describePolicy(doc string) string {
-	p, err := parsePolicy(doc)
+	p, err := policy.ParseDocument(doc)
 	if err != nil {
 		return "unreadable document"
 	}
@@ -670,23 +672,23 @@ func defaultTo(s, def string) string {
 // {"summary":{…}}.
 type migrateWriter struct {
 	w      io.Writer
-	format Format
+	format output.Format
 	dryRun bool
 }
 
-func newMigrateWriter(w io.Writer, f Format, dryRun bool) *migrateWriter {
+func newMigrateWriter(w io.Writer, f output.Format, dryRun bool) *migrateWriter {
 	if w == nil {
 		w = io.Discard
 	}
 	mw := &migrateWriter{w: w, format: f, dryRun: dryRun}
-	if dryRun && f == FormatTable {
+	if dryRun && f == output.FormatTable {
 		fmt.Fprintln(w, "dry run: nothing was changed. What migrate would do:")
 	}
 	return mw
 }
 
 func (mw *migrateWriter) group(group string, changes []string) error {
-	if mw.format == FormatJSON {
+	if mw.format == output.FormatJSON {
 		return nil // in the summary's group_changes
 	}
 	verb := "group " + group + ": "
@@ -703,7 +705,7 @@ var outcomeLabel = map[MigrateOutcome]string{
 }
 
 func (mw *migrateWriter) user(r MigrateResult) error {
-	if mw.format == FormatJSON {
+	if mw.format == output.FormatJSON {
 		b, err := json.Marshal(r)
 		if err != nil {
 			return err
@@ -727,7 +729,7 @@ func (mw *migrateWriter) user(r MigrateResult) error {
 }
 
 func (mw *migrateWriter) summary(s MigrateSummary) error {
-	if mw.format == FormatJSON {
+	if mw.format == output.FormatJSON {
 		s.GroupChanges = nonNil(s.GroupChanges)
 		b, err := json.Marshal(struct {
 			Summary MigrateSummary `json:"summary"`

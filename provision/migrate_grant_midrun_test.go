@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -52,7 +53,7 @@ func TestMigrateGrantChangedMidRun(t *testing.T) {
 	out := l.migrate(provision.MigrateInput{All: true, Concurrency: 1})
 	l.assertInvariant()
 	if out.err == nil {
-		t.Errorf("migrate succeeded; the group stopped granting %s mid-run", provision.SendAction)
+		t.Errorf("migrate succeeded; the group stopped granting %s mid-run", policy.SendAction)
 	}
 	if len(out.results) != 3 {
 		t.Fatalf("results %+v; want 3", out.results)

@@ -23,6 +23,7 @@ import (
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -352,7 +353,7 @@ type migOut struct {
 func (l *migLab) migrate(in provision.MigrateInput) migOut {
 	l.t.Helper()
 	var stdout, stderr bytes.Buffer
-	in.Format = provision.FormatJSON
+	in.Format = output.FormatJSON
 	_, err := provision.Migrate(l.ctx, in, provision.MigrateDeps{IAM: l.iam, STS: l.sts, Stdout: &stdout, Stderr: &stderr})
 	out := migOut{stderr: stderr.String(), err: err}
 	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
@@ -842,7 +843,7 @@ func TestMigrateBadInputMakesNoCall(t *testing.T) {
 		{All: true, GroupName: strings.Repeat("g", 129)},
 		{All: true, PolicyName: "no/slash"},
 		{All: true, Concurrency: 99},
-		{All: true, Format: provision.FormatCSV},
+		{All: true, Format: output.FormatCSV},
 	} {
 		_, err := provision.Migrate(l.ctx, in, provision.MigrateDeps{IAM: l.iam, STS: l.sts})
 		if fail.ExitCode(err) != fail.ExitUsage {

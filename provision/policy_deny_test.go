@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -13,8 +14,8 @@ import (
 // only and called this document a grant).
 func TestPolicyGrantsSendDenyNotAction(t *testing.T) {
 	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*"},{"Effect":"Deny","NotAction":"ses:SendEmail","Resource":"*"}]}`
-	if provision.PolicyGrantsSend(doc) {
-		t.Errorf("PolicyGrantsSend says %s grants %s; its Deny NotAction denies it", doc, provision.SendAction)
+	if policy.GrantsSend(doc) {
+		t.Errorf("PolicyGrantsSend says %s grants %s; its Deny NotAction denies it", doc, policy.SendAction)
 	}
 }
 
@@ -36,7 +37,7 @@ func TestPolicyGrantsSendStatements(t *testing.T) {
 		doc  string
 		want bool
 	}{
-		{"standard", provision.SendingPolicyDocument, true},
+		{"standard", policy.SendingPolicyDocument, true},
 		{"list and case", st(`{"Effect":"Allow","Action":["s3:GetObject","SES:sendrawemail"],"Resource":"*"}`), true},
 		{"ses:*", st(`{"Effect":"Allow","Action":"ses:*","Resource":"*"}`), true},
 		{"*", st(`{"Effect":"Allow","Action":"*","Resource":"*"}`), true},
@@ -52,7 +53,7 @@ func TestPolicyGrantsSendStatements(t *testing.T) {
 		{"deny only", st(`{"Effect":"Deny","Action":"ses:SendRawEmail","Resource":"*"}`), false},
 		{"not JSON", `{`, false},
 	} {
-		if got := provision.PolicyGrantsSend(c.doc); got != c.want {
+		if got := policy.GrantsSend(c.doc); got != c.want {
 			t.Errorf("%s: PolicyGrantsSend(%s) = %v, want %v", c.name, c.doc, got, c.want)
 		}
 	}
@@ -70,7 +71,7 @@ func TestGroupGrantsSendDenyInOtherPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := e.iam.PutGroupPolicy(e.ctx, &iam.PutGroupPolicyInput{GroupName: g, PolicyName: aws.String(provision.DefaultPolicyName),
-		PolicyDocument: aws.String(provision.SendingPolicyDocument)}); err != nil {
+		PolicyDocument: aws.String(policy.SendingPolicyDocument)}); err != nil {
 		t.Fatal(err)
 	}
 	via, ok, err := provision.GroupGrantsSend(e.ctx, e.iam, provision.DefaultGroupName, provision.DefaultPolicyName)

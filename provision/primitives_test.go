@@ -13,7 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesprov/sesprov/internal/creds"
+	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/redact"
 )
 
@@ -94,37 +97,37 @@ func TestExitCodes(t *testing.T) {
 
 func TestParseFormat(t *testing.T) {
 	for _, s := range []string{"table", "JSON", "csv", "env"} {
-		if _, err := ParseFormat(s); err != nil {
+		if _, err := output.ParseFormat(s); err != nil {
 			t.Errorf("ParseFormat(%q): %v", s, err)
 		}
 	}
-	if _, err := ParseFormat("yaml"); fail.ExitCode(err) != fail.ExitUsage {
+	if _, err := output.ParseFormat("yaml"); fail.ExitCode(err) != fail.ExitUsage {
 		t.Errorf("ParseFormat(yaml) = %v, want a usage error", err)
 	}
 }
 
-func sampleSets() []CredentialSet {
-	return []CredentialSet{
+func sampleSets() []creds.CredentialSet {
+	return []creds.CredentialSet{
 		{
 			UserName: "alice", UserARN: "arn:aws:iam::123456789012:user/alice", AccessKeyID: "AKIAAAAAAAAAAAAAAAAA",
 			SecretAccessKey: redact.NewSecret("secret-a"),
-			Credentials: []RegionCredential{
-				{"us-east-1", "email-smtp.us-east-1.amazonaws.com", redact.NewSecret("BPASSWORDA1")},
-				{"eu-west-1", "email-smtp.eu-west-1.amazonaws.com", redact.NewSecret("BPASSWORDA2")},
+			Credentials: []creds.RegionCredential{
+				{Region: "us-east-1", SMTPEndpoint: "email-smtp.us-east-1.amazonaws.com", Password: redact.NewSecret("BPASSWORDA1")},
+				{Region: "eu-west-1", SMTPEndpoint: "email-smtp.eu-west-1.amazonaws.com", Password: redact.NewSecret("BPASSWORDA2")},
 			},
 		},
 		{
 			UserName: "bob", UserARN: "arn:aws:iam::123456789012:user/bob", AccessKeyID: "AKIABBBBBBBBBBBBBBBB",
 			SecretAccessKey: redact.NewSecret("secret-b"),
-			Credentials:     []RegionCredential{{"us-east-1", "email-smtp.us-east-1.amazonaws.com", redact.NewSecret("BPASSWORDB1")}},
+			Credentials:     []creds.RegionCredential{{Region: "us-east-1", SMTPEndpoint: "email-smtp.us-east-1.amazonaws.com", Password: redact.NewSecret("BPASSWORDB1")}},
 		},
 	}
 }
 
-func writeAll(t *testing.T, f Format, includeSecret bool) string {
+func writeAll(t *testing.T, f output.Format, includeSecret bool) string {
 	t.Helper()
 	var buf bytes.Buffer
-	w := NewCredentialWriter(&buf, f, includeSecret)
+	w := creds.NewCredentialWriter(&buf, f, includeSecret)
 	for _, s := range sampleSets() {
 		if err := w.Write(s); err != nil {
 			t.Fatal(err)
@@ -137,7 +140,7 @@ func writeAll(t *testing.T, f Format, includeSecret bool) string {
 }
 
 func TestCredentialWriterJSON(t *testing.T) {
-	out := writeAll(t, FormatJSON, false)
+	out := writeAll(t, output.FormatJSON, false)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 2 {
 		t.Fatalf("want one JSON object per line, got %d lines:\n%s", len(lines), out)
@@ -168,14 +171,14 @@ func TestCredentialWriterJSON(t *testing.T) {
 	if c0["region"] != "us-east-1" || c0["smtp_endpoint"] != "email-smtp.us-east-1.amazonaws.com" || c0["smtp_password"] != "BPASSWORDA1" {
 		t.Errorf("bad credential: %v", c0)
 	}
-	withSecret := writeAll(t, FormatJSON, true)
+	withSecret := writeAll(t, output.FormatJSON, true)
 	if !strings.Contains(withSecret, `"secret_access_key":"secret-a"`) {
 		t.Errorf("--include-secret-key did not add the secret: %s", withSecret)
 	}
 }
 
 func TestCredentialWriterCSVConsoleColumns(t *testing.T) {
-	out := writeAll(t, FormatCSV, false)
+	out := writeAll(t, output.FormatCSV, false)
 	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +196,7 @@ func TestCredentialWriterCSVConsoleColumns(t *testing.T) {
 
 func TestCredentialWriterEnvIsShellReadable(t *testing.T) {
 	var buf bytes.Buffer
-	w := NewCredentialWriter(&buf, FormatEnv, false)
+	w := creds.NewCredentialWriter(&buf, output.FormatEnv, false)
 	set := sampleSets()[1]
 	set.Credentials[0].Password = redact.NewSecret("B+a/b='c")
 	if err := w.Write(set); err != nil {
@@ -212,7 +215,7 @@ func TestCredentialWriterEnvIsShellReadable(t *testing.T) {
 }
 
 func TestCredentialWriterTableAligned(t *testing.T) {
-	out := writeAll(t, FormatTable, false)
+	out := writeAll(t, output.FormatTable, false)
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if len(lines) != 4 || !strings.HasPrefix(lines[0], "USER") {
 		t.Fatalf("table:\n%s", out)
@@ -230,7 +233,7 @@ func TestOutFileExclusive0600(t *testing.T) {
 	p := filepath.Join(dir, "creds.json")
 	old := umask(0)
 	defer umask(old)
-	f, err := CreateOutFile(p)
+	f, err := deliver.CreateOutFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +250,7 @@ func TestOutFileExclusive0600(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want 0600", st.Mode().Perm())
 	}
-	if _, err := CreateOutFile(p); fail.ExitCode(err) != fail.ExitUsage {
+	if _, err := deliver.CreateOutFile(p); fail.ExitCode(err) != fail.ExitUsage {
 		t.Errorf("second create of an existing file: %v, want a usage error", err)
 	}
 	if b, _ := os.ReadFile(p); string(b) != "x" {
@@ -255,7 +258,7 @@ func TestOutFileExclusive0600(t *testing.T) {
 	}
 	// Abort removes a file nothing was written to, so a failed run leaves no litter.
 	p2 := filepath.Join(dir, "unused.json")
-	f2, err := CreateOutFile(p2)
+	f2, err := deliver.CreateOutFile(p2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +266,7 @@ func TestOutFileExclusive0600(t *testing.T) {
 	if _, err := os.Stat(p2); !os.IsNotExist(err) {
 		t.Errorf("aborted empty out-file still exists: %v", err)
 	}
-	if _, err := CreateOutFile(filepath.Join(dir, "no/such/dir/f")); fail.ExitCode(err) != fail.ExitUsage {
+	if _, err := deliver.CreateOutFile(filepath.Join(dir, "no/such/dir/f")); fail.ExitCode(err) != fail.ExitUsage {
 		t.Errorf("unwritable path: %v, want a usage error", err)
 	}
 }
@@ -274,15 +277,15 @@ func TestOutFileExclusive0600(t *testing.T) {
 func TestOutFilePublishedOnFirstDelivery(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "creds.csv")
-	f, err := CreateOutFile(p)
+	f, err := deliver.CreateOutFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Lstat(p); !os.IsNotExist(err) {
 		t.Fatalf("out-file visible before anything was delivered: %v", err)
 	}
-	if m, _ := filepath.Glob(filepath.Join(dir, OutFilePattern)); len(m) != 1 {
-		t.Fatalf("temporary files %v, want one named %s", m, OutFilePattern)
+	if m, _ := filepath.Glob(filepath.Join(dir, deliver.OutFilePattern)); len(m) != 1 {
+		t.Fatalf("temporary files %v, want one named %s", m, deliver.OutFilePattern)
 	}
 	f.Write([]byte("user1\n"))
 	if err := f.Sync(); err != nil {
@@ -298,13 +301,13 @@ func TestOutFilePublishedOnFirstDelivery(t *testing.T) {
 	if b, _ := os.ReadFile(p); string(b) != "user1\nuser2\n" {
 		t.Errorf("after commit %s holds %q", p, b)
 	}
-	if m, _ := filepath.Glob(filepath.Join(dir, OutFilePattern)); len(m) != 0 {
+	if m, _ := filepath.Glob(filepath.Join(dir, deliver.OutFilePattern)); len(m) != 0 {
 		t.Errorf("temporary files left: %v", m)
 	}
 
 	// Someone makes the file during the run: publishing fails, theirs stays.
 	p2 := filepath.Join(dir, "raced.csv")
-	f2, err := CreateOutFile(p2)
+	f2, err := deliver.CreateOutFile(p2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +322,7 @@ func TestOutFilePublishedOnFirstDelivery(t *testing.T) {
 	if b, _ := os.ReadFile(p2); string(b) != "theirs" {
 		t.Errorf("existing file changed: %q", b)
 	}
-	if m, _ := filepath.Glob(filepath.Join(dir, OutFilePattern)); len(m) != 0 {
+	if m, _ := filepath.Glob(filepath.Join(dir, deliver.OutFilePattern)); len(m) != 0 {
 		t.Errorf("temporary files left after abort: %v", m)
 	}
 }

@@ -9,12 +9,13 @@ import (
 
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/tty"
 )
 
 // RegionsInput is what `sesprov regions` prints.
 type RegionsInput struct {
-	Format    Format
+	Format    output.Format
 	Available bool // only the regions sesprov derives for without --allow-region
 }
 
@@ -43,7 +44,7 @@ func RegionsCommand(in RegionsInput, w io.Writer) error {
 		regions = kept
 	}
 	switch in.Format {
-	case FormatJSON:
+	case output.FormatJSON:
 		out := struct {
 			Regions []jsonRegion `json:"regions"`
 		}{make([]jsonRegion, 0, len(regions))}
@@ -59,7 +60,7 @@ func RegionsCommand(in RegionsInput, w io.Writer) error {
 		}
 		_, err = w.Write(append(b, '\n'))
 		return err
-	case FormatCSV:
+	case output.FormatCSV:
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"Region", "Description", "Partition", "SMTP Endpoint", "FIPS Endpoint", "Status", "Source", "Note"})
 		for _, r := range regions {
@@ -68,7 +69,7 @@ func RegionsCommand(in RegionsInput, w io.Writer) error {
 		}
 		cw.Flush()
 		return cw.Error()
-	case FormatTable:
+	case output.FormatTable:
 		// A terminal narrower than the table gets each line cut (NOTE first),
 		// not wrapped; a pipe gets it all.
 		cw := tty.ClipToTerminal(w)
@@ -76,8 +77,8 @@ func RegionsCommand(in RegionsInput, w io.Writer) error {
 		p := tty.NewPalette(w)
 		fmt.Fprintf(tw, "REGION\tSMTP ENDPOINT\tFIPS ENDPOINT\t%s\tSOURCE\tNOTE\n", p.Head("STATUS"))
 		for _, r := range regions {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, dash(r.SMTPEndpoint), dash(r.FIPSEndpoint),
-				paintRegionStatus(p, r.Status), r.Source(), dash(regionNote(r, true)))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, output.Dash(r.SMTPEndpoint), output.Dash(r.FIPSEndpoint),
+				paintRegionStatus(p, r.Status), r.Source(), output.Dash(regionNote(r, true)))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

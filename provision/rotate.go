@@ -16,8 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/redact"
 )
 
@@ -96,11 +98,11 @@ type RotateInput struct {
 // Deliverer writes new credentials to where they are going (stdout, an
 // --out-file) and returns only once they are there. rotate calls it once,
 // before it changes anything about the old key.
-type Deliverer func(ctx context.Context, set CredentialSet) error
+type Deliverer func(ctx context.Context, set creds.CredentialSet) error
 
 // Verifier proves new credentials work (an SMTP AUTH per region) before they
 // are delivered and the old key is retired.
-type Verifier func(ctx context.Context, set CredentialSet) error
+type Verifier func(ctx context.Context, set creds.CredentialSet) error
 
 // RotationPlan is what PlanRotation saw and decided; Execute carries it out.
 type RotationPlan struct {
@@ -408,7 +410,7 @@ func (p *RotationPlan) Execute(ctx context.Context, client iamapi.IAM, deliver D
 	if err != nil {
 		return res, r.fail(ctx, err)
 	}
-	set := DeriveCredentials(p.UserName, id, secret, p.in.Regions)
+	set := creds.DeriveCredentials(p.UserName, id, secret, p.in.Regions)
 	set.UserARN = p.UserARN
 	res.NewKeyID = set.AccessKeyID
 	if err := p.expectTag(ctx, client, started, "delivering"); err != nil {
@@ -607,4 +609,4 @@ func regionNames(rs []derive.Region) string {
 }
 
 // WritePlan prints a dry run's plan, as create-user does.
-func WritePlan(w io.Writer, f Format, items []PlanItem) error { return printPlan(w, f, items) }
+func WritePlan(w io.Writer, f output.Format, items []PlanItem) error { return printPlan(w, f, items) }

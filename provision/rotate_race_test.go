@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
@@ -36,7 +37,7 @@ func TestRotateRunsPlannedTogetherKeepAnActiveKey(t *testing.T) {
 	var deliveredA string
 	doneA := make(chan error, 1)
 	go func() {
-		_, err := pA.Execute(ctx, l.iam, func(_ context.Context, set provision.CredentialSet) error {
+		_, err := pA.Execute(ctx, l.iam, func(_ context.Context, set creds.CredentialSet) error {
 			deliveredA = set.AccessKeyID
 			close(inDeliver)
 			<-release
@@ -114,7 +115,7 @@ func TestRotateSlowClockRunTakenOverDoesNotSucceed(t *testing.T) {
 	var deliveredA string
 	doneA := make(chan error, 1)
 	go func() {
-		_, err := pA.Execute(ctx, l.iam, func(_ context.Context, set provision.CredentialSet) error {
+		_, err := pA.Execute(ctx, l.iam, func(_ context.Context, set creds.CredentialSet) error {
 			deliveredA = set.AccessKeyID
 			close(inDeliver)
 			<-release

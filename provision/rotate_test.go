@@ -14,6 +14,7 @@ import (
 
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
@@ -30,7 +31,7 @@ type consumer struct {
 	onDeliver func()
 }
 
-func (c *consumer) deliver(_ context.Context, set provision.CredentialSet) error {
+func (c *consumer) deliver(_ context.Context, set creds.CredentialSet) error {
 	if set.AccessKeyID == "" || set.SecretAccessKey.IsZero() || len(set.Credentials) == 0 {
 		return fmt.Errorf("incomplete credential set %+v", set)
 	}
@@ -216,7 +217,7 @@ func TestRotateDeliveryFailureDeletesTheNewKey(t *testing.T) {
 	ctx := context.Background()
 	plan, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "fail", Regions: testRegions(t)}, nil)
 	l.must(err)
-	_, err = plan.Execute(ctx, l.iam, func(context.Context, provision.CredentialSet) error {
+	_, err = plan.Execute(ctx, l.iam, func(context.Context, creds.CredentialSet) error {
 		return errors.New("disk full")
 	}, nil)
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
@@ -237,7 +238,7 @@ func TestRotateVerifyFailureKeepsOldKey(t *testing.T) {
 	plan, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "ver", Regions: testRegions(t)}, nil)
 	l.must(err)
 	c := &consumer{t: t}
-	_, err = plan.Execute(ctx, l.iam, c.deliver, func(context.Context, provision.CredentialSet) error {
+	_, err = plan.Execute(ctx, l.iam, c.deliver, func(context.Context, creds.CredentialSet) error {
 		return errors.New("535 Authentication Credentials Invalid")
 	})
 	if err == nil || len(c.delivered) != 0 {
@@ -449,7 +450,7 @@ func TestRotateVerifiedBySMTPLogin(t *testing.T) {
 	plan, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "v", Regions: regions}, nil)
 	l.must(err)
 	var logins int
-	verify := func(ctx context.Context, set provision.CredentialSet) error {
+	verify := func(ctx context.Context, set creds.CredentialSet) error {
 		srv := smtpauthtest.Start(t, smtpauthtest.Config{
 			Accounts:    map[string]string{set.AccessKeyID: set.SecretAccessKey.Reveal()},
 			RejectFirst: 1,

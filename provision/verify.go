@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/redact"
 	"github.com/sesprov/sesprov/internal/tty"
 
@@ -85,7 +87,7 @@ func AllAccepted(rs []RegionResult) bool {
 }
 
 type verifyTarget struct {
-	cred        RegionCredential
+	cred        creds.RegionCredential
 	addr        string
 	serverName  string
 	implicitTLS bool
@@ -97,7 +99,7 @@ type verifyTarget struct {
 // bad options (a usage error, before any connection) and cancellation.
 // rotate --verify calls this with the new key's set before it retires the old
 // key, and goes on only if AllAccepted.
-func VerifyCredentials(ctx context.Context, set CredentialSet, opts VerifyOptions) ([]RegionResult, error) {
+func VerifyCredentials(ctx context.Context, set creds.CredentialSet, opts VerifyOptions) ([]RegionResult, error) {
 	targets, err := verifyTargets(set, opts)
 	if err != nil {
 		return nil, err
@@ -137,7 +139,7 @@ func VerifyCredentials(ctx context.Context, set CredentialSet, opts VerifyOption
 
 // verifyTargets validates the options against the set and says where each
 // region's login goes. Every problem is a usage error: nothing was tried.
-func verifyTargets(set CredentialSet, opts VerifyOptions) ([]verifyTarget, error) {
+func verifyTargets(set creds.CredentialSet, opts VerifyOptions) ([]verifyTarget, error) {
 	port := opts.Port
 	if port == 0 {
 		port = DefaultSMTPPort
@@ -159,13 +161,13 @@ func verifyTargets(set CredentialSet, opts VerifyOptions) ([]verifyTarget, error
 	if set.AccessKeyID == "" {
 		return nil, fail.Usagef("verify: the credentials have no access key ID (the SMTP user name)")
 	}
-	creds := set.Credentials
+	regionCreds := set.Credentials
 	if len(opts.Regions) > 0 {
-		have := map[string]RegionCredential{}
+		have := map[string]creds.RegionCredential{}
 		for _, c := range set.Credentials {
 			have[c.Region] = c
 		}
-		creds = nil
+		regionCreds = nil
 		var missing []string
 		for _, r := range opts.Regions {
 			c, ok := have[r]
@@ -173,20 +175,20 @@ func verifyTargets(set CredentialSet, opts VerifyOptions) ([]verifyTarget, error
 				missing = append(missing, r)
 				continue
 			}
-			creds = append(creds, c)
+			regionCreds = append(regionCreds, c)
 		}
 		if len(missing) > 0 {
-			return nil, fail.Usagef("%s: --regions %s not in the input (it has %s)", dash(set.UserName), strings.Join(missing, ","), strings.Join(regionsOf(set), ","))
+			return nil, fail.Usagef("%s: --regions %s not in the input (it has %s)", output.Dash(set.UserName), strings.Join(missing, ","), strings.Join(regionsOf(set), ","))
 		}
 	}
-	if len(creds) == 0 {
-		return nil, fail.Usagef("%s: no regions to verify", dash(set.UserName))
+	if len(regionCreds) == 0 {
+		return nil, fail.Usagef("%s: no regions to verify", output.Dash(set.UserName))
 	}
 	var out []verifyTarget
-	for _, c := range creds {
+	for _, c := range regionCreds {
 		// Every region name must look like one: it becomes a host name.
 		if _, err := derive.ResolveRegions([]string{c.Region}, []string{c.Region}); err != nil {
-			return nil, fail.AsUsage(fmt.Errorf("%s: %w", dash(set.UserName), err))
+			return nil, fail.AsUsage(fmt.Errorf("%s: %w", output.Dash(set.UserName), err))
 		}
 		t := verifyTarget{cred: c}
 		if opts.Endpoint != "" {
@@ -198,7 +200,7 @@ func verifyTargets(set CredentialSet, opts VerifyOptions) ([]verifyTarget, error
 			if opts.FIPS {
 				r, _ := derive.Lookup(c.Region)
 				if r.FIPSEndpoint == "" {
-					return nil, fail.Usagef("%s: region %s has no FIPS SMTP endpoint (FIPS endpoints exist in %s)", dash(set.UserName), c.Region, strings.Join(fipsRegions(), ", "))
+					return nil, fail.Usagef("%s: region %s has no FIPS SMTP endpoint (FIPS endpoints exist in %s)", output.Dash(set.UserName), c.Region, strings.Join(fipsRegions(), ", "))
 				}
 				host = r.FIPSEndpoint
 			}
@@ -211,7 +213,7 @@ func verifyTargets(set CredentialSet, opts VerifyOptions) ([]verifyTarget, error
 	return out, nil
 }
 
-func regionsOf(set CredentialSet) []string {
+func regionsOf(set creds.CredentialSet) []string {
 	var rs []string
 	for _, c := range set.Credentials {
 		rs = append(rs, c.Region)
@@ -229,7 +231,7 @@ func fipsRegions() []string {
 	return rs
 }
 
-func verifyOne(ctx context.Context, set CredentialSet, t verifyTarget, opts VerifyOptions, log *slog.Logger) RegionResult {
+func verifyOne(ctx context.Context, set creds.CredentialSet, t verifyTarget, opts VerifyOptions, log *slog.Logger) RegionResult {
 	res := RegionResult{UserName: set.UserName, AccessKeyID: set.AccessKeyID, Region: t.cred.Region, Endpoint: t.addr}
 	so := smtpauth.Options{Addr: t.addr, ServerName: t.serverName, ImplicitTLS: t.implicitTLS, RootCAs: opts.RootCAs, Timeout: opts.Timeout}
 	pause := opts.RetryInitial
@@ -258,7 +260,7 @@ func verifyOne(ctx context.Context, set CredentialSet, t verifyTarget, opts Veri
 		}
 		if opts.Progress != nil {
 			fmt.Fprintf(opts.Progress, "sesprov: %s %s: rejected (%d %s); retrying in %s (--wait %s: a new key can take a while to reach SES)\n",
-				dash(set.UserName), t.cred.Region, r.Code, r.Reply, pause, opts.Wait)
+				output.Dash(set.UserName), t.cred.Region, r.Code, r.Reply, pause, opts.Wait)
 		}
 		timer := time.NewTimer(pause)
 		select {
@@ -293,7 +295,7 @@ func verifyOne(ctx context.Context, set CredentialSet, t verifyTarget, opts Veri
 
 // diagnoseRejection names the likely cause of a rejected login, from what
 // the input holds. It never includes a password or the secret.
-func diagnoseRejection(set CredentialSet, c RegionCredential, waited time.Duration) string {
+func diagnoseRejection(set creds.CredentialSet, c creds.RegionCredential, waited time.Duration) string {
 	pw := c.Password.Reveal()
 	if strings.HasPrefix(set.AccessKeyID, "ASIA") {
 		return "ASIA… keys are temporary (STS) credentials: SES SMTP does not accept passwords derived from them; use a long-term key ('sesprov create-user' or 'sesprov convert' with an AKIA… key)"
@@ -363,8 +365,8 @@ func smtpPasswordShaped(pw string) bool {
 
 // VerifyInput is what the verify command reads.
 type VerifyInput struct {
-	In      io.Reader // credentials JSON (create-user's, rotate's or convert's --output json)
-	Format  Format    // table, json or csv
+	In      io.Reader     // credentials JSON (create-user's, rotate's or convert's --output json)
+	Format  output.Format // table, json or csv
 	Options VerifyOptions
 }
 
@@ -373,15 +375,15 @@ type VerifyInput struct {
 // writes one row per region. Hints for rejections go to stderr (table, csv)
 // or into the JSON objects. It fails (exit 1) unless every region is accepted.
 func VerifyCommand(ctx context.Context, in VerifyInput, stdout, stderr io.Writer) error {
-	if in.Format == FormatEnv {
+	if in.Format == output.FormatEnv {
 		return fail.Usagef("verify prints table, json or csv, not env")
 	}
-	sets, skipped, err := ReadCredentialInput(in.In)
+	sets, skipped, err := creds.ReadCredentialInput(in.In)
 	if err != nil {
 		return err
 	}
 	if len(skipped) > 0 {
-		fmt.Fprintf(stderr, "sesprov: verify: skipped %d line(s) without credentials: %s\n", len(skipped), describeSkipped(skipped))
+		fmt.Fprintf(stderr, "sesprov: verify: skipped %d line(s) without credentials: %s\n", len(skipped), creds.DescribeSkipped(skipped))
 	}
 	for _, s := range sets { // every problem before the first connection
 		if _, err := verifyTargets(s, in.Options); err != nil {
@@ -415,8 +417,8 @@ func VerifyCommand(ctx context.Context, in VerifyInput, stdout, stderr io.Writer
 		if r.Status != VerifyAccepted {
 			bad++
 		}
-		if r.Hint != "" && in.Format != FormatJSON { // JSON carries the hint itself
-			fmt.Fprintf(stderr, "sesprov: %s %s %s: %s\n", dash(r.UserName), r.Region, r.Status, r.Hint)
+		if r.Hint != "" && in.Format != output.FormatJSON { // JSON carries the hint itself
+			fmt.Fprintf(stderr, "sesprov: %s %s %s: %s\n", output.Dash(r.UserName), r.Region, r.Status, r.Hint)
 		}
 	}
 	if bad > 0 {
@@ -427,19 +429,19 @@ func VerifyCommand(ctx context.Context, in VerifyInput, stdout, stderr io.Writer
 
 type verifyWriter struct {
 	w      io.Writer
-	format Format
+	format output.Format
 	tw     *tabwriter.Writer
 	cw     *csv.Writer
 	wrote  bool
 	paint  tty.Palette
 }
 
-func newVerifyWriter(w io.Writer, f Format) *verifyWriter {
+func newVerifyWriter(w io.Writer, f output.Format) *verifyWriter {
 	vw := &verifyWriter{w: w, format: f, paint: tty.NewPalette(w)}
 	switch f {
-	case FormatCSV:
+	case output.FormatCSV:
 		vw.cw = csv.NewWriter(w)
-	case FormatJSON:
+	case output.FormatJSON:
 	default:
 		vw.tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	}
@@ -471,7 +473,7 @@ func (v *verifyWriter) write(r RegionResult) error {
 	first := !v.wrote
 	v.wrote = true
 	switch v.format {
-	case FormatJSON:
+	case output.FormatJSON:
 		b, err := json.Marshal(jsonRegionResult{r.UserName, r.AccessKeyID, r.Region, r.Endpoint, string(r.Status),
 			r.Code, r.Reply, r.Error, r.Hint, r.Attempts, r.Elapsed.Milliseconds()})
 		if err != nil {
@@ -479,7 +481,7 @@ func (v *verifyWriter) write(r RegionResult) error {
 		}
 		_, err = v.w.Write(append(b, '\n'))
 		return err
-	case FormatCSV:
+	case output.FormatCSV:
 		if first {
 			if err := v.cw.Write([]string{"IAM User Name", "Smtp Username", "Region", "SMTP Endpoint", "Result", "Detail", "Hint"}); err != nil {
 				return err
@@ -490,7 +492,7 @@ func (v *verifyWriter) write(r RegionResult) error {
 		if first {
 			fmt.Fprintf(v.tw, "USER\tSMTP USERNAME\tREGION\tENDPOINT\t%s\tDETAIL\n", v.paint.Head("RESULT"))
 		}
-		_, err := fmt.Fprintf(v.tw, "%s\t%s\t%s\t%s\t%s\t%s\n", dash(r.UserName), r.AccessKeyID, r.Region, r.Endpoint, paintVerifyStatus(v.paint, r.Status), r.detail())
+		_, err := fmt.Fprintf(v.tw, "%s\t%s\t%s\t%s\t%s\t%s\n", output.Dash(r.UserName), r.AccessKeyID, r.Region, r.Endpoint, paintVerifyStatus(v.paint, r.Status), r.detail())
 		return err
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/redact"
 
@@ -21,12 +22,12 @@ const (
 	vSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 )
 
-func vSet(secret string, creds ...provision.RegionCredential) provision.CredentialSet {
-	return provision.CredentialSet{UserName: "alice", AccessKeyID: vKeyID, SecretAccessKey: redact.NewSecret(secret), Credentials: creds}
+func vSet(secret string, rcs ...creds.RegionCredential) creds.CredentialSet {
+	return creds.CredentialSet{UserName: "alice", AccessKeyID: vKeyID, SecretAccessKey: redact.NewSecret(secret), Credentials: rcs}
 }
 
-func cred(region, password string) provision.RegionCredential {
-	return provision.RegionCredential{Region: region, Password: redact.NewSecret(password)}
+func cred(region, password string) creds.RegionCredential {
+	return creds.RegionCredential{Region: region, Password: redact.NewSecret(password)}
 }
 
 func vOpts(s *smtpauthtest.Server) provision.VerifyOptions {
@@ -41,7 +42,7 @@ func TestVerifyCredentialsDiagnoses(t *testing.T) {
 	other := derive.Password(vSecret, "ap-south-1")
 	cases := []struct {
 		name     string
-		set      provision.CredentialSet
+		set      creds.CredentialSet
 		status   provision.VerifyStatus
 		hintHas  string
 		hintNone bool
@@ -179,7 +180,7 @@ func TestVerifyCancelled(t *testing.T) {
 func TestReadCredentialSets(t *testing.T) {
 	line := `{"user_name":"a","access_key_id":"AKIA1","credentials":[{"region":"us-east-1","smtp_password":"p1"}]}`
 	pretty := "{\n  \"smtp_username\": \"AKIA2\",\n  \"secret_access_key\": \"s\",\n  \"credentials\": [{\"region\": \"eu-west-1\", \"smtp_password\": \"p2\"}]\n}"
-	sets, err := provision.ReadCredentialSets(strings.NewReader(line + "\n" + pretty + "\n[" + line + "]"))
+	sets, err := creds.ReadCredentialSets(strings.NewReader(line + "\n" + pretty + "\n[" + line + "]"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestReadCredentialSets(t *testing.T) {
 		t.Fatalf("%+v", sets)
 	}
 	for _, bad := range []string{"", `{"credentials":[]}`, `{"access_key_id":"A","credentials":[{"region":"r"}]}`, `{"access_key_id":"A","smtp_username":"B","credentials":[{"region":"r","smtp_password":"p"}]}`, `{"access_key_id": "A", "credentials": [{"region":"r","smtp_password":"SeCrEtPaSs"}] x`} {
-		_, err := provision.ReadCredentialSets(strings.NewReader(bad))
+		_, err := creds.ReadCredentialSets(strings.NewReader(bad))
 		if fail.ExitCode(err) != fail.ExitUsage || strings.Contains(err.Error(), "SeCrEtPaSs") {
 			t.Errorf("%q: %v, want a usage error without the password", bad, err)
 		}
@@ -200,7 +201,7 @@ func TestReadCredentialInputSkipsStatusLines(t *testing.T) {
 	created := `{"user_name":"bob","access_key_id":"AKIAEXAMPLE000000001","smtp_username":"AKIAEXAMPLE000000001","status":"created","credentials":[{"region":"us-east-1","smtp_endpoint":"email-smtp.us-east-1.amazonaws.com","smtp_password":"pw"}]}`
 	exists := `{"user_name":"alice","user_arn":"arn:aws:iam::123456789012:user/alice","status":"exists","access_key_ids":["AKIAEXAMPLE000000002"],"credentials":[]}`
 	failed := `{"user_name":"carol","status":"failed","error":"iam:CreateAccessKey: AccessDenied","credentials":[]}`
-	sets, skipped, err := provision.ReadCredentialInput(strings.NewReader(exists + "\n" + created + "\n" + failed + "\n"))
+	sets, skipped, err := creds.ReadCredentialInput(strings.NewReader(exists + "\n" + created + "\n" + failed + "\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,13 +211,13 @@ func TestReadCredentialInputSkipsStatusLines(t *testing.T) {
 	if len(skipped) != 2 || skipped[0].String() != "alice (exists)" || skipped[1].String() != "carol (failed)" || skipped[1].Object != 3 {
 		t.Errorf("skipped %+v", skipped)
 	}
-	_, _, err = provision.ReadCredentialInput(strings.NewReader(exists + "\n" + failed))
+	_, _, err = creds.ReadCredentialInput(strings.NewReader(exists + "\n" + failed))
 	if fail.ExitCode(err) != 2 || !strings.Contains(err.Error(), "alice (exists), carol (failed)") {
 		t.Errorf("only status lines: %v (exit %d)", err, fail.ExitCode(err))
 	}
 	// A credentials object that lacks credentials, with no status, is still
 	// refused.
-	if _, _, err := provision.ReadCredentialInput(strings.NewReader(`{"access_key_id":"AKIAEXAMPLE000000001","credentials":[]}`)); fail.ExitCode(err) != 2 {
+	if _, _, err := creds.ReadCredentialInput(strings.NewReader(`{"access_key_id":"AKIAEXAMPLE000000001","credentials":[]}`)); fail.ExitCode(err) != 2 {
 		t.Errorf("no credentials, no status: %v", err)
 	}
 }

@@ -14,9 +14,9 @@ import (
 
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/redact"
 
-	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
 
@@ -42,7 +42,7 @@ func buildVersion() string {
 // globals holds the global flags, parsed once in the app's Before.
 type globals struct {
 	Client iamapi.ClientOptions
-	Output provision.Format
+	Output output.Format
 	Yes    bool
 	Log    *slog.Logger
 
@@ -285,7 +285,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: flgExternalID, Usage: "external `ID` for --role-arn"},
 		&cli.BoolFlag{Name: flgSandbox, EnvVars: []string{envSandbox}, Usage: "use the embedded iamfake instead of AWS (no account needed; state kept between runs)"},
 		&cli.StringFlag{Name: flgSandboxState, EnvVars: []string{envSandboxState}, Usage: "sandbox state `FILE` (default $XDG_STATE_HOME/sesprov/sandbox.json)"},
-		&cli.StringFlag{Name: flgOutput, Aliases: []string{"o"}, EnvVars: []string{envOutput}, Value: string(provision.FormatTable), Usage: "output `FORMAT`: table, json, csv or env"},
+		&cli.StringFlag{Name: flgOutput, Aliases: []string{"o"}, EnvVars: []string{envOutput}, Value: string(output.FormatTable), Usage: "output `FORMAT`: table, json, csv or env"},
 		&cli.BoolFlag{Name: flgVerbose, Usage: "log each step on stderr (secrets are always redacted)"},
 		&cli.BoolFlag{Name: flgDebug, Usage: "log every AWS call on stderr (secrets are always redacted)"},
 		&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation (prompts appear only on a terminal)"},
@@ -295,9 +295,9 @@ func globalFlags() []cli.Flag {
 func (g *globals) parse(c *cli.Context) error {
 	out := c.String(flgOutput)
 	if out == "" { // SESPROV_OUTPUT= (empty) means the default
-		out = string(provision.FormatTable)
+		out = string(output.FormatTable)
 	}
-	f, err := provision.ParseFormat(out)
+	f, err := output.ParseFormat(out)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/creds"
+	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
@@ -86,9 +88,9 @@ func convertAction(c *cli.Context) error {
 	}
 
 	// The --out-file is made before the first IAM change.
-	var out *provision.OutFile
+	var out *deliver.OutFile
 	if outPath != "" && !in.DryRun {
-		if out, err = provision.CreateOutFile(outPath); err != nil {
+		if out, err = deliver.CreateOutFile(outPath); err != nil {
 			return err
 		}
 		defer out.Abort()
@@ -107,7 +109,7 @@ func convertAction(c *cli.Context) error {
 	}
 	const unchecked = "sesprov: IAM cannot check a secret access key: prove these passwords with 'sesprov verify' before relying on them"
 	if out == nil {
-		w := provision.NewCredentialWriter(g.Stdout, g.Output, false)
+		w := creds.NewCredentialWriter(g.Stdout, g.Output, false)
 		if err := w.Write(res.Set); err != nil {
 			return err
 		}
@@ -117,7 +119,7 @@ func convertAction(c *cli.Context) error {
 		fmt.Fprintln(g.Stderr, unchecked)
 		return nil
 	}
-	w := provision.NewCredentialWriter(out, g.Output, false)
+	w := creds.NewCredentialWriter(out, g.Output, false)
 	if err := w.Write(res.Set); err != nil {
 		return fmt.Errorf("write %s: %w", outPath, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -54,7 +55,7 @@ func deleteUserAction(c *cli.Context) error {
 	if in.UserName == "" {
 		return fail.Usagef("delete-user needs --%s NAME", flgUserName)
 	}
-	if g.Output == provision.FormatEnv || g.Output == provision.FormatCSV {
+	if g.Output == output.FormatEnv || g.Output == output.FormatCSV {
 		return fail.Usagef("delete-user prints table or json, not %s", g.Output)
 	}
 	if !g.Yes && !c.Bool(flgYes) && stdinTerminal(g.Stdin) {

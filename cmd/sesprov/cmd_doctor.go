@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -140,7 +141,7 @@ func doctorPolicy(c *cli.Context, g *globals, scope provision.PolicyScope, comma
 		}
 		scope.AccountID, scope.Partition = acct.ID, acct.Partition
 	}
-	if g.Output != provision.FormatTable && g.Output != provision.FormatJSON {
+	if g.Output != output.FormatTable && g.Output != output.FormatJSON {
 		return fail.Usagef("doctor --policy prints JSON (an IAM policy document)")
 	}
 	doc, err := provision.OperatorPolicy(scope, commands, !c.Bool(flgWithoutSetup))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/urfave/cli/v2"
 )
@@ -76,7 +77,7 @@ func listAction(c *cli.Context) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	if w.Count() == 0 && g.Output == provision.FormatTable {
+	if w.Count() == 0 && g.Output == output.FormatTable {
 		fmt.Fprintf(g.Stderr, "sesprov: no SMTP users: nobody is in group %s or has the inline policy %s\n", in.GroupName, in.PolicyName)
 	}
 	return nil

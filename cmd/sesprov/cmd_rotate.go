@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sesprov/sesprov/internal/creds"
+	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/sesprov/sesprov/smtpauth"
@@ -126,13 +128,13 @@ func rotateAction(c *cli.Context) error {
 	}
 	// The --out-file is made before the first change, and only when this run
 	// delivers something (finishing an earlier rotation delivers nothing).
-	var out *provision.OutFile
+	var out *deliver.OutFile
 	if outPath != "" && plan.Delivers() {
 		if dryRun {
 			if _, err := os.Lstat(outPath); !errors.Is(err, fs.ErrNotExist) {
 				return fail.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", outPath)
 			}
-		} else if out, err = provision.CreateOutFile(outPath); err != nil {
+		} else if out, err = deliver.CreateOutFile(outPath); err != nil {
 			return err
 		}
 	}
@@ -150,7 +152,7 @@ func rotateAction(c *cli.Context) error {
 		}
 	}()
 
-	deliver := func(ctx context.Context, set provision.CredentialSet) error {
+	deliver := func(ctx context.Context, set creds.CredentialSet) error {
 		if deliverCmd != "" {
 			if err := runDeliverCmd(ctx, g, deliverCmd, set, c.Bool(flgIncludeSecretKey)); err != nil {
 				return err
@@ -159,7 +161,7 @@ func rotateAction(c *cli.Context) error {
 			return nil
 		}
 		if out == nil {
-			w := provision.NewCredentialWriter(g.Stdout, g.Output, c.Bool(flgIncludeSecretKey))
+			w := creds.NewCredentialWriter(g.Stdout, g.Output, c.Bool(flgIncludeSecretKey))
 			if err := w.Write(set); err != nil {
 				return fmt.Errorf("write to stdout: %w", err)
 			}
@@ -169,7 +171,7 @@ func rotateAction(c *cli.Context) error {
 			delivered = true
 			return nil
 		}
-		w := provision.NewCredentialWriter(out, g.Output, c.Bool(flgIncludeSecretKey))
+		w := creds.NewCredentialWriter(out, g.Output, c.Bool(flgIncludeSecretKey))
 		if err := w.Write(set); err != nil {
 			return fmt.Errorf("write %s: %w", outPath, err)
 		}
@@ -247,7 +249,7 @@ func rotateVerifier(c *cli.Context) (provision.Verifier, error) {
 	opts.Regions = nil // every region of the new set
 	opts.Log = g.Log
 	opts.Progress = g.Stderr
-	return func(ctx context.Context, set provision.CredentialSet) error {
+	return func(ctx context.Context, set creds.CredentialSet) error {
 		results, err := provision.VerifyCredentials(ctx, set, opts)
 		if err != nil {
 			return err
@@ -277,13 +279,13 @@ func rotateVerifier(c *cli.Context) (provision.Verifier, error) {
 // its argv or environment). Delivery counts as done only when it exits 0:
 // a pipe (rotate | store) cannot say whether the store kept them. Its output
 // goes to stderr, keeping sesprov's stdout free of anything else.
-func runDeliverCmd(ctx context.Context, g *globals, command string, set provision.CredentialSet, includeSecret bool) error {
+func runDeliverCmd(ctx context.Context, g *globals, command string, set creds.CredentialSet, includeSecret bool) error {
 	var buf bytes.Buffer
 	defer func() {
 		b := buf.Bytes()
 		clear(b[:cap(b)])
 	}()
-	w := provision.NewCredentialWriter(&buf, g.Output, includeSecret)
+	w := creds.NewCredentialWriter(&buf, g.Output, includeSecret)
 	if err := w.Write(set); err != nil {
 		return err
 	}

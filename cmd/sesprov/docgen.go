@@ -10,7 +10,7 @@ import (
 	"github.com/cpuguy83/go-md2man/v2/md2man"
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/fail"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/urfave/cli/v2"
 )
 
@@ -302,7 +302,7 @@ func completeValue(w io.Writer, prev, cur string) bool {
 		}
 		return true
 	case "--" + flgOutput, "-o":
-		for _, f := range provision.Formats {
+		for _, f := range output.Formats {
 			fmt.Fprintln(w, f)
 		}
 		return true

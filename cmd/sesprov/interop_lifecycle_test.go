@@ -14,6 +14,7 @@ import (
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -121,10 +122,10 @@ func TestInteropDeleteUserMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := api.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: u, PolicyName: aws.String("extra"), PolicyDocument: aws.String(provision.SendingPolicyDocument)}); err != nil {
+	if _, err := api.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: u, PolicyName: aws.String("extra"), PolicyDocument: aws.String(policy.SendingPolicyDocument)}); err != nil {
 		t.Fatal(err)
 	}
-	pol, err := api.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("moto-del-extra"), PolicyDocument: aws.String(provision.SendingPolicyDocument)})
+	pol, err := api.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("moto-del-extra"), PolicyDocument: aws.String(policy.SendingPolicyDocument)})
 	if err != nil {
 		t.Fatal(err)
 	}

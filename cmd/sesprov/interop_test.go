@@ -13,6 +13,7 @@ import (
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -75,7 +76,7 @@ func TestInteropCreateUserMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	pv, err := api.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: pol.Policy.DefaultVersionId})
-	if err != nil || !provision.PolicyIsStandard(aws.ToString(pv.PolicyVersion.Document)) {
+	if err != nil || !policy.IsStandard(aws.ToString(pv.PolicyVersion.Document)) {
 		t.Errorf("policy document %v %v", pv, err)
 	}
 

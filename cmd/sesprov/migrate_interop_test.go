@@ -19,6 +19,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
 )
 
@@ -122,7 +123,7 @@ func (m *motoLab) fresh() {
 	if err != nil {
 		m.t.Fatal(err)
 	}
-	_, err = m.api.PutUserPolicy(m.ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String(provision.DefaultPolicyName), PolicyDocument: aws.String(provision.SendingPolicyDocument)})
+	_, err = m.api.PutUserPolicy(m.ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String(provision.DefaultPolicyName), PolicyDocument: aws.String(policy.SendingPolicyDocument)})
 	if err != nil {
 		m.t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func (m *motoLab) canSend(user string) (inline, member, grant bool) {
 		if err != nil {
 			m.t.Fatal(err)
 		}
-		inline = provision.PolicyGrantsSend(aws.ToString(out.PolicyDocument))
+		inline = policy.GrantsSend(aws.ToString(out.PolicyDocument))
 	}
 	member, err = iamapi.UserInGroup(m.ctx, m.api, user, provision.DefaultGroupName)
 	if err != nil {

@@ -1,27 +1,13 @@
-package provision
+// Package deliver hands new credentials to the one place the user chose, and
+// deletes the new key when they could not be delivered.
+package deliver
 
 import (
 	"context"
 	"fmt"
 
-	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/iamapi"
-	"github.com/sesprov/sesprov/internal/redact"
 )
-
-// DeriveCredentials derives the SMTP password of secret for every region.
-// The SMTP user name is the access key id.
-func DeriveCredentials(user, keyID string, secret redact.Secret, regions []derive.Region) CredentialSet {
-	set := CredentialSet{UserName: user, AccessKeyID: keyID, SecretAccessKey: secret}
-	for _, r := range regions {
-		set.Credentials = append(set.Credentials, RegionCredential{
-			Region:       r.Name,
-			SMTPEndpoint: r.SMTPEndpoint,
-			Password:     redact.NewSecret(derive.Password(secret.Reveal(), r.Name)),
-		})
-	}
-	return set
-}
 
 // DeliverOrRollback runs deliver, which hands a new key's credentials to
 // their destination. If the run was interrupted before delivery, or deliver

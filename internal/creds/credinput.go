@@ -1,4 +1,4 @@
-package provision
+package creds
 
 import (
 	"encoding/json"
@@ -89,7 +89,7 @@ func ReadCredentialInput(r io.Reader) ([]CredentialSet, []SkippedLine, error) {
 		n++
 	}
 	if len(sets) == 0 && len(skipped) > 0 {
-		return nil, skipped, fail.Usagef("no credentials on input to verify: its %d object(s) are status lines without credentials (%s); a batch prints credentials only for the users it created or completed", len(skipped), describeSkipped(skipped))
+		return nil, skipped, fail.Usagef("no credentials on input to verify: its %d object(s) are status lines without credentials (%s); a batch prints credentials only for the users it created or completed", len(skipped), DescribeSkipped(skipped))
 	}
 	if len(sets) == 0 {
 		return nil, skipped, fail.Usagef("no credentials on input: pipe the JSON of 'sesprov -o json create-user' (or rotate) into it")
@@ -97,8 +97,8 @@ func ReadCredentialInput(r io.Reader) ([]CredentialSet, []SkippedLine, error) {
 	return sets, skipped, nil
 }
 
-// describeSkipped names skipped lines, at most five.
-func describeSkipped(skipped []SkippedLine) string {
+// DescribeSkipped names skipped lines, at most five.
+func DescribeSkipped(skipped []SkippedLine) string {
 	var parts []string
 	for i, s := range skipped {
 		if i == 5 {

@@ -1,4 +1,6 @@
-package provision
+// Package creds holds SMTP credentials: derived from a key, written in each
+// --output format, and read back (verify reads what create-user printed).
+package creds
 
 import (
 	"encoding/csv"
@@ -8,33 +10,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/redact"
 )
-
-// Format is an output format chosen with --output.
-type Format string
-
-// The output formats of ../shared/CLI.md.
-const (
-	FormatTable Format = "table"
-	FormatJSON  Format = "json"
-	FormatCSV   Format = "csv"
-	FormatEnv   Format = "env"
-)
-
-// Formats lists every valid --output value, in the order --help shows them.
-var Formats = []Format{FormatTable, FormatJSON, FormatCSV, FormatEnv}
-
-// ParseFormat validates an --output value.
-func ParseFormat(s string) (Format, error) {
-	for _, f := range Formats {
-		if strings.EqualFold(s, string(f)) {
-			return f, nil
-		}
-	}
-	return "", fail.Usagef("unknown output format %q: use one of table, json, csv, env", s)
-}
 
 // RegionCredential is one region's SMTP password.
 type RegionCredential struct {
@@ -75,7 +53,7 @@ type jsonRegionCred struct {
 // one set per Write; table and CSV write a header once. Close flushes.
 type CredentialWriter struct {
 	w             io.Writer
-	format        Format
+	format        output.Format
 	includeSecret bool
 	userWidth     int
 	wrote         bool
@@ -87,12 +65,12 @@ type CredentialWriter struct {
 
 // NewCredentialWriter returns a writer of format f to w. includeSecret adds the
 // secret access key (--include-secret-key).
-func NewCredentialWriter(w io.Writer, f Format, includeSecret bool) *CredentialWriter {
+func NewCredentialWriter(w io.Writer, f output.Format, includeSecret bool) *CredentialWriter {
 	cwr := &CredentialWriter{w: w, format: f, includeSecret: includeSecret}
 	switch f {
-	case FormatTable:
+	case output.FormatTable:
 		cwr.tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	case FormatCSV:
+	case output.FormatCSV:
 		cwr.cw = csv.NewWriter(w)
 	}
 	return cwr
@@ -103,11 +81,11 @@ func (c *CredentialWriter) Write(s CredentialSet) error {
 	first := !c.wrote
 	c.wrote = true
 	switch c.format {
-	case FormatJSON:
+	case output.FormatJSON:
 		return c.writeJSON(s)
-	case FormatCSV:
+	case output.FormatCSV:
 		return c.writeCSV(s, first)
-	case FormatEnv:
+	case output.FormatEnv:
 		return c.writeEnv(s, first)
 	default:
 		return c.writeTable(s, first)
@@ -219,7 +197,7 @@ func (c *CredentialWriter) writeTable(s CredentialSet, first bool) error {
 		}
 		fmt.Fprintln(c.tw, hdr)
 	}
-	user, keyID := dash(s.UserName), dash(s.AccessKeyID)
+	user, keyID := output.Dash(s.UserName), output.Dash(s.AccessKeyID)
 	if pad := c.userWidth - len(user); pad > 0 {
 		user += strings.Repeat(" ", pad)
 	}
@@ -237,13 +215,6 @@ func (c *CredentialWriter) writeTable(s CredentialSet, first bool) error {
 		fmt.Fprintln(c.tw, line)
 	}
 	return nil
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // AlignUsers pads the table's user column to the longest of names, so that

@@ -1,4 +1,6 @@
-package provision
+// Package policy reads IAM policy documents: does one allow sending mail
+// (ses:SendRawEmail), is it exactly the standard SES sending policy.
+package policy
 
 import (
 	"encoding/json"
@@ -63,10 +65,10 @@ func unmarshalOneOrMany[T any](b []byte, one byte, dst *[]T) error {
 	return err
 }
 
-// DecodePolicyDocument returns the JSON of a policy document as IAM returns
+// DecodeDocument returns the JSON of a policy document as IAM returns
 // it: URL-encoded (RFC 3986). A document that is already JSON (some IAM
 // emulators return it so) is returned unchanged.
-func DecodePolicyDocument(doc string) (string, error) {
+func DecodeDocument(doc string) (string, error) {
 	t := strings.TrimSpace(doc)
 	if strings.HasPrefix(t, "{") {
 		return t, nil
@@ -78,8 +80,8 @@ func DecodePolicyDocument(doc string) (string, error) {
 	return s, nil
 }
 
-func parsePolicy(doc string) (policyDoc, error) {
-	s, err := DecodePolicyDocument(doc)
+func ParseDocument(doc string) (policyDoc, error) {
+	s, err := DecodeDocument(doc)
 	if err != nil {
 		return policyDoc{}, err
 	}
@@ -90,7 +92,7 @@ func parsePolicy(doc string) (policyDoc, error) {
 	return p, nil
 }
 
-// PolicyGrantsSend reports whether a policy document (raw or URL-encoded)
+// GrantsSend reports whether a policy document (raw or URL-encoded)
 // allows ses:SendRawEmail: an Allow statement that covers it, and no Deny
 // statement that does. A statement covers the action when its Action
 // matches it, or when it has a NotAction that does not; actions match
@@ -100,21 +102,21 @@ func parsePolicy(doc string) (policyDoc, error) {
 // Deny counts whatever its condition; GroupGrantsSend, which decides
 // whether migrate may remove a user's own grant, is stricter: there a
 // conditional Allow is no grant.)
-func PolicyGrantsSend(doc string) bool {
-	e, err := evalSend(doc)
-	return err == nil && (e.allow || e.condAllow) && !e.deny
+func GrantsSend(doc string) bool {
+	e, err := EvalSend(doc)
+	return err == nil && (e.Allow || e.CondAllow) && !e.Deny
 }
 
 // sendEffect is what one policy document says about ses:SendRawEmail.
 type sendEffect struct {
-	allow     bool // an Allow without a Condition covers it
-	condAllow bool // an Allow with a Condition covers it
-	deny      bool // a Deny covers it (with or without a Condition)
+	Allow     bool // an Allow without a Condition covers it
+	CondAllow bool // an Allow with a Condition covers it
+	Deny      bool // a Deny covers it (with or without a Condition)
 }
 
-func evalSend(doc string) (sendEffect, error) {
+func EvalSend(doc string) (sendEffect, error) {
 	var e sendEffect
-	p, err := parsePolicy(doc)
+	p, err := ParseDocument(doc)
 	if err != nil {
 		return e, err
 	}
@@ -124,11 +126,11 @@ func evalSend(doc string) (sendEffect, error) {
 		}
 		switch {
 		case strings.EqualFold(st.Effect, "Deny"):
-			e.deny = true
+			e.Deny = true
 		case strings.EqualFold(st.Effect, "Allow") && hasCondition(st.Condition):
-			e.condAllow = true
+			e.CondAllow = true
 		case strings.EqualFold(st.Effect, "Allow"):
-			e.allow = true
+			e.Allow = true
 		}
 	}
 	return e, nil
@@ -188,11 +190,11 @@ func wildcardMatch(pattern, s string) bool {
 	return px == len(pattern)
 }
 
-// PolicyIsStandard reports whether doc (raw or URL-encoded) says exactly what
+// IsStandard reports whether doc (raw or URL-encoded) says exactly what
 // the seed's document says: one Allow of ses:SendRawEmail on "*", whatever
 // its formatting, Sid, or single-string versus list spelling.
-func PolicyIsStandard(doc string) bool {
-	p, err := parsePolicy(doc)
+func IsStandard(doc string) bool {
+	p, err := ParseDocument(doc)
 	if err != nil || p.Version != "2012-10-17" || len(p.Statement) != 1 {
 		return false
 	}
