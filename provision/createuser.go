@@ -30,21 +30,6 @@ import (
 	"github.com/sesprov/sesprov/internal/tty"
 )
 
-// TagCreatedBy is the tag sesprov puts on every user it makes, in the
-// CreateUser call itself, with the value TagCreatedByValue. list and
-// delete-user recognise sesprov's SMTP users by it; create-user completes an
-// existing key-less user only if it carries it (or is already in the group).
-const (
-	TagCreatedBy      = "sesprov:created-by"
-	TagCreatedByValue = "sesprov"
-)
-
-// The SES console's tag on SMTP users it made before September 2024.
-const (
-	TagConsoleKey   = "InvokedBy"
-	TagConsoleValue = "SESConsole"
-)
-
 // DefaultUserName is the console's default SMTP user name,
 // ses-smtp-user.YYYYMMDD-HHMMSS. sesprov uses UTC where the console uses the
 // browser's local time: the name then sorts with CloudTrail's timestamps and

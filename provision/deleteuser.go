@@ -52,22 +52,6 @@ type DeletePlan struct {
 	Deleted   bool     `json:"deleted"`
 }
 
-// DeletingTagKey marks a user whose deletion has begun. It keeps a user that
-// was an SMTP user only by its group membership or inline policy recognisable
-// after a cut-short run removed those: the re-run finishes without --force.
-// It is written only once the user was judged an SMTP user (never for a
-// --force deletion of another user), with the value DeletingTagValue, which
-// records that judgement; any other value is not evidence.
-const DeletingTagKey = "sesprov:deleting"
-
-// DeletingTagValue is the value of DeletingTagKey: the user was judged an
-// SMTP user before its deletion began.
-const DeletingTagValue = "smtp-user"
-
-// deletingTagValueV1 is the value an earlier sesprov wrote, also only after
-// judging the user an SMTP user.
-const deletingTagValueV1 = "delete-user"
-
 // ErrDeclined is returned when the operator answers no at the prompt.
 var ErrDeclined = fail.Usagef("not confirmed: nothing was deleted")
 
@@ -255,33 +239,13 @@ func PlanDeleteUser(ctx context.Context, client iamapi.IAM, in DeleteUserInput) 
 		if err != nil {
 			return nil, fmt.Errorf("ListUserTags %s: %w", name, err)
 		}
-		if r := smtpTagReason(page.Tags); r != "" {
-			reasons = append(reasons, r)
+		if r := TagEvidence(page.Tags); r != "" {
+			reasons = append(reasons, "tag "+r)
 			p.DurableTag = true
 		}
 	}
 	p.SMTPUser = strings.Join(reasons, ", ")
 	return p, nil
-}
-
-// smtpTagReason names the tag that marks an SMTP user, or returns "". Only
-// tags that record a judgement count: sesprov:created-by=sesprov (set in
-// CreateUser), the console's InvokedBy=SESConsole, and sesprov:deleting=
-// smtp-user. sesprov:rotation does not: rotate --force writes it on any
-// user, and a cut rotation would leave it behind.
-func smtpTagReason(tags []types.Tag) string {
-	for _, t := range tags {
-		k, v := aws.ToString(t.Key), aws.ToString(t.Value)
-		switch {
-		case k == TagConsoleKey && v == TagConsoleValue:
-			return "tag " + TagConsoleKey + "=" + TagConsoleValue
-		case k == DeletingTagKey && (v == DeletingTagValue || v == deletingTagValueV1):
-			return "tag " + k + "=" + v + " (an earlier delete-user was cut short)"
-		case k == TagCreatedBy && v == TagCreatedByValue:
-			return "tag " + k + "=" + v
-		}
-	}
-	return ""
 }
 
 // executeDeletePlan removes everything in the plan, then the user, in IAM's

@@ -65,7 +65,7 @@ func DiscoverLegacyUsers(ctx context.Context, api iamapi.IAM, opts DiscoverOptio
 			return fmt.Errorf("iam:ListUsers: %w", err)
 		}
 		results := make([]found, len(page.Users))
-		iamapi.ForEachLimit(ctx, len(page.Users), opts.Concurrency, func(ctx context.Context, i int) {
+		ForEach(ctx, len(page.Users), opts.Concurrency, func(ctx context.Context, i int) {
 			u := page.Users[i]
 			lu, ok, err := InspectLegacyUser(ctx, api, aws.ToString(u.UserName), opts.PolicyName)
 			if iamapi.HasCode(err, "NoSuchEntity") {
@@ -109,14 +109,4 @@ func InspectLegacyUser(ctx context.Context, api iamapi.IAM, user, policyName str
 	lu.Tags = tags
 	lu.ConsoleTag = HasConsoleTag(tags)
 	return lu, lu.Legacy(), nil
-}
-
-// HasConsoleTag reports whether tags hold the console's InvokedBy=SESConsole.
-func HasConsoleTag(tags []types.Tag) bool {
-	for _, t := range tags {
-		if aws.ToString(t.Key) == TagConsoleKey && aws.ToString(t.Value) == TagConsoleValue {
-			return true
-		}
-	}
-	return false
 }

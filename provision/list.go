@@ -254,7 +254,7 @@ func notApplicable(s string) string {
 	return s
 }
 
-// forEach runs fn on every item with at most n in flight (ForEachLimit) and
+// forEach runs fn on every item with at most n in flight (ForEach) and
 // returns the results in the items' order. The first error cancels the rest.
 func forEach[T, R any](ctx context.Context, items []T, n int, fn func(context.Context, T) (R, error)) ([]R, error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -264,7 +264,7 @@ func forEach[T, R any](ctx context.Context, items []T, n int, fn func(context.Co
 		mu       sync.Mutex
 		firstErr error
 	)
-	iamapi.ForEachLimit(ctx, len(items), n, func(ctx context.Context, i int) {
+	ForEach(ctx, len(items), n, func(ctx context.Context, i int) {
 		r, err := fn(ctx, items[i])
 		if err != nil {
 			mu.Lock()

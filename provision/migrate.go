@@ -218,7 +218,7 @@ func (m *migrator) run(ctx context.Context) (MigrateSummary, error) {
 			werr = err
 		}
 	}
-	iamapi.ForEachLimit(ctx, len(users), m.in.Concurrency, func(ctx context.Context, i int) {
+	ForEach(ctx, len(users), m.in.Concurrency, func(ctx context.Context, i int) {
 		res := m.migrateUser(ctx, users[i])
 		mu.Lock()
 		defer mu.Unlock()

@@ -190,11 +190,11 @@ func PlanRotation(ctx context.Context, client iamapi.IAM, in RotateInput, log *s
 	}
 	tag := tagValue(tags, RotationTagKey)
 	if !in.Force {
-		why, err := smtpUserReason(ctx, client, name, in.GroupName, in.PolicyName, tags)
+		ev, err := Classify(ctx, client, name, ClassifyOptions{Group: in.GroupName, Policy: in.PolicyName, Tags: tags})
 		if err != nil {
 			return nil, err
 		}
-		if why == "" {
+		if !ev.IsSMTPUser() {
 			return nil, fail.Conflictf("user %s is not an SMTP user (not in group %s, no inline policy %s, not tagged by sesprov or the SES console): rotating would retire a key something else may use; nothing was changed. Pass --force to rotate it anyway",
 				name, defaultString(in.GroupName, DefaultGroupName), defaultString(in.PolicyName, DefaultPolicyName))
 		}

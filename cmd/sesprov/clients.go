@@ -4,6 +4,7 @@ import (
 	"os/user"
 
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/sandbox"
 	"github.com/urfave/cli/v2"
 )
 
@@ -18,6 +19,9 @@ func newClients(c *cli.Context) (*iamapi.Clients, error) {
 		if u, err := user.Current(); err == nil && u.Username != "" {
 			opts.SessionName = "sesprov-" + u.Username
 		}
+	}
+	if opts.Sandbox {
+		return sandbox.NewClients(c.Context, opts, g.Log)
 	}
 	return iamapi.NewClients(c.Context, opts, g.Log)
 }
