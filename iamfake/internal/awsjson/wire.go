@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -100,21 +99,6 @@ func TimePtr(t time.Time) *Time {
 	}
 	tt := Time(t)
 	return &tt
-}
-
-// Decode reads a JSON request body into v. An empty body is an empty object.
-func Decode(r io.Reader, v any) *Error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return Errorf(400, "SerializationException", "could not read the request: %v", err)
-	}
-	if len(strings.TrimSpace(string(b))) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return Errorf(400, "SerializationException", "could not parse the request: %v", err)
-	}
-	return nil
 }
 
 // WriteJSON11 answers a JSON 1.1 call: v on success, else e with its code
