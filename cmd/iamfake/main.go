@@ -1,6 +1,7 @@
 // Command iamfake serves an in-memory IAM account (and STS
-// GetCallerIdentity) over IAM's Query protocol, for tests and for trying
-// sesprov without AWS:
+// GetCallerIdentity) over IAM's Query protocol, and on the same endpoint
+// Secrets Manager, SSM Parameter Store and SES v2 (iamfake/awsfake), for
+// tests and for trying sesprov without AWS:
 //
 //	iamfake --listen 127.0.0.1:0 --state iam.json
 //	aws --endpoint-url http://127.0.0.1:PORT iam list-users
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/iamfake/awsfake"
 )
 
 const (
@@ -34,6 +36,8 @@ const (
 	flgConsistency = "consistency-delay"
 	flgDeny        = "deny-actions"
 	flgVerbose     = "verbose"
+	flgSESProd     = "ses-production-access"
+	flgSESVerify   = "ses-auto-verify"
 )
 
 func main() {
@@ -47,18 +51,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: iamfake --listen ADDR [--state FILE] [--account-id ID]\n\n"+
-			"Serves an in-memory IAM (and STS GetCallerIdentity) on http://ADDR.\n"+
+			"Serves an in-memory IAM (and STS GetCallerIdentity), Secrets Manager, SSM\n"+
+			"Parameter Store and SES v2 on http://ADDR.\n"+
 			"Example: iamfake --listen 127.0.0.1:0 --state iam.json\n\n")
 		fs.PrintDefaults()
 	}
 	listen := fs.String(flgListen, "127.0.0.1:0", "address to listen on; port 0 picks a free port")
-	statePath := fs.String(flgState, "", "JSON file the account is loaded from at start and saved to after every change (mode 0600)")
+	statePath := fs.String(flgState, "", "JSON file the account is loaded from at start and saved to after every change (mode 0600);\n"+
+		"the other services' state goes next to it (FILE.secretsmanager.json, FILE.ssm.json, FILE.sesv2.json: secret values included)")
 	accountID := fs.String(flgAccountID, "123456789012", "12-digit account ID in ARNs and GetCallerIdentity")
 	latency := fs.Duration(flgLatency, 0, "delay added to every call")
 	rate := fs.Float64(flgRateLimit, 0, "calls per second before answering Throttling (0 = no limit)")
 	consistency := fs.Duration(flgConsistency, 0, "new entities stay unseen by reads for this long (eventual consistency)")
 	deny := fs.String(flgDeny, "", "comma-separated actions SimulatePrincipalPolicy denies, e.g. iam:CreateUser")
 	verbose := fs.Bool(flgVerbose, false, "log every call (action, status, duration) to stderr")
+	sesProd := fs.Bool(flgSESProd, false, "SES regions are out of the SES sandbox (production access)")
+	sesVerify := fs.Bool(flgSESVerify, false, "SES identities are verified as soon as they are created")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -74,20 +82,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	srv := iamfake.New(iamfake.Options{AccountID: *accountID})
+	srv := awsfake.New(awsfake.Options{IAM: iamfake.Options{AccountID: *accountID}, SESProductionAccess: *sesProd, SESAutoVerify: *sesVerify})
+	paths := awsfake.StatePaths(*statePath)
 	if *statePath != "" {
-		if err := srv.LoadFile(*statePath); err != nil {
+		if err := srv.LoadFiles(paths); err != nil {
 			fmt.Fprintf(stderr, "iamfake: %v\n", err)
 			return 1
 		}
 	}
-	srv.SetLatency(*latency)
-	if *rate > 0 {
-		srv.SetRateLimit(*rate, max(1, int(*rate)))
+	if *sesProd {
+		srv.SESv2.SetProductionAccess("", true) // regions loaded from the state file too
 	}
-	srv.SetConsistencyDelay(*consistency)
+	srv.IAM.SetLatency(*latency)
+	if *rate > 0 {
+		srv.IAM.SetRateLimit(*rate, max(1, int(*rate)))
+	}
+	srv.IAM.SetConsistencyDelay(*consistency)
 	if *deny != "" {
-		srv.DenyActions(strings.Split(*deny, ",")...)
+		srv.IAM.DenyActions(strings.Split(*deny, ",")...)
 	}
 
 	ln, err := net.Listen("tcp", *listen)
@@ -97,7 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "iamfake listening on http://%s\n", ln.Addr())
 
-	saver := &saver{srv: srv, path: *statePath, stderr: stderr, verbose: *verbose}
+	saver := &saver{srv: srv, paths: paths, stderr: stderr, verbose: *verbose}
 	hs := &http.Server{Handler: saver, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -120,8 +132,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // saver serves the fake and saves the state after every call that changed it.
 type saver struct {
-	srv    *iamfake.Server
-	path   string
+	srv    *awsfake.Server
+	paths  awsfake.Paths
 	stderr io.Writer
 
 	verbose bool
@@ -142,7 +154,7 @@ func (h *saver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status = "200"
 		}
 		// Parameters are not logged: the call log has them, passwords redacted.
-		fmt.Fprintf(h.stderr, "iamfake: %s %s %s\n", r.Form.Get("Action"), status, time.Since(start).Round(time.Microsecond))
+		fmt.Fprintf(h.stderr, "iamfake: %s %s %s\n", operation(r), status, time.Since(start).Round(time.Microsecond))
 	}
 	if err := h.save(false); err != nil {
 		fmt.Fprintf(h.stderr, "iamfake: %v\n", err)
@@ -174,7 +186,7 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 func (h *saver) save(force bool) error {
-	if h.path == "" {
+	if h.paths.IAM == "" {
 		return nil
 	}
 	h.mu.Lock()
@@ -183,9 +195,21 @@ func (h *saver) save(force bool) error {
 	if n == h.saved && !force {
 		return nil
 	}
-	if err := h.srv.SaveFile(h.path); err != nil {
+	if err := h.srv.SaveFiles(h.paths); err != nil {
 		return err
 	}
 	h.saved = n
 	return nil
+}
+
+// operation names a call for the verbose log: IAM's Action, the JSON
+// services' X-Amz-Target, SES v2's method and path.
+func operation(r *http.Request) string {
+	switch awsfake.Service(r) {
+	case "iam":
+		return r.Form.Get("Action")
+	case "sesv2":
+		return r.Method + " " + r.URL.Path
+	}
+	return r.Header.Get("X-Amz-Target")
 }

@@ -1,0 +1,71 @@
+package sesv2
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/sesprov/sesprov/iamfake/internal/awsjson"
+)
+
+// Persistence: every region's account and identities as JSON (nothing
+// secret; written with mode 0600 all the same, like the other stores).
+
+const stateFormat = 1
+
+type stateFile struct {
+	Format  int                 `json:"format"`
+	Regions map[string]*account `json:"regions"`
+}
+
+// SaveState writes every region's account and identities as JSON.
+func (s *Server) SaveState(w io.Writer) error {
+	s.mu.Lock()
+	b, err := json.MarshalIndent(stateFile{Format: stateFormat, Regions: s.regions}, "", "  ")
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("encode sesv2 state: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// LoadState replaces the accounts with those SaveState wrote.
+func (s *Server) LoadState(r io.Reader) error {
+	var f stateFile
+	if err := json.NewDecoder(r).Decode(&f); err != nil {
+		return fmt.Errorf("decode sesv2 state: %w", err)
+	}
+	if f.Format != stateFormat {
+		return fmt.Errorf("sesv2 state format %d, want %d", f.Format, stateFormat)
+	}
+	for name, reg := range f.Regions {
+		if reg == nil {
+			reg = &account{SendingEnabled: true}
+			f.Regions[name] = reg
+		}
+		if reg.Identities == nil {
+			reg.Identities = map[string]*identity{}
+		}
+	}
+	if f.Regions == nil {
+		f.Regions = map[string]*account{}
+	}
+	s.mu.Lock()
+	s.regions = f.Regions
+	s.changes++
+	s.mu.Unlock()
+	return nil
+}
+
+// SaveFile writes the state to path atomically, mode 0600.
+func (s *Server) SaveFile(path string) error { return awsjson.SaveFile(path, s.SaveState) }
+
+// LoadFile loads what SaveFile wrote; a missing or empty file is no identities.
+func (s *Server) LoadFile(path string) error {
+	return awsjson.LoadFile(path, s.LoadState, func() {
+		s.mu.Lock()
+		s.regions = map[string]*account{}
+		s.mu.Unlock()
+	})
+}
