@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/output"
@@ -428,7 +429,7 @@ type batchSummary struct {
 
 // runBatch makes in.UserNames with in.Concurrency workers and delivers
 // through d. The sending access is ensured once, alongside the first users.
-func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d *delivery) error {
+func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d *deliver.Deliverer) error {
 	start := time.Now()
 	workers := in.Concurrency
 	if workers == 0 {
@@ -495,7 +496,7 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 	}()
 
 	sum := batchSummary{total: len(in.UserNames)}
-	streamJSON := in.Format == output.FormatJSON && d.out == nil
+	streamJSON := in.Format == output.FormatJSON && d.ToStdout()
 	n := 0
 	for b := range results {
 		n++
@@ -523,7 +524,7 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 			stderrf("sesprov: %s %s: %v\n", paintBatchStatus(pal, b.status), name, b.err)
 		}
 		if streamJSON && (b.status != StatusCreated && b.status != StatusCompleted) {
-			d.writeStatus(b)
+			writeStatus(d, b)
 		}
 		if progress {
 			stderrf("sesprov: [%d/%d] %s %s\n", n, sum.total, b.status, name)
@@ -533,12 +534,12 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 	<-access.ready // ensured or failed: no call of the batch is left in flight
 
 	var err error
-	if cerr := d.commit(); cerr != nil {
-		err = fmt.Errorf("write %s: %w", in.OutFile, cerr)
+	if cerr := d.Close(); cerr != nil {
+		err = fmt.Errorf("write %s: %w", in.Dest, cerr)
 	}
-	if d.out != nil && d.delivered > 0 {
-		stderrf("sesprov: credentials of %d user(s) written to %s (mode 0600)\n", d.delivered, d.out.Path())
-	}
+	errMu.Lock()
+	reportDelivered(deps.Stderr, d)
+	errMu.Unlock()
 	stats := ""
 	if deps.Limiter != nil {
 		stats = "; " + deps.Limiter.Stats().String()
@@ -572,7 +573,7 @@ func runBatch(ctx context.Context, in *CreateUserInput, deps *CreateUserDeps, d 
 
 // writeStatus writes a JSON line for a user that got no new credentials:
 // already done, failed or in conflict.
-func (d *delivery) writeStatus(b *batchJob) {
+func writeStatus(d *deliver.Deliverer, b *batchJob) {
 	v := struct {
 		UserName     string   `json:"user_name"`
 		UserARN      string   `json:"user_arn,omitempty"`
@@ -585,9 +586,7 @@ func (d *delivery) writeStatus(b *batchJob) {
 		v.Error = b.err.Error()
 	}
 	line, _ := json.Marshal(v)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.dest.Write(append(line, '\n'))
+	d.WriteLine(append(line, '\n'))
 }
 
 // planUser is ensureUser for a batch's dry run: it reads (GetUser,

@@ -1,19 +1,13 @@
 package provision
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,7 +43,7 @@ type CreateUserInput struct {
 	PolicyName          string // default DefaultPolicyName
 	RepairPolicy        bool
 	DryRun              bool
-	OutFile             string // empty: stdout
+	Dest                deliver.Destination // zero: stdout
 	IncludeSecretKey    bool
 	Format              output.Format
 	Batch               bool // --from: concurrent, per-user outcomes (batch.go)
@@ -117,15 +111,11 @@ func (in *CreateUserInput) Validate() error {
 	if _, err := output.ParseFormat(string(in.Format)); err != nil {
 		return err
 	}
-	if in.OutFile != "" {
-		if _, err := os.Lstat(in.OutFile); err == nil {
-			return fail.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", in.OutFile)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return fail.Usagef("--out-file %s: %v", in.OutFile, err)
-		}
-		if st, err := os.Stat(filepath.Dir(in.OutFile)); err != nil || !st.IsDir() {
-			return fail.Usagef("--out-file %s: directory %s does not exist", in.OutFile, filepath.Dir(in.OutFile))
-		}
+	if in.Dest.Kind == "" {
+		in.Dest = deliver.Stdout
+	}
+	if err := in.Dest.Check(in.UserNames); err != nil {
+		return err
 	}
 	return nil
 }
@@ -170,20 +160,14 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 
 	// The destination exists before IAM changes: a run that cannot deliver
 	// a secret never makes it.
-	var out *deliver.OutFile
-	dest := deps.Stdout
-	if in.OutFile != "" && !in.DryRun {
-		f, err := deliver.CreateOutFile(in.OutFile)
-		if err != nil {
-			return err
-		}
-		out, dest = f, f
+	d, err := deliver.Open(in.Dest, deliver.Options{
+		Format: in.Format, IncludeSecretKey: in.IncludeSecretKey,
+		Stdout: deps.Stdout, Stderr: deps.Stderr, Users: in.UserNames, DryRun: in.DryRun,
+	})
+	if err != nil {
+		return err
 	}
-
 	r := NewRun(in.DryRun, deps.Log)
-	d := &delivery{dest: dest, out: out, cw: nil}
-	d.cw = creds.NewCredentialWriter(&d.buf, in.Format, in.IncludeSecretKey)
-	d.cw.AlignUsers(in.UserNames)
 
 	if in.Batch && !in.DryRun {
 		return runBatch(ctx, &in, &deps, d) // batch.go
@@ -201,7 +185,7 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 		first = &userJob{in: &in, deps: &deps, name: in.UserNames[0], defaultName: defaultName, d: d,
 			access: SendingAccess{GroupName: in.GroupName, PolicyName: in.PolicyName}}
 		if err := r.Execute(ctx, []Step{{"user", first.ensureUser}}); err != nil {
-			d.abort()
+			d.Abort()
 			return err
 		}
 	}
@@ -217,7 +201,7 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 		err = cannotSend(&in, sa)
 	}
 	if err != nil {
-		d.abort()
+		d.Abort()
 		return err
 	}
 	if in.Batch {
@@ -262,12 +246,10 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 		if perr := printPlan(deps.Stdout, in.Format, r.Planned()); perr != nil && firstErr == nil {
 			firstErr = perr
 		}
-	} else if cerr := d.commit(); cerr != nil && firstErr == nil {
+	} else if cerr := d.Close(); cerr != nil && firstErr == nil {
 		firstErr = cerr
 	}
-	if out != nil && d.delivered > 0 {
-		fmt.Fprintf(deps.Stderr, "sesprov: credentials of %d user(s) written to %s (mode 0600)\n", d.delivered, out.Path())
-	}
+	reportDelivered(deps.Stderr, d)
 	switch {
 	case firstErr == nil:
 		return nil
@@ -280,60 +262,15 @@ func CreateUser(ctx context.Context, in CreateUserInput, deps CreateUserDeps) er
 	}
 }
 
-// delivery writes credential sets to their destination, one user at a time.
-type delivery struct {
-	mu        sync.Mutex // a batch's workers deliver concurrently
-	dest      io.Writer
-	out       *deliver.OutFile
-	buf       bytes.Buffer
-	cw        *creds.CredentialWriter
-	delivered int
-}
-
-// write renders set and writes it in one piece, synced to disk for a file.
-func (d *delivery) write(set creds.CredentialSet) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.buf.Reset()
-	if err := d.cw.Write(set); err != nil {
-		return err
-	}
-	if err := d.cw.Close(); err != nil { // flushes; the writer stays usable
-		return err
-	}
-	defer wipe(&d.buf)
-	if _, err := d.dest.Write(d.buf.Bytes()); err != nil {
-		return err
-	}
-	if d.out != nil {
-		if err := d.out.Sync(); err != nil {
-			return err
-		}
-	}
-	d.delivered++
-	return nil
-}
-
-func wipe(b *bytes.Buffer) {
-	p := b.Bytes()
-	clear(p[:cap(p)])
-	b.Reset()
-}
-
-func (d *delivery) commit() error {
-	if d.out == nil {
-		return nil
-	}
-	if d.delivered == 0 {
-		d.out.Abort()
-		return nil
-	}
-	return d.out.Commit()
-}
-
-func (d *delivery) abort() {
-	if d.out != nil {
-		d.out.Abort()
+// reportDelivered says where credentials that did not go to stdout went.
+func reportDelivered(w io.Writer, d *deliver.Deliverer) {
+	n := d.Delivered()
+	switch dest := d.Destination(); {
+	case n == 0 || dest.Kind == deliver.KindStdout:
+	case dest.Kind == deliver.KindFile:
+		fmt.Fprintf(w, "sesprov: credentials of %d user(s) written to %s (mode 0600)\n", n, dest)
+	default:
+		fmt.Fprintf(w, "sesprov: credentials of %d user(s) delivered to %s\n", n, dest)
 	}
 }
 
@@ -343,7 +280,7 @@ type userJob struct {
 	deps   *CreateUserDeps
 	name   string
 	access SendingAccess
-	d      *delivery
+	d      *deliver.Deliverer
 
 	batch       *batchJob // set in a batch (batch.go)
 	defaultName bool      // name is DefaultUserName, not asked for: never adopt a user of that name
@@ -401,7 +338,7 @@ func (j *userJob) ensureUser(ctx context.Context, r *Run) error {
 	for try := 0; j.defaultName && iamapi.HasCode(err, "EntityAlreadyExists") && try < defaultNameTries; try++ {
 		taken := j.name
 		j.name = DefaultUserName(j.deps.Now()) + "-" + randomSuffix()
-		j.d.cw.AlignUsers([]string{j.name})
+		j.d.Align([]string{j.name})
 		fmt.Fprintf(j.deps.Stderr, "sesprov: user %s exists (another run in the same second); using %s\n", taken, j.name)
 		in.UserName = aws.String(j.name)
 		out, err = api.CreateUser(ctx, in)
@@ -646,10 +583,7 @@ func (j *userJob) keyAndDeliver(ctx context.Context, r *Run) error {
 	for i, rg := range j.in.Regions {
 		regions[i] = rg.Name
 	}
-	dest := "stdout"
-	if j.in.OutFile != "" {
-		dest = j.in.OutFile
-	}
+	dest := j.in.Dest.For(j.name).String()
 	if !r.Plan("create an access key for user %s, derive SMTP passwords for %s, write them to %s", j.name, strings.Join(regions, ", "), dest) {
 		return nil
 	}
@@ -666,7 +600,7 @@ func (j *userJob) keyAndDeliver(ctx context.Context, r *Run) error {
 		set := creds.DeriveCredentials(j.name, keyID, secret, j.in.Regions)
 		set.UserARN = j.arn
 		set.Status = j.batchStatus()
-		if err := j.d.write(set); err != nil {
+		if err := j.d.Deliver(ctx, set); err != nil {
 			return err
 		}
 		verb := "created"
@@ -674,7 +608,7 @@ func (j *userJob) keyAndDeliver(ctx context.Context, r *Run) error {
 			verb = "completed"
 		}
 		note := "; the SMTP passwords cannot be shown again: store them now"
-		if j.d.out != nil {
+		if !j.d.ToStdout() {
 			note = ""
 		}
 		fmt.Fprintf(j.deps.Stderr, "sesprov: %s user %s in group %s with access key %s%s\n", verb, j.name, j.access.GroupName, keyID, note)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/sandbox"
@@ -66,11 +67,11 @@ func createCreateUserCommand() *cli.Command {
 		&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP`"},
 		&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "managed sending `POLICY` name"},
 		&cli.BoolFlag{Name: flgRepairPolicy, Usage: "if the managed policy's document has drifted from the standard one, make the standard one its default version"},
-		&cli.StringFlag{Name: flgOutFile, Usage: "write the credentials to new `FILE` (mode 0600, never overwritten) instead of stdout"},
 		&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (by default only the SMTP passwords)"},
 		&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
 		&cli.IntFlag{Name: flgConcurrency, Value: provision.DefaultConcurrency, Usage: "with --from: work on `N` users at once (IAM's rate is respected whatever N)"},
 	)
+	flags = append(flags, deliverFlags()...)
 	return &cli.Command{
 		Name:      "create-user",
 		Usage:     "make an SMTP user: IAM user in the sending group, access key, SMTP password per region",
@@ -99,7 +100,7 @@ func createCreateUserCommand() *cli.Command {
 				return err
 			}
 			g := globalsOf(c)
-			if in.OutFile == "" && !in.DryRun {
+			if in.Dest.Kind == deliver.KindStdout && !in.DryRun {
 				if err := refuseNullStdout(g.Stdout, "the new access key's secret and SMTP passwords", "--"+flgOutFile+" FILE"); err != nil {
 					return err
 				}
@@ -142,9 +143,11 @@ func createUserInput(c *cli.Context) (provision.CreateUserInput, error) {
 		PolicyName:          c.String(flgPolicyName),
 		RepairPolicy:        c.Bool(flgRepairPolicy),
 		DryRun:              c.Bool(flgDryRun),
-		OutFile:             c.String(flgOutFile),
 		IncludeSecretKey:    c.Bool(flgIncludeSecretKey),
 		Format:              globalsOf(c).Output,
+	}
+	if in.Dest, err = destinationOf(c); err != nil {
+		return in, err
 	}
 	if tl, ok := c.Generic(flgTag).(*tagList); ok && tl != nil {
 		in.Tags = tl.tags
