@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"io"
+
 	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/urfave/cli/v2"
 )
@@ -29,4 +32,16 @@ func openDeliverer(c *cli.Context, dest deliver.Destination, users []string, inc
 		Format: g.Output, IncludeSecretKey: includeSecret,
 		Stdout: g.Stdout, Stderr: g.Stderr, Users: users, DryRun: dryRun,
 	})
+}
+
+// reportDelivered says where credentials that did not go to stdout went.
+func reportDelivered(w io.Writer, d *deliver.Deliverer) {
+	n := d.Delivered()
+	switch dest := d.Destination(); {
+	case n == 0 || dest.Kind == deliver.KindStdout:
+	case dest.Kind == deliver.KindFile:
+		fmt.Fprintf(w, "sesprov: credentials of %d user(s) written to %s (mode 0600)\n", n, dest)
+	default:
+		fmt.Fprintf(w, "sesprov: credentials of %d user(s) delivered to %s\n", n, dest)
+	}
 }
