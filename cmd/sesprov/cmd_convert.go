@@ -8,6 +8,7 @@ import (
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/convert"
 	"github.com/urfave/cli/v2"
 )
 
@@ -48,13 +49,13 @@ func convertAction(c *cli.Context) error {
 		}
 		return fail.Usagef("convert takes no arguments (got %s): the secret goes on stdin, never in argv", got)
 	}
-	in := provision.ConvertInput{
+	in := convert.Options{
 		AccessKeyID: c.String(flgAccessKeyID),
 		GroupName:   c.String(flgGroup),
 		PolicyName:  c.String(flgPolicyName),
 		DryRun:      c.Bool(flgDryRun),
 	}
-	if err := provision.CheckConvertKeyID(in.AccessKeyID); err != nil {
+	if err := convert.CheckKeyID(in.AccessKeyID); err != nil {
 		return err
 	}
 	if err := provision.ValidateGroupName(in.GroupName); err != nil {
@@ -93,7 +94,7 @@ func convertAction(c *cli.Context) error {
 		return err
 	}
 	defer clients.Close()
-	res, err := provision.Convert(c.Context, clients.IAM, clients.STS, in, g.Log)
+	res, err := convert.Run(c.Context, in, convert.Deps{IAM: clients.IAM, STS: clients.STS, Log: g.Log})
 	if err != nil {
 		return err
 	}
