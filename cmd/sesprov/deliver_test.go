@@ -130,3 +130,31 @@ func TestOutFileAliasEquivalence(t *testing.T) {
 		t.Errorf("rotate --deliver-to file: exit %d: %s", rr.code, rr.stderr)
 	}
 }
+
+// A file's extension decides its format (billing.csv holds CSV); an -o that
+// contradicts it is refused before any change.
+func TestOutFileFormatFollowsExtension(t *testing.T) {
+	f := startFake(t)
+	dir := t.TempDir()
+	for ext, want := range map[string]string{".json": `{"user_name":"u-json"`, ".csv": "IAM User Name,Smtp Username", ".env": "SMTP_"} {
+		p := filepath.Join(dir, "creds"+ext)
+		user := "u-" + ext[1:]
+		if r := f.sesprov("create-user", "--user-name", user, "--regions", "eu-west-1", "--out-file", p); r.code != 0 {
+			t.Fatalf("%s: exit %d: %s", ext, r.code, r.stderr)
+		}
+		if b, _ := os.ReadFile(p); !strings.HasPrefix(string(b), want) && !strings.Contains(string(b), want) {
+			t.Errorf("%s holds %q, want %q", ext, b, want)
+		}
+	}
+	f.srv.ResetCalls()
+	r := f.sesprov("-o", "table", "create-user", "--user-name", "x", "--regions", "eu-west-1", "--out-file", filepath.Join(dir, "x.json"))
+	if r.code != 2 || !strings.Contains(r.stderr, "x.json") {
+		t.Errorf("-o table with x.json: exit %d: %s", r.code, r.stderr)
+	}
+	if m := mutatingCalls(f); len(m) != 0 {
+		t.Errorf("mutating calls %v", m)
+	}
+	if r := f.sesprov("-o", "csv", "create-user", "--user-name", "billing", "--regions", "eu-west-1", "--out-file", filepath.Join(dir, "billing.csv")); r.code != 0 {
+		t.Errorf("-o csv with billing.csv: exit %d: %s", r.code, r.stderr)
+	}
+}

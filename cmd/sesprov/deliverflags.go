@@ -20,16 +20,26 @@ func deliverFlags() []cli.Flag {
 	}
 }
 
-// destinationOf reads the destination flags (one at most).
+// destinationOf reads the destination flags (one at most) and checks that
+// the output format suits it.
 func destinationOf(c *cli.Context) (deliver.Destination, error) {
-	return deliver.FromFlags(c.String(flgDeliverTo), c.String(flgOutFile), c.String(flgDeliverCmd))
+	dest, err := deliver.FromFlags(c.String(flgDeliverTo), c.String(flgOutFile), c.String(flgDeliverCmd))
+	if err != nil {
+		return dest, err
+	}
+	_, err = dest.FormatFor(globalsOf(c).Output, outputExplicit(c))
+	return dest, err
 }
 
 // openDeliverer opens the run's delivery for users, before any IAM change.
 func openDeliverer(c *cli.Context, dest deliver.Destination, users []string, includeSecret, dryRun bool) (*deliver.Deliverer, error) {
 	g := globalsOf(c)
+	format, err := dest.FormatFor(g.Output, outputExplicit(c))
+	if err != nil {
+		return nil, err
+	}
 	return deliver.Open(dest, deliver.Options{
-		Format: g.Output, IncludeSecretKey: includeSecret,
+		Format: format, IncludeSecretKey: includeSecret,
 		Stdout: g.Stdout, Stderr: g.Stderr, Users: users, DryRun: dryRun,
 	})
 }
@@ -44,4 +54,10 @@ func reportDelivered(w io.Writer, d *deliver.Deliverer) {
 	default:
 		fmt.Fprintf(w, "sesprov: credentials of %d user(s) delivered to %s\n", n, dest)
 	}
+}
+
+// outputExplicit reports whether a format was asked for (-o or
+// SESPROV_OUTPUT), not left at its default.
+func outputExplicit(c *cli.Context) bool {
+	return c.IsSet(flgOutput) && c.String(flgOutput) != ""
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
 )
 
 // Kind is a sort of destination. A secret store is one more Kind, with its
@@ -148,4 +149,29 @@ func checkFile(flag, path string) error {
 		return fail.Usagef("%s %s: directory %s does not exist", flag, path, filepath.Dir(path))
 	}
 	return nil
+}
+
+// extFormats are the formats a file's extension names.
+var extFormats = map[string]output.Format{
+	".json": output.FormatJSON, ".jsonl": output.FormatJSON, ".ndjson": output.FormatJSON,
+	".csv": output.FormatCSV, ".env": output.FormatEnv,
+}
+
+// FormatFor is the format the credentials are written in: a file's
+// extension (.json, .jsonl, .csv, .env) decides it, so that billing.csv
+// holds CSV; otherwise asked. A format asked for explicitly (-o) that the
+// extension contradicts is a usage error, before any change.
+func (d Destination) FormatFor(asked output.Format, explicit bool) (output.Format, error) {
+	if d.Kind != KindFile {
+		return asked, nil
+	}
+	ext := strings.ToLower(filepath.Ext(d.Target))
+	f, ok := extFormats[ext]
+	switch {
+	case !ok:
+		return asked, nil
+	case explicit && asked != f:
+		return "", fail.Usagef("%s %s: a %s file holds %s, but the output format asked for is %s: name the file for its format, or drop -o", d.flag(), d.Target, ext, f, asked)
+	}
+	return f, nil
 }
