@@ -3,6 +3,7 @@ package deliver
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,11 @@ import (
 	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/output"
 )
+
+// ErrReaderGone is a delivery to a stream whose reader went away (a broken
+// pipe: `create-user --from … | head -3`). Nothing more can be delivered
+// there, so a batch stops at the first one.
+var ErrReaderGone = errors.New("the reader of the credentials went away (broken pipe)")
 
 // Options say how credentials are written.
 type Options struct {
@@ -37,6 +43,7 @@ type Deliverer struct {
 	cw        *creds.CredentialWriter // stream's writer, rendering into buf
 	buf       bytes.Buffer
 	delivered int
+	gone      bool // the stream's reader went away
 }
 
 // Open checks dest for opts.Users and, for a file shared by the run, creates
@@ -113,6 +120,9 @@ func (d *Deliverer) Deliver(ctx context.Context, set creds.CredentialSet) error 
 
 // toStream renders set and writes it in one piece, synced for a file.
 func (d *Deliverer) toStream(set creds.CredentialSet) error {
+	if d.gone {
+		return fmt.Errorf("write to %s: %w", d.dest, ErrReaderGone)
+	}
 	d.buf.Reset()
 	defer wipe(&d.buf)
 	if err := d.cw.Write(set); err != nil {
@@ -122,6 +132,10 @@ func (d *Deliverer) toStream(set creds.CredentialSet) error {
 		return err
 	}
 	if _, err := d.stream.Write(d.buf.Bytes()); err != nil {
+		if errors.Is(err, syscall.EPIPE) {
+			d.gone = true
+			return fmt.Errorf("write to %s: %w: %w", d.dest, ErrReaderGone, err)
+		}
 		return fmt.Errorf("write to %s: %w", d.dest, err)
 	}
 	if d.out != nil {
@@ -202,7 +216,9 @@ func (d *Deliverer) WriteLine(line []byte) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.stream.Write(line)
+	if !d.gone {
+		d.stream.Write(line)
+	}
 }
 
 // Close finishes the run's delivery: a file shared by the run is synced and

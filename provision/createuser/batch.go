@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/output"
@@ -378,6 +380,10 @@ func (b *batchJob) outcome() string {
 // access is ensured once, alongside the first users.
 func runBatch(ctx context.Context, in *Options, deps *Deps) (*Summary, error) {
 	start := time.Now()
+	// A reader gone (a broken pipe) ends the batch: the users not delivered
+	// yet are rolled back as for an interruption, the others not started.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	workers := in.Concurrency
 	if workers == 0 {
 		workers = DefaultConcurrency
@@ -389,6 +395,9 @@ func runBatch(ctx context.Context, in *Options, deps *Deps) (*Summary, error) {
 	sum := &Summary{Total: len(in.UserNames)}
 	streamJSON := in.Format == output.FormatJSON && deps.Deliver.ToStdout()
 	for b := range results {
+		if errors.Is(b.err, deliver.ErrReaderGone) {
+			stop(deliver.ErrReaderGone)
+		}
 		sum.count(b)
 		if streamJSON && b.status != StatusCreated && b.status != StatusCompleted {
 			writeStatus(deps, b)

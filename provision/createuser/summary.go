@@ -2,10 +2,12 @@ package createuser
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/tty"
 )
@@ -47,6 +49,8 @@ func (s *Summary) err(ctx context.Context, accessErr error) error {
 	switch {
 	case accessErr != nil:
 		return fmt.Errorf("%w; users made by this run were deleted again: fix this and run the same command again", accessErr)
+	case errors.Is(context.Cause(ctx), deliver.ErrReaderGone):
+		return fmt.Errorf("batch stopped after %d of %d user(s) (%d not started): %w; the keys of users whose credentials it did not get were deleted: run the same command again with --out-file to finish", s.ended(), s.Total, s.NotStarted, deliver.ErrReaderGone)
 	case ctx.Err() != nil:
 		// What to run next is said by the CLI, which knows the command line
 		// (and whether --out-file must change).
