@@ -178,7 +178,7 @@ func TestCreateUserFreshAccount(t *testing.T) {
 	if tags[provision.TagCreatedBy] != provision.TagCreatedByValue || tags["team"] != "billing eu" {
 		t.Errorf("tags %v", tags)
 	}
-	// The managed policy holds the seed's document and is attached.
+	// The managed policy holds the standard document and is attached.
 	arn := "arn:aws:iam::123456789012:policy/" + provision.DefaultPolicyName
 	pv, err := e.iam.GetPolicyVersion(e.ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String("v1")})
 	if err != nil {
