@@ -13,6 +13,7 @@ import (
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/redact"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/convert"
 )
 
 // plainUserWithKey makes an IAM user outside any group and returns its key.
@@ -26,17 +27,17 @@ func (l *lab) plainUserWithKey(name string) (id, secret string) {
 	return aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
 }
 
-func convert(l *lab, in provision.ConvertInput) (*provision.ConvertResult, error) {
+func runConvert(l *lab, in convert.Options) (*convert.Result, error) {
 	if in.Regions == nil {
 		in.Regions = testRegions(l.t)
 	}
-	return provision.Convert(context.Background(), l.iam, sts.NewFromConfig(l.cfg), in, nil)
+	return convert.Run(context.Background(), in, convert.Deps{IAM: l.iam, STS: sts.NewFromConfig(l.cfg)})
 }
 
 func TestConvertPutsTheOwnerInTheGroup(t *testing.T) {
 	l := newLab(t)
 	id, secret := l.plainUserWithKey("legacy-app")
-	res, err := convert(l, provision.ConvertInput{AccessKeyID: id, Secret: redact.NewSecret(secret)})
+	res, err := runConvert(l, convert.Options{AccessKeyID: id, Secret: redact.NewSecret(secret)})
 	l.must(err)
 	if res.Set.UserName != "legacy-app" || res.Set.AccessKeyID != id || !strings.HasSuffix(res.Set.UserARN, ":user/legacy-app") {
 		t.Fatalf("set: %+v", res.Set)
@@ -58,7 +59,7 @@ func TestConvertPutsTheOwnerInTheGroup(t *testing.T) {
 	}
 	// Again: nothing to change, same answer.
 	l.srv.ResetCalls()
-	_, err = convert(l, provision.ConvertInput{AccessKeyID: id, Secret: redact.NewSecret(secret)})
+	_, err = runConvert(l, convert.Options{AccessKeyID: id, Secret: redact.NewSecret(secret)})
 	l.must(err)
 	if m := mutations(l.srv.Calls()); len(m) != 0 {
 		t.Fatalf("second convert changed IAM: %v", m)
@@ -74,21 +75,21 @@ func TestConvertRefusals(t *testing.T) {
 	s := redact.NewSecret(secret)
 	l.srv.ResetCalls()
 
-	_, err := convert(l, provision.ConvertInput{AccessKeyID: "ASIAIOSFODNN7EXAMPLE", Secret: s})
-	if fail.ExitCode(err) != fail.ExitUsage || !strings.Contains(err.Error(), provision.TemporaryKeyReason) {
+	_, err := runConvert(l, convert.Options{AccessKeyID: "ASIAIOSFODNN7EXAMPLE", Secret: s})
+	if fail.ExitCode(err) != fail.ExitUsage || !strings.Contains(err.Error(), convert.TemporaryKeyReason) {
 		t.Fatalf("ASIA key: %v", err)
 	}
 	if len(l.srv.Calls()) != 0 {
 		t.Fatal("an ASIA key reached IAM")
 	}
-	_, err = convert(l, provision.ConvertInput{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Secret: s})
+	_, err = runConvert(l, convert.Options{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Secret: s})
 	if fail.ExitCode(err) != fail.ExitUsage || !strings.Contains(err.Error(), "not in this account") {
 		t.Fatalf("unknown key: %v", err)
 	}
 	_, err = l.iam.UpdateAccessKey(context.Background(), ptr(iamUpdateKey{"u", id}.input()))
 	l.must(err)
 	l.srv.ResetCalls()
-	_, err = convert(l, provision.ConvertInput{AccessKeyID: id, Secret: s})
+	_, err = runConvert(l, convert.Options{AccessKeyID: id, Secret: s})
 	if fail.ExitCode(err) != fail.ExitConflict || !strings.Contains(err.Error(), "inactive") {
 		t.Fatalf("inactive key: %v", err)
 	}
@@ -101,7 +102,7 @@ func TestConvertDryRun(t *testing.T) {
 	l := newLab(t)
 	id, secret := l.plainUserWithKey("u")
 	l.srv.ResetCalls()
-	res, err := convert(l, provision.ConvertInput{AccessKeyID: id, Secret: redact.NewSecret(secret), DryRun: true})
+	res, err := runConvert(l, convert.Options{AccessKeyID: id, Secret: redact.NewSecret(secret), DryRun: true})
 	l.must(err)
 	if m := mutations(l.srv.Calls()); len(m) != 0 {
 		t.Fatalf("dry run changed IAM: %v", m)

@@ -20,15 +20,3 @@ func TestPaintVerifyStatus(t *testing.T) {
 		t.Errorf("colour off: %q", got)
 	}
 }
-
-func TestPaintBatchStatus(t *testing.T) {
-	p := tty.ForcePalette(true)
-	for status, sgr := range map[string]func(string) string{StatusCreated: p.Good, StatusCompleted: p.Good, StatusFailed: p.Bad, StatusConflict: p.Warn} {
-		if got := paintBatchStatus(p, status); got != sgr(status) {
-			t.Errorf("%s painted %q", status, got)
-		}
-	}
-	if got := paintBatchStatus(p, StatusExists); got != StatusExists {
-		t.Errorf("exists painted %q", got)
-	}
-}

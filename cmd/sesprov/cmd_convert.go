@@ -1,17 +1,14 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 
 	"github.com/sesprov/sesprov/derive"
-	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/convert"
 	"github.com/urfave/cli/v2"
 )
 
@@ -35,11 +32,10 @@ func createConvertCommand() *cli.Command {
 			"   sesprov -o json convert --access-key-id AKIAIOSFODNN7EXAMPLE --regions eu-west-1 < secret.txt | sesprov verify --wait 60s",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: flgAccessKeyID, Usage: "the long-term access key `ID` (AKIA…) to convert (required)"},
-			&cli.StringFlag{Name: flgOutFile, Usage: "write the credentials to `FILE` (created with mode 0600; never overwritten) instead of stdout"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing (the secret is still read)"},
 			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` the key's user is added to"},
 			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "managed sending `POLICY` name (made if the group has no grant)"},
-		}, regionFlags()...),
+		}, append(deliverFlags(), regionFlags()...)...),
 		Action: convertAction,
 	}
 }
@@ -53,13 +49,13 @@ func convertAction(c *cli.Context) error {
 		}
 		return fail.Usagef("convert takes no arguments (got %s): the secret goes on stdin, never in argv", got)
 	}
-	in := provision.ConvertInput{
+	in := convert.Options{
 		AccessKeyID: c.String(flgAccessKeyID),
 		GroupName:   c.String(flgGroup),
 		PolicyName:  c.String(flgPolicyName),
 		DryRun:      c.Bool(flgDryRun),
 	}
-	if err := provision.CheckConvertKeyID(in.AccessKeyID); err != nil {
+	if err := convert.CheckKeyID(in.AccessKeyID); err != nil {
 		return err
 	}
 	if err := provision.ValidateGroupName(in.GroupName); err != nil {
@@ -72,64 +68,48 @@ func convertAction(c *cli.Context) error {
 	if in.Regions, err = resolveRegions(c); err != nil {
 		return err
 	}
-	outPath := c.String(flgOutFile)
-	if outPath != "" {
-		if _, err := os.Lstat(outPath); !errors.Is(err, fs.ErrNotExist) {
-			return fail.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", outPath)
-		}
+	dest, err := destinationOf(c)
+	if err != nil {
+		return err
 	}
-	if outPath == "" && !in.DryRun {
+	if dest.Kind == deliver.KindStdout && !in.DryRun {
 		if err := refuseNullStdout(g.Stdout, "the SMTP passwords", "--"+flgOutFile+" FILE"); err != nil {
 			return err
 		}
 	}
+	if err := dest.Check(nil); err != nil {
+		return err
+	}
 	if in.Secret, err = tty.ReadSecret(c.Context, g.Stdin, g.Stderr); err != nil {
 		return err
 	}
-
 	// The --out-file is made before the first IAM change.
-	var out *deliver.OutFile
-	if outPath != "" && !in.DryRun {
-		if out, err = deliver.CreateOutFile(outPath); err != nil {
-			return err
-		}
-		defer out.Abort()
+	d, err := openDeliverer(c, dest, nil, false, in.DryRun)
+	if err != nil {
+		return err
 	}
+	defer d.Close()
 	clients, err := newClients(c)
 	if err != nil {
 		return err
 	}
 	defer clients.Close()
-	res, err := provision.Convert(c.Context, clients.IAM, clients.STS, in, g.Log)
+	res, err := convert.Run(c.Context, in, convert.Deps{IAM: clients.IAM, STS: clients.STS, Log: g.Log})
 	if err != nil {
 		return err
 	}
 	if in.DryRun {
 		return provision.WritePlan(g.Stdout, g.Output, res.Plan)
 	}
-	const unchecked = "sesprov: IAM cannot check a secret access key: prove these passwords with 'sesprov verify' before relying on them"
-	if out == nil {
-		w := creds.NewCredentialWriter(g.Stdout, g.Output, false)
-		if err := w.Write(res.Set); err != nil {
-			return err
-		}
-		if err := w.Close(); err != nil {
-			return err
-		}
-		fmt.Fprintln(g.Stderr, unchecked)
-		return nil
-	}
-	w := creds.NewCredentialWriter(out, g.Output, false)
-	if err := w.Write(res.Set); err != nil {
-		return fmt.Errorf("write %s: %w", outPath, err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", outPath, err)
-	}
-	if err := out.Commit(); err != nil {
+	if err := d.Deliver(c.Context, res.Set); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.Stderr, "sesprov: SMTP credentials of %s (key %s) written to %s\n", res.Set.UserName, res.Set.AccessKeyID, outPath)
-	fmt.Fprintln(g.Stderr, unchecked)
+	if err := d.Close(); err != nil {
+		return err
+	}
+	if !d.ToStdout() {
+		fmt.Fprintf(g.Stderr, "sesprov: SMTP credentials of %s (key %s) written to %s\n", res.Set.UserName, res.Set.AccessKeyID, dest.For(res.Set.UserName))
+	}
+	fmt.Fprintln(g.Stderr, "sesprov: IAM cannot check a secret access key: prove these passwords with 'sesprov verify' before relying on them")
 	return nil
 }

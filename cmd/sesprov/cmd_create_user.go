@@ -4,12 +4,16 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/progress"
 	"github.com/sesprov/sesprov/internal/sandbox"
 	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/createuser"
 	"github.com/urfave/cli/v2"
 )
 
@@ -66,11 +70,11 @@ func createCreateUserCommand() *cli.Command {
 		&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP`"},
 		&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "managed sending `POLICY` name"},
 		&cli.BoolFlag{Name: flgRepairPolicy, Usage: "if the managed policy's document has drifted from the standard one, make the standard one its default version"},
-		&cli.StringFlag{Name: flgOutFile, Usage: "write the credentials to new `FILE` (mode 0600, never overwritten) instead of stdout"},
 		&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (by default only the SMTP passwords)"},
 		&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
-		&cli.IntFlag{Name: flgConcurrency, Value: provision.DefaultConcurrency, Usage: "with --from: work on `N` users at once (IAM's rate is respected whatever N)"},
+		&cli.IntFlag{Name: flgConcurrency, Value: createuser.DefaultConcurrency, Usage: "with --from: work on `N` users at once (IAM's rate is respected whatever N)"},
 	)
+	flags = append(flags, deliverFlags()...)
 	return &cli.Command{
 		Name:      "create-user",
 		Usage:     "make an SMTP user: IAM user in the sending group, access key, SMTP password per region",
@@ -92,49 +96,101 @@ func createCreateUserCommand() *cli.Command {
 			"   sesprov -o csv create-user --user-name billing-mailer --regions eu-west-1 --out-file billing.csv\n" +
 			"   sesprov create-user --regions us-east-1 --dry-run\n" +
 			"   sesprov -o json create-user --from users.txt --regions eu-west-1 --out-file smtp.jsonl",
-		Flags: flags,
-		Action: func(c *cli.Context) error {
-			in, err := createUserInput(c)
-			if err != nil {
-				return err
-			}
-			g := globalsOf(c)
-			if in.OutFile == "" && !in.DryRun {
-				if err := refuseNullStdout(g.Stdout, "the new access key's secret and SMTP passwords", "--"+flgOutFile+" FILE"); err != nil {
-					return err
-				}
-			}
-			clients, err := newClients(c)
-			if err != nil {
-				return err
-			}
-			err = provision.CreateUser(c.Context, in, provision.CreateUserDeps{
-				IAM: clients.IAM, STS: clients.STS,
-				Stdout: g.Stdout, Stderr: g.Stderr, Log: g.Log, Limiter: clients.Limiter,
-			})
-			if cerr := clients.Close(); cerr != nil && err == nil {
-				err = cerr
-			}
-			if g.Client.Sandbox && err == nil && !in.DryRun {
-				state, _ := sandbox.StatePath(g.Client.SandboxState)
-				fmt.Fprintf(g.Stderr, "sesprov: sandbox: no AWS account was used; these credentials work nowhere else (state: %s)\n", state)
-			}
-			return iamapi.WithHint(err)
-		},
+		Flags:  flags,
+		Action: createUserAction,
 	}
+}
+
+func createUserAction(c *cli.Context) error {
+	in, err := createUserInput(c)
+	if err != nil {
+		return err
+	}
+	g := globalsOf(c)
+	if in.Dest.Kind == deliver.KindStdout && !in.DryRun {
+		if err := refuseNullStdout(g.Stdout, "the new access key's secret and SMTP passwords", "--"+flgOutFile+" FILE"); err != nil {
+			return err
+		}
+	}
+	// The destination exists before IAM changes: a run that cannot deliver
+	// a secret never makes it.
+	d, err := openDeliverer(c, in.Dest, in.UserNames, in.IncludeSecretKey, in.DryRun)
+	if err != nil {
+		return err
+	}
+	clients, err := newClients(c)
+	if err != nil {
+		d.Abort()
+		return err
+	}
+	err = runCreateUser(c, in, clients, d)
+	if cerr := clients.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if g.Client.Sandbox && err == nil && !in.DryRun {
+		state, _ := sandbox.StatePath(g.Client.SandboxState)
+		fmt.Fprintf(g.Stderr, "sesprov: sandbox: no AWS account was used; these credentials work nowhere else (state: %s)\n", state)
+	}
+	return iamapi.WithHint(err)
+}
+
+// runCreateUser runs create-user and renders what it reports: notices and a
+// batch's outcomes as they come (with its progress), then a dry run's plan
+// or where the credentials went, and a batch's summary.
+func runCreateUser(c *cli.Context, in createuser.Options, clients *iamapi.Clients, d *deliver.Deliverer) error {
+	g := globalsOf(c)
+	pal := tty.NewPalette(g.Stderr)
+	every := time.Duration(-1) // no progress for one user, or a plan
+	if in.Batch && !in.DryRun {
+		every = 0 // progress.DefaultEvery
+	}
+	meter := progress.New(g.Stderr, progress.Options{Total: len(in.UserNames), Terminal: tty.IsTerminal(g.Stderr), Every: every})
+	defer meter.Close()
+	res, err := createuser.Run(c.Context, in, createuser.Deps{
+		IAM: clients.IAM, STS: clients.STS, Deliver: d, Log: g.Log, Limiter: clients.Limiter,
+		Notices: func(n provision.Notice) { meter.Printf("%s\n", noticeLine(n)) },
+		Outcomes: func(o createuser.Outcome) {
+			if line := o.Line(pal); line != "" {
+				meter.Printf("sesprov: %s\n", line)
+			}
+			meter.Add(o.Status == createuser.StatusFailed || o.Status == createuser.StatusConflict)
+		},
+	})
+	meter.Close()
+	if res != nil && in.DryRun && res.Plan != nil {
+		if perr := provision.WritePlan(g.Stdout, g.Output, res.Plan); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	if cerr := d.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("write %s: %w", in.Dest, cerr)
+	}
+	reportDelivered(g.Stderr, d)
+	if res != nil && res.Batch != nil {
+		fmt.Fprintf(g.Stderr, "sesprov: %s\n", res.Batch.Line(pal))
+	}
+	return err
+}
+
+// noticeLine is how a workflow's notice reads on stderr.
+func noticeLine(n provision.Notice) string {
+	if n.Level == provision.NoticeWarning {
+		return "sesprov: warning: " + n.Text
+	}
+	return "sesprov: " + n.Text
 }
 
 // createUserInput binds and checks the flags; every error is a usage error
 // and comes before any AWS call.
-func createUserInput(c *cli.Context) (provision.CreateUserInput, error) {
+func createUserInput(c *cli.Context) (createuser.Options, error) {
 	if c.NArg() > 0 {
-		return provision.CreateUserInput{}, fail.Usagef("create-user takes no arguments (got %q): use --user-name", c.Args().First())
+		return createuser.Options{}, fail.Usagef("create-user takes no arguments (got %q): use --user-name", c.Args().First())
 	}
 	regions, err := resolveRegions(c)
 	if err != nil {
-		return provision.CreateUserInput{}, err
+		return createuser.Options{}, err
 	}
-	in := provision.CreateUserInput{
+	in := createuser.Options{
 		Regions:             regions,
 		Path:                c.String(flgPath),
 		PermissionsBoundary: c.String(flgPermissionsBoundary),
@@ -142,9 +198,11 @@ func createUserInput(c *cli.Context) (provision.CreateUserInput, error) {
 		PolicyName:          c.String(flgPolicyName),
 		RepairPolicy:        c.Bool(flgRepairPolicy),
 		DryRun:              c.Bool(flgDryRun),
-		OutFile:             c.String(flgOutFile),
 		IncludeSecretKey:    c.Bool(flgIncludeSecretKey),
 		Format:              globalsOf(c).Output,
+	}
+	if in.Dest, err = destinationOf(c); err != nil {
+		return in, err
 	}
 	if tl, ok := c.Generic(flgTag).(*tagList); ok && tl != nil {
 		in.Tags = tl.tags
@@ -159,7 +217,7 @@ func createUserInput(c *cli.Context) (provision.CreateUserInput, error) {
 		}
 		in.UserNames, in.Batch, in.Concurrency = names, true, c.Int(flgConcurrency)
 		if in.Concurrency < 1 {
-			return in, fail.Usagef("--%s %d: give 1 to %d", flgConcurrency, in.Concurrency, provision.MaxConcurrency)
+			return in, fail.Usagef("--%s %d: give 1 to %d", flgConcurrency, in.Concurrency, createuser.MaxConcurrency)
 		}
 	case c.IsSet(flgConcurrency):
 		return in, fail.Usagef("--%s applies to a batch: use it with --%s FILE", flgConcurrency, flgFrom)
@@ -169,17 +227,17 @@ func createUserInput(c *cli.Context) (provision.CreateUserInput, error) {
 	return in, in.Validate()
 }
 
-// readUserNames reads --from (see provision.ReadUserNames): every line is
+// readUserNames reads --from (see createuser.ReadUserNames): every line is
 // checked, and every bad one named, before any change.
 func readUserNames(c *cli.Context, path string) ([]string, error) {
 	if path == "-" {
 		// Ctrl-C ends a wait on a pipe that has not closed.
-		return provision.ReadUserNames(tty.ContextReader(c.Context, globalsOf(c).Stdin), "-")
+		return createuser.ReadUserNames(tty.ContextReader(c.Context, globalsOf(c).Stdin), "-")
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fail.Usagef("--%s: %v", flgFrom, err)
 	}
 	defer f.Close()
-	return provision.ReadUserNames(f, path)
+	return createuser.ReadUserNames(f, path)
 }

@@ -1,16 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sesprov/sesprov/internal/creds"
@@ -48,11 +41,9 @@ func createRotateCommand() *cli.Command {
 			"   sesprov rotate --user-name app-mailer --regions us-east-1,eu-west-1 --dry-run\n" +
 			"   sesprov -o json rotate --user-name app-mailer --regions eu-west-1 --verify \\\n" +
 			"       --deliver-cmd 'gh secret set SES_SMTP_CREDENTIALS --repo my-org/mailer'",
-		Flags: append([]cli.Flag{
+		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: flgUserName, Usage: "the SMTP `USER` whose key is replaced (required)"},
 			&cli.StringFlag{Name: flgOldKey, Value: string(provision.OldKeyDeactivate), Usage: "what to do with the old key after delivery: `deactivate`, delete or keep"},
-			&cli.StringFlag{Name: flgOutFile, Usage: "write the credentials to `FILE` (created with mode 0600; never overwritten) instead of stdout"},
-			&cli.StringFlag{Name: flgDeliverCmd, Usage: "run `COMMAND` (with /bin/sh -c) with the credentials on its stdin, e.g. a secret store's CLI (its stdout is discarded, its stderr shown); the old key is retired only if it exits 0, otherwise the new key is deleted. It must exit non-zero only if nothing was stored: make storing its last step"},
 			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (it is not needed for SMTP)"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
 			&cli.DurationFlag{Name: flgStaleAfter, Value: provision.DefaultStaleAfter, Usage: "a rotation recorded as started less than `DURATION` ago may still be running: leave it alone (exit 1); after that, take it over. 0 takes over at once"},
@@ -65,7 +56,7 @@ func createRotateCommand() *cli.Command {
 			&cli.IntFlag{Name: flgPort, Value: provision.DefaultSMTPPort, Usage: "with --verify: SES SMTP `PORT`: 25, 587, 2587 (STARTTLS) or 465, 2465 (TLS)"},
 			&cli.DurationFlag{Name: flgTimeout, Value: smtpauth.DefaultTimeout, Usage: "with --verify: `DURATION` allowed for connecting and for each SMTP command"},
 			&cli.StringFlag{Name: flgCAFile, Usage: "with --verify: also trust the root certificates in PEM `FILE`"},
-		}, regionFlags()...),
+		}, deliverFlags()...), regionFlags()...),
 		Action: rotateAction,
 	}
 }
@@ -94,10 +85,9 @@ func rotateAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	outPath := c.String(flgOutFile)
-	deliverCmd := c.String(flgDeliverCmd)
-	if outPath != "" && deliverCmd != "" {
-		return fail.Usagef("--%s and --%s cannot be combined: choose one destination", flgOutFile, flgDeliverCmd)
+	dest, err := destinationOf(c)
+	if err != nil {
+		return err
 	}
 	dryRun := c.Bool(flgDryRun)
 	in := provision.RotateInput{UserName: user, Regions: regions, OldKey: oldKey, DryRun: dryRun,
@@ -120,72 +110,16 @@ func rotateAction(c *cli.Context) error {
 		return err
 	}
 
-	if outPath == "" && deliverCmd == "" && !dryRun && plan.Delivers() {
-		if err := refuseNullStdout(g.Stdout, "the new credentials",
-			"--"+flgOutFile+" FILE or --"+flgDeliverCmd+" COMMAND"); err != nil {
+	var d *deliver.Deliverer
+	if plan.Delivers() {
+		if d, err = openRotateDeliverer(c, dest, user, dryRun); err != nil {
 			return err
 		}
+		defer d.Close() // a file is kept only if it holds the delivered credentials
 	}
-	// The --out-file is made before the first change, and only when this run
-	// delivers something (finishing an earlier rotation delivers nothing).
-	var out *deliver.OutFile
-	if outPath != "" && plan.Delivers() {
-		if dryRun {
-			if _, err := os.Lstat(outPath); !errors.Is(err, fs.ErrNotExist) {
-				return fail.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", outPath)
-			}
-		} else if out, err = deliver.CreateOutFile(outPath); err != nil {
-			return err
-		}
-	}
-	delivered := false
-	defer func() {
-		if out != nil && !delivered {
-			// The key these credentials name was deleted again: remove
-			// them — only the file this run published (Abort removes an
-			// unpublished one), never one made by something else meanwhile.
-			published := out.Published()
-			out.Abort()
-			if published {
-				os.Remove(outPath)
-			}
-		}
-	}()
+	deliverSet := func(ctx context.Context, set creds.CredentialSet) error { return d.Deliver(ctx, set) }
 
-	deliver := func(ctx context.Context, set creds.CredentialSet) error {
-		if deliverCmd != "" {
-			if err := runDeliverCmd(ctx, g, deliverCmd, set, c.Bool(flgIncludeSecretKey)); err != nil {
-				return err
-			}
-			delivered = true
-			return nil
-		}
-		if out == nil {
-			w := creds.NewCredentialWriter(g.Stdout, g.Output, c.Bool(flgIncludeSecretKey))
-			if err := w.Write(set); err != nil {
-				return fmt.Errorf("write to stdout: %w", err)
-			}
-			if err := w.Close(); err != nil {
-				return fmt.Errorf("write to stdout: %w", err)
-			}
-			delivered = true
-			return nil
-		}
-		w := creds.NewCredentialWriter(out, g.Output, c.Bool(flgIncludeSecretKey))
-		if err := w.Write(set); err != nil {
-			return fmt.Errorf("write %s: %w", outPath, err)
-		}
-		if err := w.Close(); err != nil {
-			return fmt.Errorf("write %s: %w", outPath, err)
-		}
-		if err := out.Commit(); err != nil {
-			return err
-		}
-		delivered = true
-		return nil
-	}
-
-	res, err := plan.Execute(c.Context, clients.IAM, deliver, verify)
+	res, err := plan.Execute(c.Context, clients.IAM, deliverSet, verify)
 	if dryRun {
 		if err != nil {
 			return err
@@ -195,11 +129,11 @@ func rotateAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dest := outPath
-	if deliverCmd != "" {
-		dest = "--" + flgDeliverCmd
+	where := ""
+	if dest.Kind != deliver.KindStdout {
+		where = dest.For(user).String()
 	}
-	fmt.Fprintln(g.Stderr, rotateSummary(res, dest))
+	fmt.Fprintln(g.Stderr, rotateSummary(res, where))
 	return nil
 }
 
@@ -275,36 +209,14 @@ func rotateVerifier(c *cli.Context) (provision.Verifier, error) {
 	}, nil
 }
 
-// runDeliverCmd hands the credentials to a command on its stdin (never in
-// its argv or environment). Delivery counts as done only when it exits 0:
-// a pipe (rotate | store) cannot say whether the store kept them. Its output
-// goes to stderr, keeping sesprov's stdout free of anything else.
-func runDeliverCmd(ctx context.Context, g *globals, command string, set creds.CredentialSet, includeSecret bool) error {
-	var buf bytes.Buffer
-	defer func() {
-		b := buf.Bytes()
-		clear(b[:cap(b)])
-	}()
-	w := creds.NewCredentialWriter(&buf, g.Output, includeSecret)
-	if err := w.Write(set); err != nil {
-		return err
+// openRotateDeliverer refuses a stdout that is /dev/null and opens the
+// delivery (an --out-file is made now, before the first change).
+func openRotateDeliverer(c *cli.Context, dest deliver.Destination, user string, dryRun bool) (*deliver.Deliverer, error) {
+	if dest.Kind == deliver.KindStdout && !dryRun {
+		if err := refuseNullStdout(globalsOf(c).Stdout, "the new credentials",
+			"--"+flgOutFile+" FILE or --"+flgDeliverCmd+" COMMAND"); err != nil {
+			return nil, err
+		}
 	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
-	cmd.Stdin = bytes.NewReader(buf.Bytes())
-	// The command's stdout is discarded: a store command that echoes its
-	// input (tee, a CLI printing what it stored) would otherwise put the
-	// credentials into sesprov's stderr, i.e. cron mail or the journal. Its
-	// stderr is kept for diagnostics.
-	cmd.Stdout, cmd.Stderr = io.Discard, g.Stderr
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 10 * time.Second
-	if err := cmd.Run(); err != nil {
-		// The contract (--help): non-zero means nothing was stored. Say what
-		// follows if the command broke it.
-		return fmt.Errorf("--%s %q: %w (a failing --%s must have stored nothing: if it stored these credentials before failing, its store now holds the deleted key — put the previous credentials back)", flgDeliverCmd, command, err, flgDeliverCmd)
-	}
-	return nil
+	return openDeliverer(c, dest, []string{user}, c.Bool(flgIncludeSecretKey), dryRun)
 }

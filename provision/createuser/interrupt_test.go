@@ -1,4 +1,4 @@
-package provision_test
+package createuser_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/output"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/createuser"
 )
 
 // cancelAfterKey is the real client; it cancels the run's context as soon as
@@ -35,9 +35,9 @@ func TestCreateUserInterruptedAfterKeyDeletesIt(t *testing.T) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	err := provision.CreateUser(ctx, provision.CreateUserInput{
+	err := runCLI(ctx, createuser.Options{
 		UserNames: []string{"alice"}, Regions: regions(t, "us-east-1"), Format: output.FormatJSON,
-	}, provision.CreateUserDeps{IAM: cancelAfterKey{e.iam, cancel}, STS: e.sts, Stdout: &stdout, Stderr: &stderr})
+	}, createuser.Deps{IAM: cancelAfterKey{e.iam, cancel}, STS: e.sts}, &stdout, &stderr)
 	if fail.ExitCode(err) != fail.ExitInterrupted || !errors.Is(err, context.Canceled) {
 		t.Fatalf("exit %d: %v", fail.ExitCode(err), err)
 	}
@@ -54,7 +54,7 @@ func TestCreateUserInterruptedAfterKeyDeletesIt(t *testing.T) {
 		t.Errorf("DeleteAccessKey called %d times", n)
 	}
 	// The re-run completes the user (made by sesprov, no key).
-	out, stderrS, err := e.create(provision.CreateUserInput{UserNames: []string{"alice"}})
+	out, stderrS, err := e.create(createuser.Options{UserNames: []string{"alice"}})
 	if err != nil {
 		t.Fatalf("re-run: %v\n%s", err, stderrS)
 	}

@@ -1,4 +1,4 @@
-package provision_test
+package createuser_test
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/internal/iamapi"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/createuser"
 )
 
 // TestLimiterNeverReSendsCreateAccessKey: the limiter middleware
@@ -21,7 +21,7 @@ func TestLimiterNeverReSendsCreateAccessKey(t *testing.T) {
 	lim := iamapi.NewAdaptiveLimiter()
 	e.iam = iam.New(e.iam.Options(), lim.IAMOption())
 	e.srv.Inject(iamfake.Fault{Action: "CreateAccessKey", Code: "Throttling", After: true})
-	out, stderr, err := e.create(provision.CreateUserInput{UserNames: []string{"alice"}})
+	out, stderr, err := e.create(createuser.Options{UserNames: []string{"alice"}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -40,7 +40,7 @@ func TestCreateAccessKeyThrottledBeyondKeyAttempts(t *testing.T) {
 	lim := iamapi.NewAdaptiveLimiter()
 	e.iam = iam.New(e.iam.Options(), lim.IAMOption())
 	e.srv.Inject(iamfake.Fault{Action: "CreateAccessKey", Code: "Throttling", Times: 8})
-	out, stderr, err := e.create(provision.CreateUserInput{UserNames: []string{"alice"}})
+	out, stderr, err := e.create(createuser.Options{UserNames: []string{"alice"}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}

@@ -1,4 +1,4 @@
-package provision_test
+package createuser_test
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/output"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/createuser"
 )
 
 // The batch benchmarks behind docs/performance.md (`make bench`). Each
@@ -37,9 +37,9 @@ func runBenchBatch(b *testing.B, users, concurrency int, setup func(*iamfake.Ser
 	names := userNames("bench", users)
 	rs := benchRegions(b)
 	start := time.Now()
-	err := provision.CreateUser(e.ctx, provision.CreateUserInput{
+	err := runCLI(e.ctx, createuser.Options{
 		UserNames: names, Batch: true, Concurrency: concurrency, Regions: rs, Format: output.FormatJSON,
-	}, provision.CreateUserDeps{IAM: e.iam, STS: e.sts, Stdout: io.Discard, Stderr: io.Discard, Limiter: e.lim})
+	}, createuser.Deps{IAM: e.iam, STS: e.sts, Limiter: e.lim}, io.Discard, io.Discard)
 	r := batchRun{elapsed: time.Since(start), stats: e.lim.Stats()}
 	if err != nil {
 		b.Fatalf("batch: %v", err)
@@ -70,7 +70,7 @@ func benchRegions(b testing.TB) []derive.Region {
 // every call. Target: within 1.2x of 3 × 200 × 20 ms / concurrency.
 func BenchmarkBatchLatency20ms(b *testing.B) {
 	const users, latency = 200, 20 * time.Millisecond
-	conc := provision.DefaultConcurrency
+	conc := createuser.DefaultConcurrency
 	ideal := time.Duration(3*users) * latency / time.Duration(conc)
 	var total time.Duration
 	var last batchRun

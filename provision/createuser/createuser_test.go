@@ -1,4 +1,4 @@
-package provision_test
+package createuser_test
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/createuser"
 )
 
 // env is an iamfake on loopback and the real SDK clients pointed at it.
@@ -61,7 +62,7 @@ type jsonOut struct {
 }
 
 // create runs CreateUser with JSON output and the secret included.
-func (e *env) create(in provision.CreateUserInput) (jsonOut, string, error) {
+func (e *env) create(in createuser.Options) (jsonOut, string, error) {
 	e.t.Helper()
 	var stdout, stderr bytes.Buffer
 	if in.Regions == nil {
@@ -69,9 +70,7 @@ func (e *env) create(in provision.CreateUserInput) (jsonOut, string, error) {
 	}
 	in.Format = output.FormatJSON
 	in.IncludeSecretKey = true
-	err := provision.CreateUser(e.ctx, in, provision.CreateUserDeps{
-		IAM: e.iam, STS: e.sts, Stdout: &stdout, Stderr: &stderr,
-	})
+	err := runCLI(e.ctx, in, createuser.Deps{IAM: e.iam, STS: e.sts}, &stdout, &stderr)
 	var out jsonOut
 	if err == nil && !in.DryRun {
 		if jerr := json.Unmarshal(stdout.Bytes(), &out); jerr != nil {
@@ -150,7 +149,7 @@ func TestCreateUserFreshAccount(t *testing.T) {
 	if _, err := e.iam.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("smtp-boundary"), PolicyDocument: aws.String(policy.SendingPolicyDocument)}); err != nil {
 		t.Fatal(err)
 	}
-	out, stderr, err := e.create(provision.CreateUserInput{
+	out, stderr, err := e.create(createuser.Options{
 		UserNames: []string{"alice"}, Path: "/smtp/",
 		Tags:                []provision.Tag{{Key: "team", Value: "billing eu"}},
 		PermissionsBoundary: boundary,
@@ -179,7 +178,7 @@ func TestCreateUserFreshAccount(t *testing.T) {
 	if tags[provision.TagCreatedBy] != provision.TagCreatedByValue || tags["team"] != "billing eu" {
 		t.Errorf("tags %v", tags)
 	}
-	// The managed policy holds the seed's document and is attached.
+	// The managed policy holds the standard document and is attached.
 	arn := "arn:aws:iam::123456789012:policy/" + provision.DefaultPolicyName
 	pv, err := e.iam.GetPolicyVersion(e.ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String("v1")})
 	if err != nil {
@@ -198,7 +197,7 @@ func TestCreateUserFreshAccount(t *testing.T) {
 // account, at most 6 once the group and policy exist; STS counts.
 func TestCreateUserCallBudget(t *testing.T) {
 	e := newEnv(t)
-	if _, stderr, err := e.create(provision.CreateUserInput{UserNames: []string{"u1"}}); err != nil {
+	if _, stderr, err := e.create(createuser.Options{UserNames: []string{"u1"}}); err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
 	fresh := e.srv.Calls()
@@ -207,7 +206,7 @@ func TestCreateUserCallBudget(t *testing.T) {
 		t.Errorf("fresh account: %d calls, budget 12", len(fresh))
 	}
 	e.srv.ResetCalls()
-	if _, stderr, err := e.create(provision.CreateUserInput{UserNames: []string{"u2"}}); err != nil {
+	if _, stderr, err := e.create(createuser.Options{UserNames: []string{"u2"}}); err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
 	existing := e.srv.Calls()
@@ -243,7 +242,7 @@ func TestCreateUserConsoleGroupAcceptedAsIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.srv.ResetCalls()
-	out, stderr, err := e.create(provision.CreateUserInput{UserNames: []string{"carol"}})
+	out, stderr, err := e.create(createuser.Options{UserNames: []string{"carol"}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -264,7 +263,7 @@ func TestCreateUserPolicyDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	arn := aws.ToString(p.Policy.Arn)
-	_, stderr, err := e.create(provision.CreateUserInput{UserNames: []string{"d1"}})
+	_, stderr, err := e.create(createuser.Options{UserNames: []string{"d1"}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -274,7 +273,7 @@ func TestCreateUserPolicyDrift(t *testing.T) {
 	if n := e.srv.CallCount("CreatePolicyVersion"); n != 0 {
 		t.Errorf("repaired without --repair-policy (%d CreatePolicyVersion)", n)
 	}
-	_, stderr, err = e.create(provision.CreateUserInput{UserNames: []string{"d2"}, RepairPolicy: true})
+	_, stderr, err = e.create(createuser.Options{UserNames: []string{"d2"}, RepairPolicy: true})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -291,7 +290,7 @@ func TestCreateUserPolicyDrift(t *testing.T) {
 		t.Errorf("not repaired: default %s %s", v, aws.ToString(pv.PolicyVersion.Document))
 	}
 	// Repaired: a third run reports nothing.
-	_, stderr, err = e.create(provision.CreateUserInput{UserNames: []string{"d3"}})
+	_, stderr, err = e.create(createuser.Options{UserNames: []string{"d3"}})
 	if err != nil || strings.Contains(stderr, "differs") {
 		t.Errorf("after repair: %v\n%s", err, stderr)
 	}
@@ -299,12 +298,12 @@ func TestCreateUserPolicyDrift(t *testing.T) {
 
 func TestCreateUserRerunConflictAndCompletion(t *testing.T) {
 	e := newEnv(t)
-	out, stderr, err := e.create(provision.CreateUserInput{UserNames: []string{"bob"}})
+	out, stderr, err := e.create(createuser.Options{UserNames: []string{"bob"}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
 	e.srv.ResetCalls()
-	_, _, err = e.create(provision.CreateUserInput{UserNames: []string{"bob"}})
+	_, _, err = e.create(createuser.Options{UserNames: []string{"bob"}})
 	if fail.ExitCode(err) != fail.ExitConflict || !strings.Contains(err.Error(), out.AccessKeyID) ||
 		!strings.Contains(err.Error(), "sesprov rotate --user-name bob") {
 		t.Fatalf("re-run: exit %d, %v", fail.ExitCode(err), err)
@@ -320,7 +319,7 @@ func TestCreateUserRerunConflictAndCompletion(t *testing.T) {
 	if _, err := e.iam.DeleteAccessKey(e.ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("bob"), AccessKeyId: aws.String(out.AccessKeyID)}); err != nil {
 		t.Fatal(err)
 	}
-	out2, stderr, err := e.create(provision.CreateUserInput{UserNames: []string{"bob"}})
+	out2, stderr, err := e.create(createuser.Options{UserNames: []string{"bob"}})
 	if err != nil {
 		t.Fatalf("completion: %v\n%s", err, stderr)
 	}
@@ -335,7 +334,7 @@ func TestCreateUserRefusesForeignUser(t *testing.T) {
 	if _, err := e.iam.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("admin")}); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := e.create(provision.CreateUserInput{UserNames: []string{"admin"}})
+	_, _, err := e.create(createuser.Options{UserNames: []string{"admin"}})
 	if fail.ExitCode(err) != fail.ExitConflict || !strings.Contains(err.Error(), "not an SMTP user") {
 		t.Fatalf("exit %d: %v", fail.ExitCode(err), err)
 	}
@@ -348,7 +347,7 @@ func TestCreateUserRefusesForeignUser(t *testing.T) {
 		Tags: []iamtypes.Tag{{Key: aws.String(provision.TagCreatedBy), Value: aws.String("other-tool")}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := e.create(provision.CreateUserInput{UserNames: []string{"lookalike"}}); fail.ExitCode(err) != fail.ExitConflict {
+	if _, _, err := e.create(createuser.Options{UserNames: []string{"lookalike"}}); fail.ExitCode(err) != fail.ExitConflict {
 		t.Fatalf("user tagged %s=other-tool: exit %d (%v), want a conflict", provision.TagCreatedBy, fail.ExitCode(err), err)
 	}
 	if len(e.keys("lookalike")) != 0 {
@@ -359,7 +358,7 @@ func TestCreateUserRefusesForeignUser(t *testing.T) {
 		Tags: []iamtypes.Tag{{Key: aws.String("InvokedBy"), Value: aws.String("SESConsole")}}}); err != nil {
 		t.Fatal(err)
 	}
-	out, stderr, err := e.create(provision.CreateUserInput{UserNames: []string{"legacy"}})
+	out, stderr, err := e.create(createuser.Options{UserNames: []string{"legacy"}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -368,7 +367,7 @@ func TestCreateUserRefusesForeignUser(t *testing.T) {
 
 func TestCreateUserDryRunChangesNothing(t *testing.T) {
 	e := newEnv(t)
-	_, stdout, err := e.create(provision.CreateUserInput{UserNames: []string{"dry"}, DryRun: true})
+	_, stdout, err := e.create(createuser.Options{UserNames: []string{"dry"}, DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +388,7 @@ func TestCreateUserRaceEntityAlreadyExists(t *testing.T) {
 	for _, a := range []string{"CreatePolicy", "CreateGroup"} {
 		e.srv.Inject(iamfake.Fault{Action: a, Code: "EntityAlreadyExists", After: true})
 	}
-	out, stderr, err := e.create(provision.CreateUserInput{UserNames: []string{"racer"}})
+	out, stderr, err := e.create(createuser.Options{UserNames: []string{"racer"}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -398,7 +397,7 @@ func TestCreateUserRaceEntityAlreadyExists(t *testing.T) {
 
 func TestCreateUserInvalidInputMakesNoCall(t *testing.T) {
 	e := newEnv(t)
-	bad := []provision.CreateUserInput{
+	bad := []createuser.Options{
 		{UserNames: []string{"has space"}},
 		{UserNames: []string{strings.Repeat("a", 65)}},
 		{UserNames: []string{"ok"}, Path: "smtp"},

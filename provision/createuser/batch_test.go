@@ -1,4 +1,4 @@
-package provision_test
+package createuser_test
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/createuser"
 )
 
 // batchEnv is an iamfake and the real SDK clients, the IAM one paced by an
@@ -61,10 +62,10 @@ type batchLine struct {
 func (e *batchEnv) batch(concurrency int, names ...string) (map[string]batchLine, string, error) {
 	e.t.Helper()
 	var stdout, stderr bytes.Buffer
-	err := provision.CreateUser(e.ctx, provision.CreateUserInput{
+	err := runCLI(e.ctx, createuser.Options{
 		UserNames: names, Batch: true, Concurrency: concurrency,
 		Regions: benchRegions(e.t)[:1], Format: output.FormatJSON,
-	}, provision.CreateUserDeps{IAM: e.iam, STS: e.sts, Stdout: &stdout, Stderr: &stderr, Limiter: e.lim, Now: e.now})
+	}, createuser.Deps{IAM: e.iam, STS: e.sts, Limiter: e.lim, Now: e.now}, &stdout, &stderr)
 	got := map[string]batchLine{}
 	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
 		if l == "" {
@@ -105,7 +106,7 @@ func TestBatchCallBudget(t *testing.T) {
 		t.Fatalf("%d users reported, want %d", len(got), n)
 	}
 	for name, b := range got {
-		if b.Status != provision.StatusCreated || b.AccessKeyID == "" || len(b.Credentials) != 1 {
+		if b.Status != createuser.StatusCreated || b.AccessKeyID == "" || len(b.Credentials) != 1 {
 			t.Errorf("%s: %+v", name, b)
 		}
 	}
@@ -150,7 +151,7 @@ func TestBatchPartialThenRerun(t *testing.T) {
 	}
 	var failed string
 	for name, b := range got {
-		if b.Status == provision.StatusFailed {
+		if b.Status == createuser.StatusFailed {
 			if failed != "" {
 				t.Errorf("two failed users: %s, %s", failed, name)
 			}
@@ -158,7 +159,7 @@ func TestBatchPartialThenRerun(t *testing.T) {
 			if !strings.Contains(b.Error, "CreateAccessKey") || !strings.Contains(b.Error, "AccessDenied") {
 				t.Errorf("failed line does not say why: %+v", b)
 			}
-		} else if b.Status != provision.StatusCreated {
+		} else if b.Status != createuser.StatusCreated {
 			t.Errorf("%s: status %s", name, b.Status)
 		}
 	}
@@ -185,14 +186,14 @@ func TestBatchPartialThenRerun(t *testing.T) {
 		t.Fatalf("re-run: %v\n%s", err, stderr)
 	}
 	for name, b := range got {
-		want := provision.StatusExists
+		want := createuser.StatusExists
 		if name == failed {
-			want = provision.StatusCreated
+			want = createuser.StatusCreated
 		}
 		if b.Status != want {
 			t.Errorf("re-run %s: status %s, want %s", name, b.Status, want)
 		}
-		if want == provision.StatusExists && len(b.AccessKeyIDs) != 1 {
+		if want == createuser.StatusExists && len(b.AccessKeyIDs) != 1 {
 			t.Errorf("re-run %s: key ids %v", name, b.AccessKeyIDs)
 		}
 	}
@@ -218,7 +219,7 @@ func TestBatchForeignUserConflict(t *testing.T) {
 	if fail.ExitCode(err) != 3 {
 		t.Fatalf("err %v (exit %d), want 3\n%s", err, fail.ExitCode(err), stderr)
 	}
-	if got["ops"].Status != provision.StatusConflict || got["a1"].Status != provision.StatusCreated || got["a2"].Status != provision.StatusCreated {
+	if got["ops"].Status != createuser.StatusConflict || got["a1"].Status != createuser.StatusCreated || got["a2"].Status != createuser.StatusCreated {
 		t.Errorf("statuses: %+v", got)
 	}
 	if n := e.srv.CallCount("CreateAccessKey"); n != 3 { // ours: a1, a2; the setup's: ops
@@ -284,7 +285,7 @@ func TestThrottledCreateAccessKeyIsResent(t *testing.T) {
 	e := newBatchEnv(t)
 	e.srv.Inject(iamfake.Fault{Action: "CreateAccessKey", Code: "Throttling", Times: 8})
 	got, stderr, err := e.batch(1, "k1")
-	if err != nil || got["k1"].Status != provision.StatusCreated {
+	if err != nil || got["k1"].Status != createuser.StatusCreated {
 		t.Fatalf("err %v, %+v\n%s", err, got, stderr)
 	}
 	if c := e.srv.CallCount("CreateAccessKey"); c != 9 {
@@ -320,7 +321,7 @@ func TestThrottleBudgetBounds(t *testing.T) {
 
 func TestReadUserNamesNamesEveryBadLine(t *testing.T) {
 	in := "# team\nalice\n\nbad name\n  bob  \nAlice\n" + strings.Repeat("x", 65) + "\nok@x.com\nbob\n"
-	_, err := provision.ReadUserNames(strings.NewReader(in), "users.txt")
+	_, err := createuser.ReadUserNames(strings.NewReader(in), "users.txt")
 	if fail.ExitCode(err) != 2 {
 		t.Fatalf("err %v", err)
 	}
@@ -332,11 +333,11 @@ func TestReadUserNamesNamesEveryBadLine(t *testing.T) {
 	if strings.Contains(err.Error(), "line 5 (IAM") {
 		t.Errorf("an exact duplicate is not a case question:\n%v", err)
 	}
-	names, err := provision.ReadUserNames(strings.NewReader("# x\n a \nb\n"), "f")
+	names, err := createuser.ReadUserNames(strings.NewReader("# x\n a \nb\n"), "f")
 	if err != nil || strings.Join(names, ",") != "a,b" {
 		t.Errorf("names %v, err %v", names, err)
 	}
-	if _, err := provision.ReadUserNames(strings.NewReader("# only\n\n"), "f"); fail.ExitCode(err) != 2 {
+	if _, err := createuser.ReadUserNames(strings.NewReader("# only\n\n"), "f"); fail.ExitCode(err) != 2 {
 		t.Errorf("empty file: %v", err)
 	}
 }
@@ -381,7 +382,7 @@ func TestBatchCompletesAndRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("re-run: %v\n%s", err, stderr)
 	}
-	if got["left"].Status != provision.StatusCompleted || got["n1"].Status != provision.StatusCreated {
+	if got["left"].Status != createuser.StatusCompleted || got["n1"].Status != createuser.StatusCreated {
 		t.Errorf("statuses %+v", got)
 	}
 }
@@ -431,9 +432,9 @@ func TestBatchInterruptLeavesNothingHalfMade(t *testing.T) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	time.AfterFunc(150*time.Millisecond, cancel)
 	var stdout, stderr bytes.Buffer
-	err := provision.CreateUser(ctx, provision.CreateUserInput{
+	err := runCLI(ctx, createuser.Options{
 		UserNames: names, Batch: true, Concurrency: 4, Regions: benchRegions(t)[:1], Format: output.FormatJSON,
-	}, provision.CreateUserDeps{IAM: e.iam, STS: e.sts, Stdout: &stdout, Stderr: &stderr, Limiter: e.lim})
+	}, createuser.Deps{IAM: e.iam, STS: e.sts, Limiter: e.lim}, &stdout, &stderr)
 	if fail.ExitCode(err) != 130 || !strings.Contains(err.Error(), "not started") {
 		t.Fatalf("err %v (exit %d)\n%s", err, fail.ExitCode(err), stderr.String())
 	}

@@ -1,4 +1,4 @@
-package provision_test
+package createuser_test
 
 import (
 	"bytes"
@@ -8,16 +8,16 @@ import (
 
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/output"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/createuser"
 )
 
 // rerun runs a batch of names again, its clock at now.
 func (e *batchEnv) rerun(now time.Time, names ...string) (string, string, error) {
 	e.t.Helper()
 	var stdout, stderr bytes.Buffer
-	err := provision.CreateUser(e.ctx, provision.CreateUserInput{
+	err := runCLI(e.ctx, createuser.Options{
 		UserNames: names, Batch: true, Regions: benchRegions(e.t)[:1], Format: output.FormatJSON,
-	}, provision.CreateUserDeps{IAM: e.iam, STS: e.sts, Stdout: &stdout, Stderr: &stderr, Limiter: e.lim, Now: func() time.Time { return now }})
+	}, createuser.Deps{IAM: e.iam, STS: e.sts, Limiter: e.lim, Now: func() time.Time { return now }}, &stdout, &stderr)
 	return stdout.String(), stderr.String(), err
 }
 

@@ -1,4 +1,4 @@
-package provision_test
+package createuser_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/output"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/createuser"
 )
 
 // BenchmarkCreateUser measures one create-user (group and policy in place)
@@ -20,16 +20,16 @@ func BenchmarkCreateUser(b *testing.B) {
 	srv, cfg := iamfaketest.Start(b)
 	api, stsc := iam.NewFromConfig(cfg), sts.NewFromConfig(cfg)
 	rs := regions(nil, "us-east-1", "eu-west-1")
-	deps := provision.CreateUserDeps{IAM: api, STS: stsc, Stdout: io.Discard, Stderr: io.Discard}
+	deps := createuser.Deps{IAM: api, STS: stsc}
 	ctx := context.Background()
-	if err := provision.CreateUser(ctx, provision.CreateUserInput{UserNames: []string{"warmup"}, Regions: rs, Format: output.FormatJSON}, deps); err != nil {
+	if err := runCLI(ctx, createuser.Options{UserNames: []string{"warmup"}, Regions: rs, Format: output.FormatJSON}, deps, io.Discard, io.Discard); err != nil {
 		b.Fatal(err)
 	}
 	srv.ResetCalls()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		in := provision.CreateUserInput{UserNames: []string{fmt.Sprintf("bench-%d", i)}, Regions: rs, Format: output.FormatJSON}
-		if err := provision.CreateUser(ctx, in, deps); err != nil {
+		in := createuser.Options{UserNames: []string{fmt.Sprintf("bench-%d", i)}, Regions: rs, Format: output.FormatJSON}
+		if err := runCLI(ctx, in, deps, io.Discard, io.Discard); err != nil {
 			b.Fatal(err)
 		}
 	}
