@@ -128,6 +128,8 @@ func read(ctx context.Context, api iamapi.IAM, opts Options) (*Plan, error) {
 		case err == nil:
 		case d.mayFail && ctx.Err() == nil:
 			p.Unchecked = append(p.Unchecked, fmt.Sprintf("%s (%s failed: %s)", d.plural, d.lister, errSummary(err)))
+		case d.mayFail:
+			return nil, err
 		default:
 			return nil, fmt.Errorf("%s %s: %w", d.lister, name, err)
 		}
