@@ -14,6 +14,7 @@ import (
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/deleteuser"
 )
 
 // loadedUser gives user one of everything DeleteUser must remove first.
@@ -60,15 +61,15 @@ func (l *lab) userExists(name string) bool {
 	return true
 }
 
-func deleteUser(l *lab, client iamapi.IAM, in provision.DeleteUserInput) (*provision.DeletePlan, error) {
-	return provision.DeleteUser(context.Background(), client, in, nil)
+func deleteUser(l *lab, client iamapi.IAM, in deleteuser.Options) (*deleteuser.Plan, error) {
+	return deleteuser.Run(context.Background(), in, client)
 }
 
 func TestDeleteUserRemovesEverythingInIAMsOrder(t *testing.T) {
 	l := newLab(t)
 	l.loadedUser("full")
 	l.srv.ResetCalls()
-	plan, err := deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "full"})
+	plan, err := deleteUser(l, l.iam, deleteuser.Options{UserName: "full"})
 	l.must(err)
 	if l.userExists("full") {
 		t.Fatal("user still exists")
@@ -98,7 +99,7 @@ func TestDeleteUserRemovesEverythingInIAMsOrder(t *testing.T) {
 	}
 
 	// Again: the user is gone, a clear usage error naming GetUser.
-	_, err = deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "full"})
+	_, err = deleteUser(l, l.iam, deleteuser.Options{UserName: "full"})
 	if fail.ExitCode(err) != fail.ExitUsage || !strings.Contains(err.Error(), "GetUser") || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("deleting a missing user: %v (exit %d)", err, fail.ExitCode(err))
 	}
@@ -110,14 +111,14 @@ func TestDeleteUserRefusesNonSMTPUsersUnlessForced(t *testing.T) {
 	_, err := l.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice")})
 	l.must(err)
 	l.srv.ResetCalls()
-	_, err = deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "alice"})
+	_, err = deleteUser(l, l.iam, deleteuser.Options{UserName: "alice"})
 	if fail.ExitCode(err) != fail.ExitConflict || !strings.Contains(err.Error(), "--force") {
 		t.Fatalf("non-SMTP user: %v (exit %d)", err, fail.ExitCode(err))
 	}
 	if m := mutations(l.srv.Calls()); len(m) != 0 || !l.userExists("alice") {
 		t.Fatalf("refusal changed IAM: %v", m)
 	}
-	if _, err := deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "alice", Force: true}); err != nil || l.userExists("alice") {
+	if _, err := deleteUser(l, l.iam, deleteuser.Options{UserName: "alice", Force: true}); err != nil || l.userExists("alice") {
 		t.Fatalf("--force: %v", err)
 	}
 }
@@ -141,7 +142,7 @@ func TestDeleteUserRecognisesEverySMTPUserKind(t *testing.T) {
 	l.must(err)
 	l.smtpUser("member", 0)
 	for _, u := range []string{"console", "ours", "inline", "member"} {
-		plan, err := deleteUser(l, l.iam, provision.DeleteUserInput{UserName: u})
+		plan, err := deleteUser(l, l.iam, deleteuser.Options{UserName: u})
 		if err != nil || plan.SMTPUser == "" || l.userExists(u) {
 			t.Fatalf("%s: %v (why SMTP: %q)", u, err, plan.SMTPUser)
 		}
@@ -152,7 +153,7 @@ func TestDeleteUserDryRunChangesNothing(t *testing.T) {
 	l := newLab(t)
 	l.loadedUser("dry")
 	l.srv.ResetCalls()
-	plan, err := deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "dry", DryRun: true})
+	plan, err := deleteUser(l, l.iam, deleteuser.Options{UserName: "dry", DryRun: true})
 	l.must(err)
 	if m := mutations(l.srv.Calls()); len(m) != 0 || !l.userExists("dry") {
 		t.Fatalf("dry run changed IAM: %v", m)
@@ -167,7 +168,7 @@ func TestDeleteUserDeclinedChangesNothing(t *testing.T) {
 	l.smtpUser("no", 1)
 	l.srv.ResetCalls()
 	asked := false
-	_, err := deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "no", Confirm: func(p *provision.DeletePlan) (bool, error) {
+	_, err := deleteUser(l, l.iam, deleteuser.Options{UserName: "no", Confirm: func(p *deleteuser.Plan) (bool, error) {
 		asked = true
 		return false, nil
 	}})
@@ -185,7 +186,7 @@ func TestDeleteUserCutShortAtEveryCallThenRerun(t *testing.T) {
 	ref := newLab(t)
 	ref.loadedUser("x")
 	ref.srv.ResetCalls()
-	_, err := deleteUser(ref, ref.iam, provision.DeleteUserInput{UserName: "x"})
+	_, err := deleteUser(ref, ref.iam, deleteuser.Options{UserName: "x"})
 	ref.must(err)
 	for _, p := range callPoints(ref.srv.Calls()) {
 		for _, drop := range []bool{false, true} {
@@ -202,7 +203,7 @@ func TestDeleteUserCutShortAtEveryCallThenRerun(t *testing.T) {
 					f = iamfake.Fault{Action: p.Action, Nth: p.Nth, DropResponse: true}
 				}
 				l.srv.Inject(f)
-				_, err := deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "x"})
+				_, err := deleteUser(l, l.iam, deleteuser.Options{UserName: "x"})
 				if drop && err != nil {
 					t.Fatalf("a lost response should be absorbed by retries: %v", err)
 				}
@@ -211,7 +212,7 @@ func TestDeleteUserCutShortAtEveryCallThenRerun(t *testing.T) {
 				}
 				l.srv.ClearFaults()
 				if l.userExists("x") {
-					if _, err := deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "x"}); err != nil {
+					if _, err := deleteUser(l, l.iam, deleteuser.Options{UserName: "x"}); err != nil {
 						t.Fatalf("re-run: %v", err)
 					}
 				}
@@ -230,18 +231,18 @@ func TestDeleteUserUncheckedCredentials(t *testing.T) {
 	l := newLab(t)
 	l.smtpUser("a", 1)
 	l.srv.Inject(iamfake.Fault{Action: "ListServiceSpecificCredentials", Code: "ServiceFailure", Times: -1})
-	plan, err := deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "a"})
+	plan, err := deleteUser(l, l.iam, deleteuser.Options{UserName: "a"})
 	if err != nil || l.userExists("a") || len(plan.Unchecked) != 1 {
 		t.Fatalf("err %v, unchecked %v", err, plan.Unchecked)
 	}
 
 	l.loadedUser("b")
-	_, err = deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "b"})
+	_, err = deleteUser(l, l.iam, deleteuser.Options{UserName: "b"})
 	if err == nil || !strings.Contains(err.Error(), "DeleteConflict") || !strings.Contains(err.Error(), "could not list: service-specific credentials") {
 		t.Fatalf("got %v", err)
 	}
 	l.srv.ClearFaults()
-	if _, err := deleteUser(l, l.iam, provision.DeleteUserInput{UserName: "b"}); err != nil || l.userExists("b") {
+	if _, err := deleteUser(l, l.iam, deleteuser.Options{UserName: "b"}); err != nil || l.userExists("b") {
 		t.Fatalf("re-run: %v", err)
 	}
 }

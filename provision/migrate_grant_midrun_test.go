@@ -12,6 +12,7 @@ import (
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/migrate"
 )
 
 // TestMigrateGrantChangedMidRun: the group's grant is confirmed once,
@@ -50,7 +51,7 @@ func TestMigrateGrantChangedMidRun(t *testing.T) {
 	}))
 	t.Cleanup(wrap.Close)
 	l.iam = iam.NewFromConfig(iamfaketest.Config(wrap.URL))
-	out := l.migrate(provision.MigrateInput{All: true, Concurrency: 1})
+	out := l.migrate(migrate.Options{All: true, Concurrency: 1})
 	l.assertInvariant()
 	if out.err == nil {
 		t.Errorf("migrate succeeded; the group stopped granting %s mid-run", policy.SendAction)
@@ -59,7 +60,7 @@ func TestMigrateGrantChangedMidRun(t *testing.T) {
 		t.Fatalf("results %+v; want 3", out.results)
 	}
 	for _, r := range out.results {
-		if r.Outcome != provision.MigrateFailed || !strings.Contains(r.Reason, "no longer grants") || !strings.Contains(r.Reason, "was kept") {
+		if r.Outcome != migrate.Failed || !strings.Contains(r.Reason, "no longer grants") || !strings.Contains(r.Reason, "was kept") {
 			t.Errorf("%s: %s (%s); want failed, the group no longer granting, the inline policy kept", r.UserName, r.Outcome, r.Reason)
 		}
 		if _, err := l.iam.GetUserPolicy(l.ctx, &iam.GetUserPolicyInput{UserName: aws.String(r.UserName), PolicyName: aws.String(provision.DefaultPolicyName)}); err != nil {

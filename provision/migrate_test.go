@@ -23,8 +23,8 @@ import (
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
-	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/migrate"
 )
 
 // The seed's document as the console wrote it, and variants that must count
@@ -344,40 +344,37 @@ func (l *migLab) consoleGroup() {
 }
 
 type migOut struct {
-	results []provision.MigrateResult
-	summary provision.MigrateSummary
+	results []migrate.UserResult
+	summary migrate.Summary
 	stderr  string
 	err     error
 }
 
-func (l *migLab) migrate(in provision.MigrateInput) migOut {
+func (l *migLab) migrate(in migrate.Options) migOut {
 	l.t.Helper()
-	var stdout, stderr bytes.Buffer
-	in.Format = output.FormatJSON
-	_, err := provision.Migrate(l.ctx, in, provision.MigrateDeps{IAM: l.iam, STS: l.sts, Stdout: &stdout, Stderr: &stderr})
-	out := migOut{stderr: stderr.String(), err: err}
-	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		if strings.HasPrefix(line, `{"summary"`) {
-			var s struct{ Summary provision.MigrateSummary }
-			if jerr := json.Unmarshal([]byte(line), &s); jerr != nil {
-				l.t.Fatalf("%v: %s", jerr, line)
-			}
-			out.summary = s.Summary
-			continue
-		}
-		var r provision.MigrateResult
-		if jerr := json.Unmarshal([]byte(line), &r); jerr != nil {
-			l.t.Fatalf("%v: %s", jerr, line)
-		}
-		out.results = append(out.results, r)
-	}
+	var out migOut
+	var stderr strings.Builder
+	in.Report = migReport{&out}
+	in.Notices = func(n provision.Notice) { fmt.Fprintf(&stderr, "sesprov: warning: %s\n", n.Text) }
+	_, out.err = migrate.Run(l.ctx, in, migrate.Deps{IAM: l.iam, STS: l.sts})
+	out.stderr = stderr.String()
 	return out
 }
 
-func (o migOut) outcome(user string) provision.MigrateOutcome {
+// migReport collects migrate's report.
+type migReport struct{ out *migOut }
+
+func (migReport) Group(string, []string) error { return nil }
+func (r migReport) User(u migrate.UserResult) error {
+	r.out.results = append(r.out.results, u)
+	return nil
+}
+func (r migReport) Summary(s migrate.Summary) error {
+	r.out.summary = s
+	return nil
+}
+
+func (o migOut) outcome(user string) migrate.Outcome {
 	for _, r := range o.results {
 		if r.UserName == user {
 			return r.Outcome
@@ -442,11 +439,11 @@ func TestMigrateOneUserFreshAccount(t *testing.T) {
 	l.seed("bystander", "", false)
 	l.srv.ResetCalls()
 
-	out := l.migrate(provision.MigrateInput{UserName: "alice"})
+	out := l.migrate(migrate.Options{UserName: "alice"})
 	if out.err != nil {
 		t.Fatalf("%v\n%s", out.err, out.stderr)
 	}
-	if out.outcome("alice") != provision.MigrateMigrated || out.summary.Migrated != 1 {
+	if out.outcome("alice") != migrate.Migrated || out.summary.Migrated != 1 {
 		t.Fatalf("%+v", out)
 	}
 	if len(out.summary.GroupChanges) != 3 {
@@ -476,8 +473,8 @@ func TestMigrateOneUserFreshAccount(t *testing.T) {
 
 	// Again: already done, no mutation.
 	l.srv.ResetCalls()
-	out = l.migrate(provision.MigrateInput{UserName: "alice"})
-	if out.err != nil || out.outcome("alice") != provision.MigrateAlreadyDone {
+	out = l.migrate(migrate.Options{UserName: "alice"})
+	if out.err != nil || out.outcome("alice") != migrate.AlreadyDone {
 		t.Fatalf("re-run: %+v", out)
 	}
 	for _, c := range l.srv.Calls() {
@@ -505,7 +502,7 @@ func TestMigrateFaultAtEveryCall(t *testing.T) {
 		}
 		ref := newMigLab(t)
 		prepare(ref)
-		if out := ref.migrate(provision.MigrateInput{UserName: "alice"}); out.err != nil {
+		if out := ref.migrate(migrate.Options{UserName: "alice"}); out.err != nil {
 			t.Fatal(out.err)
 		}
 		calls := ref.srv.Calls()
@@ -524,7 +521,7 @@ func TestMigrateFaultAtEveryCall(t *testing.T) {
 					l := newMigLab(t)
 					prepare(l)
 					l.srv.Inject(iamfake.Fault{Action: c.Action, Nth: nth, Code: "AccessDenied", After: mode == "after"})
-					out := l.migrate(provision.MigrateInput{UserName: "alice"})
+					out := l.migrate(migrate.Options{UserName: "alice"})
 					if out.err == nil && mode == "before" {
 						t.Fatalf("no error with %s #%d refused: %+v", c.Action, nth, out)
 					}
@@ -541,7 +538,7 @@ func TestMigrateFaultAtEveryCall(t *testing.T) {
 
 					l.srv.ClearFaults()
 					l.srv.ResetCalls()
-					out = l.migrate(provision.MigrateInput{UserName: "alice"})
+					out = l.migrate(migrate.Options{UserName: "alice"})
 					if out.err != nil {
 						t.Fatalf("re-run: %v %+v", out.err, out.results)
 					}
@@ -561,10 +558,10 @@ func TestMigrateLostResponses(t *testing.T) {
 			l := newMigLab(t)
 			l.seed("alice", migStandardDoc, true)
 			l.srv.Inject(iamfake.Fault{Action: action, DropResponse: true})
-			out := l.migrate(provision.MigrateInput{UserName: "alice"})
+			out := l.migrate(migrate.Options{UserName: "alice"})
 			if out.err != nil {
 				// Allowed only if it says to run again; then the re-run finishes.
-				out = l.migrate(provision.MigrateInput{UserName: "alice"})
+				out = l.migrate(migrate.Options{UserName: "alice"})
 				if out.err != nil {
 					t.Fatal(out.err)
 				}
@@ -585,7 +582,7 @@ func TestMigrateWaitsForMembership(t *testing.T) {
 	l.srv.ResetCalls()
 	l.srv.SetConsistencyDelay(700 * time.Millisecond)
 	start := time.Now()
-	out := l.migrate(provision.MigrateInput{UserName: "alice"})
+	out := l.migrate(migrate.Options{UserName: "alice"})
 	if out.err != nil {
 		t.Fatal(out.err)
 	}
@@ -617,7 +614,7 @@ func TestMigrateMembershipNeverSeen(t *testing.T) {
 	l.srv.SetConsistencyDelay(2 * time.Second)
 	ctx := l.ctx
 	l.ctx = iamapi.WithConsistencyTimeout(context.Background(), 500*time.Millisecond)
-	out := l.migrate(provision.MigrateInput{UserName: "alice"})
+	out := l.migrate(migrate.Options{UserName: "alice"})
 	if out.err == nil || l.srv.CallCount("DeleteUserPolicy") != 0 {
 		t.Fatalf("err %v, DeleteUserPolicy %d", out.err, l.srv.CallCount("DeleteUserPolicy"))
 	}
@@ -628,7 +625,7 @@ func TestMigrateMembershipNeverSeen(t *testing.T) {
 	l.srv.SetConsistencyDelay(0)
 	time.Sleep(2 * time.Second) // the membership made is seen by now
 	l.ctx = ctx
-	if out = l.migrate(provision.MigrateInput{UserName: "alice"}); out.err != nil {
+	if out = l.migrate(migrate.Options{UserName: "alice"}); out.err != nil {
 		t.Fatal(out.err)
 	}
 	l.assertMigrated("alice")
@@ -641,13 +638,13 @@ func TestMigratePolicyShapes(t *testing.T) {
 	l.seed("cond", migCondDoc, true)
 	l.seed("sendemail", migOtherActDoc, false)
 	l.seed("tagonly", "", true)
-	out := l.migrate(provision.MigrateInput{All: true})
+	out := l.migrate(migrate.Options{All: true})
 	if fail.ExitCode(out.err) != fail.ExitConflict {
 		t.Fatalf("exit %d (%v), want 3", fail.ExitCode(out.err), out.err)
 	}
-	want := map[string]provision.MigrateOutcome{
-		"spaced": provision.MigrateMigrated, "extra": provision.MigrateSkipped, "cond": provision.MigrateSkipped,
-		"sendemail": provision.MigrateSkipped, "tagonly": provision.MigrateSkipped,
+	want := map[string]migrate.Outcome{
+		"spaced": migrate.Migrated, "extra": migrate.Skipped, "cond": migrate.Skipped,
+		"sendemail": migrate.Skipped, "tagonly": migrate.Skipped,
 	}
 	for u, o := range want {
 		if got := out.outcome(u); got != o {
@@ -671,12 +668,12 @@ func TestMigratePolicyShapes(t *testing.T) {
 	l.assertInvariant()
 
 	// --force: every one migrated, the tag-only user added to the group.
-	out = l.migrate(provision.MigrateInput{All: true, Force: true})
+	out = l.migrate(migrate.Options{All: true, Force: true})
 	if out.err != nil {
 		t.Fatal(out.err)
 	}
 	for _, u := range []string{"extra", "cond", "sendemail", "tagonly"} {
-		if out.outcome(u) != provision.MigrateMigrated {
+		if out.outcome(u) != migrate.Migrated {
 			t.Errorf("%s: %s", u, out.outcome(u))
 		}
 	}
@@ -695,7 +692,7 @@ func TestMigrateDryRunChangesNothing(t *testing.T) {
 	l.seed("alice", migStandardDoc, true)
 	l.seed("bob", migExtraDoc, true)
 	l.srv.ResetCalls()
-	out := l.migrate(provision.MigrateInput{All: true, DryRun: true})
+	out := l.migrate(migrate.Options{All: true, DryRun: true})
 	if fail.ExitCode(out.err) != fail.ExitConflict {
 		t.Errorf("exit %d: %v", fail.ExitCode(out.err), out.err)
 	}
@@ -704,7 +701,7 @@ func TestMigrateDryRunChangesNothing(t *testing.T) {
 			t.Errorf("dry run made %s", c.Action)
 		}
 	}
-	if out.outcome("alice") != provision.MigrateWouldMigrate || !slices.Equal(out.results[0].Changes, []string{
+	if out.outcome("alice") != migrate.WouldMigrate || !slices.Equal(out.results[0].Changes, []string{
 		"add to group AWSSESSendingGroupDoNotRename", "delete inline policy AmazonSesSendingAccess", "remove tag InvokedBy=SESConsole",
 	}) {
 		t.Errorf("%+v", out.results)
@@ -728,11 +725,11 @@ func TestMigrateOneFailureDoesNotStopOthers(t *testing.T) {
 	bad := names[5]
 	l.failFor["AddUserToGroup "+bad] = "AccessDenied"
 	l.srv.SetLatency(5 * time.Millisecond)
-	out := l.migrate(provision.MigrateInput{All: true, Concurrency: 4})
+	out := l.migrate(migrate.Options{All: true, Concurrency: 4})
 	if fail.ExitCode(out.err) != fail.ExitFailed || !strings.Contains(out.err.Error(), bad) {
 		t.Fatalf("exit %d: %v", fail.ExitCode(out.err), out.err)
 	}
-	if out.summary.Migrated != 11 || out.summary.Failed != 1 || out.outcome(bad) != provision.MigrateFailed {
+	if out.summary.Migrated != 11 || out.summary.Failed != 1 || out.outcome(bad) != migrate.Failed {
 		t.Fatalf("%+v", out.summary)
 	}
 	// Results are printed in discovery order whatever order they finished in.
@@ -756,7 +753,7 @@ func TestMigrateOneFailureDoesNotStopOthers(t *testing.T) {
 	l.assertOrder(nil)
 
 	delete(l.failFor, "AddUserToGroup "+bad)
-	out = l.migrate(provision.MigrateInput{All: true})
+	out = l.migrate(migrate.Options{All: true})
 	if out.err != nil || out.summary.Migrated != 1 || out.summary.AlreadyDone != 11 {
 		t.Fatalf("re-run: %v %+v", out.err, out.summary)
 	}
@@ -772,7 +769,7 @@ func TestMigrateOneFailureDoesNotStopOthers(t *testing.T) {
 func TestMigrateGroupThatGrantsNothing(t *testing.T) {
 	l := newMigLab(t)
 	l.seed("alice", migStandardDoc, true)
-	if out := l.migrate(provision.MigrateInput{UserName: "alice"}); out.err != nil {
+	if out := l.migrate(migrate.Options{UserName: "alice"}); out.err != nil {
 		t.Fatal(out.err)
 	}
 	l.seed("bob", migStandardDoc, true)
@@ -785,7 +782,7 @@ func TestMigrateGroupThatGrantsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.srv.ResetCalls()
-	out := l.migrate(provision.MigrateInput{UserName: "bob"})
+	out := l.migrate(migrate.Options{UserName: "bob"})
 	if fail.ExitCode(out.err) != fail.ExitConflict || !strings.Contains(out.err.Error(), "--repair-policy") {
 		t.Fatalf("exit %d: %v", fail.ExitCode(out.err), out.err)
 	}
@@ -795,7 +792,7 @@ func TestMigrateGroupThatGrantsNothing(t *testing.T) {
 		}
 	}
 	l.assertInvariant()
-	out = l.migrate(provision.MigrateInput{UserName: "bob", RepairPolicy: true})
+	out = l.migrate(migrate.Options{UserName: "bob", RepairPolicy: true})
 	if out.err != nil {
 		t.Fatal(out.err)
 	}
@@ -818,7 +815,7 @@ func TestMigrateAlreadyMemberWithInline(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.srv.ResetCalls()
-	out := l.migrate(provision.MigrateInput{All: true})
+	out := l.migrate(migrate.Options{All: true})
 	if out.err != nil {
 		t.Fatal(out.err)
 	}
@@ -836,21 +833,20 @@ func TestMigrateAlreadyMemberWithInline(t *testing.T) {
 
 func TestMigrateBadInputMakesNoCall(t *testing.T) {
 	l := newMigLab(t)
-	for _, in := range []provision.MigrateInput{
+	for _, in := range []migrate.Options{
 		{},
 		{UserName: "a", All: true},
 		{UserName: "bad name!"},
 		{All: true, GroupName: strings.Repeat("g", 129)},
 		{All: true, PolicyName: "no/slash"},
 		{All: true, Concurrency: 99},
-		{All: true, Format: output.FormatCSV},
 	} {
-		_, err := provision.Migrate(l.ctx, in, provision.MigrateDeps{IAM: l.iam, STS: l.sts})
+		_, err := migrate.Run(l.ctx, in, migrate.Deps{IAM: l.iam, STS: l.sts})
 		if fail.ExitCode(err) != fail.ExitUsage {
 			t.Errorf("%+v: exit %d (%v)", in, fail.ExitCode(err), err)
 		}
 	}
-	out := l.migrate(provision.MigrateInput{UserName: "nobody"})
+	out := l.migrate(migrate.Options{UserName: "nobody"})
 	if fail.ExitCode(out.err) != fail.ExitUsage {
 		t.Errorf("missing user: %v", out.err)
 	}
@@ -866,11 +862,11 @@ func TestMigrateDeclinedChangesNothing(t *testing.T) {
 	l.seed("alice", migStandardDoc, true)
 	l.srv.ResetCalls()
 	var asked []string
-	_, err := provision.Migrate(l.ctx, provision.MigrateInput{All: true, Confirm: func(users []string) (bool, error) {
+	_, err := migrate.Run(l.ctx, migrate.Options{All: true, Confirm: func(users []string) (bool, error) {
 		asked = users
 		return false, nil
-	}}, provision.MigrateDeps{IAM: l.iam, STS: l.sts})
-	if err != provision.ErrMigrateDeclined || !slices.Equal(asked, []string{"alice"}) {
+	}}, migrate.Deps{IAM: l.iam, STS: l.sts})
+	if err != migrate.ErrDeclined || !slices.Equal(asked, []string{"alice"}) {
 		t.Fatalf("%v %v", err, asked)
 	}
 	for _, c := range l.srv.Calls() {
@@ -923,7 +919,7 @@ func TestMigrateDiscoveryStreamsPages(t *testing.T) {
 	if len(pages) != 3 {
 		t.Errorf("ListUsers pages %v, want 3", pages)
 	}
-	out := l.migrate(provision.MigrateInput{All: true})
+	out := l.migrate(migrate.Options{All: true})
 	if fail.ExitCode(out.err) != fail.ExitFailed || out.summary.Migrated != 5 || out.summary.Failed != 1 {
 		t.Fatalf("%v %+v", out.err, out.summary)
 	}
@@ -939,7 +935,7 @@ func TestMigrateCutShortAfterEveryCall(t *testing.T) {
 	ref.seed("alice", migStandardDoc, true)
 	ref.seed("bob", migStandardDoc, false)
 	ref.srv.ResetCalls()
-	if out := ref.migrate(provision.MigrateInput{All: true, Concurrency: 1}); out.err != nil {
+	if out := ref.migrate(migrate.Options{All: true, Concurrency: 1}); out.err != nil {
 		t.Fatal(out.err)
 	}
 	n := len(ref.srv.Calls())
@@ -954,7 +950,7 @@ func TestMigrateCutShortAfterEveryCall(t *testing.T) {
 			l.mu.Lock()
 			l.served, l.cancelAt, l.cancel, l.ctx = 0, k, cancel, ctx
 			l.mu.Unlock()
-			out := l.migrate(provision.MigrateInput{All: true, Concurrency: 1})
+			out := l.migrate(migrate.Options{All: true, Concurrency: 1})
 			if out.err != nil && fail.ExitCode(out.err) != fail.ExitInterrupted {
 				t.Errorf("cut after call %d: exit %d: %v", k, fail.ExitCode(out.err), out.err)
 			}
@@ -962,7 +958,7 @@ func TestMigrateCutShortAfterEveryCall(t *testing.T) {
 			l.mu.Lock()
 			l.cancelAt, l.ctx = 0, saved
 			l.mu.Unlock()
-			if out := l.migrate(provision.MigrateInput{All: true}); out.err != nil {
+			if out := l.migrate(migrate.Options{All: true}); out.err != nil {
 				t.Fatalf("re-run: %v", out.err)
 			}
 			l.assertMigrated("alice")
@@ -985,7 +981,7 @@ func TestMigrateUnderThrottling(t *testing.T) {
 	lim := iamapi.NewAdaptiveLimiter()
 	l.iam = iam.New(l.iam.Options(), lim.IAMOption())
 	l.srv.SetRateLimit(120, 5)
-	out := l.migrate(provision.MigrateInput{All: true, Concurrency: 8})
+	out := l.migrate(migrate.Options{All: true, Concurrency: 8})
 	if out.err != nil || out.summary.Migrated != 30 {
 		t.Fatalf("%v %+v", out.err, out.summary)
 	}
@@ -1022,18 +1018,18 @@ func TestGroupGrantsSend(t *testing.T) {
 	if _, err := l.iam.AttachGroupPolicy(l.ctx, &iam.AttachGroupPolicyInput{GroupName: g, PolicyArn: other.Policy.Arn}); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := provision.GroupGrantsSend(l.ctx, l.iam, "senders", provision.DefaultPolicyName); ok || err != nil {
+	if _, ok, err := migrate.GroupGrantsSend(l.ctx, l.iam, "senders", provision.DefaultPolicyName); ok || err != nil {
 		t.Fatalf("a group with only s3 grants sending? %v %v", ok, err)
 	}
 	if _, err := l.iam.PutGroupPolicy(l.ctx, &iam.PutGroupPolicyInput{GroupName: g, PolicyName: aws.String("console"), PolicyDocument: aws.String(migSpacedDoc)}); err != nil {
 		t.Fatal(err)
 	}
 	l.srv.Inject(iamfake.Fault{Action: "GetPolicy", Code: "AccessDenied"})
-	via, ok, err := provision.GroupGrantsSend(l.ctx, l.iam, "senders", provision.DefaultPolicyName)
+	via, ok, err := migrate.GroupGrantsSend(l.ctx, l.iam, "senders", provision.DefaultPolicyName)
 	if !ok || err != nil || via != "inline group policy console" {
 		t.Fatalf("%q %v %v", via, ok, err)
 	}
-	if _, err := provision.WaitForGroupGrant(l.ctx, l.iam, "nosuchgroup", provision.DefaultPolicyName); err == nil || !strings.Contains(err.Error(), "ListAttachedGroupPolicies") {
+	if _, err := migrate.WaitForGroupGrant(l.ctx, l.iam, "nosuchgroup", provision.DefaultPolicyName); err == nil || !strings.Contains(err.Error(), "ListAttachedGroupPolicies") {
 		t.Errorf("missing group: %v", err)
 	}
 }
@@ -1049,7 +1045,7 @@ func TestMigrateCallBudget(t *testing.T) {
 		l.seed(fmt.Sprintf("legacy%02d", i), migStandardDoc, true)
 	}
 	l.srv.ResetCalls()
-	out := l.migrate(provision.MigrateInput{All: true})
+	out := l.migrate(migrate.Options{All: true})
 	if out.err != nil || out.summary.Migrated != 20 {
 		t.Fatalf("%v %+v", out.err, out.summary)
 	}
@@ -1092,7 +1088,7 @@ func BenchmarkMigrate100Users(b *testing.B) {
 		}
 		api := iam.NewFromConfig(cfg)
 		b.StartTimer()
-		sum, err := provision.Migrate(l.ctx, provision.MigrateInput{All: true}, provision.MigrateDeps{IAM: api, STS: sts.NewFromConfig(cfg)})
+		sum, err := migrate.Run(l.ctx, migrate.Options{All: true}, migrate.Deps{IAM: api, STS: sts.NewFromConfig(cfg)})
 		if err != nil || sum.Migrated != 100 {
 			b.Fatal(err, sum)
 		}
@@ -1108,7 +1104,7 @@ func TestMigrateFreshAccountEventualConsistency(t *testing.T) {
 	time.Sleep(10 * time.Millisecond)
 	l.srv.SetConsistencyDelay(400 * time.Millisecond)
 	l.srv.ResetCalls()
-	out := l.migrate(provision.MigrateInput{All: true})
+	out := l.migrate(migrate.Options{All: true})
 	if out.err != nil || out.summary.Migrated != 2 {
 		t.Fatalf("%v %+v %s", out.err, out.results, out.stderr)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/migrate"
 )
 
 // TestPolicyGrantsSendDenyNotAction: a Deny with NotAction that does not
@@ -74,7 +75,7 @@ func TestGroupGrantsSendDenyInOtherPolicy(t *testing.T) {
 		PolicyDocument: aws.String(policy.SendingPolicyDocument)}); err != nil {
 		t.Fatal(err)
 	}
-	via, ok, err := provision.GroupGrantsSend(e.ctx, e.iam, provision.DefaultGroupName, provision.DefaultPolicyName)
+	via, ok, err := migrate.GroupGrantsSend(e.ctx, e.iam, provision.DefaultGroupName, provision.DefaultPolicyName)
 	if err != nil || !ok {
 		t.Fatalf("GroupGrantsSend = %q, %v, %v before the Deny; want a grant", via, ok, err)
 	}
@@ -82,7 +83,7 @@ func TestGroupGrantsSendDenyInOtherPolicy(t *testing.T) {
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ses:*","Resource":"*"}]}`)}); err != nil {
 		t.Fatal(err)
 	}
-	via, ok, err = provision.GroupGrantsSend(e.ctx, e.iam, provision.DefaultGroupName, provision.DefaultPolicyName)
+	via, ok, err = migrate.GroupGrantsSend(e.ctx, e.iam, provision.DefaultGroupName, provision.DefaultPolicyName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestGroupGrantsSendConditionalAllow(t *testing.T) {
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*","Condition":{"StringEquals":{"ses:FromAddress":"a@example.com"}}}]}`)}); err != nil {
 		t.Fatal(err)
 	}
-	via, ok, err := provision.GroupGrantsSend(e.ctx, e.iam, provision.DefaultGroupName, provision.DefaultPolicyName)
+	via, ok, err := migrate.GroupGrantsSend(e.ctx, e.iam, provision.DefaultGroupName, provision.DefaultPolicyName)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/deleteuser"
 )
 
 // Only tags that record a judgement make a user an SMTP user. A cut
@@ -17,7 +18,7 @@ func TestSMTPUserNeedsEvidence(t *testing.T) {
 	ctx := context.Background()
 	refused := func(t *testing.T, l *lab, user, why string) {
 		t.Helper()
-		_, err := provision.DeleteUser(ctx, l.iam, provision.DeleteUserInput{UserName: user}, nil)
+		_, err := deleteuser.Run(ctx, deleteuser.Options{UserName: user}, l.iam)
 		if fail.ExitCode(err) != fail.ExitConflict {
 			t.Fatalf("%s: delete-user without --force: %v (exit %d), want the conflict", why, err, fail.ExitCode(err))
 		}
@@ -60,7 +61,7 @@ func TestSMTPUserNeedsEvidence(t *testing.T) {
 	l.plainUserWithKey("was-smtp")
 	_, err := l.iam.TagUser(ctx, tagInput("was-smtp", provision.DeletingTagKey, provision.DeletingTagValue))
 	l.must(err)
-	if _, err := provision.DeleteUser(ctx, l.iam, provision.DeleteUserInput{UserName: "was-smtp"}, nil); err != nil {
+	if _, err := deleteuser.Run(ctx, deleteuser.Options{UserName: "was-smtp"}, l.iam); err != nil {
 		t.Fatalf("sesprov:deleting=%s: %v", provision.DeletingTagValue, err)
 	}
 }

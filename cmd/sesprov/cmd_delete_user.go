@@ -1,11 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/deleteuser"
 	"github.com/urfave/cli/v2"
 )
 
@@ -45,12 +49,13 @@ func deleteUserAction(c *cli.Context) error {
 	if c.Args().Present() {
 		return fail.Usagef("delete-user takes no arguments (got %q): pass --%s NAME", c.Args().First(), flgUserName)
 	}
-	in := provision.DeleteUserInput{
+	in := deleteuser.Options{
 		UserName:   c.String(flgUserName),
 		GroupName:  c.String(flgGroup),
 		PolicyName: c.String(flgPolicyName),
 		Force:      c.Bool(flgForce),
 		DryRun:     c.Bool(flgDryRun),
+		Log:        g.Log,
 	}
 	if in.UserName == "" {
 		return fail.Usagef("delete-user needs --%s NAME", flgUserName)
@@ -59,7 +64,7 @@ func deleteUserAction(c *cli.Context) error {
 		return fail.Usagef("delete-user prints table or json, not %s", g.Output)
 	}
 	if !g.Yes && !c.Bool(flgYes) && stdinTerminal(g.Stdin) {
-		in.Confirm = func(p *provision.DeletePlan) (bool, error) {
+		in.Confirm = func(p *deleteuser.Plan) (bool, error) {
 			fmt.Fprintf(g.Stderr, "sesprov will delete user %s (%s):\n", p.UserName, p.UserARN)
 			for _, it := range p.Items() {
 				fmt.Fprintf(g.Stderr, "  %s\n", it)
@@ -72,11 +77,37 @@ func deleteUserAction(c *cli.Context) error {
 		return err
 	}
 	defer clients.Close()
-	plan, err := provision.DeleteUser(c.Context, clients.IAM, in, g.Log)
+	plan, err := deleteuser.Run(c.Context, in, clients.IAM)
 	if err != nil {
 		return err
 	}
-	return provision.WriteDeletePlan(g.Stdout, g.Output, plan)
+	return writeDeletePlan(g.Stdout, g.Output, plan)
+}
+
+// writeDeletePlan prints what delete-user did, or would do with --dry-run.
+func writeDeletePlan(w io.Writer, f output.Format, p *deleteuser.Plan) error {
+	if f == output.FormatJSON {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	verb := "deleted"
+	if !p.Deleted {
+		verb = "would delete"
+	}
+	var b strings.Builder
+	for _, line := range p.Items() {
+		fmt.Fprintf(&b, "%s %s\n", verb, line)
+	}
+	fmt.Fprintf(&b, "%s user %s\n", verb, p.UserName)
+	for _, u := range p.Unchecked {
+		fmt.Fprintf(&b, "could not check %s\n", u)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func plural(n int, what string) string {

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"cmp"
+	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/migrate"
 	"github.com/urfave/cli/v2"
 )
 
@@ -46,8 +52,8 @@ func createMigrateCommand() *cli.Command {
 			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP`"},
 			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the users' inline policy and of the group's managed policy"},
 			&cli.BoolFlag{Name: flgRepairPolicy, Usage: "if the group's managed policy has drifted from the standard document, make the standard one its default version"},
-			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation (the same as the global --yes; CLI.md lists it here)"},
-			&cli.IntFlag{Name: flgMigrateConcurrency, Value: provision.DefaultMigrateConcurrency, Usage: "users migrated at once (`N`, 1 to 32)"},
+			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation (the same as the global --yes, accepted after the command too)"},
+			&cli.IntFlag{Name: flgMigrateConcurrency, Value: migrate.DefaultConcurrency, Usage: "users migrated at once (`N`, 1 to 32)"},
 		},
 		Action: migrateAction,
 	}
@@ -58,7 +64,7 @@ func migrateAction(c *cli.Context) error {
 	if c.Args().Present() {
 		return fail.Usagef("migrate takes no arguments (got %q): pass --%s NAME or --%s", c.Args().First(), flgUserName, flgAll)
 	}
-	in := provision.MigrateInput{
+	in := migrate.Options{
 		UserName:     c.String(flgUserName),
 		All:          c.Bool(flgAll),
 		GroupName:    c.String(flgGroup),
@@ -67,13 +73,18 @@ func migrateAction(c *cli.Context) error {
 		Force:        c.Bool(flgForce),
 		DryRun:       c.Bool(flgDryRun),
 		Concurrency:  c.Int(flgMigrateConcurrency),
-		Format:       g.Output,
+		Notices:      migrateWarnings(g.Stderr),
+		Log:          g.Log,
 	}
 	if c.IsSet(flgMigrateConcurrency) && in.Concurrency == 0 {
 		return fail.Usagef("--%s 0: give 1 to 32", flgMigrateConcurrency)
 	}
 	if err := in.Validate(); err != nil {
 		return err
+	}
+	format := cmp.Or(g.Output, output.FormatTable)
+	if format != output.FormatTable && format != output.FormatJSON {
+		return fail.Usagef("migrate prints table or json, not %s", format)
 	}
 	if in.All && !g.Yes && !c.Bool(flgYes) && stdinTerminal(g.Stdin) {
 		in.Confirm = func(users []string) (bool, error) {
@@ -93,10 +104,8 @@ func migrateAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = provision.Migrate(c.Context, in, provision.MigrateDeps{
-		IAM: clients.IAM, STS: clients.STS,
-		Stdout: g.Stdout, Stderr: g.Stderr, Log: g.Log,
-	})
+	in.Report = newMigrateReport(g.Stdout, format, in.DryRun)
+	_, err = migrate.Run(c.Context, in, migrate.Deps{IAM: clients.IAM, STS: clients.STS})
 	if cerr := clients.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -108,4 +117,91 @@ func usersCount(n int) string {
 		return "1 user"
 	}
 	return fmt.Sprintf("%d users", n)
+}
+
+// migrateWarnings prints migrate's warnings for a person on w.
+func migrateWarnings(w io.Writer) provision.Notices {
+	var mu sync.Mutex
+	return func(n provision.Notice) {
+		if n.Level != provision.NoticeWarning {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "sesprov: warning: %s\n", n.Text)
+	}
+}
+
+// migrateReport prints migrate's report: a line per user as it finishes,
+// then the summary. JSON: one object per user per line, then
+// {"summary":{…}}.
+type migrateReport struct {
+	w      io.Writer
+	format output.Format
+}
+
+func newMigrateReport(w io.Writer, f output.Format, dryRun bool) *migrateReport {
+	if dryRun && f == output.FormatTable {
+		fmt.Fprintln(w, "dry run: nothing was changed. What migrate would do:")
+	}
+	return &migrateReport{w: w, format: f}
+}
+
+func (mr *migrateReport) Group(group string, changes []string) error {
+	if mr.format == output.FormatJSON {
+		return nil // in the summary's group_changes
+	}
+	_, err := fmt.Fprintf(mr.w, "group %s: %s\n", group, strings.Join(changes, "; "))
+	return err
+}
+
+var outcomeLabel = map[migrate.Outcome]string{
+	migrate.Migrated:     "migrated",
+	migrate.WouldMigrate: "would migrate",
+	migrate.AlreadyDone:  "already done",
+	migrate.Skipped:      "SKIPPED",
+	migrate.Failed:       "FAILED",
+}
+
+func (mr *migrateReport) User(r migrate.UserResult) error {
+	if mr.format == output.FormatJSON {
+		return mr.json(r)
+	}
+	detail := strings.Join(r.Changes, "; ")
+	switch {
+	case r.Outcome == migrate.Failed && r.Reason != "":
+		detail = r.Reason
+	case r.Reason != "" && detail != "":
+		detail += "; " + r.Reason
+	case r.Reason != "":
+		detail = r.Reason
+	}
+	_, err := fmt.Fprintf(mr.w, "%s: %s: %s\n", r.UserName, outcomeLabel[r.Outcome], detail)
+	return err
+}
+
+func (mr *migrateReport) Summary(s migrate.Summary) error {
+	if mr.format == output.FormatJSON {
+		if s.GroupChanges == nil {
+			s.GroupChanges = []string{}
+		}
+		return mr.json(struct {
+			Summary migrate.Summary `json:"summary"`
+		}{s})
+	}
+	migrated := "migrated"
+	if s.DryRun {
+		migrated = "would migrate"
+	}
+	_, err := fmt.Fprintf(mr.w, "summary: %s %d, already done %d, skipped %d, failed %d\n", migrated, s.Migrated, s.AlreadyDone, s.Skipped, s.Failed)
+	return err
+}
+
+func (mr *migrateReport) json(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = mr.w.Write(append(b, '\n'))
+	return err
 }

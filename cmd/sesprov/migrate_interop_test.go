@@ -21,6 +21,7 @@ import (
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/migrate"
 )
 
 // faultProxy sits in front of moto_server (which cannot inject faults): it
@@ -149,7 +150,7 @@ func (m *motoLab) canSend(user string) (inline, member, grant bool) {
 		m.t.Fatal(err)
 	}
 	if member {
-		_, grant, err = provision.GroupGrantsSend(m.ctx, m.api, provision.DefaultGroupName, provision.DefaultPolicyName)
+		_, grant, err = migrate.GroupGrantsSend(m.ctx, m.api, provision.DefaultGroupName, provision.DefaultPolicyName)
 		if err != nil {
 			m.t.Fatal(err)
 		}
