@@ -6,6 +6,7 @@ import (
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/list"
 	"github.com/urfave/cli/v2"
 )
 
@@ -30,8 +31,8 @@ func createListCommand() *cli.Command {
 			&cli.StringFlag{Name: flgMaxAge, Value: "90d", Usage: "flag keys older than `AGE`: days (90d) or a duration (2160h); 0 flags none"},
 			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` whose members are SMTP users"},
 			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the SES inline policy of legacy console users"},
-			&cli.IntFlag{Name: flgListConcurrency, Value: provision.DefaultListConcurrency, Usage: "`N` users' calls in flight at once"},
-			&cli.Float64Flag{Name: flgListRate, Value: provision.DefaultListRate, Usage: "at most `N` IAM calls per second (0: no limit)"},
+			&cli.IntFlag{Name: flgListConcurrency, Value: list.DefaultConcurrency, Usage: "`N` users' calls in flight at once"},
+			&cli.Float64Flag{Name: flgListRate, Value: list.DefaultRate, Usage: "at most `N` IAM calls per second (0: no limit)"},
 		},
 		Action: listAction,
 	}
@@ -42,7 +43,7 @@ func listAction(c *cli.Context) error {
 	if c.Args().Present() {
 		return fail.Usagef("list takes no arguments (got %q)", c.Args().First())
 	}
-	maxAge, err := provision.ParseMaxAge(c.String(flgMaxAge))
+	maxAge, err := list.ParseMaxAge(c.String(flgMaxAge))
 	if err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func listAction(c *cli.Context) error {
 	if r < 0 {
 		return fail.Usagef("--%s %v: give a positive rate, or 0 for no limit", flgListRate, r)
 	}
-	w, err := provision.NewListWriter(g.Stdout, g.Output, maxAge)
+	w, err := list.NewWriter(g.Stdout, g.Output, maxAge)
 	if err != nil {
 		return err
 	}
@@ -63,14 +64,14 @@ func listAction(c *cli.Context) error {
 		return err
 	}
 	defer clients.Close()
-	in := provision.ListInput{
+	in := list.Options{
 		GroupName:   c.String(flgGroup),
 		PolicyName:  c.String(flgPolicyName),
 		MaxAge:      maxAge,
 		Concurrency: n,
 		Rate:        r,
 	}
-	if err := provision.ListSMTPUsers(c.Context, clients.IAM, in, w); err != nil {
+	if err := list.Run(c.Context, clients.IAM, in, w); err != nil {
 		w.Flush()
 		return err
 	}
