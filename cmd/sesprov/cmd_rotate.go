@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
@@ -36,6 +38,9 @@ func createRotateCommand() *cli.Command {
 			"its progress is kept in the user tag sesprov:rotation (see docs/design.md). Run one\n" +
 			"rotation per user at a time: a run that finds another's fresh record (younger than\n" +
 			"--stale-after) leaves it alone and exits 1.\n\n" +
+			"Without --regions, rotate derives passwords for the regions recorded on the user\n" +
+			"(tag sesprov:regions, written with every rotation); a --regions that leaves out a\n" +
+			"recorded region is warned about on stderr.\n\n" +
 			"Exit codes: 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
 			"printed), 1 an IAM call or the delivery failed, or another rotation is running (run again), 2 bad input (nothing changed), 3 a\n" +
 			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted.\n\n" +
@@ -188,9 +193,13 @@ func rotateOptions(c *cli.Context) (rotate.Options, error) {
 	if err := provision.ValidateUserName(user); err != nil {
 		return rotate.Options{}, err
 	}
-	regions, err := resolveRegions(c)
-	if err != nil {
-		return rotate.Options{}, err
+	var regions []derive.Region // none given: the user's recorded regions
+	if c.IsSet(flgRegions) {
+		rs, err := resolveRegions(c)
+		if err != nil {
+			return rotate.Options{}, err
+		}
+		regions = rs
 	}
 	oldKey, err := rotate.ParseOldKeyAction(c.String(flgOldKey))
 	if err != nil {
@@ -198,7 +207,7 @@ func rotateOptions(c *cli.Context) (rotate.Options, error) {
 	}
 	in := rotate.Options{UserName: user, Regions: regions, OldKey: oldKey, DryRun: c.Bool(flgDryRun),
 		GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName), Force: c.Bool(flgForce),
-		StaleAfter: c.Duration(flgStaleAfter), Log: g.Log}
+		StaleAfter: c.Duration(flgStaleAfter), Log: g.Log, Notices: noticesTo(g.Stderr)}
 	switch {
 	case in.StaleAfter < 0:
 		return rotate.Options{}, fail.Usagef("--%s must be 0 or more", flgStaleAfter)
@@ -206,6 +215,20 @@ func rotateOptions(c *cli.Context) (rotate.Options, error) {
 		in.StaleAfter = -1 // take over at once
 	}
 	return in, nil
+}
+
+// noticesTo renders a workflow's notices on w (stderr), one line each.
+func noticesTo(w io.Writer) provision.Notices {
+	var mu sync.Mutex
+	return func(n provision.Notice) {
+		prefix := "sesprov: "
+		if n.Level == provision.NoticeWarning {
+			prefix += "warning: "
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(w, prefix+n.Text)
+	}
 }
 
 // renderRotation prints a dry run's plan on stdout, or the summary on stderr.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -82,6 +83,9 @@ func (e *execution) finish(ctx context.Context) error {
 
 // rotate makes, delivers and records a new key, then retires the old ones.
 func (e *execution) rotate(ctx context.Context, deliver Deliverer, verify Verifier) error {
+	if e.regions.recorded {
+		e.r.Note("SMTP regions %s, as recorded in tag %s", regionNames(e.opts.Regions), provision.RegionsTagKey)
+	}
 	if e.StaleTag != "" {
 		e.r.Note("tag %s=%s names a key that no longer exists: ignored", TagKey, e.StaleTag)
 	}
@@ -184,7 +188,7 @@ func (e *execution) planRest(verify bool) {
 		e.r.Plan("verify the new passwords with SMTP AUTH")
 	}
 	e.r.Plan("deliver the new credentials")
-	e.r.Plan("tag user %s %s=%s<new key>", e.UserName, TagKey, recordDelivered)
+	e.r.Plan("tag user %s %s=%s<new key>%s", e.UserName, TagKey, recordDelivered, e.regionsText())
 	e.planRetire()
 	e.r.Plan("remove tag %s from user %s", TagKey, e.UserName)
 }
@@ -232,8 +236,13 @@ func (e *execution) recordDelivery(ctx context.Context, set creds.CredentialSet)
 		// just delivered: retiring old keys now could leave none working.
 		return fmt.Errorf("%w. Key %s was delivered, but the other run may have deleted it: this run retires nothing (old key %s stays as it is); use the other run's delivery, and check the user's keys with 'sesprov list'", err, set.AccessKeyID, e.old)
 	}
-	e.r.Plan("tag user %s %s=%s%s", e.UserName, TagKey, recordDelivered, set.AccessKeyID)
-	if err := tagRotation(rctx, e.client, e.UserName, recordDelivered+set.AccessKeyID); err != nil {
+	e.r.Plan("tag user %s %s=%s%s%s", e.UserName, TagKey, recordDelivered, set.AccessKeyID, e.regionsText())
+	// The regions are recorded in the same call: they are the new key's.
+	tags := []types.Tag{tag(TagKey, recordDelivered+set.AccessKeyID)}
+	if e.regions.write != nil {
+		tags = append(tags, *e.regions.write)
+	}
+	if err := tagUser(rctx, e.client, e.UserName, "record the rotation's progress", tags...); err != nil {
 		return fmt.Errorf("%w; the new key %s was delivered, old key %s is still active. Run rotate again: it cannot recover the delivered secret, so it replaces %s with a fresh key, delivers that and then retires %s",
 			err, set.AccessKeyID, e.old, set.AccessKeyID, e.old)
 	}
@@ -289,11 +298,23 @@ func retireErr(err error) error {
 	return fmt.Errorf("%w; the new credentials were delivered. Run rotate again to retire the old key: it finishes this rotation without making another key", err)
 }
 
+// regionsText is the regions tag of the delivery record, for the plan.
+func (e *execution) regionsText() string {
+	if t := e.regions.write; t != nil {
+		return " " + aws.ToString(t.Key) + "=" + aws.ToString(t.Value)
+	}
+	return ""
+}
+
 func (e *execution) untag(ctx context.Context) error {
-	if !e.r.Plan("remove tag %s from user %s", TagKey, e.UserName) {
+	keys := []string{TagKey}
+	if e.regions.drop {
+		keys = append(keys, provision.RegionsTagKey) // stale: too many regions to record
+	}
+	if !e.r.Plan("remove tag %s from user %s", strings.Join(keys, ", "), e.UserName) {
 		return nil
 	}
-	_, err := e.client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(e.UserName), TagKeys: []string{TagKey}})
+	_, err := e.client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(e.UserName), TagKeys: keys})
 	if err != nil && !iamapi.IsNoSuchEntity(err) {
 		return fmt.Errorf("UntagUser %s (remove %s; the rotation itself is done): %w; run rotate again to finish", e.UserName, TagKey, err)
 	}

@@ -52,9 +52,12 @@ func ParseOldKeyAction(s string) (OldKeyAction, error) {
 // Options is what rotate was asked to do.
 type Options struct {
 	UserName string
-	Regions  []derive.Region
-	OldKey   OldKeyAction // default OldKeyDeactivate
-	DryRun   bool
+	// Regions are the SMTP regions to derive passwords for. Empty: the
+	// regions recorded on the user (provision.RegionsTagKey). The regions
+	// are recorded with the delivery, for the next rotation.
+	Regions []derive.Region
+	OldKey  OldKeyAction // default OldKeyDeactivate
+	DryRun  bool
 
 	// StaleAfter is the lease of a started rotation: a "started" record
 	// younger than this may belong to a run still in progress, which
@@ -107,6 +110,8 @@ type Rotation struct {
 	tag      string
 	existing []string
 
+	regions regionsRecord
+
 	opts Options
 }
 
@@ -133,9 +138,6 @@ func (o *Options) setDefaults() error {
 	}
 	if err := provision.ValidateUserName(o.UserName); err != nil {
 		return err
-	}
-	if len(o.Regions) == 0 {
-		return fail.Usagef("rotate needs at least one region")
 	}
 	if o.OldKey == "" {
 		o.OldKey = OldKeyDeactivate
@@ -170,6 +172,9 @@ func Plan(ctx context.Context, client iamapi.IAM, opts Options) (*Rotation, erro
 			return nil, err
 		}
 	}
+	if err := p.chooseRegions(tags); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -179,6 +184,9 @@ func readUser(ctx context.Context, client iamapi.IAM, opts Options) (*types.User
 	name := opts.UserName
 	u, err := client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 	if err != nil {
+		if iamapi.IsNoSuchEntity(err) && len(opts.Regions) == 0 {
+			return nil, nil, nil, fail.Usagef("no region given, and GetUser: user %s does not exist: nothing to rotate (make it with 'sesprov create-user --user-name %s --regions R1,R2')", name, name)
+		}
 		if iamapi.IsNoSuchEntity(err) {
 			return nil, nil, nil, fail.Usagef("GetUser: user %s does not exist: nothing to rotate (make it with 'sesprov create-user --user-name %s')", name, name)
 		}
