@@ -17,18 +17,19 @@ import (
 	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/list"
 )
 
 // collect is a UserSink that keeps what it is given and watches the paging.
 type collect struct {
-	users      []provision.ListedUser
+	users      []list.User
 	sinceFlush int
 	maxBatch   int
 	flushes    int
 	onWrite    func()
 }
 
-func (c *collect) WriteUser(u provision.ListedUser) error {
+func (c *collect) WriteUser(u list.User) error {
 	c.users = append(c.users, u)
 	c.sinceFlush++
 	c.maxBatch = max(c.maxBatch, c.sinceFlush)
@@ -91,19 +92,19 @@ func TestListKindsAgesAndLastUse(t *testing.T) {
 	l.clock.Advance(24 * time.Hour)
 
 	sink := &collect{}
-	err = provision.ListSMTPUsers(ctx, l.iam, provision.ListInput{MaxAge: 90 * 24 * time.Hour, Now: l.clock.Now}, sink)
+	err = list.Run(ctx, l.iam, list.Options{MaxAge: 90 * 24 * time.Hour, Now: l.clock.Now}, sink)
 	l.must(err)
-	got := map[string]provision.ListedUser{}
+	got := map[string]list.User{}
 	for _, u := range sink.users {
 		if _, dup := got[u.UserName]; dup {
 			t.Fatalf("%s listed twice", u.UserName)
 		}
 		got[u.UserName] = u
 	}
-	if len(got) != 3 || got["member"].Access != provision.AccessGroup || got["legacy"].Access != provision.AccessInline || got["both"].Access != provision.AccessBoth {
+	if len(got) != 3 || got["member"].Access != list.AccessGroup || got["legacy"].Access != list.AccessInline || got["both"].Access != list.AccessBoth {
 		t.Fatalf("listed %+v", got)
 	}
-	keys := map[string]provision.ListedKey{}
+	keys := map[string]list.Key{}
 	for _, k := range got["member"].Keys {
 		keys[k.AccessKeyID] = k
 	}
@@ -120,7 +121,7 @@ func TestListKindsAgesAndLastUse(t *testing.T) {
 		buf *bytes.Buffer
 		f   output.Format
 	}{{&table, output.FormatTable}, {&js, output.FormatJSON}, {&csvOut, output.FormatCSV}} {
-		lw, err := provision.NewListWriter(w.buf, w.f, 90*24*time.Hour)
+		lw, err := list.NewWriter(w.buf, w.f, 90*24*time.Hour)
 		l.must(err)
 		for _, u := range sink.users {
 			l.must(lw.WriteUser(u))
@@ -143,7 +144,7 @@ func TestListKindsAgesAndLastUse(t *testing.T) {
 	if !strings.HasPrefix(csvOut.String(), "User,Access,Access Key ID,Status,Created,Age Days,Last Used") || strings.Count(csvOut.String(), "\n") != 5 {
 		t.Errorf("CSV:\n%s", csvOut.String())
 	}
-	if _, err := provision.NewListWriter(&table, output.FormatEnv, 0); fail.ExitCode(err) != fail.ExitUsage {
+	if _, err := list.NewWriter(&table, output.FormatEnv, 0); fail.ExitCode(err) != fail.ExitUsage {
 		t.Errorf("env output for list: %v", err)
 	}
 }
@@ -210,10 +211,10 @@ func TestListManyUsersStreams(t *testing.T) {
 	var pagesAtFirstUser int
 	sink := &collect{onWrite: func() { pagesAtFirstUser = l.srv.CallCount("GetGroup") + l.srv.CallCount("ListUsers") }}
 	start := time.Now()
-	l.must(provision.ListSMTPUsers(ctx, l.iam, provision.ListInput{Concurrency: 8}, sink))
+	l.must(list.Run(ctx, l.iam, list.Options{Concurrency: 8}, sink))
 	t.Logf("listed %d SMTP users of %d in %v with %d IAM calls", len(sink.users), members+both+inline+others, time.Since(start), len(l.srv.Calls()))
 
-	seen := map[string]provision.Access{}
+	seen := map[string]list.Access{}
 	for _, u := range sink.users {
 		if _, dup := seen[u.UserName]; dup {
 			t.Fatalf("%s listed twice", u.UserName)
@@ -221,12 +222,12 @@ func TestListManyUsersStreams(t *testing.T) {
 		seen[u.UserName] = u.Access
 		var i int
 		fmt.Sscanf(u.UserName, "u%04d", &i)
-		want := provision.AccessGroup
+		want := list.AccessGroup
 		switch {
 		case i >= members && i < members+both:
-			want = provision.AccessBoth
+			want = list.AccessBoth
 		case i >= members+both:
-			want = provision.AccessInline
+			want = list.AccessInline
 		}
 		if u.Access != want {
 			t.Fatalf("%s: access %s, want %s", u.UserName, u.Access, want)
@@ -265,7 +266,7 @@ func TestListPacedUnderThrottling(t *testing.T) {
 	}
 	l.srv.SetRateLimit(60, 10)
 	sink := &collect{}
-	l.must(provision.ListSMTPUsers(context.Background(), l.iam, provision.ListInput{Concurrency: 4, Rate: 50}, sink))
+	l.must(list.Run(context.Background(), l.iam, list.Options{Concurrency: 4, Rate: 50}, sink))
 	if len(sink.users) != 12 {
 		t.Fatalf("listed %d users, want 12", len(sink.users))
 	}
@@ -273,13 +274,13 @@ func TestListPacedUnderThrottling(t *testing.T) {
 
 func TestParseMaxAge(t *testing.T) {
 	for in, want := range map[string]time.Duration{"90d": 90 * 24 * time.Hour, "0": 0, "36h": 36 * time.Hour, "1d": 24 * time.Hour} {
-		got, err := provision.ParseMaxAge(in)
+		got, err := list.ParseMaxAge(in)
 		if err != nil || got != want {
 			t.Errorf("ParseMaxAge(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "-1h", "90", "d", "9x"} {
-		if _, err := provision.ParseMaxAge(bad); fail.ExitCode(err) != fail.ExitUsage {
+		if _, err := list.ParseMaxAge(bad); fail.ExitCode(err) != fail.ExitUsage {
 			t.Errorf("ParseMaxAge(%q): %v, want a usage error", bad, err)
 		}
 	}
@@ -287,8 +288,8 @@ func TestParseMaxAge(t *testing.T) {
 
 type discardSink struct{ n int }
 
-func (d *discardSink) WriteUser(provision.ListedUser) error { d.n++; return nil }
-func (d *discardSink) Flush() error                         { return nil }
+func (d *discardSink) WriteUser(list.User) error { d.n++; return nil }
+func (d *discardSink) Flush() error              { return nil }
 
 // BenchmarkListSMTPUsers lists 1,000 group members with one key each from an
 // iamfake over loopback HTTP (no pacing) and reports users/s. The iamfake runs
@@ -323,7 +324,7 @@ func BenchmarkListSMTPUsers(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		sink := &discardSink{}
-		if err := provision.ListSMTPUsers(ctx, l.iam, provision.ListInput{Concurrency: 8}, sink); err != nil {
+		if err := list.Run(ctx, l.iam, list.Options{Concurrency: 8}, sink); err != nil {
 			b.Fatal(err)
 		}
 		if sink.n != n {

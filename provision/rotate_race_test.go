@@ -12,7 +12,7 @@ import (
 	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/rotate"
 )
 
 // Two scheduled runs of the same rotation that both read the user
@@ -25,11 +25,11 @@ func TestRotateRunsPlannedTogetherKeepAnActiveKey(t *testing.T) {
 	l := newLab(t)
 	old := l.smtpUser("race", 1)[0]
 	ctx := context.Background()
-	in := provision.RotateInput{UserName: "race", Regions: testRegions(t), Now: time.Now}
+	in := rotate.Options{UserName: "race", Regions: testRegions(t), Now: time.Now}
 
-	pA, err := provision.PlanRotation(ctx, l.iam, in, nil)
+	pA, err := rotate.Plan(ctx, l.iam, in)
 	l.must(err)
-	pB, err := provision.PlanRotation(ctx, l.iam, in, nil)
+	pB, err := rotate.Plan(ctx, l.iam, in)
 	l.must(err)
 
 	inDeliver := make(chan struct{})
@@ -85,11 +85,11 @@ func TestRotateCutWithOnlyAnInactiveKeyKeepsIt(t *testing.T) {
 
 	k := &killer{action: "CreateAccessKey", nth: 1}
 	c := &consumer{t: t}
-	if _, err := rotate(t, k.client(l.cfg), "solo", provision.OldKeyDeactivate, c); err == nil {
+	if _, err := rotateUser(t, k.client(l.cfg), "solo", rotate.OldKeyDeactivate, c); err == nil {
 		t.Fatal("killed run reported success")
 	}
-	t.Logf("tag after kill: %q keys %v", l.tags("solo")[provision.RotationTagKey], l.keys("solo"))
-	res, err := rotate(t, l.iam, "solo", provision.OldKeyDeactivate, c)
+	t.Logf("tag after kill: %q keys %v", l.tags("solo")[rotate.TagKey], l.keys("solo"))
+	res, err := rotateUser(t, l.iam, "solo", rotate.OldKeyDeactivate, c)
 	l.must(err)
 	t.Logf("re-run: lost %v deleted %v; keys %v", res.Lost, res.Deleted, l.keys("solo"))
 	for _, id := range res.Lost {
@@ -109,7 +109,7 @@ func TestRotateSlowClockRunTakenOverDoesNotSucceed(t *testing.T) {
 	old := l.smtpUser("skew", 1)[0]
 	ctx := context.Background()
 	slow := func() time.Time { return time.Now().Add(-15 * time.Minute) }
-	pA, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "skew", Regions: testRegions(t), Now: slow}, nil)
+	pA, err := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "skew", Regions: testRegions(t), Now: slow})
 	l.must(err)
 	inDeliver, release := make(chan struct{}), make(chan struct{})
 	var deliveredA string
@@ -125,7 +125,7 @@ func TestRotateSlowClockRunTakenOverDoesNotSucceed(t *testing.T) {
 	}()
 	<-inDeliver
 	c := &consumer{t: t}
-	pB, errB := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "skew", Regions: testRegions(t), Now: time.Now}, nil)
+	pB, errB := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "skew", Regions: testRegions(t), Now: time.Now})
 	if errB == nil {
 		_, errB = pB.Execute(ctx, l.iam, c.deliver, nil)
 	}
@@ -165,10 +165,10 @@ func (h *tagHook) TagUser(ctx context.Context, in *iam.TagUserInput, opts ...fun
 func TestRotateSimultaneousStartsLastWriterOwns(t *testing.T) {
 	l, old := rotationScenario(t)
 	ctx := context.Background()
-	in := provision.RotateInput{UserName: "cron", Regions: testRegions(t), Now: time.Now}
-	pA, err := provision.PlanRotation(ctx, l.iam, in, nil)
+	in := rotate.Options{UserName: "cron", Regions: testRegions(t), Now: time.Now}
+	pA, err := rotate.Plan(ctx, l.iam, in)
 	l.must(err)
-	pB, err := provision.PlanRotation(ctx, l.iam, in, nil)
+	pB, err := rotate.Plan(ctx, l.iam, in)
 	l.must(err)
 	cA, cB := &consumer{t: t}, &consumer{t: t}
 	aWrote, bWrote := make(chan struct{}), make(chan struct{})
@@ -193,7 +193,7 @@ func TestRotateSimultaneousStartsLastWriterOwns(t *testing.T) {
 	if len(cA.delivered) != 0 {
 		t.Fatalf("run A delivered %v", cA.delivered)
 	}
-	checkRotated(t, l, cB, old, provision.OldKeyDeactivate)
+	checkRotated(t, l, cB, old, rotate.OldKeyDeactivate)
 }
 
 // The same slow writer, with IAM's clock right (iamfake's clock set to now):
@@ -205,7 +205,7 @@ func TestRotateSlowClockWriterKeepsItsLeaseByKeyCreateDate(t *testing.T) {
 	old := l.smtpUser("skew", 1)[0]
 	ctx := context.Background()
 	slow := func() time.Time { return time.Now().Add(-15 * time.Minute) }
-	pA, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "skew", Regions: testRegions(t), Now: slow}, nil)
+	pA, err := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "skew", Regions: testRegions(t), Now: slow})
 	l.must(err)
 	inDeliver, release := make(chan struct{}), make(chan struct{})
 	cA := &consumer{t: t, onDeliver: func() { close(inDeliver); <-release }}
@@ -215,7 +215,7 @@ func TestRotateSlowClockWriterKeepsItsLeaseByKeyCreateDate(t *testing.T) {
 		doneA <- err
 	}()
 	<-inDeliver
-	_, errB := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "skew", Regions: testRegions(t), Now: time.Now}, nil)
+	_, errB := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "skew", Regions: testRegions(t), Now: time.Now})
 	close(release)
 	l.must(<-doneA)
 	if errB == nil || fail.ExitCode(errB) != fail.ExitFailed || !strings.Contains(errB.Error(), "may still be running") {

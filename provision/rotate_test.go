@@ -18,6 +18,7 @@ import (
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/rotate"
 	"github.com/sesprov/sesprov/smtpauth/smtpauthtest"
 )
 
@@ -63,19 +64,19 @@ func testRegions(t testing.TB) []derive.Region {
 	return rs
 }
 
-// rotationClock makes each rotate() of a test run later than the lease of
+// rotationClock makes each rotateUser() of a test run later than the lease of
 // the one before, as a scheduler's retry would: a re-run may then take over
 // a started rotation whose process is gone.
 var rotationClock atomic.Int64
 
 func laterThanLastRun() time.Time {
-	return time.Now().Add(time.Duration(rotationClock.Add(1)) * (provision.DefaultStaleAfter + time.Minute))
+	return time.Now().Add(time.Duration(rotationClock.Add(1)) * (rotate.DefaultStaleAfter + time.Minute))
 }
 
-func rotate(t testing.TB, client iamapi.IAM, user string, mode provision.OldKeyAction, c *consumer) (*provision.RotateResult, error) {
+func rotateUser(t testing.TB, client iamapi.IAM, user string, mode rotate.OldKeyAction, c *consumer) (*rotate.Result, error) {
 	t.Helper()
 	ctx := context.Background()
-	plan, err := provision.PlanRotation(ctx, client, provision.RotateInput{UserName: user, Regions: testRegions(t), OldKey: mode, Now: laterThanLastRun}, nil)
+	plan, err := rotate.Plan(ctx, client, rotate.Options{UserName: user, Regions: testRegions(t), OldKey: mode, Now: laterThanLastRun})
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +99,7 @@ func TestRotateDeactivatesThenMakesRoom(t *testing.T) {
 	old := l.smtpUser("mailer", 1)[0]
 	c := &consumer{t: t}
 
-	res, err := rotate(t, l.iam, "mailer", provision.OldKeyDeactivate, c)
+	res, err := rotateUser(t, l.iam, "mailer", rotate.OldKeyDeactivate, c)
 	l.must(err)
 	first := c.last()
 	if res.NewKeyID != first || first == old {
@@ -107,12 +108,12 @@ func TestRotateDeactivatesThenMakesRoom(t *testing.T) {
 	if got := l.keys("mailer"); got[old] != types.StatusTypeInactive || got[first] != types.StatusTypeActive || len(got) != 2 {
 		t.Fatalf("after first rotation: %v", got)
 	}
-	if _, ok := l.tags("mailer")[provision.RotationTagKey]; ok {
+	if _, ok := l.tags("mailer")[rotate.TagKey]; ok {
 		t.Fatal("rotation tag left behind")
 	}
 
 	// Second rotation: the inactive old key makes room for the new one.
-	_, err = rotate(t, l.iam, "mailer", provision.OldKeyDeactivate, c)
+	_, err = rotateUser(t, l.iam, "mailer", rotate.OldKeyDeactivate, c)
 	l.must(err)
 	second := c.last()
 	if got := l.keys("mailer"); len(got) != 2 || got[first] != types.StatusTypeInactive || got[second] != types.StatusTypeActive {
@@ -127,14 +128,14 @@ func TestRotateOldKeyDeleteAndKeep(t *testing.T) {
 	l := newLab(t)
 	old := l.smtpUser("del", 1)[0]
 	c := &consumer{t: t}
-	_, err := rotate(t, l.iam, "del", provision.OldKeyDelete, c)
+	_, err := rotateUser(t, l.iam, "del", rotate.OldKeyDelete, c)
 	l.must(err)
 	if got := l.keys("del"); len(got) != 1 || got[c.last()] != types.StatusTypeActive {
 		t.Fatalf("--old-key delete: %v (old %s)", got, old)
 	}
 
 	old = l.smtpUser("keep", 1)[0]
-	_, err = rotate(t, l.iam, "keep", provision.OldKeyKeep, c)
+	_, err = rotateUser(t, l.iam, "keep", rotate.OldKeyKeep, c)
 	l.must(err)
 	if got := l.keys("keep"); len(got) != 2 || got[old] != types.StatusTypeActive || got[c.last()] != types.StatusTypeActive {
 		t.Fatalf("--old-key keep: %v", got)
@@ -142,7 +143,7 @@ func TestRotateOldKeyDeleteAndKeep(t *testing.T) {
 	// Kept active, the old key now makes two active keys: the next rotation
 	// is a conflict that changes nothing.
 	l.srv.ResetCalls()
-	_, err = rotate(t, l.iam, "keep", provision.OldKeyDeactivate, c)
+	_, err = rotateUser(t, l.iam, "keep", rotate.OldKeyDeactivate, c)
 	if fail.ExitCode(err) != fail.ExitConflict {
 		t.Fatalf("rotate with two active keys: %v (exit %d), want exit 3", err, fail.ExitCode(err))
 	}
@@ -156,7 +157,7 @@ func TestRotateTwoActiveKeysIsAConflict(t *testing.T) {
 	keys := l.smtpUser("two", 2)
 	l.srv.ResetCalls()
 	c := &consumer{t: t}
-	_, err := rotate(t, l.iam, "two", provision.OldKeyDeactivate, c)
+	_, err := rotateUser(t, l.iam, "two", rotate.OldKeyDeactivate, c)
 	if fail.ExitCode(err) != fail.ExitConflict {
 		t.Fatalf("got %v (exit %d), want a conflict", err, fail.ExitCode(err))
 	}
@@ -173,15 +174,15 @@ func TestRotateTwoActiveKeysIsAConflict(t *testing.T) {
 func TestRotateMissingUserAndBadInput(t *testing.T) {
 	l := newLab(t)
 	c := &consumer{t: t}
-	_, err := rotate(t, l.iam, "nobody", provision.OldKeyDeactivate, c)
+	_, err := rotateUser(t, l.iam, "nobody", rotate.OldKeyDeactivate, c)
 	if fail.ExitCode(err) != fail.ExitUsage || !strings.Contains(err.Error(), "GetUser") {
 		t.Fatalf("missing user: %v (exit %d)", err, fail.ExitCode(err))
 	}
-	_, err = rotate(t, l.iam, "bad/name", provision.OldKeyDeactivate, c)
+	_, err = rotateUser(t, l.iam, "bad/name", rotate.OldKeyDeactivate, c)
 	if fail.ExitCode(err) != fail.ExitUsage {
 		t.Fatalf("bad name: %v", err)
 	}
-	if _, err := provision.ParseOldKeyAction("shred"); fail.ExitCode(err) != fail.ExitUsage {
+	if _, err := rotate.ParseOldKeyAction("shred"); fail.ExitCode(err) != fail.ExitUsage {
 		t.Fatalf("--old-key shred: %v", err)
 	}
 }
@@ -191,7 +192,7 @@ func TestRotateDryRunChangesNothing(t *testing.T) {
 	l.smtpUser("dry", 1)
 	l.srv.ResetCalls()
 	ctx := context.Background()
-	plan, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "dry", Regions: testRegions(t), DryRun: true}, nil)
+	plan, err := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "dry", Regions: testRegions(t), DryRun: true})
 	l.must(err)
 	c := &consumer{t: t}
 	res, err := plan.Execute(ctx, l.iam, c.deliver, nil)
@@ -215,7 +216,7 @@ func TestRotateDeliveryFailureDeletesTheNewKey(t *testing.T) {
 	l := newLab(t)
 	old := l.smtpUser("fail", 1)[0]
 	ctx := context.Background()
-	plan, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "fail", Regions: testRegions(t)}, nil)
+	plan, err := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "fail", Regions: testRegions(t)})
 	l.must(err)
 	_, err = plan.Execute(ctx, l.iam, func(context.Context, creds.CredentialSet) error {
 		return errors.New("disk full")
@@ -226,7 +227,7 @@ func TestRotateDeliveryFailureDeletesTheNewKey(t *testing.T) {
 	if got := l.keys("fail"); len(got) != 1 || got[old] != types.StatusTypeActive {
 		t.Fatalf("after a failed delivery: %v, want only the old key, active", got)
 	}
-	if _, ok := l.tags("fail")[provision.RotationTagKey]; ok {
+	if _, ok := l.tags("fail")[rotate.TagKey]; ok {
 		t.Fatal("rotation tag left after a clean rollback")
 	}
 }
@@ -235,7 +236,7 @@ func TestRotateVerifyFailureKeepsOldKey(t *testing.T) {
 	l := newLab(t)
 	old := l.smtpUser("ver", 1)[0]
 	ctx := context.Background()
-	plan, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "ver", Regions: testRegions(t)}, nil)
+	plan, err := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "ver", Regions: testRegions(t)})
 	l.must(err)
 	c := &consumer{t: t}
 	_, err = plan.Execute(ctx, l.iam, c.deliver, func(context.Context, creds.CredentialSet) error {
@@ -263,7 +264,7 @@ func rotationScenario(t *testing.T) (*lab, string) {
 // checkRotated asserts the end state of a finished rotation: exactly one
 // active key, the one delivered last; the old key retired as asked; no
 // rotation tag; never more than two keys made in all.
-func checkRotated(t *testing.T, l *lab, c *consumer, old string, mode provision.OldKeyAction) {
+func checkRotated(t *testing.T, l *lab, c *consumer, old string, mode rotate.OldKeyAction) {
 	t.Helper()
 	got := l.keys("cron")
 	var active []string
@@ -276,16 +277,16 @@ func checkRotated(t *testing.T, l *lab, c *consumer, old string, mode provision.
 		t.Fatalf("active keys %v, delivered %v: want exactly the last delivered", active, c.delivered)
 	}
 	switch mode {
-	case provision.OldKeyDeactivate:
+	case rotate.OldKeyDeactivate:
 		if got[old] != types.StatusTypeInactive || len(got) != 2 {
 			t.Fatalf("old key %s should be inactive: %v", old, got)
 		}
-	case provision.OldKeyDelete:
+	case rotate.OldKeyDelete:
 		if len(got) != 1 {
 			t.Fatalf("old key %s should be deleted: %v", old, got)
 		}
 	}
-	if v, ok := l.tags("cron")[provision.RotationTagKey]; ok {
+	if v, ok := l.tags("cron")[rotate.TagKey]; ok {
 		t.Fatalf("rotation tag left: %s", v)
 	}
 	if n := l.madeKeys(); n > 2 {
@@ -310,10 +311,10 @@ func checkOldKeySafe(t *testing.T, l *lab, c *consumer, old string) {
 }
 
 // referenceCalls is the call sequence of an uninterrupted rotation.
-func referenceCalls(t *testing.T, mode provision.OldKeyAction) []callPoint {
+func referenceCalls(t *testing.T, mode rotate.OldKeyAction) []callPoint {
 	l, _ := rotationScenario(t)
 	c := &consumer{t: t}
-	_, err := rotate(t, l.iam, "cron", mode, c)
+	_, err := rotateUser(t, l.iam, "cron", mode, c)
 	l.must(err)
 	return callPoints(l.srv.Calls())
 }
@@ -322,7 +323,7 @@ func referenceCalls(t *testing.T, mode provision.OldKeyAction) []callPoint {
 // of a rotation in turn (the call took effect, nothing after it ran, not even
 // a rollback), and once right after delivery; then runs rotate again.
 func TestRotateKilledAfterEveryCall(t *testing.T) {
-	for _, mode := range []provision.OldKeyAction{provision.OldKeyDeactivate, provision.OldKeyDelete} {
+	for _, mode := range []rotate.OldKeyAction{rotate.OldKeyDeactivate, rotate.OldKeyDelete} {
 		points := referenceCalls(t, mode)
 		points = append(points, callPoint{Action: "deliver"})
 		for _, p := range points {
@@ -333,12 +334,12 @@ func TestRotateKilledAfterEveryCall(t *testing.T) {
 				if p.Action == "deliver" {
 					c.onDeliver = k.kill
 				}
-				_, err := rotate(t, k.client(l.cfg), "cron", mode, c)
+				_, err := rotateUser(t, k.client(l.cfg), "cron", mode, c)
 				if err == nil {
 					t.Fatal("a killed run reported success")
 				}
 				checkOldKeySafe(t, l, c, old)
-				tag := l.tags("cron")[provision.RotationTagKey]
+				tag := l.tags("cron")[rotate.TagKey]
 				madeBefore := l.madeKeys()
 
 				// Killed after its last call, the run had finished: the re-run
@@ -347,7 +348,7 @@ func TestRotateKilledAfterEveryCall(t *testing.T) {
 				if _, oldLeft := l.keys("cron")[old]; tag == "" && (!oldLeft || l.keys("cron")[old] != types.StatusTypeActive) {
 					wantOld = c.last()
 				}
-				res, err := rotate(t, l.iam, "cron", mode, c)
+				res, err := rotateUser(t, l.iam, "cron", mode, c)
 				if err != nil {
 					t.Fatalf("re-run: %v", err)
 				}
@@ -366,21 +367,21 @@ func TestRotateKilledAfterEveryCall(t *testing.T) {
 // TestRotateFailureAtEveryCall makes each IAM call of a rotation fail in
 // turn (AccessDenied: the process lives and rolls back), then runs again.
 func TestRotateFailureAtEveryCall(t *testing.T) {
-	points := referenceCalls(t, provision.OldKeyDeactivate)
+	points := referenceCalls(t, rotate.OldKeyDeactivate)
 	for _, p := range points {
 		t.Run(p.String(), func(t *testing.T) {
 			l, old := rotationScenario(t)
 			l.srv.Inject(iamfake.Fault{Action: p.Action, Nth: p.Nth, Code: "AccessDenied", Message: "injected"})
 			c := &consumer{t: t}
-			if _, err := rotate(t, l.iam, "cron", provision.OldKeyDeactivate, c); err == nil {
+			if _, err := rotateUser(t, l.iam, "cron", rotate.OldKeyDeactivate, c); err == nil {
 				t.Fatal("an injected failure went unnoticed")
 			}
 			checkOldKeySafe(t, l, c, old)
 			l.srv.ClearFaults()
-			if _, err := rotate(t, l.iam, "cron", provision.OldKeyDeactivate, c); err != nil {
+			if _, err := rotateUser(t, l.iam, "cron", rotate.OldKeyDeactivate, c); err != nil {
 				t.Fatalf("re-run: %v", err)
 			}
-			checkRotated(t, l, c, old, provision.OldKeyDeactivate)
+			checkRotated(t, l, c, old, rotate.OldKeyDeactivate)
 		})
 	}
 }
@@ -388,21 +389,21 @@ func TestRotateFailureAtEveryCall(t *testing.T) {
 // TestRotateLostResponseAtEveryCall lets each call take effect and drops its
 // answer: the retries and CreateAccessKeyAfter must absorb it in one run.
 func TestRotateLostResponseAtEveryCall(t *testing.T) {
-	points := referenceCalls(t, provision.OldKeyDeactivate)
+	points := referenceCalls(t, rotate.OldKeyDeactivate)
 	for _, p := range points {
 		t.Run(p.String(), func(t *testing.T) {
 			l, old := rotationScenario(t)
 			l.srv.Inject(iamfake.Fault{Action: p.Action, Nth: p.Nth, DropResponse: true})
 			c := &consumer{t: t}
-			if _, err := rotate(t, l.iam, "cron", provision.OldKeyDeactivate, c); err != nil {
+			if _, err := rotateUser(t, l.iam, "cron", rotate.OldKeyDeactivate, c); err != nil {
 				// Acceptable only if a re-run then finishes the job.
 				checkOldKeySafe(t, l, c, old)
 				l.srv.ClearFaults()
-				if _, err := rotate(t, l.iam, "cron", provision.OldKeyDeactivate, c); err != nil {
+				if _, err := rotateUser(t, l.iam, "cron", rotate.OldKeyDeactivate, c); err != nil {
 					t.Fatalf("re-run: %v", err)
 				}
 			}
-			checkRotated(t, l, c, old, provision.OldKeyDeactivate)
+			checkRotated(t, l, c, old, rotate.OldKeyDeactivate)
 		})
 	}
 }
@@ -414,23 +415,23 @@ func TestRotateForeignOrStaleTag(t *testing.T) {
 	keys := l.smtpUser("odd", 1)
 	ctx := context.Background()
 	tag := func(v string) {
-		_, err := l.iam.TagUser(ctx, tagInput("odd", provision.RotationTagKey, v))
+		_, err := l.iam.TagUser(ctx, tagInput("odd", rotate.TagKey, v))
 		l.must(err)
 	}
 	c := &consumer{t: t}
 
 	tag("something-else")
-	if _, err := rotate(t, l.iam, "odd", provision.OldKeyDeactivate, c); fail.ExitCode(err) != fail.ExitConflict {
+	if _, err := rotateUser(t, l.iam, "odd", rotate.OldKeyDeactivate, c); fail.ExitCode(err) != fail.ExitConflict {
 		t.Fatalf("unknown tag value: %v", err)
 	}
 	// "started" naming a key that is gone: cannot tell whose the others are.
 	tag("started:AKIAGONEGONEGONEGONE")
-	if _, err := rotate(t, l.iam, "odd", provision.OldKeyDeactivate, c); fail.ExitCode(err) != fail.ExitConflict {
+	if _, err := rotateUser(t, l.iam, "odd", rotate.OldKeyDeactivate, c); fail.ExitCode(err) != fail.ExitConflict {
 		t.Fatalf("started tag naming a missing key: %v", err)
 	}
 	// "delivered" naming a key that is gone is stale: rotate afresh.
 	tag("delivered:AKIAGONEGONEGONEGONE")
-	if _, err := rotate(t, l.iam, "odd", provision.OldKeyDeactivate, c); err != nil {
+	if _, err := rotateUser(t, l.iam, "odd", rotate.OldKeyDeactivate, c); err != nil {
 		t.Fatalf("stale delivered tag: %v", err)
 	}
 	if got := l.keys("odd"); got[keys[0]] != types.StatusTypeInactive || got[c.last()] != types.StatusTypeActive {
@@ -447,7 +448,7 @@ func TestRotateVerifiedBySMTPLogin(t *testing.T) {
 	ctx := context.Background()
 	regions, err := derive.ResolveRegions([]string{"us-east-1"}, nil)
 	l.must(err)
-	plan, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "v", Regions: regions}, nil)
+	plan, err := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "v", Regions: regions})
 	l.must(err)
 	var logins int
 	verify := func(ctx context.Context, set creds.CredentialSet) error {
@@ -484,22 +485,22 @@ func TestRotateInterruptedAfterDelivery(t *testing.T) {
 	l, old := rotationScenario(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	plan, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "cron", Regions: testRegions(t)}, nil)
+	plan, err := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "cron", Regions: testRegions(t)})
 	l.must(err)
 	c := &consumer{t: t, onDeliver: cancel}
 	_, err = plan.Execute(ctx, l.iam, c.deliver, nil)
 	if fail.ExitCode(err) != fail.ExitInterrupted {
 		t.Fatalf("got %v (exit %d), want 130", err, fail.ExitCode(err))
 	}
-	if tag := l.tags("cron")[provision.RotationTagKey]; tag != "delivered:"+c.last() {
+	if tag := l.tags("cron")[rotate.TagKey]; tag != "delivered:"+c.last() {
 		t.Fatalf("tag %q after an interrupted delivery", tag)
 	}
-	res, err := rotate(t, l.iam, "cron", provision.OldKeyDeactivate, c)
+	res, err := rotateUser(t, l.iam, "cron", rotate.OldKeyDeactivate, c)
 	l.must(err)
 	if !res.Finished || len(c.delivered) != 1 {
 		t.Fatalf("re-run: finished=%v delivered=%v", res.Finished, c.delivered)
 	}
-	checkRotated(t, l, c, old, provision.OldKeyDeactivate)
+	checkRotated(t, l, c, old, rotate.OldKeyDeactivate)
 }
 
 // A user that is not an SMTP user is refused (its key may serve something
@@ -509,14 +510,14 @@ func TestRotateRefusesNonSMTPUser(t *testing.T) {
 	id, _ := l.plainUserWithKey("deploy-bot")
 	l.srv.ResetCalls()
 	c := &consumer{t: t}
-	_, err := rotate(t, l.iam, "deploy-bot", provision.OldKeyDeactivate, c)
+	_, err := rotateUser(t, l.iam, "deploy-bot", rotate.OldKeyDeactivate, c)
 	if fail.ExitCode(err) != fail.ExitConflict || !strings.Contains(err.Error(), "not an SMTP user") {
 		t.Fatalf("got %v", err)
 	}
 	if m := mutations(l.srv.Calls()); len(m) != 0 {
 		t.Fatalf("refusal changed IAM: %v", m)
 	}
-	plan, err := provision.PlanRotation(context.Background(), l.iam, provision.RotateInput{UserName: "deploy-bot", Regions: testRegions(t), Force: true}, nil)
+	plan, err := rotate.Plan(context.Background(), l.iam, rotate.Options{UserName: "deploy-bot", Regions: testRegions(t), Force: true})
 	l.must(err)
 	_, err = plan.Execute(context.Background(), l.iam, c.deliver, nil)
 	l.must(err)
@@ -531,7 +532,7 @@ func TestRotateRefusesNonSMTPUser(t *testing.T) {
 func TestRotateConcurrentRunLeavesTheFirstAlone(t *testing.T) {
 	l, old := rotationScenario(t)
 	ctx := context.Background()
-	plan, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "cron", Regions: testRegions(t)}, nil)
+	plan, err := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "cron", Regions: testRegions(t)})
 	l.must(err)
 	inDelivery, release := make(chan struct{}), make(chan struct{})
 	c := &consumer{t: t, onDeliver: func() { close(inDelivery); <-release }}
@@ -542,7 +543,7 @@ func TestRotateConcurrentRunLeavesTheFirstAlone(t *testing.T) {
 	}()
 	<-inDelivery
 	before := l.keys("cron")
-	second, err := provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: "cron", Regions: testRegions(t)}, nil)
+	second, err := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "cron", Regions: testRegions(t)})
 	if err == nil || fail.ExitCode(err) != fail.ExitFailed || !strings.Contains(err.Error(), "may still be running") {
 		t.Fatalf("second run: plan %+v, err %v (exit %d)", second, err, fail.ExitCode(err))
 	}
@@ -552,12 +553,12 @@ func TestRotateConcurrentRunLeavesTheFirstAlone(t *testing.T) {
 	close(release)
 	l.must(<-done)
 	c.onDeliver = nil
-	checkRotated(t, l, c, old, provision.OldKeyDeactivate)
+	checkRotated(t, l, c, old, rotate.OldKeyDeactivate)
 
 	// A record without a time (or from an older sesprov) is taken as stale.
-	_, err = l.iam.TagUser(ctx, tagInput("cron", provision.RotationTagKey, "started:"+c.last()))
+	_, err = l.iam.TagUser(ctx, tagInput("cron", rotate.TagKey, "started:"+c.last()))
 	l.must(err)
-	if _, err := rotate(t, l.iam, "cron", provision.OldKeyDeactivate, c); err != nil {
+	if _, err := rotateUser(t, l.iam, "cron", rotate.OldKeyDeactivate, c); err != nil {
 		t.Fatalf("timeless started record: %v", err)
 	}
 }

@@ -79,7 +79,21 @@ type ClassifyOptions struct {
 	// All looks for every kind of evidence; otherwise Classify stops at the
 	// first, which spares IAM calls.
 	All bool
+	// Looks limits Classify to these kinds of evidence (0: every kind).
+	// list asks about the inline policy and membership one at a time, each
+	// only when its answer matters: most users of an account cost one call.
+	Looks Look
 }
+
+// Look is a kind of evidence Classify looks for.
+type Look uint8
+
+// The kinds of evidence, in the order Classify looks.
+const (
+	LookTag    Look = 1 << iota // a tag that records the judgement
+	LookGroup                   // membership of the sending group
+	LookPolicy                  // an inline policy of the sending policy's name
+)
 
 // Classify gathers the evidence that user is an SMTP user: a tag that records
 // the judgement (free: the tags are given), membership of the sending group
@@ -88,16 +102,26 @@ type ClassifyOptions struct {
 func Classify(ctx context.Context, api iamapi.IAM, user string, opts ClassifyOptions) (Evidence, error) {
 	group := defaultString(opts.Group, DefaultGroupName)
 	policyName := defaultString(opts.Policy, DefaultPolicyName)
-	e := Evidence{Tag: TagEvidence(opts.Tags)}
-	if e.IsSMTPUser() && !opts.All {
-		return e, nil
+	looks := opts.Looks
+	if looks == 0 {
+		looks = LookTag | LookGroup | LookPolicy
 	}
-	var err error
-	if e.Group, err = memberOf(ctx, api, user, group); err != nil || (e.IsSMTPUser() && !opts.All) {
+	var e Evidence
+	if looks&LookTag != 0 {
+		e.Tag = TagEvidence(opts.Tags)
+	}
+	if looks&LookGroup != 0 && (!e.IsSMTPUser() || opts.All) {
+		var err error
+		if e.Group, err = memberOf(ctx, api, user, group); err != nil {
+			return e, err
+		}
+	}
+	if looks&LookPolicy != 0 && (!e.IsSMTPUser() || opts.All) {
+		var err error
+		e.InlinePolicy, err = iamapi.FindUserInlinePolicy(ctx, api, user, policyName)
 		return e, err
 	}
-	e.InlinePolicy, err = iamapi.FindUserInlinePolicy(ctx, api, user, policyName)
-	return e, err
+	return e, nil
 }
 
 // memberOf returns group as IAM spells it when user is a member, else "".

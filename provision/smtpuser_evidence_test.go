@@ -7,6 +7,7 @@ import (
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/sesprov/sesprov/provision/deleteuser"
+	"github.com/sesprov/sesprov/provision/rotate"
 )
 
 // Only tags that record a judgement make a user an SMTP user. A cut
@@ -22,7 +23,7 @@ func TestSMTPUserNeedsEvidence(t *testing.T) {
 		if fail.ExitCode(err) != fail.ExitConflict {
 			t.Fatalf("%s: delete-user without --force: %v (exit %d), want the conflict", why, err, fail.ExitCode(err))
 		}
-		_, err = provision.PlanRotation(ctx, l.iam, provision.RotateInput{UserName: user, Regions: testRegions(t)}, nil)
+		_, err = rotate.Plan(ctx, l.iam, rotate.Options{UserName: user, Regions: testRegions(t)})
 		if fail.ExitCode(err) != fail.ExitConflict {
 			t.Fatalf("%s: rotate without --force: %v (exit %d), want the conflict", why, err, fail.ExitCode(err))
 		}
@@ -32,13 +33,13 @@ func TestSMTPUserNeedsEvidence(t *testing.T) {
 		l := newLab(t)
 		l.plainUserWithKey("ci-deployer")
 		k := &killer{action: "CreateAccessKey", nth: 1}
-		plan, err := provision.PlanRotation(ctx, k.client(l.cfg), provision.RotateInput{UserName: "ci-deployer", Regions: testRegions(t), Force: true}, nil)
+		plan, err := rotate.Plan(ctx, k.client(l.cfg), rotate.Options{UserName: "ci-deployer", Regions: testRegions(t), Force: true})
 		l.must(err)
 		c := &consumer{t: t}
 		if _, err := plan.Execute(ctx, k.client(l.cfg), c.deliver, nil); err == nil {
 			t.Fatal("the killed rotation reported success")
 		}
-		if _, ok := l.tags("ci-deployer")[provision.RotationTagKey]; !ok {
+		if _, ok := l.tags("ci-deployer")[rotate.TagKey]; !ok {
 			t.Fatal("the cut rotation left no tag: the test does not test anything")
 		}
 		refused(t, l, "ci-deployer", "rotation tag")

@@ -2,10 +2,14 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/list"
 	"github.com/urfave/cli/v2"
 )
 
@@ -30,8 +34,8 @@ func createListCommand() *cli.Command {
 			&cli.StringFlag{Name: flgMaxAge, Value: "90d", Usage: "flag keys older than `AGE`: days (90d) or a duration (2160h); 0 flags none"},
 			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` whose members are SMTP users"},
 			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the SES inline policy of legacy console users"},
-			&cli.IntFlag{Name: flgListConcurrency, Value: provision.DefaultListConcurrency, Usage: "`N` users' calls in flight at once"},
-			&cli.Float64Flag{Name: flgListRate, Value: provision.DefaultListRate, Usage: "at most `N` IAM calls per second (0: no limit)"},
+			&cli.IntFlag{Name: flgListConcurrency, Value: list.DefaultConcurrency, Usage: "`N` users' calls in flight at once"},
+			&cli.Float64Flag{Name: flgListRate, Value: list.DefaultRate, Usage: "at most `N` IAM calls per second (0: no limit); a local endpoint (--sandbox, a loopback --endpoint-url) is not paced unless this is given"},
 		},
 		Action: listAction,
 	}
@@ -42,7 +46,7 @@ func listAction(c *cli.Context) error {
 	if c.Args().Present() {
 		return fail.Usagef("list takes no arguments (got %q)", c.Args().First())
 	}
-	maxAge, err := provision.ParseMaxAge(c.String(flgMaxAge))
+	maxAge, err := list.ParseMaxAge(c.String(flgMaxAge))
 	if err != nil {
 		return err
 	}
@@ -54,7 +58,8 @@ func listAction(c *cli.Context) error {
 	if r < 0 {
 		return fail.Usagef("--%s %v: give a positive rate, or 0 for no limit", flgListRate, r)
 	}
-	w, err := provision.NewListWriter(g.Stdout, g.Output, maxAge)
+	r = listRate(r, c.IsSet(flgListRate), g.Client)
+	w, err := list.NewWriter(g.Stdout, g.Output, maxAge)
 	if err != nil {
 		return err
 	}
@@ -63,14 +68,14 @@ func listAction(c *cli.Context) error {
 		return err
 	}
 	defer clients.Close()
-	in := provision.ListInput{
+	in := list.Options{
 		GroupName:   c.String(flgGroup),
 		PolicyName:  c.String(flgPolicyName),
 		MaxAge:      maxAge,
 		Concurrency: n,
 		Rate:        r,
 	}
-	if err := provision.ListSMTPUsers(c.Context, clients.IAM, in, w); err != nil {
+	if err := list.Run(c.Context, clients.IAM, in, w); err != nil {
 		w.Flush()
 		return err
 	}
@@ -81,4 +86,28 @@ func listAction(c *cli.Context) error {
 		fmt.Fprintf(g.Stderr, "sesprov: no SMTP users: nobody is in group %s or has the inline policy %s\n", in.GroupName, in.PolicyName)
 	}
 	return nil
+}
+
+// listRate is the pace of list's IAM calls. IAM's throttling is what the
+// default pace spares; a local endpoint (the sandbox, iamfake on loopback)
+// has none, so it is not paced unless --rate was given.
+func listRate(r float64, given bool, client iamapi.ClientOptions) float64 {
+	if !given && (client.Sandbox || loopbackURL(client.EndpointURL)) {
+		return 0
+	}
+	return r
+}
+
+// loopbackURL reports whether u names a loopback host.
+func loopbackURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return false
+	}
+	h := p.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

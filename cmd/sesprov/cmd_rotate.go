@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/rotate"
 	"github.com/sesprov/sesprov/smtpauth"
 	"github.com/urfave/cli/v2"
 )
@@ -28,6 +32,9 @@ func createRotateCommand() *cli.Command {
 			"its progress is kept in the user tag sesprov:rotation (see docs/design.md). Run one\n" +
 			"rotation per user at a time: a run that finds another's fresh record (younger than\n" +
 			"--stale-after) leaves it alone and exits 1.\n\n" +
+			"Without --regions, rotate derives passwords for the regions recorded on the user\n" +
+			"(tag sesprov:regions, written with every rotation); a --regions that leaves out a\n" +
+			"recorded region is warned about on stderr.\n\n" +
 			"Exit codes: 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
 			"printed), 1 an IAM call or the delivery failed, or another rotation is running (run again), 2 bad input (nothing changed), 3 a\n" +
 			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted.\n\n" +
@@ -43,10 +50,10 @@ func createRotateCommand() *cli.Command {
 			"       --deliver-cmd 'gh secret set SES_SMTP_CREDENTIALS --repo my-org/mailer'",
 		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: flgUserName, Usage: "the SMTP `USER` whose key is replaced (required)"},
-			&cli.StringFlag{Name: flgOldKey, Value: string(provision.OldKeyDeactivate), Usage: "what to do with the old key after delivery: `deactivate`, delete or keep"},
+			&cli.StringFlag{Name: flgOldKey, Value: string(rotate.OldKeyDeactivate), Usage: "what to do with the old key after delivery: `deactivate`, delete or keep"},
 			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (it is not needed for SMTP)"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
-			&cli.DurationFlag{Name: flgStaleAfter, Value: provision.DefaultStaleAfter, Usage: "a rotation recorded as started less than `DURATION` ago may still be running: leave it alone (exit 1); after that, take it over. 0 takes over at once"},
+			&cli.DurationFlag{Name: flgStaleAfter, Value: rotate.DefaultStaleAfter, Usage: "a rotation recorded as started less than `DURATION` ago may still be running: leave it alone (exit 1); after that, take it over. 0 takes over at once"},
 			&cli.BoolFlag{Name: flgForce, Usage: "rotate a user that is not an SMTP user (not in the sending group, no SES inline policy, not made by sesprov or the console)"},
 			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` whose members count as SMTP users"},
 			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the SES inline policy of legacy console users"},
@@ -66,18 +73,7 @@ func rotateAction(c *cli.Context) error {
 	if c.Args().Present() {
 		return fail.Usagef("rotate takes no arguments (got %q): pass --%s NAME --%s R1,R2", c.Args().First(), flgUserName, flgRegions)
 	}
-	user := c.String(flgUserName)
-	if user == "" {
-		return fail.Usagef("rotate needs --%s NAME", flgUserName)
-	}
-	if err := provision.ValidateUserName(user); err != nil {
-		return err
-	}
-	regions, err := resolveRegions(c)
-	if err != nil {
-		return err
-	}
-	oldKey, err := provision.ParseOldKeyAction(c.String(flgOldKey))
+	in, err := rotateOptions(c)
 	if err != nil {
 		return err
 	}
@@ -89,30 +85,20 @@ func rotateAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dryRun := c.Bool(flgDryRun)
-	in := provision.RotateInput{UserName: user, Regions: regions, OldKey: oldKey, DryRun: dryRun,
-		GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName), Force: c.Bool(flgForce),
-		StaleAfter: c.Duration(flgStaleAfter)}
-	switch {
-	case in.StaleAfter < 0:
-		return fail.Usagef("--%s must be 0 or more", flgStaleAfter)
-	case in.StaleAfter == 0:
-		in.StaleAfter = -1 // take over at once
-	}
 
 	clients, err := newClients(c)
 	if err != nil {
 		return err
 	}
 	defer clients.Close()
-	plan, err := provision.PlanRotation(c.Context, clients.IAM, in, g.Log)
+	plan, err := rotate.Plan(c.Context, clients.IAM, in)
 	if err != nil {
 		return err
 	}
 
 	var d *deliver.Deliverer
 	if plan.Delivers() {
-		if d, err = openRotateDeliverer(c, dest, user, dryRun); err != nil {
+		if d, err = openRotateDeliverer(c, dest, in.UserName, in.DryRun); err != nil {
 			return err
 		}
 		defer d.Close() // a file is kept only if it holds the delivered credentials
@@ -120,25 +106,76 @@ func rotateAction(c *cli.Context) error {
 	deliverSet := func(ctx context.Context, set creds.CredentialSet) error { return d.Deliver(ctx, set) }
 
 	res, err := plan.Execute(c.Context, clients.IAM, deliverSet, verify)
-	if dryRun {
-		if err != nil {
-			return err
-		}
-		return provision.WritePlan(g.Stdout, g.Output, res.Plan)
-	}
 	if err != nil {
 		return err
 	}
 	where := ""
 	if dest.Kind != deliver.KindStdout {
-		where = dest.For(user).String()
+		where = dest.For(in.UserName).String()
 	}
-	fmt.Fprintln(g.Stderr, rotateSummary(res, where))
+	return renderRotation(g, res, where)
+}
+
+// rotateOptions binds rotate's flags (all but the destination's) into
+// rotate.Options; bad input is a usage error.
+func rotateOptions(c *cli.Context) (rotate.Options, error) {
+	g := globalsOf(c)
+	user := c.String(flgUserName)
+	if user == "" {
+		return rotate.Options{}, fail.Usagef("rotate needs --%s NAME", flgUserName)
+	}
+	if err := provision.ValidateUserName(user); err != nil {
+		return rotate.Options{}, err
+	}
+	var regions []derive.Region // none given: the user's recorded regions
+	if c.IsSet(flgRegions) {
+		rs, err := resolveRegions(c)
+		if err != nil {
+			return rotate.Options{}, err
+		}
+		regions = rs
+	}
+	oldKey, err := rotate.ParseOldKeyAction(c.String(flgOldKey))
+	if err != nil {
+		return rotate.Options{}, err
+	}
+	in := rotate.Options{UserName: user, Regions: regions, OldKey: oldKey, DryRun: c.Bool(flgDryRun),
+		GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName), Force: c.Bool(flgForce),
+		StaleAfter: c.Duration(flgStaleAfter), Log: g.Log, Notices: noticesTo(g.Stderr)}
+	switch {
+	case in.StaleAfter < 0:
+		return rotate.Options{}, fail.Usagef("--%s must be 0 or more", flgStaleAfter)
+	case in.StaleAfter == 0:
+		in.StaleAfter = -1 // take over at once
+	}
+	return in, nil
+}
+
+// noticesTo renders a workflow's notices on w (stderr), one line each.
+func noticesTo(w io.Writer) provision.Notices {
+	var mu sync.Mutex
+	return func(n provision.Notice) {
+		prefix := "sesprov: "
+		if n.Level == provision.NoticeWarning {
+			prefix += "warning: "
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(w, prefix+n.Text)
+	}
+}
+
+// renderRotation prints a dry run's plan on stdout, or the summary on stderr.
+func renderRotation(g *globals, res *rotate.Result, dest string) error {
+	if res.DryRun {
+		return provision.WritePlan(g.Stdout, g.Output, res.Plan)
+	}
+	fmt.Fprintln(g.Stderr, rotateSummary(res, dest))
 	return nil
 }
 
 // rotateSummary is the line rotate prints on stderr when it is done.
-func rotateSummary(res *provision.RotateResult, outPath string) string {
+func rotateSummary(res *rotate.Result, outPath string) string {
 	var b strings.Builder
 	if len(res.Lost) > 0 {
 		fmt.Fprintf(&b, "sesprov: deleted key %s, made by an interrupted rotation whose secret never got out\n", strings.Join(res.Lost, ", "))
@@ -153,7 +190,7 @@ func rotateSummary(res *provision.RotateResult, outPath string) string {
 	}
 	if len(res.Retired) > 0 {
 		fmt.Fprintf(&b, "; old key %s %s", strings.Join(res.Retired, ", "), map[string]string{"deactivate": "deactivated", "delete": "deleted"}[res.OldKey])
-	} else if res.OldKey == string(provision.OldKeyKeep) {
+	} else if res.OldKey == string(rotate.OldKeyKeep) {
 		b.WriteString("; old key kept active (--old-key keep): retire it once unused")
 	}
 	return b.String()
@@ -165,7 +202,7 @@ const defaultRotateVerifyWait = 60 * time.Second
 
 // rotateVerifier returns the --verify check, or nil without --verify. The
 // verify flags without --verify are a usage error: they would do nothing.
-func rotateVerifier(c *cli.Context) (provision.Verifier, error) {
+func rotateVerifier(c *cli.Context) (rotate.Verifier, error) {
 	if !c.Bool(flgVerify) {
 		for _, f := range []string{flgWait, flgSMTPEndpoint, flgPort, flgTimeout, flgCAFile} {
 			if c.IsSet(f) {

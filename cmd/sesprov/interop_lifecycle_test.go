@@ -15,7 +15,7 @@ import (
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/policy"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/rotate"
 )
 
 // motoKeys returns user's keys in moto: id -> status.
@@ -78,7 +78,7 @@ func TestInteropRotateMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tg := range tags.Tags {
-		if aws.ToString(tg.Key) == provision.RotationTagKey {
+		if aws.ToString(tg.Key) == rotate.TagKey {
 			t.Fatalf("rotation tag left: %s", aws.ToString(tg.Value))
 		}
 	}

@@ -79,7 +79,7 @@ complete -c sesprov -n '__fish_seen_subcommand_from list' -f -l max-age -r -d 'f
 complete -c sesprov -n '__fish_seen_subcommand_from list' -f -l group -r -d 'sending `GROUP` whose members are SMTP users'
 complete -c sesprov -n '__fish_seen_subcommand_from list' -f -l policy-name -r -d '`NAME` of the SES inline policy of legacy console users'
 complete -c sesprov -n '__fish_seen_subcommand_from list' -f -l concurrency -r -d '`N` users\' calls in flight at once'
-complete -c sesprov -n '__fish_seen_subcommand_from list' -f -l rate -r -d 'at most `N` IAM calls per second (0: no limit)'
+complete -c sesprov -n '__fish_seen_subcommand_from list' -f -l rate -r -d 'at most `N` IAM calls per second (0: no limit); a local endpoint (--sandbox, a loopback --endpoint-url) is not paced unless this is given'
 complete -c sesprov -n '__fish_seen_subcommand_from migrate' -f -l help -s h -d 'show help'
 complete -r -c sesprov -n '__fish_sesprov_no_subcommand' -a 'migrate' -d 'move SMTP users made before September 2024 from their inline policy to the sending group'
 complete -c sesprov -n '__fish_seen_subcommand_from migrate' -f -l user-name -r -d 'migrate the IAM user `NAME`'

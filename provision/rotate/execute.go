@@ -1,0 +1,349 @@
+package rotate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesprov/sesprov/internal/creds"
+	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/provision"
+)
+
+// execution is one Execute: the plan, the engine's run and what it did so far.
+type execution struct {
+	*Rotation
+	client iamapi.IAM
+	r      *provision.Run
+	res    *Result
+
+	started string // this run's started record
+	old     string // the key retired, for messages ("none")
+	// newID is the key this run made, once CreateAccessKey answered: the
+	// only key its rollback deletes (another run's key is not its to judge).
+	newID string
+}
+
+// Execute carries out the plan: make the new key, derive its passwords,
+// verify them (when verify is set), deliver them, and only then retire the
+// old key. Until delivery succeeds, a failure deletes the new key again (its
+// secret would otherwise be lost) and the old key is untouched. The rotation
+// tag records progress for a re-run after a crash.
+func (p *Rotation) Execute(ctx context.Context, client iamapi.IAM, deliver Deliverer, verify Verifier) (*Result, error) {
+	e := &execution{Rotation: p, client: client, r: provision.NewRun(p.opts.DryRun, p.opts.Log), old: recordNoOldKey,
+		res: &Result{UserName: p.UserName, OldKey: string(p.opts.OldKey), DryRun: p.opts.DryRun, Retired: []string{}, Deleted: []string{}, Lost: []string{}}}
+	defer func() { e.res.Plan = e.r.Planned() }()
+	if len(p.Old) == 1 {
+		e.old = p.Old[0]
+	}
+	// Another run may have started since this one read the user: nothing
+	// is changed unless the tag is still as read.
+	if !p.opts.DryRun {
+		if err := e.expectTag(ctx, p.tag, "changing anything"); err != nil {
+			return e.res, fmt.Errorf("%w; nothing was changed", err)
+		}
+	}
+	if err := e.deleteLost(ctx); err != nil {
+		return e.res, err
+	}
+	if p.Finish != "" {
+		return e.res, e.finish(ctx)
+	}
+	return e.res, e.rotate(ctx, deliver, verify)
+}
+
+// deleteLost deletes the keys an interrupted rotation made and never handed out.
+func (e *execution) deleteLost(ctx context.Context) error {
+	for _, id := range e.Lost {
+		if e.r.Plan("delete access key %s of user %s: an interrupted rotation made it and its secret never got out", id, e.UserName) {
+			if err := iamapi.DeleteAccessKey(ctx, e.client, e.UserName, id); err != nil {
+				return err
+			}
+		}
+		e.res.Deleted = append(e.res.Deleted, id)
+		e.res.Lost = append(e.res.Lost, id)
+	}
+	return nil
+}
+
+// finish completes a rotation whose key was delivered by an earlier run.
+func (e *execution) finish(ctx context.Context) error {
+	e.r.Note("key %s was delivered by an interrupted rotation: finishing it, no new key", e.Finish)
+	e.res.Finished = true
+	e.res.NewKeyID = e.Finish
+	if err := e.retire(ctx); err != nil {
+		return err
+	}
+	return e.untag(ctx)
+}
+
+// rotate makes, delivers and records a new key, then retires the old ones.
+func (e *execution) rotate(ctx context.Context, deliver Deliverer, verify Verifier) error {
+	if e.regions.recorded {
+		e.r.Note("SMTP regions %s, as recorded in tag %s", regionNames(e.opts.Regions), provision.RegionsTagKey)
+	}
+	if e.StaleTag != "" {
+		e.r.Note("tag %s=%s names a key that no longer exists: ignored", TagKey, e.StaleTag)
+	}
+	if err := e.makeRoom(ctx); err != nil {
+		return err
+	}
+	if err := e.start(ctx); err != nil {
+		return err
+	}
+	if !e.r.Plan("create a new access key for user %s, derive SMTP passwords for %s", e.UserName, regionNames(e.opts.Regions)) {
+		e.planRest(verify != nil)
+		return nil
+	}
+	set, err := e.makeAndDeliver(ctx, deliver, verify)
+	if err != nil {
+		return err
+	}
+	if err := e.recordDelivery(ctx, set); err != nil {
+		return err
+	}
+	if err := e.retire(ctx); err != nil {
+		return err
+	}
+	return e.untag(ctx)
+}
+
+// makeRoom deletes the inactive key a new one needs the room of.
+func (e *execution) makeRoom(ctx context.Context) error {
+	if e.MakeRoom == "" {
+		return nil
+	}
+	if e.r.Plan("delete inactive access key %s of user %s to make room (IAM allows two keys)", e.MakeRoom, e.UserName) {
+		if err := iamapi.DeleteAccessKey(ctx, e.client, e.UserName, e.MakeRoom); err != nil {
+			return err
+		}
+	}
+	e.res.Deleted = append(e.res.Deleted, e.MakeRoom)
+	return nil
+}
+
+// start writes this run's started record and registers the rollback of an
+// undelivered key.
+func (e *execution) start(ctx context.Context) error {
+	started, err := newStartedRecord(e.existing, e.opts.Now())
+	if err != nil {
+		return err
+	}
+	e.started = started
+	if !e.r.Plan("tag user %s %s=%s (the rotation's progress, for a re-run)", e.UserName, TagKey, started) {
+		return nil
+	}
+	if err := tagRotation(ctx, e.client, e.UserName, started); err != nil {
+		return err
+	}
+	e.r.OnFailure("delete the undelivered new key", e.rollback)
+	// TagUser overwrites: when two runs write at once, the last one owns
+	// the rotation and the other stops here.
+	if err := e.expectTag(ctx, started, "CreateAccessKey"); err != nil {
+		return e.fail(ctx, fmt.Errorf("%w; nothing was changed", err))
+	}
+	return nil
+}
+
+// rollback deletes the key this run made (its secret would go nowhere), then
+// the tag if it is still this run's. The tag stays if a key it does not name
+// remains (a key made by a call whose answer was lost): it tells the re-run
+// which key is which.
+func (e *execution) rollback(ctx context.Context) error {
+	if e.newID != "" {
+		if err := iamapi.DeleteAccessKey(ctx, e.client, e.UserName, e.newID); err != nil {
+			return err
+		}
+	}
+	tags, err := iamapi.ListAllUserTags(ctx, e.client, e.UserName)
+	if err != nil {
+		return err
+	}
+	if tagValue(tags, TagKey) != e.started {
+		return nil // another run's record now: leave it
+	}
+	keys, err := iamapi.ListAccessKeyIDs(ctx, e.client, e.UserName)
+	if err != nil {
+		return err
+	}
+	for _, id := range keys {
+		if id != e.newID && !slices.Contains(e.existing, id) {
+			return fmt.Errorf("key %s, which this run may have made (a lost answer), remains; tag %s kept: run rotate again after --stale-after to delete it", id, TagKey)
+		}
+	}
+	_, err = e.client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(e.UserName), TagKeys: []string{TagKey}})
+	if err != nil && !iamapi.IsNoSuchEntity(err) {
+		return fmt.Errorf("UntagUser %s: %w", e.UserName, err)
+	}
+	return nil
+}
+
+// planRest records the steps a dry run stops before.
+func (e *execution) planRest(verify bool) {
+	if verify {
+		e.r.Plan("verify the new passwords with SMTP AUTH")
+	}
+	e.r.Plan("deliver the new credentials")
+	e.r.Plan("tag user %s %s=%s<new key>%s", e.UserName, TagKey, recordDelivered, e.regionsText())
+	e.planRetire()
+	e.r.Plan("remove tag %s from user %s", TagKey, e.UserName)
+}
+
+// makeAndDeliver makes the new key, derives its passwords, verifies and
+// delivers them. A failure deletes the new key (the run's cleanups).
+func (e *execution) makeAndDeliver(ctx context.Context, deliver Deliverer, verify Verifier) (creds.CredentialSet, error) {
+	// CreateAccessKeyAfter never leaves a key whose response was lost.
+	id, secret, err := iamapi.CreateAccessKeyAfter(ctx, e.client, e.UserName, e.existing)
+	e.newID = id
+	if err != nil {
+		return creds.CredentialSet{}, e.fail(ctx, err)
+	}
+	set := creds.DeriveCredentials(e.UserName, id, secret, e.opts.Regions)
+	set.UserARN = e.UserARN
+	e.res.NewKeyID = set.AccessKeyID
+	if err := e.expectTag(ctx, e.started, "delivering"); err != nil {
+		return set, e.fail(ctx, fmt.Errorf("%w; this run's new key %s was deleted, old key %s is untouched", err, id, e.old))
+	}
+	if verify != nil {
+		e.r.Plan("verify the new passwords with SMTP AUTH")
+		if err := verify(ctx, set); err != nil {
+			return set, e.fail(ctx, fmt.Errorf("the new key %s failed verification; it was deleted and old key %s is untouched: %w", set.AccessKeyID, e.old, err))
+		}
+	}
+	e.r.Plan("deliver the new credentials")
+	if err := deliver(ctx, set); err != nil {
+		return set, e.fail(ctx, fmt.Errorf("deliver the new credentials: %w (the new key %s was deleted; old key %s is untouched)", err, set.AccessKeyID, e.old))
+	}
+	// Delivered: the new key is wanted whatever happens next.
+	e.r.Keep()
+	return set, nil
+}
+
+// recordDelivery writes delivered:<NEW>. The record and the check before it
+// are made even if the run is being interrupted: without the record the
+// re-run could not tell the delivered key from a lost one, and would
+// replace it.
+func (e *execution) recordDelivery(ctx context.Context, set creds.CredentialSet) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), iamapi.CleanupTimeout)
+	defer cancel()
+	if err := e.expectTag(rctx, e.started, "recording the delivery"); err != nil {
+		// Another run took the rotation over (this run's record looked
+		// stale to it, e.g. a slow clock here) and may have deleted the key
+		// just delivered: retiring old keys now could leave none working.
+		return fmt.Errorf("%w. Key %s was delivered, but the other run may have deleted it: this run retires nothing (old key %s stays as it is); use the other run's delivery, and check the user's keys with 'sesprov list'", err, set.AccessKeyID, e.old)
+	}
+	e.r.Plan("tag user %s %s=%s%s%s", e.UserName, TagKey, recordDelivered, set.AccessKeyID, e.regionsText())
+	// The regions are recorded in the same call: they are the new key's.
+	tags := []types.Tag{tag(TagKey, recordDelivered+set.AccessKeyID)}
+	if e.regions.write != nil {
+		tags = append(tags, *e.regions.write)
+	}
+	if err := tagUser(rctx, e.client, e.UserName, "record the rotation's progress", tags...); err != nil {
+		return fmt.Errorf("%w; the new key %s was delivered, old key %s is still active. Run rotate again: it cannot recover the delivered secret, so it replaces %s with a fresh key, delivers that and then retires %s",
+			err, set.AccessKeyID, e.old, set.AccessKeyID, e.old)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("interrupted after delivering key %s (%w): run rotate again to retire old key %s; it makes no new key", set.AccessKeyID, err, e.old)
+	}
+	return nil
+}
+
+// planRetire records the retire steps of a dry run.
+func (e *execution) planRetire() {
+	for _, id := range e.Old {
+		switch e.opts.OldKey {
+		case OldKeyKeep:
+			e.r.Note("keep old access key %s active (--old-key keep)", id)
+		case OldKeyDelete:
+			e.r.Plan("delete old access key %s", id)
+		default:
+			e.r.Plan("deactivate old access key %s", id)
+		}
+	}
+}
+
+// retire applies --old-key to the old keys.
+func (e *execution) retire(ctx context.Context) error {
+	for _, id := range e.Old {
+		switch e.opts.OldKey {
+		case OldKeyKeep:
+			e.r.Note("kept old access key %s active (--old-key keep): retire it yourself once unused", id)
+			continue
+		case OldKeyDelete:
+			if e.r.Plan("delete old access key %s", id) {
+				if err := iamapi.DeleteAccessKey(ctx, e.client, e.UserName, id); err != nil {
+					return retireErr(err)
+				}
+			}
+		default:
+			if e.r.Plan("deactivate old access key %s", id) {
+				_, err := e.client.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{
+					UserName: aws.String(e.UserName), AccessKeyId: aws.String(id), Status: types.StatusTypeInactive,
+				})
+				if err != nil && !iamapi.IsNoSuchEntity(err) {
+					return retireErr(fmt.Errorf("UpdateAccessKey %s (deactivate the old key): %w", id, err))
+				}
+			}
+		}
+		e.res.Retired = append(e.res.Retired, id)
+	}
+	return nil
+}
+
+func retireErr(err error) error {
+	return fmt.Errorf("%w; the new credentials were delivered. Run rotate again to retire the old key: it finishes this rotation without making another key", err)
+}
+
+// regionsText is the regions tag of the delivery record, for the plan.
+func (e *execution) regionsText() string {
+	if t := e.regions.write; t != nil {
+		return " " + aws.ToString(t.Key) + "=" + aws.ToString(t.Value)
+	}
+	return ""
+}
+
+func (e *execution) untag(ctx context.Context) error {
+	keys := []string{TagKey}
+	if e.regions.drop {
+		keys = append(keys, provision.RegionsTagKey) // stale: too many regions to record
+	}
+	if !e.r.Plan("remove tag %s from user %s", strings.Join(keys, ", "), e.UserName) {
+		return nil
+	}
+	_, err := e.client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(e.UserName), TagKeys: keys})
+	if err != nil && !iamapi.IsNoSuchEntity(err) {
+		return fmt.Errorf("UntagUser %s (remove %s; the rotation itself is done): %w; run rotate again to finish", e.UserName, TagKey, err)
+	}
+	return nil
+}
+
+// expectTag reads the rotation tag back and fails (exit 1) unless it is
+// want: another run started, took this one over, or finished meanwhile.
+func (e *execution) expectTag(ctx context.Context, want, before string) error {
+	tags, err := iamapi.ListAllUserTags(ctx, e.client, e.UserName)
+	if err != nil {
+		return fmt.Errorf("check tag %s before %s: %w", TagKey, before, err)
+	}
+	if got := tagValue(tags, TagKey); got != want {
+		if got == "" {
+			got = "(none)"
+		}
+		return fmt.Errorf("user %s: another sesprov run changed tag %s to %s before %s (this run expected %q): it owns the rotation now, so this run stops",
+			e.UserName, TagKey, got, before, want)
+	}
+	return nil
+}
+
+// fail runs the cleanups registered so far (Execute is not driven by
+// provision.Run.Execute, whose steps would hide the order rotate's checks
+// need) and returns err with any cleanup failure added.
+func (e *execution) fail(ctx context.Context, err error) error {
+	if cerr := e.r.Cleanup(ctx); cerr != nil {
+		return fmt.Errorf("%w; and then %w", err, cerr)
+	}
+	return err
+}
