@@ -1,12 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/output"
+	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/doctor"
 	"github.com/urfave/cli/v2"
 )
 
@@ -53,7 +58,7 @@ func createDoctorCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: flgPolicy, Usage: "print the least-privilege operator policy (JSON) instead of checking"},
 			&cli.StringFlag{Name: flgAccountID, Usage: "with --policy: the account `ID` to scope the policy to (no AWS call is made)"},
-			&cli.StringSliceFlag{Name: flgCommand, Usage: "check (or write the policy for) only these `COMMANDS`: " + strings.Join(provision.CommandNames(), ", ")},
+			&cli.StringSliceFlag{Name: flgCommand, Usage: "check (or write the policy for) only these `COMMANDS`: " + strings.Join(doctor.CommandNames(), ", ")},
 			&cli.StringFlag{Name: flgPrincipalARN, Usage: "simulate this IAM user or role `ARN` instead of the caller (needed for federated users and for roles whose path cannot be read)"},
 			&cli.StringFlag{Name: flgUserPath, Value: "/", Usage: "IAM `PATH` of the SMTP users (create-user --path); confines the policy's user actions to it"},
 			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` name"},
@@ -75,15 +80,15 @@ func createDoctorCommand() *cli.Command {
 				}
 			}
 			for _, x := range commands {
-				if _, ok := provision.PermissionsOf(x); !ok {
-					return fail.Usagef("--command %q: choose from %s", x, strings.Join(provision.CommandNames(), ", "))
+				if _, ok := doctor.PermissionsOf(x); !ok {
+					return fail.Usagef("--command %q: choose from %s", x, strings.Join(doctor.CommandNames(), ", "))
 				}
 			}
 			path := c.String(flgUserPath)
 			if !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") || len(path) > 512 {
 				return fail.Usagef("--user-path %q: an IAM path starts and ends with / (e.g. /ses-smtp/)", path)
 			}
-			scope := provision.PolicyScope{UserPath: path, GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName)}
+			scope := doctor.PolicyScope{UserPath: path, GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName)}
 			if c.Bool(flgPolicy) {
 				return doctorPolicy(c, g, scope, commands)
 			}
@@ -95,13 +100,13 @@ func createDoctorCommand() *cli.Command {
 				return err
 			}
 			defer clients.Close()
-			rep, err := provision.Doctor(c.Context, provision.DoctorInput{
+			rep, err := doctor.Run(c.Context, doctor.Options{
 				Commands: commands, PrincipalARN: c.String(flgPrincipalARN), Scope: scope, UserName: c.String(flgUserName),
 			}, clients.IAM, clients.STS)
 			if err != nil {
 				return err
 			}
-			if err := provision.WriteDoctorReport(g.Stdout, g.Output, rep); err != nil {
+			if err := writeDoctorReport(g.Stdout, g.Output, rep); err != nil {
 				return err
 			}
 			for _, w := range rep.Warnings {
@@ -122,7 +127,7 @@ func createDoctorCommand() *cli.Command {
 	}
 }
 
-func doctorPolicy(c *cli.Context, g *globals, scope provision.PolicyScope, commands []string) error {
+func doctorPolicy(c *cli.Context, g *globals, scope doctor.PolicyScope, commands []string) error {
 	scope.AccountID = c.String(flgAccountID)
 	if scope.AccountID != "" {
 		if !isAccountID(scope.AccountID) {
@@ -144,7 +149,7 @@ func doctorPolicy(c *cli.Context, g *globals, scope provision.PolicyScope, comma
 	if g.Output != output.FormatTable && g.Output != output.FormatJSON {
 		return fail.Usagef("doctor --policy prints JSON (an IAM policy document)")
 	}
-	doc, err := provision.OperatorPolicy(scope, commands, !c.Bool(flgWithoutSetup))
+	doc, err := doctor.OperatorPolicy(scope, commands, !c.Bool(flgWithoutSetup))
 	if err != nil {
 		return err
 	}
@@ -165,4 +170,54 @@ func partitionOfRegion(region string) string {
 		return "aws-cn"
 	}
 	return "aws"
+}
+
+// writeDoctorReport prints the report: a table (with the caller first), or
+// one JSON object.
+func writeDoctorReport(w io.Writer, f output.Format, rep doctor.Report) error {
+	if f == output.FormatJSON {
+		if rep.Commands == nil {
+			rep.Commands = []doctor.CommandCheck{}
+		}
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	fmt.Fprintf(w, "caller:    %s\naccount:   %s\n", rep.CallerARN, rep.Account)
+	if rep.PrincipalARN != "" && rep.PrincipalARN != rep.CallerARN {
+		fmt.Fprintf(w, "simulated: %s\n", rep.PrincipalARN)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	p := tty.NewPalette(w)
+	fmt.Fprintf(tw, "COMMAND\t%s\tDENIED\n", p.Head("STATUS"))
+	for _, c := range rep.Commands {
+		status := p.Good("ok")
+		switch {
+		case rep.Root:
+			status = p.Warn("ok (root)")
+		case c.Checked == 0:
+			status = p.Good("ok (no IAM call)")
+		case !c.Ready:
+			status = p.Bad("DENIED")
+		case len(c.Denied) > 0:
+			status = p.Warn("ok (some options denied)")
+		}
+		var denied []string
+		for _, d := range c.Denied {
+			s := d.Action
+			if d.Decision == "explicitDeny" {
+				s += " (explicit deny)"
+			}
+			if d.When != "" {
+				s += " [only for " + d.When + "]"
+			}
+			denied = append(denied, s)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Command, status, output.Dash(strings.Join(denied, ", ")))
+	}
+	return tw.Flush()
 }
