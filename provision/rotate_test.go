@@ -17,9 +17,9 @@ import (
 	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/smtpauth/smtpauthtest"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/sesprov/sesprov/provision/verify"
-	"github.com/sesprov/sesprov/smtpauth/smtpauthtest"
 )
 
 // consumer is where rotate delivers: it records every key it was handed and

@@ -16,10 +16,10 @@ import (
 	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/output"
+	"github.com/sesprov/sesprov/internal/smtpauth"
 	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/sesprov/sesprov/provision/verify"
-	"github.com/sesprov/sesprov/smtpauth"
 	"github.com/urfave/cli/v2"
 )
 

@@ -19,7 +19,7 @@ import (
 	"github.com/sesprov/sesprov/internal/redact"
 	"github.com/sesprov/sesprov/provision"
 
-	"github.com/sesprov/sesprov/smtpauth"
+	"github.com/sesprov/sesprov/internal/smtpauth"
 )
 
 // Status is the verdict on one region's password.

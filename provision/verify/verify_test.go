@@ -14,8 +14,8 @@ import (
 	"github.com/sesprov/sesprov/internal/redact"
 	"github.com/sesprov/sesprov/provision"
 
+	"github.com/sesprov/sesprov/internal/smtpauth/smtpauthtest"
 	"github.com/sesprov/sesprov/provision/verify"
-	"github.com/sesprov/sesprov/smtpauth/smtpauthtest"
 )
 
 const (
