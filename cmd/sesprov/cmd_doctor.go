@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
@@ -141,6 +143,9 @@ func doctorPolicy(c *cli.Context, g *globals, scope doctor.PolicyScope, commands
 		}
 		defer clients.Close()
 		acct, err := provision.ResolveAccount(c.Context, clients.STS)
+		if ce := (*iamapi.ConfigError)(nil); errors.As(err, &ce) {
+			return err
+		}
 		if err != nil {
 			return fmt.Errorf("%w; or pass --account-id to write the policy without calling AWS", err)
 		}
