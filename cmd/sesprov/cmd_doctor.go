@@ -108,7 +108,9 @@ func createDoctorCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := writeDoctorReport(g.Stdout, g.Output, rep); err != nil {
+			// A reader that is gone needs no report, but the verdict (exit 1
+			// when a command cannot run) still holds.
+			if err := writeDoctorReport(g.Stdout, g.Output, rep); err != nil && !readerGone(err) {
 				return err
 			}
 			for _, w := range rep.Warnings {
@@ -163,7 +165,7 @@ func doctorPolicy(c *cli.Context, g *globals, scope doctor.PolicyScope, commands
 			"create SMTP users under a path of their own (create-user --path /ses-smtp/) and pass --user-path /ses-smtp/ to confine it")
 	}
 	_, err = g.Stdout.Write(doc)
-	return err
+	return quietWhenReaderGone(err)
 }
 
 // partitionOfRegion guesses the partition of --account-id from --region.

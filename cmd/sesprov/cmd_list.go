@@ -33,7 +33,7 @@ func createListCommand() *cli.Command {
 			&cli.IntFlag{Name: flgListConcurrency, Value: provision.DefaultListConcurrency, Usage: "`N` users' calls in flight at once"},
 			&cli.Float64Flag{Name: flgListRate, Value: provision.DefaultListRate, Usage: "at most `N` IAM calls per second (0: no limit)"},
 		},
-		Action: listAction,
+		Action: func(c *cli.Context) error { return quietWhenReaderGone(listAction(c)) },
 	}
 }
 

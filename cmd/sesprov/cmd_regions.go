@@ -35,7 +35,7 @@ func createRegionsCommand() *cli.Command {
 				return fail.Usagef("regions takes no arguments; got %q", c.Args().First())
 			}
 			g := globalsOf(c)
-			return writeRegions(g.Stdout, g.Output, c.Bool(flgAvailable))
+			return quietWhenReaderGone(writeRegions(g.Stdout, g.Output, c.Bool(flgAvailable)))
 		},
 	}
 }

@@ -127,6 +127,9 @@ func runVerify(ctx context.Context, in verifyInput, stdout, stderr io.Writer) er
 	if err := w.close(); err != nil && writeErr == nil {
 		writeErr = err
 	}
+	if readerGone(writeErr) { // nobody reads the rows; the verdict still counts
+		writeErr = nil
+	}
 	if all == nil && runErr != nil { // bad options: nothing was tried
 		return runErr
 	}
