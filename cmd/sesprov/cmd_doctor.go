@@ -68,67 +68,70 @@ func createDoctorCommand() *cli.Command {
 			&cli.StringFlag{Name: flgUserName, Usage: "check user actions on this SMTP user `NAME` (default ses-smtp-user.doctor-check)"},
 			&cli.BoolFlag{Name: flgWithoutSetup, Usage: "with --policy: leave out creating and repairing the group and policy (an administrator sets them up once)"},
 		},
-		Action: func(c *cli.Context) error {
-			g := globalsOf(c)
-			if c.NArg() > 0 {
-				return fail.Usagef("doctor takes no arguments (got %q)", c.Args().First())
-			}
-			var commands []string
-			for _, v := range c.StringSlice(flgCommand) {
-				for _, x := range strings.Split(v, ",") {
-					if x = strings.TrimSpace(x); x != "" {
-						commands = append(commands, x)
-					}
-				}
-			}
-			for _, x := range commands {
-				if _, ok := doctor.PermissionsOf(x); !ok {
-					return fail.Usagef("--command %q: choose from %s", x, strings.Join(doctor.CommandNames(), ", "))
-				}
-			}
-			path := c.String(flgUserPath)
-			if !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") || len(path) > 512 {
-				return fail.Usagef("--user-path %q: an IAM path starts and ends with / (e.g. /ses-smtp/)", path)
-			}
-			scope := doctor.PolicyScope{UserPath: path, GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName)}
-			if c.Bool(flgPolicy) {
-				return doctorPolicy(c, g, scope, commands)
-			}
-			if c.IsSet(flgAccountID) || c.Bool(flgWithoutSetup) {
-				return fail.Usagef("--account-id and --without-setup go with --policy")
-			}
-			clients, err := newClients(c)
-			if err != nil {
-				return err
-			}
-			defer clients.Close()
-			rep, err := doctor.Run(c.Context, doctor.Options{
-				Commands: commands, PrincipalARN: c.String(flgPrincipalARN), Scope: scope, UserName: c.String(flgUserName),
-			}, clients.IAM, clients.STS)
-			if err != nil {
-				return err
-			}
-			// A reader that is gone needs no report, but the verdict (exit 1
-			// when a command cannot run) still holds.
-			if err := writeDoctorReport(g.Stdout, g.Output, rep); err != nil && !readerGone(err) {
-				return err
-			}
-			for _, w := range rep.Warnings {
-				fmt.Fprintf(g.Stderr, "sesprov: warning: %s\n", w)
-			}
-			if !rep.Ready() {
-				var bad []string
-				for _, cc := range rep.Commands {
-					if !cc.Ready {
-						bad = append(bad, cc.Command)
-					}
-				}
-				return fmt.Errorf("doctor: %s cannot run: the actions listed are denied to %s; attach the policy of 'sesprov doctor --policy' (or ask your administrator)",
-					strings.Join(bad, ", "), rep.PrincipalARN)
-			}
-			return nil
-		},
+		Action: doctorAction,
 	}
+}
+
+// doctorAction checks the caller's permissions, or with --policy writes them.
+func doctorAction(c *cli.Context) error {
+	g := globalsOf(c)
+	if c.NArg() > 0 {
+		return fail.Usagef("doctor takes no arguments (got %q)", c.Args().First())
+	}
+	var commands []string
+	for _, v := range c.StringSlice(flgCommand) {
+		for _, x := range strings.Split(v, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				commands = append(commands, x)
+			}
+		}
+	}
+	for _, x := range commands {
+		if _, ok := doctor.PermissionsOf(x); !ok {
+			return fail.Usagef("--command %q: choose from %s", x, strings.Join(doctor.CommandNames(), ", "))
+		}
+	}
+	path := c.String(flgUserPath)
+	if !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") || len(path) > 512 {
+		return fail.Usagef("--user-path %q: an IAM path starts and ends with / (e.g. /ses-smtp/)", path)
+	}
+	scope := doctor.PolicyScope{UserPath: path, GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName)}
+	if c.Bool(flgPolicy) {
+		return doctorPolicy(c, g, scope, commands)
+	}
+	if c.IsSet(flgAccountID) || c.Bool(flgWithoutSetup) {
+		return fail.Usagef("--account-id and --without-setup go with --policy")
+	}
+	clients, err := newClients(c)
+	if err != nil {
+		return err
+	}
+	defer clients.Close()
+	rep, err := doctor.Run(c.Context, doctor.Options{
+		Commands: commands, PrincipalARN: c.String(flgPrincipalARN), Scope: scope, UserName: c.String(flgUserName),
+	}, clients.IAM, clients.STS)
+	if err != nil {
+		return err
+	}
+	// A reader that is gone needs no report, but the verdict (exit 1
+	// when a command cannot run) still holds.
+	if err := writeDoctorReport(g.Stdout, g.Output, rep); err != nil && !readerGone(err) {
+		return err
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(g.Stderr, "sesprov: warning: %s\n", w)
+	}
+	if !rep.Ready() {
+		var bad []string
+		for _, cc := range rep.Commands {
+			if !cc.Ready {
+				bad = append(bad, cc.Command)
+			}
+		}
+		return fmt.Errorf("doctor: %s cannot run: the actions listed are denied to %s; attach the policy of 'sesprov doctor --policy' (or ask your administrator)",
+			strings.Join(bad, ", "), rep.PrincipalARN)
+	}
+	return nil
 }
 
 func doctorPolicy(c *cli.Context, g *globals, scope doctor.PolicyScope, commands []string) error {
