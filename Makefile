@@ -24,8 +24,8 @@ bench: ## benchmarks whose figures docs/performance.md records (then bench-inter
 	@if command -v moto_server >/dev/null; then $(MAKE) --no-print-directory bench-interop; \
 	else echo "bench-interop: SKIPPED: moto_server is not on PATH"; fi
 
-bench-interop: ## batch speed vs a boto3 script and an AWS CLI script, against moto_server (bench/interop.sh)
-	bench/interop.sh
+bench-interop: ## batch speed vs a boto3 script and an AWS CLI script, against moto_server (internal/bench/interop.sh)
+	internal/bench/interop.sh
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -30,6 +31,9 @@ type Account struct {
 // ResolveAccount asks STS who is calling (sts:GetCallerIdentity).
 func ResolveAccount(ctx context.Context, api iamapi.STS) (Account, error) {
 	out, err := api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if ce := (*iamapi.ConfigError)(nil); errors.As(err, &ce) { // carries its own hint
+		return Account{}, fmt.Errorf("sts:GetCallerIdentity (who am I?): %w", err)
+	}
 	if err != nil {
 		return Account{}, fmt.Errorf("sts:GetCallerIdentity (who am I?): %w; check your AWS credentials (--profile, AWS_PROFILE, aws sso login)", err)
 	}

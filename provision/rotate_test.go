@@ -17,9 +17,9 @@ import (
 	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/internal/smtpauth/smtpauthtest"
 	"github.com/sesprov/sesprov/provision/rotate"
-	"github.com/sesprov/sesprov/smtpauth/smtpauthtest"
+	"github.com/sesprov/sesprov/provision/verify"
 )
 
 // consumer is where rotate delivers: it records every key it was handed and
@@ -456,14 +456,14 @@ func TestRotateVerifiedBySMTPLogin(t *testing.T) {
 			Accounts:    map[string]string{set.AccessKeyID: set.SecretAccessKey.Reveal()},
 			RejectFirst: 1,
 		})
-		results, err := provision.VerifyCredentials(ctx, set, provision.VerifyOptions{
+		results, err := verify.Set(ctx, set, verify.Options{
 			Endpoint: srv.Addr, RootCAs: srv.RootCAs, Wait: 10 * time.Second, RetryInitial: 10 * time.Millisecond,
 		})
 		if err != nil {
 			return err
 		}
 		logins = srv.Stats().AuthAttempts
-		if !provision.AllAccepted(results) {
+		if !verify.AllAccepted(results) {
 			return fmt.Errorf("not accepted: %+v", results)
 		}
 		return nil

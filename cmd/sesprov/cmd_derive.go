@@ -82,7 +82,7 @@ func createDeriveCommand() *cli.Command {
 				}
 				return fail.Usagef("derive takes the secret on stdin and --%s, or the seed script's two arguments SECRET REGION; got %d arguments", flgRegions, c.NArg())
 			}
-			return provision.DeriveCommand(c.Context, in, g.Stdout)
+			return quietWhenReaderGone(provision.DeriveCommand(c.Context, in, g.Stdout))
 		},
 	}
 }

@@ -1,12 +1,19 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/output"
+	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/doctor"
 	"github.com/urfave/cli/v2"
 )
 
@@ -53,7 +60,7 @@ func createDoctorCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: flgPolicy, Usage: "print the least-privilege operator policy (JSON) instead of checking"},
 			&cli.StringFlag{Name: flgAccountID, Usage: "with --policy: the account `ID` to scope the policy to (no AWS call is made)"},
-			&cli.StringSliceFlag{Name: flgCommand, Usage: "check (or write the policy for) only these `COMMANDS`: " + strings.Join(provision.CommandNames(), ", ")},
+			&cli.StringSliceFlag{Name: flgCommand, Usage: "check (or write the policy for) only these `COMMANDS`: " + strings.Join(doctor.CommandNames(), ", ")},
 			&cli.StringFlag{Name: flgPrincipalARN, Usage: "simulate this IAM user or role `ARN` instead of the caller (needed for federated users and for roles whose path cannot be read)"},
 			&cli.StringFlag{Name: flgUserPath, Value: "/", Usage: "IAM `PATH` of the SMTP users (create-user --path); confines the policy's user actions to it"},
 			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` name"},
@@ -61,68 +68,73 @@ func createDoctorCommand() *cli.Command {
 			&cli.StringFlag{Name: flgUserName, Usage: "check user actions on this SMTP user `NAME` (default ses-smtp-user.doctor-check)"},
 			&cli.BoolFlag{Name: flgWithoutSetup, Usage: "with --policy: leave out creating and repairing the group and policy (an administrator sets them up once)"},
 		},
-		Action: func(c *cli.Context) error {
-			g := globalsOf(c)
-			if c.NArg() > 0 {
-				return fail.Usagef("doctor takes no arguments (got %q)", c.Args().First())
-			}
-			var commands []string
-			for _, v := range c.StringSlice(flgCommand) {
-				for _, x := range strings.Split(v, ",") {
-					if x = strings.TrimSpace(x); x != "" {
-						commands = append(commands, x)
-					}
-				}
-			}
-			for _, x := range commands {
-				if _, ok := provision.PermissionsOf(x); !ok {
-					return fail.Usagef("--command %q: choose from %s", x, strings.Join(provision.CommandNames(), ", "))
-				}
-			}
-			path := c.String(flgUserPath)
-			if !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") || len(path) > 512 {
-				return fail.Usagef("--user-path %q: an IAM path starts and ends with / (e.g. /ses-smtp/)", path)
-			}
-			scope := provision.PolicyScope{UserPath: path, GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName)}
-			if c.Bool(flgPolicy) {
-				return doctorPolicy(c, g, scope, commands)
-			}
-			if c.IsSet(flgAccountID) || c.Bool(flgWithoutSetup) {
-				return fail.Usagef("--account-id and --without-setup go with --policy")
-			}
-			clients, err := newClients(c)
-			if err != nil {
-				return err
-			}
-			defer clients.Close()
-			rep, err := provision.Doctor(c.Context, provision.DoctorInput{
-				Commands: commands, PrincipalARN: c.String(flgPrincipalARN), Scope: scope, UserName: c.String(flgUserName),
-			}, clients.IAM, clients.STS)
-			if err != nil {
-				return err
-			}
-			if err := provision.WriteDoctorReport(g.Stdout, g.Output, rep); err != nil {
-				return err
-			}
-			for _, w := range rep.Warnings {
-				fmt.Fprintf(g.Stderr, "sesprov: warning: %s\n", w)
-			}
-			if !rep.Ready() {
-				var bad []string
-				for _, cc := range rep.Commands {
-					if !cc.Ready {
-						bad = append(bad, cc.Command)
-					}
-				}
-				return fmt.Errorf("doctor: %s cannot run: the actions listed are denied to %s; attach the policy of 'sesprov doctor --policy' (or ask your administrator)",
-					strings.Join(bad, ", "), rep.PrincipalARN)
-			}
-			return nil
-		},
+		Action: doctorAction,
 	}
 }
 
-func doctorPolicy(c *cli.Context, g *globals, scope provision.PolicyScope, commands []string) error {
+// doctorAction checks the caller's permissions, or with --policy writes them.
+func doctorAction(c *cli.Context) error {
+	g := globalsOf(c)
+	if c.NArg() > 0 {
+		return fail.Usagef("doctor takes no arguments (got %q)", c.Args().First())
+	}
+	var commands []string
+	for _, v := range c.StringSlice(flgCommand) {
+		for _, x := range strings.Split(v, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				commands = append(commands, x)
+			}
+		}
+	}
+	for _, x := range commands {
+		if _, ok := doctor.PermissionsOf(x); !ok {
+			return fail.Usagef("--command %q: choose from %s", x, strings.Join(doctor.CommandNames(), ", "))
+		}
+	}
+	path := c.String(flgUserPath)
+	if !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") || len(path) > 512 {
+		return fail.Usagef("--user-path %q: an IAM path starts and ends with / (e.g. /ses-smtp/)", path)
+	}
+	scope := doctor.PolicyScope{UserPath: path, GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName)}
+	if c.Bool(flgPolicy) {
+		return doctorPolicy(c, g, scope, commands)
+	}
+	if c.IsSet(flgAccountID) || c.Bool(flgWithoutSetup) {
+		return fail.Usagef("--account-id and --without-setup go with --policy")
+	}
+	clients, err := newClients(c)
+	if err != nil {
+		return err
+	}
+	defer clients.Close()
+	rep, err := doctor.Run(c.Context, doctor.Options{
+		Commands: commands, PrincipalARN: c.String(flgPrincipalARN), Scope: scope, UserName: c.String(flgUserName),
+	}, clients.IAM, clients.STS)
+	if err != nil {
+		return err
+	}
+	// A reader that is gone needs no report, but the verdict (exit 1
+	// when a command cannot run) still holds.
+	if err := writeDoctorReport(g.Stdout, g.Output, rep); err != nil && !readerGone(err) {
+		return err
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(g.Stderr, "sesprov: warning: %s\n", w)
+	}
+	if !rep.Ready() {
+		var bad []string
+		for _, cc := range rep.Commands {
+			if !cc.Ready {
+				bad = append(bad, cc.Command)
+			}
+		}
+		return fmt.Errorf("doctor: %s cannot run: the actions listed are denied to %s; attach the policy of 'sesprov doctor --policy' (or ask your administrator)",
+			strings.Join(bad, ", "), rep.PrincipalARN)
+	}
+	return nil
+}
+
+func doctorPolicy(c *cli.Context, g *globals, scope doctor.PolicyScope, commands []string) error {
 	scope.AccountID = c.String(flgAccountID)
 	if scope.AccountID != "" {
 		if !isAccountID(scope.AccountID) {
@@ -136,6 +148,9 @@ func doctorPolicy(c *cli.Context, g *globals, scope provision.PolicyScope, comma
 		}
 		defer clients.Close()
 		acct, err := provision.ResolveAccount(c.Context, clients.STS)
+		if ce := (*iamapi.ConfigError)(nil); errors.As(err, &ce) {
+			return err
+		}
 		if err != nil {
 			return fmt.Errorf("%w; or pass --account-id to write the policy without calling AWS", err)
 		}
@@ -144,7 +159,7 @@ func doctorPolicy(c *cli.Context, g *globals, scope provision.PolicyScope, comma
 	if g.Output != output.FormatTable && g.Output != output.FormatJSON {
 		return fail.Usagef("doctor --policy prints JSON (an IAM policy document)")
 	}
-	doc, err := provision.OperatorPolicy(scope, commands, !c.Bool(flgWithoutSetup))
+	doc, err := doctor.OperatorPolicy(scope, commands, !c.Bool(flgWithoutSetup))
 	if err != nil {
 		return err
 	}
@@ -153,7 +168,7 @@ func doctorPolicy(c *cli.Context, g *globals, scope provision.PolicyScope, comma
 			"create SMTP users under a path of their own (create-user --path /ses-smtp/) and pass --user-path /ses-smtp/ to confine it")
 	}
 	_, err = g.Stdout.Write(doc)
-	return err
+	return quietWhenReaderGone(err)
 }
 
 // partitionOfRegion guesses the partition of --account-id from --region.
@@ -165,4 +180,54 @@ func partitionOfRegion(region string) string {
 		return "aws-cn"
 	}
 	return "aws"
+}
+
+// writeDoctorReport prints the report: a table (with the caller first), or
+// one JSON object.
+func writeDoctorReport(w io.Writer, f output.Format, rep doctor.Report) error {
+	if f == output.FormatJSON {
+		if rep.Commands == nil {
+			rep.Commands = []doctor.CommandCheck{}
+		}
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	fmt.Fprintf(w, "caller:    %s\naccount:   %s\n", rep.CallerARN, rep.Account)
+	if rep.PrincipalARN != "" && rep.PrincipalARN != rep.CallerARN {
+		fmt.Fprintf(w, "simulated: %s\n", rep.PrincipalARN)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	p := tty.NewPalette(w)
+	fmt.Fprintf(tw, "COMMAND\t%s\tDENIED\n", p.Head("STATUS"))
+	for _, c := range rep.Commands {
+		status := p.Good("ok")
+		switch {
+		case rep.Root:
+			status = p.Warn("ok (root)")
+		case c.Checked == 0:
+			status = p.Good("ok (no IAM call)")
+		case !c.Ready:
+			status = p.Bad("DENIED")
+		case len(c.Denied) > 0:
+			status = p.Warn("ok (some options denied)")
+		}
+		var denied []string
+		for _, d := range c.Denied {
+			s := d.Action
+			if d.Decision == "explicitDeny" {
+				s += " (explicit deny)"
+			}
+			if d.When != "" {
+				s += " [only for " + d.When + "]"
+			}
+			denied = append(denied, s)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Command, status, output.Dash(strings.Join(denied, ", ")))
+	}
+	return tw.Flush()
 }

@@ -37,7 +37,7 @@ func createListCommand() *cli.Command {
 			&cli.IntFlag{Name: flgListConcurrency, Value: list.DefaultConcurrency, Usage: "`N` users' calls in flight at once"},
 			&cli.Float64Flag{Name: flgListRate, Value: list.DefaultRate, Usage: "at most `N` IAM calls per second (0: no limit); a local endpoint (--sandbox, a loopback --endpoint-url) is not paced unless this is given"},
 		},
-		Action: listAction,
+		Action: func(c *cli.Context) error { return quietWhenReaderGone(listAction(c)) },
 	}
 }
 

@@ -12,9 +12,10 @@ import (
 	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/smtpauth"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/sesprov/sesprov/provision/rotate"
-	"github.com/sesprov/sesprov/smtpauth"
+	"github.com/sesprov/sesprov/provision/verify"
 	"github.com/urfave/cli/v2"
 )
 
@@ -60,7 +61,7 @@ func createRotateCommand() *cli.Command {
 			&cli.BoolFlag{Name: flgVerify, Usage: "log in to SES SMTP with the new password in every region (no mail is sent) before delivering it; on rejection the new key is deleted and the old one is untouched"},
 			&cli.DurationFlag{Name: flgWait, Value: defaultRotateVerifyWait, Usage: "with --verify: retry a rejected login for up to `DURATION` (a new key takes a while to reach SES)"},
 			&cli.StringFlag{Name: flgSMTPEndpoint, Usage: "with --verify: log in at `HOST:PORT` instead of SES's endpoint (a relay, a test server)"},
-			&cli.IntFlag{Name: flgPort, Value: provision.DefaultSMTPPort, Usage: "with --verify: SES SMTP `PORT`: 25, 587, 2587 (STARTTLS) or 465, 2465 (TLS)"},
+			&cli.IntFlag{Name: flgPort, Value: verify.DefaultSMTPPort, Usage: "with --verify: SES SMTP `PORT`: 25, 587, 2587 (STARTTLS) or 465, 2465 (TLS)"},
 			&cli.DurationFlag{Name: flgTimeout, Value: smtpauth.DefaultTimeout, Usage: "with --verify: `DURATION` allowed for connecting and for each SMTP command"},
 			&cli.StringFlag{Name: flgCAFile, Usage: "with --verify: also trust the root certificates in PEM `FILE`"},
 		}, deliverFlags()...), regionFlags()...),
@@ -219,22 +220,22 @@ func rotateVerifier(c *cli.Context) (rotate.Verifier, error) {
 	opts := vin.Options
 	opts.Regions = nil // every region of the new set
 	opts.Log = g.Log
-	opts.Progress = g.Stderr
+	opts.Notices = userNotices(g.Stderr)
 	return func(ctx context.Context, set creds.CredentialSet) error {
-		results, err := provision.VerifyCredentials(ctx, set, opts)
+		results, err := verify.Set(ctx, set, opts)
 		if err != nil {
 			return err
 		}
-		if provision.AllAccepted(results) {
+		if verify.AllAccepted(results) {
 			return nil
 		}
 		var bad []string
 		for _, r := range results {
-			if r.Status == provision.VerifyAccepted {
+			if r.Status == verify.Accepted {
 				continue
 			}
 			why := r.Error
-			if r.Status == provision.VerifyRejected {
+			if r.Status == verify.Rejected {
 				why = fmt.Sprintf("%d %s", r.Code, r.Reply)
 			}
 			if r.Hint != "" {

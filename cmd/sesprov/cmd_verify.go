@@ -1,16 +1,25 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
+	"text/tabwriter"
 
+	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
+	"github.com/sesprov/sesprov/internal/smtpauth"
 	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
-	"github.com/sesprov/sesprov/smtpauth"
+	"github.com/sesprov/sesprov/provision/verify"
 	"github.com/urfave/cli/v2"
 )
 
@@ -46,7 +55,7 @@ func createVerifyCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: flgRegions, Usage: "verify only these `REGIONS` of the input (default: every region in it)"},
 			&cli.StringFlag{Name: flgIn, Usage: "read the credentials JSON from `FILE` instead of stdin"},
 			&cli.StringFlag{Name: flgSMTPEndpoint, Usage: "log in at `HOST:PORT` for every region instead of SES's endpoint (a relay, a test server)"},
-			&cli.IntFlag{Name: flgPort, Value: provision.DefaultSMTPPort, Usage: "SES SMTP `PORT`: 25, 587, 2587 (STARTTLS) or 465, 2465 (TLS)"},
+			&cli.IntFlag{Name: flgPort, Value: verify.DefaultSMTPPort, Usage: "SES SMTP `PORT`: 25, 587, 2587 (STARTTLS) or 465, 2465 (TLS)"},
 			&cli.BoolFlag{Name: flgFIPS, Usage: "use the region's FIPS endpoint (email-smtp-fips.REGION…); an error for regions without one"},
 			&cli.BoolFlag{Name: flgImplicitTLS, Usage: "TLS from the first byte on a --smtp-endpoint port other than 465/2465"},
 			&cli.DurationFlag{Name: flgWait, Usage: "retry a rejected login with backoff for up to `DURATION` (a new key takes a while to reach SES), e.g. 60s"},
@@ -64,7 +73,7 @@ func createVerifyCommand() *cli.Command {
 			}
 			in.Format = g.Output
 			in.Options.Log = g.Log
-			in.Options.Progress = g.Stderr
+			in.Options.Notices = userNotices(g.Stderr)
 			var r io.Reader = g.Stdin
 			if path := c.String(flgIn); path != "" {
 				f, err := os.Open(path)
@@ -79,13 +88,94 @@ func createVerifyCommand() *cli.Command {
 				}
 			}
 			in.In = tty.ContextReader(c.Context, r) // Ctrl-C ends a wait on an open pipe
-			return provision.VerifyCommand(c.Context, in, g.Stdout, g.Stderr)
+			return runVerify(c.Context, in, g.Stdout, g.Stderr)
 		},
 	}
 }
 
+// verifyInput is what the verify command reads.
+type verifyInput struct {
+	In      io.Reader     // credentials JSON (create-user's, rotate's or convert's --output json)
+	Format  output.Format // table, json or csv
+	Options verify.Options
+}
+
+// runVerify reads credential sets from in.In, has verify.Run log in to
+// every region, and writes one row per region as each set is done. Hints for
+// rejections go to stderr (table, csv) or into the JSON objects. It fails
+// (exit 1) unless every region is accepted.
+func runVerify(ctx context.Context, in verifyInput, stdout, stderr io.Writer) error {
+	if in.Format == output.FormatEnv {
+		return fail.Usagef("verify prints table, json or csv, not env")
+	}
+	sets, skipped, err := creds.ReadCredentialInput(in.In)
+	if err != nil {
+		return err
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(stderr, "sesprov: verify: skipped %d line(s) without credentials: %s\n", len(skipped), creds.DescribeSkipped(skipped))
+	}
+	w := newVerifyWriter(stdout, in.Format)
+	var writeErr error
+	all, runErr := verify.Run(ctx, sets, in.Options, func(rs []verify.Result) {
+		for _, r := range rs {
+			if err := w.write(r); err != nil && writeErr == nil {
+				writeErr = err
+			}
+		}
+	})
+	if err := w.close(); err != nil && writeErr == nil {
+		writeErr = err
+	}
+	if readerGone(writeErr) { // nobody reads the rows; the verdict still counts
+		writeErr = nil
+	}
+	if all == nil && runErr != nil { // bad options: nothing was tried
+		return runErr
+	}
+	if runErr == nil {
+		runErr = writeErr
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return verifyVerdict(all, in.Format, stderr)
+}
+
+// verifyVerdict prints the hints (JSON rows carry their own) and fails
+// unless every login was accepted.
+func verifyVerdict(all []verify.Result, f output.Format, stderr io.Writer) error {
+	bad := 0
+	for _, r := range all {
+		if r.Status != verify.Accepted {
+			bad++
+		}
+		if r.Hint != "" && f != output.FormatJSON {
+			fmt.Fprintf(stderr, "sesprov: %s %s %s: %s\n", output.Dash(r.UserName), r.Region, r.Status, r.Hint)
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("verify: %d of %d SMTP logins not accepted", bad, len(all))
+	}
+	return nil
+}
+
+// userNotices prints a workflow's notices on w, one line each.
+func userNotices(w io.Writer) provision.Notices {
+	var mu sync.Mutex
+	return func(n provision.Notice) {
+		mu.Lock()
+		defer mu.Unlock()
+		if n.Level == provision.NoticeWarning {
+			fmt.Fprintf(w, "sesprov: warning: %s: %s\n", output.Dash(n.User), n.Text)
+			return
+		}
+		fmt.Fprintf(w, "sesprov: %s %s\n", output.Dash(n.User), n.Text)
+	}
+}
+
 // verifyInputOf checks verify's flags; every problem is a usage error.
-func verifyInputOf(c *cli.Context) (provision.VerifyInput, error) {
+func verifyInputOf(c *cli.Context) (verifyInput, error) {
 	var regions []string
 	for _, r := range c.StringSlice(flgRegions) {
 		for _, x := range strings.Split(r, ",") {
@@ -94,7 +184,7 @@ func verifyInputOf(c *cli.Context) (provision.VerifyInput, error) {
 			}
 		}
 	}
-	opts := provision.VerifyOptions{
+	opts := verify.Options{
 		Regions:     regions,
 		Endpoint:    c.String(flgSMTPEndpoint),
 		Port:        c.Int(flgPort),
@@ -104,22 +194,22 @@ func verifyInputOf(c *cli.Context) (provision.VerifyInput, error) {
 		Timeout:     c.Duration(flgTimeout),
 	}
 	if opts.Wait < 0 || opts.Timeout <= 0 {
-		return provision.VerifyInput{}, fail.Usagef("--wait must be 0 or more and --timeout more than 0")
+		return verifyInput{}, fail.Usagef("--wait must be 0 or more and --timeout more than 0")
 	}
 	if opts.Endpoint != "" && c.IsSet(flgPort) {
-		return provision.VerifyInput{}, fail.Usagef("--port and --smtp-endpoint cannot be combined: give the port in HOST:PORT")
+		return verifyInput{}, fail.Usagef("--port and --smtp-endpoint cannot be combined: give the port in HOST:PORT")
 	}
 	if opts.ImplicitTLS && opts.Endpoint == "" {
-		return provision.VerifyInput{}, fail.Usagef("--implicit-tls goes with --smtp-endpoint; for SES use --port 465 or 2465")
+		return verifyInput{}, fail.Usagef("--implicit-tls goes with --smtp-endpoint; for SES use --port 465 or 2465")
 	}
 	if path := c.String(flgCAFile); path != "" {
 		pool, err := caPool(path)
 		if err != nil {
-			return provision.VerifyInput{}, err
+			return verifyInput{}, err
 		}
 		opts.RootCAs = pool
 	}
-	return provision.VerifyInput{Options: opts}, nil
+	return verifyInput{Options: opts}, nil
 }
 
 // caPool returns the system's roots plus those in path. It adds trust; it
@@ -137,4 +227,94 @@ func caPool(path string) (*x509.CertPool, error) {
 		return nil, fail.Usagef("--ca-file %s: no PEM certificate in it", path)
 	}
 	return pool, nil
+}
+
+type verifyWriter struct {
+	w      io.Writer
+	format output.Format
+	tw     *tabwriter.Writer
+	cw     *csv.Writer
+	wrote  bool
+	paint  tty.Palette
+}
+
+func newVerifyWriter(w io.Writer, f output.Format) *verifyWriter {
+	vw := &verifyWriter{w: w, format: f, paint: tty.NewPalette(w)}
+	switch f {
+	case output.FormatCSV:
+		vw.cw = csv.NewWriter(w)
+	case output.FormatJSON:
+	default:
+		vw.tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	}
+	return vw
+}
+
+type jsonRegionResult struct {
+	UserName    string `json:"user_name,omitempty"`
+	AccessKeyID string `json:"access_key_id"`
+	Region      string `json:"region"`
+	Endpoint    string `json:"endpoint"`
+	Status      string `json:"status"`
+	Code        int    `json:"code,omitempty"`
+	Reply       string `json:"reply,omitempty"`
+	Error       string `json:"error,omitempty"`
+	Hint        string `json:"hint,omitempty"`
+	Attempts    int    `json:"attempts"`
+	ElapsedMS   int64  `json:"elapsed_ms"`
+}
+
+func verifyDetail(r verify.Result) string {
+	if r.Status == verify.Unreachable {
+		return r.Error
+	}
+	return strings.TrimSpace(strconv.Itoa(r.Code) + " " + r.Reply)
+}
+
+func (v *verifyWriter) write(r verify.Result) error {
+	first := !v.wrote
+	v.wrote = true
+	switch v.format {
+	case output.FormatJSON:
+		b, err := json.Marshal(jsonRegionResult{r.UserName, r.AccessKeyID, r.Region, r.Endpoint, string(r.Status),
+			r.Code, r.Reply, r.Error, r.Hint, r.Attempts, r.Elapsed.Milliseconds()})
+		if err != nil {
+			return err
+		}
+		_, err = v.w.Write(append(b, '\n'))
+		return err
+	case output.FormatCSV:
+		if first {
+			if err := v.cw.Write([]string{"IAM User Name", "Smtp Username", "Region", "SMTP Endpoint", "Result", "Detail", "Hint"}); err != nil {
+				return err
+			}
+		}
+		return v.cw.Write([]string{r.UserName, r.AccessKeyID, r.Region, r.Endpoint, string(r.Status), verifyDetail(r), r.Hint})
+	default:
+		if first {
+			fmt.Fprintf(v.tw, "USER\tSMTP USERNAME\tREGION\tENDPOINT\t%s\tDETAIL\n", v.paint.Head("RESULT"))
+		}
+		_, err := fmt.Fprintf(v.tw, "%s\t%s\t%s\t%s\t%s\t%s\n", output.Dash(r.UserName), r.AccessKeyID, r.Region, r.Endpoint, paintVerifyStatus(v.paint, r.Status), verifyDetail(r))
+		return err
+	}
+}
+
+// paintVerifyStatus colours a result on a terminal: accepted green,
+// rejected and unreachable red.
+func paintVerifyStatus(p tty.Palette, s verify.Status) string {
+	if s == verify.Accepted {
+		return p.Good(string(s))
+	}
+	return p.Bad(string(s))
+}
+
+func (v *verifyWriter) close() error {
+	if v.tw != nil {
+		return v.tw.Flush()
+	}
+	if v.cw != nil {
+		v.cw.Flush()
+		return v.cw.Error()
+	}
+	return nil
 }

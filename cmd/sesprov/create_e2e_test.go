@@ -407,9 +407,10 @@ func TestCreateUserProfile(t *testing.T) {
 	os.WriteFile(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), []byte("[mail]\naws_access_key_id = AKIAPROFILE000000000\naws_secret_access_key = profile-secret\n"), 0o600)
 	r := runMain(t, nil, "--profile", "mail", "-o", "json", "create-user", "--user-name", "p1", "--regions", "us-east-1,eu-west-1", "--include-secret-key")
 	f.checkDone(r, "p1")
-	// Without the profile there are no credentials: a clear failure, exit 1.
+	// Without the profile there are no credentials: a configuration problem,
+	// exit 2 (retrying cannot help).
 	r = runMain(t, nil, "--endpoint-url", f.url, "create-user", "--user-name", "p2", "--regions", "us-east-1")
-	if r.code != 1 || !strings.Contains(strings.ToLower(r.stderr), "credentials") {
+	if r.code != 2 || !strings.Contains(strings.ToLower(r.stderr), "credentials") {
 		t.Errorf("no credentials: exit %d: %s", r.code, r.stderr)
 	}
 }

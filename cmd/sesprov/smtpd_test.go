@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/rogpeppe/go-internal/testscript"
-	"github.com/sesprov/sesprov/smtpauth/smtpauthtest"
+	"github.com/sesprov/sesprov/internal/smtpauth/smtpauthtest"
 )
 
 // cmdSMTPD runs `smtpd [-region R] [-account KEYID:SECRET]... [-no-starttls]

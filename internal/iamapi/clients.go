@@ -130,7 +130,7 @@ func NewClients(ctx context.Context, opts ClientOptions, log *slog.Logger) (*Cli
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, fmt.Errorf("load AWS configuration: %w", profileError(err))
 	}
 	return NewClientsFromConfig(cfg, opts, log)
 }
@@ -160,6 +160,9 @@ func NewClientsFromConfig(cfg aws.Config, opts ClientOptions, log *slog.Logger) 
 			}
 		})
 		cfg.Credentials = aws.NewCredentialsCache(provider)
+	}
+	if cfg.Credentials != nil {
+		cfg.Credentials = hintedCredentials{cfg.Credentials}
 	}
 	lim := NewAdaptiveLimiter()
 	return &Clients{

@@ -52,8 +52,10 @@ const sandboxLockWait = 30 * time.Second
 // of earlier sandbox runs, and points the clients at it. The state file holds
 // no secret: iamfake never stores secret access keys. A lock file next to it
 // keeps two concurrent sandbox runs from overwriting each other's changes.
-// The state is saved after every call that changed it; Close saves anything
-// left and releases the lock.
+// Every change is on disk before the answer to it leaves (see store), so a
+// run killed after a change, even after the credentials were printed, finds
+// that change on the next run, as with AWS. Close folds the journal into the
+// state file and releases the lock.
 func NewClients(ctx context.Context, opts iamapi.ClientOptions, log *slog.Logger) (*iamapi.Clients, error) {
 	if log == nil {
 		log = redact.DiscardLogger()
@@ -71,40 +73,19 @@ func NewClients(ctx context.Context, opts iamapi.ClientOptions, log *slog.Logger
 		return nil, err
 	}
 	srv := iamfake.New(iamfake.Options{})
-	if err := srv.LoadFile(path); err != nil {
+	st, err := openStore(srv, path)
+	if err != nil {
 		unlock()
 		return nil, fmt.Errorf("sandbox: %w (remove the file to start over)", err)
 	}
-	loaded := srv.Changes()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		st.close()
 		unlock()
 		return nil, fmt.Errorf("sandbox: listen on loopback: %w", err)
 	}
-	// The state is saved after each call that changed it, before the answer
-	// leaves (an answer this small is sent when the handler returns): a
-	// sandbox run killed after a change, even after the credentials were
-	// printed, finds that change on the next run, as with AWS.
-	var saveMu sync.Mutex
-	saved := loaded
-	var saveErr error
-	save := func() error {
-		saveMu.Lock()
-		defer saveMu.Unlock()
-		if n := srv.Changes(); n != saved {
-			if err := srv.SaveFile(path); err != nil {
-				saveErr = err
-				return err
-			}
-			saved = n
-		}
-		return saveErr
-	}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		srv.ServeHTTP(w, r)
-		if err := save(); err != nil {
-			log.Warn("sandbox: saving the state failed", "err", err)
-		}
+		serveSaved(w, r, srv, st, log)
 	})
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
@@ -124,6 +105,7 @@ func NewClients(ctx context.Context, opts iamapi.ClientOptions, log *slog.Logger
 	c, err := iamapi.NewClientsFromConfig(cfg, sopts, log)
 	if err != nil {
 		hs.Close()
+		st.close()
 		unlock()
 		return nil, err
 	}
@@ -135,7 +117,7 @@ func NewClients(ctx context.Context, opts iamapi.ClientOptions, log *slog.Logger
 			// Shutdown, which waits 5 s for connections the SDK dialed but
 			// never used (a concurrent batch leaves some).
 			hs.Close()
-			closeErr = save()
+			closeErr = st.close()
 			unlock()
 		})
 		return closeErr
@@ -172,4 +154,20 @@ func lockFile(ctx context.Context, path string, wait time.Duration) (unlock func
 			return nil, err
 		}
 	}
+}
+
+// serveSaved answers r, holding the answer back until what it changed is on
+// disk.
+func serveSaved(w http.ResponseWriter, r *http.Request, srv *iamfake.Server, st *store, log *slog.Logger) {
+	c, err := readCall(r)
+	if err != nil {
+		http.Error(w, "sandbox: read request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	held := &heldAnswer{header: http.Header{}}
+	srv.ServeHTTP(held, r)
+	if err := st.record(c, held.status); err != nil {
+		log.Warn("sandbox: saving the state failed", "err", err)
+	}
+	held.send(w)
 }

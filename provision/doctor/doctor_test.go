@@ -1,4 +1,4 @@
-package provision_test
+package doctor_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
-	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/doctor"
 )
 
 func startDoctorFake(t *testing.T) (*iamfake.Server, iamapi.IAM, iamapi.STS) {
@@ -23,7 +23,7 @@ func startDoctorFake(t *testing.T) (*iamfake.Server, iamapi.IAM, iamapi.STS) {
 	return srv, iam.NewFromConfig(cfg), sts.NewFromConfig(cfg)
 }
 
-func commandCheck(t *testing.T, rep provision.DoctorReport, name string) provision.CommandCheck {
+func commandCheck(t *testing.T, rep doctor.Report, name string) doctor.CommandCheck {
 	t.Helper()
 	for _, c := range rep.Commands {
 		if c.Command == name {
@@ -31,10 +31,10 @@ func commandCheck(t *testing.T, rep provision.DoctorReport, name string) provisi
 		}
 	}
 	t.Fatalf("no check for %s in %+v", name, rep.Commands)
-	return provision.CommandCheck{}
+	return doctor.CommandCheck{}
 }
 
-func deniedActions(c provision.CommandCheck) []string {
+func deniedActions(c doctor.CommandCheck) []string {
 	var out []string
 	for _, d := range c.Denied {
 		out = append(out, d.Action)
@@ -44,19 +44,19 @@ func deniedActions(c provision.CommandCheck) []string {
 
 func TestDoctorAllAllowed(t *testing.T) {
 	srv, iamc, stsc := startDoctorFake(t)
-	rep, err := provision.Doctor(context.Background(), provision.DoctorInput{}, iamc, stsc)
+	rep, err := doctor.Run(context.Background(), doctor.Options{}, iamc, stsc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rep.Ready() || rep.Root || rep.Account != "123456789012" || !strings.HasSuffix(rep.PrincipalARN, ":user/iamfake") {
 		t.Fatalf("report %+v", rep)
 	}
-	if len(rep.Commands) != len(provision.CommandNames()) {
-		t.Fatalf("%d commands checked, want %d", len(rep.Commands), len(provision.CommandNames()))
+	if len(rep.Commands) != len(doctor.CommandNames()) {
+		t.Fatalf("%d commands checked, want %d", len(rep.Commands), len(doctor.CommandNames()))
 	}
 	// One simulation per resource kind in use (user, group, any-group, policy, *, …).
-	kinds := map[provision.ResourceKind]bool{}
-	for _, c := range provision.CommandPermissionTable {
+	kinds := map[doctor.ResourceKind]bool{}
+	for _, c := range doctor.CommandPermissionTable {
 		for _, p := range c.Needs {
 			kinds[p.Resource] = true
 		}
@@ -81,7 +81,7 @@ func TestDoctorAllAllowed(t *testing.T) {
 func TestDoctorDeniedActions(t *testing.T) {
 	srv, iamc, stsc := startDoctorFake(t)
 	srv.DenyActions("iam:CreateAccessKey", "iam:TagUser", "iam:CreatePolicy")
-	rep, err := provision.Doctor(context.Background(), provision.DoctorInput{}, iamc, stsc)
+	rep, err := doctor.Run(context.Background(), doctor.Options{}, iamc, stsc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,11 +122,11 @@ func TestDoctorDeniedActions(t *testing.T) {
 func TestDoctorSomeCommands(t *testing.T) {
 	srv, iamc, stsc := startDoctorFake(t)
 	srv.DenyActions("iam:DeleteUser")
-	rep, err := provision.Doctor(context.Background(), provision.DoctorInput{Commands: []string{"rotate", "list"}}, iamc, stsc)
+	rep, err := doctor.Run(context.Background(), doctor.Options{Commands: []string{"rotate", "list"}}, iamc, stsc)
 	if err != nil || !rep.Ready() || len(rep.Commands) != 2 {
 		t.Fatalf("%+v %v", rep, err)
 	}
-	if _, err := provision.Doctor(context.Background(), provision.DoctorInput{Commands: []string{"nosuch"}}, iamc, stsc); fail.ExitCode(err) != fail.ExitUsage {
+	if _, err := doctor.Run(context.Background(), doctor.Options{Commands: []string{"nosuch"}}, iamc, stsc); fail.ExitCode(err) != fail.ExitUsage {
 		t.Fatalf("unknown command: %v, want usage error", err)
 	}
 }
@@ -134,7 +134,7 @@ func TestDoctorSomeCommands(t *testing.T) {
 func TestDoctorSimulationRefused(t *testing.T) {
 	srv, iamc, stsc := startDoctorFake(t)
 	srv.Inject(iamfake.Fault{Action: "SimulatePrincipalPolicy", Code: "AccessDenied", Message: "not authorized to perform: iam:SimulatePrincipalPolicy", Times: -1})
-	_, err := provision.Doctor(context.Background(), provision.DoctorInput{}, iamc, stsc)
+	_, err := doctor.Run(context.Background(), doctor.Options{}, iamc, stsc)
 	if err == nil || !strings.Contains(err.Error(), "iam:SimulatePrincipalPolicy") || fail.ExitCode(err) != fail.ExitFailed {
 		t.Fatalf("%v, want a failure naming iam:SimulatePrincipalPolicy", err)
 	}
@@ -143,7 +143,7 @@ func TestDoctorSimulationRefused(t *testing.T) {
 func TestDoctorPrincipalARN(t *testing.T) {
 	srv, iamc, stsc := startDoctorFake(t)
 	arn := "arn:aws:iam::123456789012:role/ops/sesprov-operator"
-	rep, err := provision.Doctor(context.Background(), provision.DoctorInput{PrincipalARN: arn, Commands: []string{"list"}}, iamc, stsc)
+	rep, err := doctor.Run(context.Background(), doctor.Options{PrincipalARN: arn, Commands: []string{"list"}}, iamc, stsc)
 	if err != nil || rep.PrincipalARN != arn {
 		t.Fatalf("%+v %v", rep, err)
 	}
@@ -165,7 +165,7 @@ func TestSimulationPrincipal(t *testing.T) {
 		{"arn:aws-us-gov:sts::123456789012:assumed-role/AWSReservedSSO_Ops_0123/alice", "arn:aws-us-gov:iam::123456789012:role/AWSReservedSSO_Ops_0123", "AWSReservedSSO_Ops_0123", false, false},
 		{"arn:aws:sts::123456789012:federated-user/bob", "", "", false, true},
 	} {
-		p, role, root, err := provision.SimulationPrincipal(tc.caller)
+		p, role, root, err := doctor.SimulationPrincipal(tc.caller)
 		if p != tc.principal || role != tc.role || root != tc.root || (fail.ExitCode(err) == fail.ExitUsage) != tc.usage {
 			t.Errorf("%s: got %q %q %v %v", tc.caller, p, role, root, err)
 		}
@@ -179,7 +179,7 @@ func TestSimulationPrincipal(t *testing.T) {
 func TestPermissionTableMatchesIAMInterface(t *testing.T) {
 	implied := map[string]bool{"PutUserPermissionsBoundary": true} // CreateUser with PermissionsBoundary
 	inTable := map[string]bool{}
-	for _, c := range provision.CommandPermissionTable {
+	for _, c := range doctor.CommandPermissionTable {
 		for _, p := range c.Needs {
 			name, ok := strings.CutPrefix(p.Action, "iam:")
 			if !ok {
@@ -204,8 +204,8 @@ func TestPermissionTableMatchesIAMInterface(t *testing.T) {
 }
 
 func TestOperatorPolicy(t *testing.T) {
-	scope := provision.PolicyScope{AccountID: "123456789012", UserPath: "/ses-smtp/"}
-	b, err := provision.OperatorPolicy(scope, nil, true)
+	scope := doctor.PolicyScope{AccountID: "123456789012", UserPath: "/ses-smtp/"}
+	b, err := doctor.OperatorPolicy(scope, nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestOperatorPolicy(t *testing.T) {
 			t.Errorf("AttachGroupPolicy is not limited to the sending policy: %+v", s)
 		}
 	}
-	for _, c := range provision.CommandPermissionTable {
+	for _, c := range doctor.CommandPermissionTable {
 		for _, p := range c.Needs {
 			want := scope.ARN(p.Resource, "")
 			if granted[p.Action] != want {
@@ -246,11 +246,11 @@ func TestOperatorPolicy(t *testing.T) {
 	if granted["iam:CreateUser"] != "arn:aws:iam::123456789012:user/ses-smtp/*" {
 		t.Errorf("users not confined to the path: %q", granted["iam:CreateUser"])
 	}
-	b, err = provision.OperatorPolicy(scope, []string{"rotate"}, false)
+	b, err = doctor.OperatorPolicy(scope, []string{"rotate"}, false)
 	if err != nil || strings.Contains(string(b), "CreatePolicy") || strings.Contains(string(b), "DeleteUser\"") || !strings.Contains(string(b), "iam:UpdateAccessKey") {
 		t.Errorf("rotate-only policy:\n%s %v", b, err)
 	}
-	b, _ = provision.OperatorPolicy(scope, []string{"create-user"}, false)
+	b, _ = doctor.OperatorPolicy(scope, []string{"create-user"}, false)
 	if strings.Contains(string(b), "iam:CreatePolicy") || strings.Contains(string(b), "iam:AttachGroupPolicy") || !strings.Contains(string(b), "iam:CreateAccessKey") {
 		t.Errorf("--without-setup kept setup actions:\n%s", b)
 	}

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/sesprov/sesprov/derive"
-	"github.com/sesprov/sesprov/smtpauth"
-	"github.com/sesprov/sesprov/smtpauth/smtpauthtest"
+	"github.com/sesprov/sesprov/internal/smtpauth"
+	"github.com/sesprov/sesprov/internal/smtpauth/smtpauthtest"
 )
 
 const (

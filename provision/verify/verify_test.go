@@ -1,10 +1,10 @@
-package provision_test
+package verify_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,9 +12,10 @@ import (
 	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/redact"
-
 	"github.com/sesprov/sesprov/provision"
-	"github.com/sesprov/sesprov/smtpauth/smtpauthtest"
+
+	"github.com/sesprov/sesprov/internal/smtpauth/smtpauthtest"
+	"github.com/sesprov/sesprov/provision/verify"
 )
 
 const (
@@ -30,8 +31,8 @@ func cred(region, password string) creds.RegionCredential {
 	return creds.RegionCredential{Region: region, Password: redact.NewSecret(password)}
 }
 
-func vOpts(s *smtpauthtest.Server) provision.VerifyOptions {
-	return provision.VerifyOptions{Endpoint: s.Addr, RootCAs: s.RootCAs, Timeout: 5 * time.Second}
+func vOpts(s *smtpauthtest.Server) verify.Options {
+	return verify.Options{Endpoint: s.Addr, RootCAs: s.RootCAs, Timeout: 5 * time.Second}
 }
 
 // TestVerifyCredentialsDiagnoses checks the verdict and the hint for each of
@@ -43,22 +44,22 @@ func TestVerifyCredentialsDiagnoses(t *testing.T) {
 	cases := []struct {
 		name     string
 		set      creds.CredentialSet
-		status   provision.VerifyStatus
+		status   verify.Status
 		hintHas  string
 		hintNone bool
 	}{
-		{"good", vSet("", cred("eu-west-1", good)), provision.VerifyAccepted, "", true},
-		{"other region, secret known", vSet(vSecret, cred("eu-west-1", other)), provision.VerifyRejected, "derived for ap-south-1, not eu-west-1", false},
-		{"raw secret, secret known", vSet(vSecret, cred("eu-west-1", vSecret)), provision.VerifyRejected, "raw secret access key", false},
-		{"raw secret, secret unknown", vSet("", cred("eu-west-1", vSecret)), provision.VerifyRejected, "looks like a secret access key", false},
-		{"not derived from this secret", vSet(vSecret, cred("eu-west-1", derive.Password("someothersecret", "eu-west-1"))), provision.VerifyRejected, "not derived from this secret", false},
-		{"right for its region, stand-in serves another", vSet(vSecret, cred("us-east-1", derive.Password(vSecret, "us-east-1"))), provision.VerifyRejected, "does not serve us-east-1", false},
-		{"same password for two regions", vSet("", cred("eu-west-1", other), cred("ap-south-1", other)), provision.VerifyRejected, "the same password is listed for ap-south-1", false},
-		{"unknown, common causes", vSet("", cred("eu-west-1", other)), provision.VerifyRejected, "--wait 60s", false},
+		{"good", vSet("", cred("eu-west-1", good)), verify.Accepted, "", true},
+		{"other region, secret known", vSet(vSecret, cred("eu-west-1", other)), verify.Rejected, "derived for ap-south-1, not eu-west-1", false},
+		{"raw secret, secret known", vSet(vSecret, cred("eu-west-1", vSecret)), verify.Rejected, "raw secret access key", false},
+		{"raw secret, secret unknown", vSet("", cred("eu-west-1", vSecret)), verify.Rejected, "looks like a secret access key", false},
+		{"not derived from this secret", vSet(vSecret, cred("eu-west-1", derive.Password("someothersecret", "eu-west-1"))), verify.Rejected, "not derived from this secret", false},
+		{"right for its region, stand-in serves another", vSet(vSecret, cred("us-east-1", derive.Password(vSecret, "us-east-1"))), verify.Rejected, "does not serve us-east-1", false},
+		{"same password for two regions", vSet("", cred("eu-west-1", other), cred("ap-south-1", other)), verify.Rejected, "the same password is listed for ap-south-1", false},
+		{"unknown, common causes", vSet("", cred("eu-west-1", other)), verify.Rejected, "--wait 60s", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rs, err := provision.VerifyCredentials(context.Background(), tc.set, vOpts(srv))
+			rs, err := verify.Set(context.Background(), tc.set, vOpts(srv))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,11 +84,11 @@ func TestVerifyCredentialsDiagnoses(t *testing.T) {
 func TestVerifyAcceptedButWrongRegion(t *testing.T) {
 	srv := smtpauthtest.Start(t, smtpauthtest.Config{Accounts: map[string]string{vKeyID: vSecret}, Region: "eu-west-1"})
 	p := derive.Password(vSecret, "eu-west-1")
-	rs, err := provision.VerifyCredentials(context.Background(), vSet(vSecret, cred("eu-west-1", p), cred("us-east-1", p)), vOpts(srv))
+	rs, err := verify.Set(context.Background(), vSet(vSecret, cred("eu-west-1", p), cred("us-east-1", p)), vOpts(srv))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !provision.AllAccepted(rs) || rs[0].Hint != "" || !strings.Contains(rs[1].Hint, "SES's us-east-1 endpoint will refuse it") {
+	if !verify.AllAccepted(rs) || rs[0].Hint != "" || !strings.Contains(rs[1].Hint, "SES's us-east-1 endpoint will refuse it") {
 		t.Fatalf("results %+v", rs)
 	}
 }
@@ -97,16 +98,16 @@ func TestVerifyRegionsFilterAndOrder(t *testing.T) {
 	set := vSet("", cred("us-east-1", "x"), cred("eu-west-1", derive.Password(vSecret, "eu-west-1")), cred("us-west-2", "y"))
 	o := vOpts(srv)
 	o.Regions = []string{"eu-west-1"}
-	rs, err := provision.VerifyCredentials(context.Background(), set, o)
-	if err != nil || len(rs) != 1 || rs[0].Region != "eu-west-1" || rs[0].Status != provision.VerifyAccepted {
+	rs, err := verify.Set(context.Background(), set, o)
+	if err != nil || len(rs) != 1 || rs[0].Region != "eu-west-1" || rs[0].Status != verify.Accepted {
 		t.Fatalf("filtered: %+v %v", rs, err)
 	}
-	rs, err = provision.VerifyCredentials(context.Background(), set, vOpts(srv))
-	if err != nil || len(rs) != 3 || rs[0].Region != "us-east-1" || rs[2].Region != "us-west-2" || provision.AllAccepted(rs) {
+	rs, err = verify.Set(context.Background(), set, vOpts(srv))
+	if err != nil || len(rs) != 3 || rs[0].Region != "us-east-1" || rs[2].Region != "us-west-2" || verify.AllAccepted(rs) {
 		t.Fatalf("all: %+v %v", rs, err)
 	}
 	o.Regions = []string{"ap-south-1"}
-	if _, err := provision.VerifyCredentials(context.Background(), set, o); fail.ExitCode(err) != fail.ExitUsage {
+	if _, err := verify.Set(context.Background(), set, o); fail.ExitCode(err) != fail.ExitUsage {
 		t.Fatalf("region not in input: %v, want a usage error", err)
 	}
 	if st := srv.Stats(); st.AuthAttempts != 4 {
@@ -118,21 +119,21 @@ func TestVerifyTargets(t *testing.T) {
 	set := vSet("", cred("us-east-1", "x"), cred("eu-west-1", "y"))
 	for _, tc := range []struct {
 		name string
-		opts provision.VerifyOptions
+		opts verify.Options
 		want string // substring of the usage error
 	}{
-		{"bad port", provision.VerifyOptions{Port: 2525}, "SES listens on"},
-		{"fips without endpoint", provision.VerifyOptions{FIPS: true}, "eu-west-1 has no FIPS SMTP endpoint"},
-		{"bad endpoint", provision.VerifyOptions{Endpoint: "no-port"}, "want HOST:PORT"},
-		{"fips and endpoint", provision.VerifyOptions{Endpoint: "h:1", FIPS: true}, "cannot be combined"},
+		{"bad port", verify.Options{Port: 2525}, "SES listens on"},
+		{"fips without endpoint", verify.Options{FIPS: true}, "eu-west-1 has no FIPS SMTP endpoint"},
+		{"bad endpoint", verify.Options{Endpoint: "no-port"}, "want HOST:PORT"},
+		{"fips and endpoint", verify.Options{Endpoint: "h:1", FIPS: true}, "cannot be combined"},
 	} {
-		_, err := provision.VerifyCredentials(context.Background(), set, tc.opts)
+		_, err := verify.Set(context.Background(), set, tc.opts)
 		if fail.ExitCode(err) != fail.ExitUsage || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want usage error with %q", tc.name, err, tc.want)
 		}
 	}
 	bad := vSet("", cred("email-smtp.evil.example:25#", "x"))
-	if _, err := provision.VerifyCredentials(context.Background(), bad, provision.VerifyOptions{}); fail.ExitCode(err) != fail.ExitUsage {
+	if _, err := verify.Set(context.Background(), bad, verify.Options{}); fail.ExitCode(err) != fail.ExitUsage {
 		t.Errorf("a region that is not a region name: %v, want usage error", err)
 	}
 }
@@ -141,14 +142,19 @@ func TestVerifyWaitRetriesThenAccepts(t *testing.T) {
 	srv := smtpauthtest.Start(t, smtpauthtest.Config{Accounts: map[string]string{vKeyID: vSecret}, Region: "eu-west-1", RejectFirst: 3})
 	o := vOpts(srv)
 	o.Wait, o.RetryInitial = 5*time.Second, 10*time.Millisecond
-	var progress bytes.Buffer
-	o.Progress = &progress
-	rs, err := provision.VerifyCredentials(context.Background(), vSet("", cred("eu-west-1", derive.Password(vSecret, "eu-west-1"))), o)
-	if err != nil || rs[0].Status != provision.VerifyAccepted || rs[0].Attempts != 4 {
+	var progress []string
+	var mu sync.Mutex
+	o.Notices = func(n provision.Notice) {
+		mu.Lock()
+		defer mu.Unlock()
+		progress = append(progress, n.Text)
+	}
+	rs, err := verify.Set(context.Background(), vSet("", cred("eu-west-1", derive.Password(vSecret, "eu-west-1"))), o)
+	if err != nil || rs[0].Status != verify.Accepted || rs[0].Attempts != 4 {
 		t.Fatalf("%+v %v, want accepted on attempt 4", rs, err)
 	}
-	if n := strings.Count(progress.String(), "retrying in"); n != 3 {
-		t.Errorf("%d progress lines, want 3:\n%s", n, progress.String())
+	if n := strings.Count(strings.Join(progress, "\n"), "retrying in"); n != 3 {
+		t.Errorf("%d progress notices, want 3:\n%s", n, strings.Join(progress, "\n"))
 	}
 }
 
@@ -158,8 +164,8 @@ func TestVerifyWaitGivesUp(t *testing.T) {
 	o.Wait, o.RetryInitial = 200*time.Millisecond, 20*time.Millisecond
 	other := derive.Password(vSecret, "us-east-1")
 	start := time.Now()
-	rs, err := provision.VerifyCredentials(context.Background(), vSet("", cred("eu-west-1", other)), o)
-	if err != nil || rs[0].Status != provision.VerifyRejected || rs[0].Attempts < 2 || !strings.Contains(rs[0].Hint, "still not active in SES after 200ms") {
+	rs, err := verify.Set(context.Background(), vSet("", cred("eu-west-1", other)), o)
+	if err != nil || rs[0].Status != verify.Rejected || rs[0].Attempts < 2 || !strings.Contains(rs[0].Hint, "still not active in SES after 200ms") {
 		t.Fatalf("%+v %v", rs, err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -171,7 +177,7 @@ func TestVerifyCancelled(t *testing.T) {
 	srv := smtpauthtest.Start(t, smtpauthtest.Config{Silent: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
-	_, err := provision.VerifyCredentials(ctx, vSet("", cred("eu-west-1", "x"), cred("us-east-1", "y")), vOpts(srv))
+	_, err := verify.Set(ctx, vSet("", cred("eu-west-1", "x"), cred("us-east-1", "y")), vOpts(srv))
 	if fail.ExitCode(err) != fail.ExitInterrupted {
 		t.Fatalf("%v, want an interruption", err)
 	}

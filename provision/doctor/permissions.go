@@ -1,4 +1,4 @@
-package provision
+package doctor
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/provision"
 )
 
 // ResourceKind says which IAM resource an action is checked (and granted) on.
@@ -184,8 +185,8 @@ type PolicyScope struct {
 	Partition  string // "aws" when empty
 	AccountID  string // 12 digits
 	UserPath   string // the SMTP users' path (create-user --path); "/" when empty
-	GroupName  string // DefaultGroupName when empty
-	PolicyName string // DefaultPolicyName when empty
+	GroupName  string // provision.DefaultGroupName when empty
+	PolicyName string // provision.DefaultPolicyName when empty
 }
 
 func (s PolicyScope) withDefaults() PolicyScope {
@@ -196,10 +197,10 @@ func (s PolicyScope) withDefaults() PolicyScope {
 		s.UserPath = "/"
 	}
 	if s.GroupName == "" {
-		s.GroupName = DefaultGroupName
+		s.GroupName = provision.DefaultGroupName
 	}
 	if s.PolicyName == "" {
-		s.PolicyName = DefaultPolicyName
+		s.PolicyName = provision.DefaultPolicyName
 	}
 	return s
 }

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Batch speed against moto_server, side by side in one run (make bench-interop):
-# sesprov create-user --from, the sequential boto3 script (bench/boto3_batch.py)
-# and the AWS CLI script (bench/awscli_batch.sh) doing the same steps, each on
+# sesprov create-user --from, the sequential boto3 script (internal/bench/boto3_batch.py)
+# and the AWS CLI script (internal/bench/awscli_batch.sh) doing the same steps, each on
 # a freshly reset moto, every tool through the same loopback latency proxy
-# (bench/latproxy): 30 ms added to every call (a distant endpoint), then none.
+# (internal/bench/latproxy): 30 ms added to every call (a distant endpoint), then none.
 #
-#   bench/interop.sh [USERS] [CLI_USERS]     (defaults 200 and 10)
+#   internal/bench/interop.sh [USERS] [CLI_USERS]     (defaults 200 and 10)
 #
 # Skips (exit 0, saying so) when moto_server is not on PATH.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 users=${1:-200} cli_users=${2:-10}
 if ! command -v moto_server >/dev/null; then
   echo "bench-interop: SKIPPED: moto_server is not on PATH (pip install 'moto[server]')"
@@ -21,7 +21,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 go build -o "$tmp/sesprov" ./cmd/sesprov
-go build -o "$tmp/latproxy" ./bench/latproxy
+go build -o "$tmp/latproxy" ./internal/bench/latproxy
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 moto_server -H 127.0.0.1 -p "$port" >"$tmp/moto.log" 2>&1 &
@@ -60,7 +60,7 @@ for lat in 30ms 0ms; do
 
   reset
   t0=$(now)
-  py=$(python3 bench/boto3_batch.py --endpoint-url "$proxy" --from "$tmp/users.txt" --regions us-east-1,eu-west-1)
+  py=$(python3 internal/bench/boto3_batch.py --endpoint-url "$proxy" --from "$tmp/users.txt" --regions us-east-1,eu-west-1)
   t1=$(now)
   py_wall=$(calc "$t1 - $t0")
   py_s=$(python3 -c "import json; print(json.loads('$py')['seconds'])")
@@ -70,7 +70,7 @@ for lat in 30ms 0ms; do
   printf '%-8s %-26s %10s %12s\n' "$lat" "boto3 script (process)" "$py_wall" "$py_wall_ms"
 
   reset
-  cli_s=$(bench/awscli_batch.sh "$proxy" "$tmp/cli-users.txt")
+  cli_s=$(internal/bench/awscli_batch.sh "$proxy" "$tmp/cli-users.txt")
   cli_ms=$(calc "1000 * $cli_s / $cli_users")
   printf '%-8s %-26s %10s %12s\n' "$lat" "AWS CLI script" "$cli_s" "$cli_ms"
 

@@ -6,7 +6,7 @@ script does them: ensure the managed policy, the group and the attachment
 once; then per user create_user (with a tag), add_user_to_group,
 create_access_key, and the SMTP password per region (AWS's algorithm).
 
-    python3 bench/boto3_batch.py --endpoint-url URL --from users.txt --regions us-east-1,eu-west-1
+    python3 internal/bench/boto3_batch.py --endpoint-url URL --from users.txt --regions us-east-1,eu-west-1
 
 Prints one JSON line on stdout: {"users": N, "seconds": S, "import_seconds": I}
 where S is the time from the first IAM call to the last (the interpreter's

@@ -1,6 +1,6 @@
 // Command latproxy is a loopback-only reverse proxy that adds a fixed delay
 // to every request: it makes a local endpoint (moto_server) look like a
-// distant one, so that the batch benchmarks (bench/interop.sh) can compare
+// distant one, so that the batch benchmarks (internal/bench/interop.sh) can compare
 // tools the way they behave against AWS, where each call waits on the
 // network. Both tools under comparison go through the same proxy.
 //

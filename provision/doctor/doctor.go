@@ -1,30 +1,27 @@
-package provision
+// Package doctor checks, with IAM's policy simulator, whether the caller
+// may run each command, and writes the operator policy that lets it.
+package doctor
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/lazyre"
-	"github.com/sesprov/sesprov/internal/output"
-	"github.com/sesprov/sesprov/internal/tty"
+	"github.com/sesprov/sesprov/provision"
 )
 
-// DoctorInput is what doctor checks.
-type DoctorInput struct {
+// Options is what doctor checks.
+type Options struct {
 	Commands     []string    // commands to check; every command of CommandPermissionTable when empty
 	PrincipalARN string      // simulate this IAM user or role instead of the caller's
 	Scope        PolicyScope // where the resources are (AccountID and Partition come from STS)
 	UserName     string      // a user name to check user actions on; "ses-smtp-user.doctor-check" when empty
-	Format       output.Format
 }
 
 // ActionCheck is the simulated decision for one action.
@@ -43,8 +40,8 @@ type CommandCheck struct {
 	Checked int           `json:"checked"`
 }
 
-// DoctorReport is what doctor found.
-type DoctorReport struct {
+// Report is what doctor found.
+type Report struct {
 	Account      string         `json:"account"`
 	CallerARN    string         `json:"caller_arn"`
 	UserID       string         `json:"user_id,omitempty"`
@@ -55,7 +52,7 @@ type DoctorReport struct {
 }
 
 // Ready reports whether every checked command can run (root can).
-func (r DoctorReport) Ready() bool {
+func (r Report) Ready() bool {
 	for _, c := range r.Commands {
 		if !c.Ready {
 			return false
@@ -66,42 +63,29 @@ func (r DoctorReport) Ready() bool {
 
 var assumedRoleARN = lazyre.New(`^arn:([a-z-]+):sts::(\d{12}):assumed-role/([^/]+)/.+$`)
 
-// Doctor asks STS who the caller is and IAM's policy simulator whether the
+// Run asks STS who the caller is and IAM's policy simulator whether the
 // caller may call each action the commands need. It changes nothing.
-func Doctor(ctx context.Context, in DoctorInput, iamAPI iamapi.IAM, stsAPI iamapi.STS) (DoctorReport, error) {
+func Run(ctx context.Context, in Options, iamAPI iamapi.IAM, stsAPI iamapi.STS) (Report, error) {
 	commands := in.Commands
 	if len(commands) == 0 {
 		commands = CommandNames()
 	}
 	for _, c := range commands {
 		if _, ok := PermissionsOf(c); !ok {
-			return DoctorReport{}, fail.Usagef("unknown command %q: choose from %s", c, strings.Join(CommandNames(), ", "))
+			return Report{}, fail.Usagef("unknown command %q: choose from %s", c, strings.Join(CommandNames(), ", "))
 		}
 	}
-	acct, err := ResolveAccount(ctx, stsAPI)
+	acct, err := provision.ResolveAccount(ctx, stsAPI)
 	if err != nil {
-		return DoctorReport{}, err
+		return Report{}, err
 	}
-	rep := DoctorReport{Account: acct.ID, CallerARN: acct.CallerARN}
+	rep := Report{Account: acct.ID, CallerARN: acct.CallerARN}
 	scope := in.Scope
 	scope.AccountID, scope.Partition = acct.ID, acct.Partition
-
 	principal := in.PrincipalARN
 	if principal == "" {
-		var roleName string
-		var err error
-		principal, roleName, rep.Root, err = SimulationPrincipal(acct.CallerARN)
-		if err != nil {
+		if principal, err = callerPrincipal(ctx, iamAPI, &rep); err != nil {
 			return rep, err
-		}
-		if roleName != "" {
-			// The session ARN drops the role's path; IAM knows it.
-			out, err := iamAPI.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(roleName)})
-			if err == nil && out.Role != nil && aws.ToString(out.Role.Arn) != "" {
-				principal = aws.ToString(out.Role.Arn)
-			} else {
-				rep.Warnings = append(rep.Warnings, fmt.Sprintf("could not read role %s (iam:GetRole: %s); simulating %s, which is wrong if the role has a path: pass --principal-arn with the role's ARN", roleName, shortErr(err), principal))
-			}
 		}
 	}
 	if rep.Root {
@@ -113,13 +97,42 @@ func Doctor(ctx context.Context, in DoctorInput, iamAPI iamapi.IAM, stsAPI iamap
 		return rep, nil
 	}
 	rep.PrincipalARN = principal
-
 	userName := in.UserName
 	if userName == "" {
 		userName = "ses-smtp-user.doctor-check"
 	}
-	// One simulation per resource: IAM evaluates every action on every resource given.
-	type key struct{ action, resource string }
+	decisions, err := simulate(ctx, iamAPI, principal, commands, scope, userName)
+	if err != nil {
+		return rep, err
+	}
+	for _, c := range commands {
+		rep.Commands = append(rep.Commands, verdict(c, decisions, scope, userName))
+	}
+	return rep, nil
+}
+
+// callerPrincipal is the principal to simulate for the caller; it marks
+// rep.Root, and warns when a role's path cannot be read.
+func callerPrincipal(ctx context.Context, iamAPI iamapi.IAM, rep *Report) (string, error) {
+	principal, roleName, root, err := SimulationPrincipal(rep.CallerARN)
+	rep.Root = root
+	if err != nil || roleName == "" {
+		return principal, err
+	}
+	// The session ARN drops the role's path; IAM knows it.
+	out, err := iamAPI.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(roleName)})
+	if err == nil && out.Role != nil && aws.ToString(out.Role.Arn) != "" {
+		return aws.ToString(out.Role.Arn), nil
+	}
+	rep.Warnings = append(rep.Warnings, fmt.Sprintf("could not read role %s (iam:GetRole: %s); simulating %s, which is wrong if the role has a path: pass --principal-arn with the role's ARN", roleName, shortErr(err), principal))
+	return principal, nil
+}
+
+type decisionKey struct{ action, resource string }
+
+// simulate asks IAM's decision on every action the commands need, one
+// simulation per resource: IAM evaluates every action on every resource given.
+func simulate(ctx context.Context, iamAPI iamapi.IAM, principal string, commands []string, scope PolicyScope, userName string) (map[decisionKey]string, error) {
 	byResource := map[string][]string{}
 	var order []string
 	for _, c := range commands {
@@ -134,7 +147,7 @@ func Doctor(ctx context.Context, in DoctorInput, iamAPI iamapi.IAM, stsAPI iamap
 			}
 		}
 	}
-	decisions := map[key]string{}
+	decisions := map[decisionKey]string{}
 	for _, r := range order {
 		pages := iam.NewSimulatePrincipalPolicyPaginator(iamAPI, &iam.SimulatePrincipalPolicyInput{
 			PolicySourceArn: aws.String(principal),
@@ -144,33 +157,35 @@ func Doctor(ctx context.Context, in DoctorInput, iamAPI iamapi.IAM, stsAPI iamap
 		for pages.HasMorePages() {
 			out, err := pages.NextPage(ctx)
 			if err != nil {
-				return rep, fmt.Errorf("iam:SimulatePrincipalPolicy for %s: %w; doctor needs iam:SimulatePrincipalPolicy on itself (it is in 'sesprov doctor --policy')", principal, err)
+				return nil, fmt.Errorf("iam:SimulatePrincipalPolicy for %s: %w; doctor needs iam:SimulatePrincipalPolicy on itself (it is in 'sesprov doctor --policy')", principal, err)
 			}
 			for _, e := range out.EvaluationResults {
-				decisions[key{aws.ToString(e.EvalActionName), r}] = string(e.EvalDecision)
+				decisions[decisionKey{aws.ToString(e.EvalActionName), r}] = string(e.EvalDecision)
 			}
 		}
 	}
-	for _, c := range commands {
-		cp, _ := PermissionsOf(c)
-		cc := CommandCheck{Command: c, Ready: true, Checked: len(cp.Needs)}
-		for _, p := range cp.Needs {
-			r := scope.ARN(p.Resource, userName)
-			d, ok := decisions[key{p.Action, r}]
-			if !ok {
-				d = "not evaluated"
-			}
-			if d == "allowed" {
-				continue
-			}
-			cc.Denied = append(cc.Denied, ActionCheck{Action: p.Action, Resource: r, Decision: d, When: p.When})
-			if p.When == "" {
-				cc.Ready = false
-			}
+	return decisions, nil
+}
+
+// verdict is command's check from the simulator's decisions.
+func verdict(command string, decisions map[decisionKey]string, scope PolicyScope, userName string) CommandCheck {
+	cp, _ := PermissionsOf(command)
+	cc := CommandCheck{Command: command, Ready: true, Checked: len(cp.Needs)}
+	for _, p := range cp.Needs {
+		r := scope.ARN(p.Resource, userName)
+		d, ok := decisions[decisionKey{p.Action, r}]
+		if !ok {
+			d = "not evaluated"
 		}
-		rep.Commands = append(rep.Commands, cc)
+		if d == "allowed" {
+			continue
+		}
+		cc.Denied = append(cc.Denied, ActionCheck{Action: p.Action, Resource: r, Decision: d, When: p.When})
+		if p.When == "" {
+			cc.Ready = false
+		}
 	}
-	return rep, nil
+	return cc
 }
 
 // SimulationPrincipal turns the caller's ARN (sts:GetCallerIdentity) into the
@@ -197,54 +212,4 @@ func shortErr(err error) string {
 		return "no ARN returned"
 	}
 	return err.Error()
-}
-
-// WriteDoctorReport prints the report: a table (with the caller first), or
-// one JSON object.
-func WriteDoctorReport(w io.Writer, f output.Format, rep DoctorReport) error {
-	if f == output.FormatJSON {
-		if rep.Commands == nil {
-			rep.Commands = []CommandCheck{}
-		}
-		b, err := json.Marshal(rep)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(append(b, '\n'))
-		return err
-	}
-	fmt.Fprintf(w, "caller:    %s\naccount:   %s\n", rep.CallerARN, rep.Account)
-	if rep.PrincipalARN != "" && rep.PrincipalARN != rep.CallerARN {
-		fmt.Fprintf(w, "simulated: %s\n", rep.PrincipalARN)
-	}
-	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	p := tty.NewPalette(w)
-	fmt.Fprintf(tw, "COMMAND\t%s\tDENIED\n", p.Head("STATUS"))
-	for _, c := range rep.Commands {
-		status := p.Good("ok")
-		switch {
-		case rep.Root:
-			status = p.Warn("ok (root)")
-		case c.Checked == 0:
-			status = p.Good("ok (no IAM call)")
-		case !c.Ready:
-			status = p.Bad("DENIED")
-		case len(c.Denied) > 0:
-			status = p.Warn("ok (some options denied)")
-		}
-		var denied []string
-		for _, d := range c.Denied {
-			s := d.Action
-			if d.Decision == "explicitDeny" {
-				s += " (explicit deny)"
-			}
-			if d.When != "" {
-				s += " [only for " + d.When + "]"
-			}
-			denied = append(denied, s)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Command, status, output.Dash(strings.Join(denied, ", ")))
-	}
-	return tw.Flush()
 }

@@ -3,7 +3,7 @@
 # per call, as a shell script written from AWS's page does it. Group and policy
 # once, then per user create-user, add-user-to-group, create-access-key.
 #
-#   bench/awscli_batch.sh ENDPOINT_URL USERS_FILE
+#   internal/bench/awscli_batch.sh ENDPOINT_URL USERS_FILE
 #
 # Prints the wall time in seconds on stdout. The secrets go to /dev/null.
 set -euo pipefail

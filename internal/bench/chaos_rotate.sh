@@ -1,7 +1,7 @@
 #!/bin/bash
 # chaos_rotate.sh: SIGKILL `sesprov rotate` at a random moment, run it again, and check
 # the end state against a standalone iamfake (30 ms per call, so the kill lands anywhere
-# in the rotation). Needs bash, jq and a build: make build && scripts/chaos_rotate.sh [N]
+# in the rotation). Needs bash, jq and a build: make build && internal/bench/chaos_rotate.sh [N]
 # Checks after each re-run: exit 0, exactly one active key and it is the one delivered
 # last (by either run), never more than two keys.
 set -u
