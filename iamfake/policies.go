@@ -108,7 +108,7 @@ func (s *Server) createPolicy(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	if err := checkPolicyDocument(doc, managedPolicySize, managedSizeErr); err != nil {
+	if err := checkPolicyDocument(doc, managedDoc, managedPolicySize, managedSizeErr); err != nil {
 		return err
 	}
 	tags := q.tags()
@@ -264,7 +264,7 @@ func (s *Server) createPolicyVersion(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	if err := checkPolicyDocument(doc, managedPolicySize, managedSizeErr); err != nil {
+	if err := checkPolicyDocument(doc, managedDoc, managedPolicySize, managedSizeErr); err != nil {
 		return err
 	}
 	if len(p.Versions) >= versionsPerPolicy {
