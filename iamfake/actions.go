@@ -78,6 +78,7 @@ var actions = map[string]action{
 	"ListServiceSpecificCredentials":  {(*Server).listServiceSpecificCredentials, false},
 	"UpdateServiceSpecificCredential": {(*Server).updateServiceSpecificCredential, true},
 	"DeleteServiceSpecificCredential": {(*Server).deleteServiceSpecificCredential, true},
+	"ResetServiceSpecificCredential":  {(*Server).resetServiceSpecificCredential, true},
 	"CreateVirtualMFADevice":          {(*Server).createVirtualMFADevice, true},
 	"EnableMFADevice":                 {(*Server).enableMFADevice, true},
 	"DeactivateMFADevice":             {(*Server).deactivateMFADevice, true},

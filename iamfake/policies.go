@@ -54,7 +54,9 @@ func (s *Server) policyParam(q *request) (*policy, *apiError) {
 		return nil, constraint("policyArn", arn, "Member must have length greater than or equal to 20")
 	}
 	if _, _, _, ok := parsePolicyARN(arn); !ok {
-		return nil, errf(InvalidInput, "ARN %s is not valid.", arn)
+		// AWS answers ValidationError; its API reference lists only
+		// InvalidInput for these actions.
+		return nil, errf(ValidationError, "Invalid ARN: %s", arn)
 	}
 	p := s.policyByARN(arn)
 	if p == nil || !q.visible(p.VisibleAt) {
@@ -76,7 +78,18 @@ func (s *Server) changeablePolicyParam(q *request) (*policy, *apiError) {
 	return p, nil
 }
 
-func (s *Server) writePolicy(w *xmlw, p *policy, description bool) {
+// How much of a policy an answer shows: GetPolicy shows its Description
+// and its Tags (an empty list when it has none), CreatePolicy the tags it
+// was given, lists neither.
+type policyView int
+
+const (
+	policyListed policyView = iota
+	policyCreated
+	policyFull
+)
+
+func (s *Server) writePolicy(w *xmlw, p *policy, view policyView) {
 	w.el("PolicyName", p.Name)
 	w.el("PolicyId", p.ID)
 	w.el("Arn", p.ARN)
@@ -85,12 +98,17 @@ func (s *Server) writePolicy(w *xmlw, p *policy, description bool) {
 	w.int("AttachmentCount", p.Users.len()+p.Groups.len())
 	w.int("PermissionsBoundaryUsageCount", p.Boundaries)
 	w.bool("IsAttachable", true)
-	if description {
+	if view == policyFull {
 		w.opt("Description", p.Description)
 	}
 	w.time("CreateDate", p.Created)
 	w.time("UpdateDate", p.Updated)
-	writeTags(w, p.Tags)
+	switch view {
+	case policyFull:
+		writeTagList(w, p.Tags)
+	case policyCreated:
+		writeTags(w, p.Tags)
+	}
 }
 
 func managedSizeErr() *apiError { return quota("PolicySize", managedPolicySize) }
@@ -129,7 +147,7 @@ func (s *Server) createPolicy(q *request, w *xmlw) *apiError {
 	}
 	s.st.Policies.put(lower(name), p)
 	w.open("Policy")
-	s.writePolicy(w, p, false)
+	s.writePolicy(w, p, policyCreated)
 	w.close("Policy")
 	return nil
 }
@@ -140,7 +158,7 @@ func (s *Server) getPolicy(q *request, w *xmlw) *apiError {
 		return err
 	}
 	w.open("Policy")
-	s.writePolicy(w, p, true)
+	s.writePolicy(w, p, policyFull)
 	w.close("Policy")
 	return nil
 }
@@ -219,7 +237,7 @@ func (s *Server) listPolicies(q *request, w *xmlw) *apiError {
 	} else if aws && next == "" && s.st.AWS.len() > 0 {
 		next = "aws." + encodeMarker("")
 	}
-	writeList(w, "Policies", ps, next, func(p *policy) { s.writePolicy(w, p, false) })
+	writeList(w, "Policies", ps, next, func(p *policy) { s.writePolicy(w, p, policyListed) })
 	return nil
 }
 

@@ -134,7 +134,7 @@ func TestPolicyARNs(t *testing.T) {
 	for _, tc := range []struct{ arn, code string }{
 		{"arn:aws:iam::123456789012:policy/missing", "NoSuchEntity"},
 		{"arn:aws:iam::210987654321:policy/AmazonSesSendingAccess", "NoSuchEntity"},
-		{"not-an-arn-but-long-enough", "InvalidInput"},
+		{"not-an-arn-but-long-enough", "ValidationError"}, // AWS's answer ("Invalid ARN")
 		{"short", "ValidationError"},
 	} {
 		_, err := c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("u"), PolicyArn: aws.String(tc.arn)})

@@ -43,17 +43,24 @@ func (s *Server) writeUser(w *xmlw, u *user, full bool) {
 	}
 	if u.Boundary != "" {
 		w.open("PermissionsBoundary")
-		w.el("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
+		// "Policy" is what AWS answers; the SDK's enum and the API
+		// reference say PermissionsBoundaryPolicy.
+		w.el("PermissionsBoundaryType", "Policy")
 		w.el("PermissionsBoundaryArn", u.Boundary)
 		w.close("PermissionsBoundary")
 	}
 	writeTags(w, u.Tags)
 }
 
+// writeTags writes the Tags element when there are tags.
 func writeTags(w *xmlw, tags []tag) {
-	if len(tags) == 0 {
-		return
+	if len(tags) > 0 {
+		writeTagList(w, tags)
 	}
+}
+
+// writeTagList writes the Tags element, empty when there are none.
+func writeTagList(w *xmlw, tags []tag) {
 	w.open("Tags")
 	for _, t := range tags {
 		w.open("member")

@@ -144,6 +144,20 @@ func checkTags(tags []tag) *apiError {
 	return nil
 }
 
+// checkWordID checks a credential ID (certificate, SSH key, service
+// credential) against its modelled pattern.
+func checkWordID(field, id string) *apiError {
+	if id == "" {
+		return constraint(field, id, "Member must have length greater than or equal to 1")
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(isNameChar(c) && strings.IndexByte("+=,.@-", c) < 0) {
+			return constraint(field, id, `Member must satisfy regular expression pattern: [\w]+`)
+		}
+	}
+	return nil
+}
+
 func checkStatus(field, v string) *apiError {
 	if v != "Active" && v != "Inactive" {
 		return constraint(field, v, "Member must satisfy enum value set: [Active, Inactive]")
