@@ -95,7 +95,7 @@ func (s *Server) writePolicy(w *xmlw, p *policy, view policyView) {
 	w.el("Arn", p.ARN)
 	w.el("Path", p.Path)
 	w.el("DefaultVersionId", p.Default)
-	w.int("AttachmentCount", p.Users.len()+p.Groups.len())
+	w.int("AttachmentCount", p.attachments())
 	w.int("PermissionsBoundaryUsageCount", p.Boundaries)
 	w.bool("IsAttachable", true)
 	if view == policyFull {
@@ -168,7 +168,7 @@ func (s *Server) deletePolicy(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	if p.Users.len()+p.Groups.len() > 0 || p.Boundaries > 0 {
+	if p.attachments() > 0 || p.Boundaries > 0 {
 		return errf(DeleteConflict, "Cannot delete a policy attached to entities.")
 	}
 	if len(p.Versions) > 1 {
@@ -200,7 +200,7 @@ func (s *Server) listPolicies(q *request, w *xmlw) *apiError {
 		if !q.visible(p.VisibleAt) || !strings.HasPrefix(p.Path, prefix) {
 			return false
 		}
-		attached := p.Users.len()+p.Groups.len() > 0
+		attached := p.attachments() > 0
 		switch {
 		case onlyAttached && usage == "PermissionsPolicy":
 			return attached
@@ -467,7 +467,7 @@ func (s *Server) listEntitiesForPolicy(q *request, w *xmlw) *apiError {
 	default:
 		return constraint("entityFilter", filter, "Member must satisfy enum value set: [User, Role, LocalManagedPolicy, Group, AWSManagedPolicy]")
 	}
-	// One list over both kinds: groups first, then users, paged together.
+	// One list over all kinds: groups, then users, then roles, paged together.
 	type entity struct{ kind, name string }
 	var all []entity
 	if filter == "" || filter == "Group" {
@@ -475,6 +475,9 @@ func (s *Server) listEntitiesForPolicy(q *request, w *xmlw) *apiError {
 	}
 	if filter == "" || filter == "User" {
 		p.Users.each(func(n string) { all = append(all, entity{"user", n}) })
+	}
+	if filter == "" || filter == "Role" {
+		p.Roles.each(func(n string) { all = append(all, entity{"role", n}) })
 	}
 	page, next, err := pageSliceFor(q, all)
 	if err != nil {
@@ -503,6 +506,15 @@ func (s *Server) listEntitiesForPolicy(q *request, w *xmlw) *apiError {
 	}
 	w.close("PolicyUsers")
 	w.open("PolicyRoles")
+	for _, e := range page {
+		if e.kind == "role" {
+			r, _ := s.st.Roles.get(lower(e.name))
+			w.open("member")
+			w.el("RoleName", r.Name)
+			w.el("RoleId", r.ID)
+			w.close("member")
+		}
+	}
 	w.close("PolicyRoles")
 	w.page(next)
 	return nil
