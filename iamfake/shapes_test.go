@@ -97,12 +97,7 @@ func TestSSHPublicKeyPEM(t *testing.T) {
 	_, c := newClient(t)
 	u := aws.String("u")
 	ok(c.CreateUser(ctx, &iam.CreateUserInput{UserName: u}))(t)
-	key, err := rsa.GenerateKey(rand.Reader, 1024)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	pemKey := pemPublicKey(t)
 	up := ok(c.UploadSSHPublicKey(ctx, &iam.UploadSSHPublicKeyInput{UserName: u, SSHPublicKeyBody: aws.String(pemKey)}))(t)
 	id := up.SSHPublicKey.SSHPublicKeyId
 	asSSH := ok(c.GetSSHPublicKey(ctx, &iam.GetSSHPublicKeyInput{UserName: u, SSHPublicKeyId: id, Encoding: types.EncodingTypeSsh}))(t)
@@ -114,7 +109,7 @@ func TestSSHPublicKeyPEM(t *testing.T) {
 		t.Errorf("PEM encoding changed the key")
 	}
 	// The same key again, in the other form, is a duplicate.
-	_, err = c.UploadSSHPublicKey(ctx, &iam.UploadSSHPublicKeyInput{UserName: u, SSHPublicKeyBody: asSSH.SSHPublicKey.SSHPublicKeyBody})
+	_, err := c.UploadSSHPublicKey(ctx, &iam.UploadSSHPublicKeyInput{UserName: u, SSHPublicKeyBody: asSSH.SSHPublicKey.SSHPublicKeyBody})
 	wantCode(t, err, "DuplicateSSHPublicKey")
 	_, err = c.UploadSSHPublicKey(ctx, &iam.UploadSSHPublicKeyInput{UserName: u, SSHPublicKeyBody: aws.String("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")})
 	wantCode(t, err, "InvalidPublicKey")
@@ -129,4 +124,19 @@ func rawCall(t *testing.T, srv *iamfake.Server, form string) string {
 	w := httptest.NewRecorder()
 	srv.ServeHTTP(w, r)
 	return w.Body.String()
+}
+
+// pemPublicKey is a fresh RSA public key in PEM (PKIX), as
+// UploadSSHPublicKey also takes it.
+func pemPublicKey(t *testing.T) string {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
