@@ -10,6 +10,12 @@ import "strings"
 const operatorName = "iamfake"
 
 func (s *Server) getCallerIdentity(q *request, w *xmlw) *apiError {
+	if se, ok := s.callerSession(q); ok {
+		w.el("UserId", se.RoleID+":"+se.Name)
+		w.el("Account", se.Account)
+		w.el("Arn", se.arn())
+		return nil
+	}
 	u := s.callerUser(q)
 	w.el("UserId", u.ID)
 	w.el("Account", s.opts.AccountID)
@@ -152,7 +158,7 @@ func (s *Server) getAccountSummary(q *request, w *xmlw) *apiError {
 		{"AccountAccessKeysPresent", 0},
 		{"AccountPasswordPresent", 0},
 		{"AccountSigningCertificatesPresent", 0},
-		{"Roles", 0},
+		{"Roles", s.st.Roles.len()},
 		{"RolesQuota", 1000},
 		{"InstanceProfiles", 0},
 		{"InstanceProfilesQuota", 1000},

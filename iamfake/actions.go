@@ -25,6 +25,24 @@ var actions = map[string]action{
 	"RemoveUserFromGroup": {(*Server).removeUserFromGroup, true},
 	"ListGroupsForUser":   {(*Server).listGroupsForUser, false},
 
+	// Roles
+	"CreateRole":               {(*Server).createRole, true},
+	"GetRole":                  {(*Server).getRole, false},
+	"ListRoles":                {(*Server).listRoles, false},
+	"DeleteRole":               {(*Server).deleteRole, true},
+	"UpdateRole":               {(*Server).updateRole, true},
+	"UpdateAssumeRolePolicy":   {(*Server).updateAssumeRolePolicy, true},
+	"TagRole":                  {(*Server).tagRole, true},
+	"UntagRole":                {(*Server).untagRole, true},
+	"ListRoleTags":             {(*Server).listRoleTags, false},
+	"PutRolePolicy":            {(*Server).putRolePolicy, true},
+	"GetRolePolicy":            {(*Server).getRolePolicy, false},
+	"DeleteRolePolicy":         {(*Server).deleteRolePolicy, true},
+	"ListRolePolicies":         {(*Server).listRolePolicies, false},
+	"AttachRolePolicy":         {(*Server).attachRolePolicy, true},
+	"DetachRolePolicy":         {(*Server).detachRolePolicy, true},
+	"ListAttachedRolePolicies": {(*Server).listAttachedRolePolicies, false},
+
 	// Inline policies
 	"PutUserPolicy":     {(*Server).putUserPolicy, true},
 	"GetUserPolicy":     {(*Server).getUserPolicy, false},
@@ -52,6 +70,9 @@ var actions = map[string]action{
 	"DetachGroupPolicy":         {(*Server).detachGroupPolicy, true},
 	"ListAttachedGroupPolicies": {(*Server).listAttachedGroupPolicies, false},
 	"ListEntitiesForPolicy":     {(*Server).listEntitiesForPolicy, false},
+	"TagPolicy":                 {(*Server).tagPolicy, true},
+	"UntagPolicy":               {(*Server).untagPolicy, true},
+	"ListPolicyTags":            {(*Server).listPolicyTags, false},
 
 	// Access keys
 	"CreateAccessKey":      {(*Server).createAccessKey, true},
@@ -78,6 +99,7 @@ var actions = map[string]action{
 	"ListServiceSpecificCredentials":  {(*Server).listServiceSpecificCredentials, false},
 	"UpdateServiceSpecificCredential": {(*Server).updateServiceSpecificCredential, true},
 	"DeleteServiceSpecificCredential": {(*Server).deleteServiceSpecificCredential, true},
+	"ResetServiceSpecificCredential":  {(*Server).resetServiceSpecificCredential, true},
 	"CreateVirtualMFADevice":          {(*Server).createVirtualMFADevice, true},
 	"EnableMFADevice":                 {(*Server).enableMFADevice, true},
 	"DeactivateMFADevice":             {(*Server).deactivateMFADevice, true},
@@ -86,7 +108,10 @@ var actions = map[string]action{
 	"ListVirtualMFADevices":           {(*Server).listVirtualMFADevices, false},
 
 	// Account, identity, permissions
-	"GetAccountSummary":       {(*Server).getAccountSummary, false},
-	"SimulatePrincipalPolicy": {(*Server).simulatePrincipalPolicy, false},
-	"GetCallerIdentity":       {(*Server).getCallerIdentity, false}, // STS, same endpoint
+	"GetAccountSummary":        {(*Server).getAccountSummary, false},
+	"GenerateCredentialReport": {(*Server).generateCredentialReport, false}, // the report is not saved state
+	"GetCredentialReport":      {(*Server).getCredentialReport, false},
+	"SimulatePrincipalPolicy":  {(*Server).simulatePrincipalPolicy, false},
+	"GetCallerIdentity":        {(*Server).getCallerIdentity, false}, // STS, same endpoint
+	"AssumeRole":               {(*Server).assumeRole, false},        // STS: sessions are not saved state
 }

@@ -1,10 +1,7 @@
 package iamfake
 
 import (
-	"bytes"
-	"crypto/md5"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"strings"
@@ -74,6 +71,9 @@ func (k *userCreds[T]) find(s *Server, q *request) (*user, int, *apiError) {
 	}
 	id, err := q.need(k.idParam, k.idField)
 	if err != nil {
+		return nil, 0, err
+	}
+	if err := checkWordID(k.idField, id); err != nil {
 		return nil, 0, err
 	}
 	for i, c := range *k.held(u) {
@@ -227,7 +227,7 @@ func (s *Server) uploadSigningCertificate(q *request, w *xmlw) *apiError {
 		}
 	}
 	if len(u.Certs) >= signingCertsPerUser {
-		return quota("SigningCertificatesPerUser", signingCertsPerUser)
+		return quota("CertificatesPerUser", signingCertsPerUser)
 	}
 	c := &signingCert{ID: randomID("", 32), Body: body, Status: "Active", Uploaded: q.now}
 	u.Certs = append(u.Certs, c)
@@ -260,31 +260,14 @@ func (s *Server) deleteSigningCertificate(q *request, w *xmlw) *apiError {
 
 // --- SSH public keys
 
-// sshFingerprint checks an "ssh-rsa AAAA… [comment]" key and returns its
-// MD5 fingerprint (as IAM shows it).
-func sshFingerprint(body string) (string, bool) {
-	f := strings.Fields(body)
-	if len(f) < 2 || f[0] != "ssh-rsa" {
-		return "", false
-	}
-	blob, err := base64.StdEncoding.DecodeString(f[1])
-	if err != nil || len(blob) < 11 || !bytes.Equal(blob[4:11], []byte("ssh-rsa")) {
-		return "", false
-	}
-	sum := md5.Sum(blob)
-	parts := make([]string, len(sum))
-	for i, b := range sum {
-		parts[i] = fmt.Sprintf("%02x", b)
-	}
-	return strings.Join(parts, ":"), true
-}
-
-func (s *Server) writeSSHKey(w *xmlw, u *user, k *sshKey, full bool) {
+// writeSSHKey writes a key; encoding ("SSH" or "PEM") is the form of the
+// body GetSSHPublicKey asked for, "" for none (lists).
+func (s *Server) writeSSHKey(w *xmlw, u *user, k *sshKey, encoding string) {
 	w.el("UserName", u.Name)
 	w.el("SSHPublicKeyId", k.ID)
-	if full {
+	if encoding != "" {
 		w.el("Fingerprint", k.Fingerprint)
-		w.el("SSHPublicKeyBody", k.Body)
+		w.el("SSHPublicKeyBody", sshKeyBody(k.Body, encoding))
 	}
 	w.el("Status", k.Status)
 	w.time("UploadDate", k.Uploaded)
@@ -301,7 +284,7 @@ func (s *Server) uploadSSHPublicKey(q *request, w *xmlw) *apiError {
 	}
 	fp, ok := sshFingerprint(body)
 	if !ok {
-		return errf(InvalidPublicKey, "The public key is not in a supported format: only ssh-rsa keys are accepted.")
+		return errf(InvalidPublicKey, "The public key is not in a supported format: ssh-rsa or PEM-encoded RSA keys are accepted.")
 	}
 	for _, k := range u.SSHKeys {
 		if k.Fingerprint == fp {
@@ -314,7 +297,7 @@ func (s *Server) uploadSSHPublicKey(q *request, w *xmlw) *apiError {
 	k := &sshKey{ID: randomID("APKA", 16), Body: body, Fingerprint: fp, Status: "Active", Uploaded: q.now}
 	u.SSHKeys = append(u.SSHKeys, k)
 	w.open("SSHPublicKey")
-	s.writeSSHKey(w, u, k, true)
+	s.writeSSHKey(w, u, k, "SSH")
 	w.close("SSHPublicKey")
 	return nil
 }
@@ -332,7 +315,7 @@ func (s *Server) getSSHPublicKey(q *request, w *xmlw) *apiError {
 		return err
 	}
 	w.open("SSHPublicKey")
-	s.writeSSHKey(w, u, u.SSHKeys[i], true)
+	s.writeSSHKey(w, u, u.SSHKeys[i], enc)
 	w.close("SSHPublicKey")
 	return nil
 }
@@ -346,7 +329,7 @@ func (s *Server) listSSHPublicKeys(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	writeList(w, "SSHPublicKeys", page, next, func(k *sshKey) { s.writeSSHKey(w, u, k, false) })
+	writeList(w, "SSHPublicKeys", page, next, func(k *sshKey) { s.writeSSHKey(w, u, k, "") })
 	return nil
 }
 
@@ -388,7 +371,8 @@ func (s *Server) createServiceSpecificCredential(q *request, w *xmlw) *apiError 
 		return err
 	}
 	if !credServices[svc] {
-		return errf(NotSupportedService, "No such service %s is supported for Service Specific Credentials", svc)
+		// AWS answers NoSuchEntity; its API reference says NotSupportedService.
+		return errf(NoSuchEntity, "No such service %s is supported for Service Specific Credentials", svc)
 	}
 	n := 0
 	for _, c := range u.SvcCreds {
@@ -429,6 +413,19 @@ func (s *Server) listServiceSpecificCredentials(q *request, w *xmlw) *apiError {
 
 func (s *Server) updateServiceSpecificCredential(q *request, w *xmlw) *apiError {
 	return serviceCreds.update(s, q)
+}
+
+// resetServiceSpecificCredential answers a new password, once, as
+// CreateServiceSpecificCredential does; the old one stops working.
+func (s *Server) resetServiceSpecificCredential(q *request, w *xmlw) *apiError {
+	u, i, err := serviceCreds.find(s, q)
+	if err != nil {
+		return err
+	}
+	w.open("ServiceSpecificCredential")
+	s.writeSvcCred(w, u, u.SvcCreds[i], newSecret())
+	w.close("ServiceSpecificCredential")
+	return nil
 }
 
 func (s *Server) deleteServiceSpecificCredential(q *request, w *xmlw) *apiError {

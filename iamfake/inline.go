@@ -80,7 +80,7 @@ func (s *Server) putInline(q *request, param principalParam) *apiError {
 	if others >= limit {
 		return sizeErr()
 	}
-	if err := checkPolicyDocument(doc, limit-others, sizeErr); err != nil {
+	if err := checkPolicyDocument(doc, inlineDoc, limit-others, sizeErr); err != nil {
 		return err
 	}
 	visible := s.visibleAt(q.now)

@@ -126,7 +126,7 @@ func TestOtherCredentialErrors(t *testing.T) {
 	ok(c.UpdateSSHPublicKey(ctx, &iam.UpdateSSHPublicKeyInput{UserName: u, SSHPublicKeyId: up.SSHPublicKey.SSHPublicKeyId, Status: types.StatusTypeInactive}))(t)
 
 	_, err = c.CreateServiceSpecificCredential(ctx, &iam.CreateServiceSpecificCredentialInput{UserName: u, ServiceName: aws.String("ses.amazonaws.com")})
-	wantCode(t, err, "NotSupportedService")
+	wantCode(t, err, "NoSuchEntity") // AWS's answer; its API reference says NotSupportedService
 	for range 2 {
 		ok(c.CreateServiceSpecificCredential(ctx, &iam.CreateServiceSpecificCredentialInput{UserName: u, ServiceName: aws.String("codecommit.amazonaws.com")}))(t)
 	}

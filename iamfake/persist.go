@@ -22,6 +22,7 @@ type stateFile struct {
 	Users     map[string]*user      `json:"users"`
 	Groups    map[string]*group     `json:"groups"`
 	Policies  map[string]*policy    `json:"policies"`
+	Roles     map[string]*role      `json:"roles,omitempty"`
 	MFA       map[string]*mfaDevice `json:"virtual_mfa_devices"`
 }
 
@@ -50,7 +51,7 @@ func (s *Server) SaveState(w io.Writer) error {
 	s.mu.Lock()
 	b, err := json.MarshalIndent(stateFile{
 		Format: stateFormat, AccountID: s.opts.AccountID,
-		Users: s.st.Users.m, Groups: s.st.Groups.m, Policies: s.st.Policies.m, MFA: s.st.MFA.m,
+		Users: s.st.Users.m, Groups: s.st.Groups.m, Policies: s.st.Policies.m, Roles: s.st.Roles.m, MFA: s.st.MFA.m,
 	}, "", "  ")
 	s.mu.Unlock()
 	if err != nil {
@@ -82,6 +83,9 @@ func (s *Server) LoadState(r io.Reader) error {
 	for k, p := range f.Policies {
 		st.Policies.put(k, p)
 	}
+	for k, r := range f.Roles {
+		st.Roles.put(k, r)
+	}
 	for k, d := range f.MFA {
 		st.MFA.put(k, d)
 	}
@@ -104,7 +108,9 @@ func (s *Server) LoadState(r io.Reader) error {
 	// Attachments are recorded on both sides; the entities' side is the
 	// truth (AWS managed policies are not saved at all).
 	for _, ix := range []*index[*policy]{&st.Policies, &st.AWS} {
-		ix.each(func(p *policy) { p.Users, p.Groups, p.Boundaries = index[string]{}, index[string]{}, 0 })
+		ix.each(func(p *policy) {
+			p.Users, p.Groups, p.Roles, p.Boundaries = index[string]{}, index[string]{}, index[string]{}, 0
+		})
 	}
 	find := func(arn string) *policy {
 		account, _, name, ok := parsePolicyARN(arn)
@@ -135,6 +141,16 @@ func (s *Server) LoadState(r io.Reader) error {
 			if p := find(arn); p != nil {
 				p.Groups.put(lower(g.Name), g.Name)
 			}
+		}
+	}
+	for _, r := range st.Roles.m {
+		for _, arn := range r.Attached.m {
+			if p := find(arn); p != nil {
+				p.Roles.put(lower(r.Name), r.Name)
+			}
+		}
+		if p := find(r.Boundary); p != nil {
+			p.Boundaries++
 		}
 	}
 	s.mu.Lock()

@@ -54,7 +54,9 @@ func (s *Server) policyParam(q *request) (*policy, *apiError) {
 		return nil, constraint("policyArn", arn, "Member must have length greater than or equal to 20")
 	}
 	if _, _, _, ok := parsePolicyARN(arn); !ok {
-		return nil, errf(InvalidInput, "ARN %s is not valid.", arn)
+		// AWS answers ValidationError; its API reference lists only
+		// InvalidInput for these actions.
+		return nil, errf(ValidationError, "Invalid ARN: %s", arn)
 	}
 	p := s.policyByARN(arn)
 	if p == nil || !q.visible(p.VisibleAt) {
@@ -76,21 +78,37 @@ func (s *Server) changeablePolicyParam(q *request) (*policy, *apiError) {
 	return p, nil
 }
 
-func (s *Server) writePolicy(w *xmlw, p *policy, description bool) {
+// How much of a policy an answer shows: GetPolicy shows its Description
+// and its Tags (an empty list when it has none), CreatePolicy the tags it
+// was given, lists neither.
+type policyView int
+
+const (
+	policyListed policyView = iota
+	policyCreated
+	policyFull
+)
+
+func (s *Server) writePolicy(w *xmlw, p *policy, view policyView) {
 	w.el("PolicyName", p.Name)
 	w.el("PolicyId", p.ID)
 	w.el("Arn", p.ARN)
 	w.el("Path", p.Path)
 	w.el("DefaultVersionId", p.Default)
-	w.int("AttachmentCount", p.Users.len()+p.Groups.len())
+	w.int("AttachmentCount", p.attachments())
 	w.int("PermissionsBoundaryUsageCount", p.Boundaries)
 	w.bool("IsAttachable", true)
-	if description {
+	if view == policyFull {
 		w.opt("Description", p.Description)
 	}
 	w.time("CreateDate", p.Created)
 	w.time("UpdateDate", p.Updated)
-	writeTags(w, p.Tags)
+	switch view {
+	case policyFull:
+		writeTagList(w, p.Tags)
+	case policyCreated:
+		writeTags(w, p.Tags)
+	}
 }
 
 func managedSizeErr() *apiError { return quota("PolicySize", managedPolicySize) }
@@ -108,7 +126,7 @@ func (s *Server) createPolicy(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	if err := checkPolicyDocument(doc, managedPolicySize, managedSizeErr); err != nil {
+	if err := checkPolicyDocument(doc, managedDoc, managedPolicySize, managedSizeErr); err != nil {
 		return err
 	}
 	tags := q.tags()
@@ -129,7 +147,7 @@ func (s *Server) createPolicy(q *request, w *xmlw) *apiError {
 	}
 	s.st.Policies.put(lower(name), p)
 	w.open("Policy")
-	s.writePolicy(w, p, false)
+	s.writePolicy(w, p, policyCreated)
 	w.close("Policy")
 	return nil
 }
@@ -140,7 +158,7 @@ func (s *Server) getPolicy(q *request, w *xmlw) *apiError {
 		return err
 	}
 	w.open("Policy")
-	s.writePolicy(w, p, true)
+	s.writePolicy(w, p, policyFull)
 	w.close("Policy")
 	return nil
 }
@@ -150,7 +168,7 @@ func (s *Server) deletePolicy(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	if p.Users.len()+p.Groups.len() > 0 || p.Boundaries > 0 {
+	if p.attachments() > 0 || p.Boundaries > 0 {
 		return errf(DeleteConflict, "Cannot delete a policy attached to entities.")
 	}
 	if len(p.Versions) > 1 {
@@ -182,7 +200,7 @@ func (s *Server) listPolicies(q *request, w *xmlw) *apiError {
 		if !q.visible(p.VisibleAt) || !strings.HasPrefix(p.Path, prefix) {
 			return false
 		}
-		attached := p.Users.len()+p.Groups.len() > 0
+		attached := p.attachments() > 0
 		switch {
 		case onlyAttached && usage == "PermissionsPolicy":
 			return attached
@@ -219,7 +237,7 @@ func (s *Server) listPolicies(q *request, w *xmlw) *apiError {
 	} else if aws && next == "" && s.st.AWS.len() > 0 {
 		next = "aws." + encodeMarker("")
 	}
-	writeList(w, "Policies", ps, next, func(p *policy) { s.writePolicy(w, p, false) })
+	writeList(w, "Policies", ps, next, func(p *policy) { s.writePolicy(w, p, policyListed) })
 	return nil
 }
 
@@ -264,7 +282,7 @@ func (s *Server) createPolicyVersion(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	if err := checkPolicyDocument(doc, managedPolicySize, managedSizeErr); err != nil {
+	if err := checkPolicyDocument(doc, managedDoc, managedPolicySize, managedSizeErr); err != nil {
 		return err
 	}
 	if len(p.Versions) >= versionsPerPolicy {
@@ -449,7 +467,7 @@ func (s *Server) listEntitiesForPolicy(q *request, w *xmlw) *apiError {
 	default:
 		return constraint("entityFilter", filter, "Member must satisfy enum value set: [User, Role, LocalManagedPolicy, Group, AWSManagedPolicy]")
 	}
-	// One list over both kinds: groups first, then users, paged together.
+	// One list over all kinds: groups, then users, then roles, paged together.
 	type entity struct{ kind, name string }
 	var all []entity
 	if filter == "" || filter == "Group" {
@@ -457,6 +475,9 @@ func (s *Server) listEntitiesForPolicy(q *request, w *xmlw) *apiError {
 	}
 	if filter == "" || filter == "User" {
 		p.Users.each(func(n string) { all = append(all, entity{"user", n}) })
+	}
+	if filter == "" || filter == "Role" {
+		p.Roles.each(func(n string) { all = append(all, entity{"role", n}) })
 	}
 	page, next, err := pageSliceFor(q, all)
 	if err != nil {
@@ -485,6 +506,15 @@ func (s *Server) listEntitiesForPolicy(q *request, w *xmlw) *apiError {
 	}
 	w.close("PolicyUsers")
 	w.open("PolicyRoles")
+	for _, e := range page {
+		if e.kind == "role" {
+			r, _ := s.st.Roles.get(lower(e.name))
+			w.open("member")
+			w.el("RoleName", r.Name)
+			w.el("RoleId", r.ID)
+			w.close("member")
+		}
+	}
 	w.close("PolicyRoles")
 	w.page(next)
 	return nil

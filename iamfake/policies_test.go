@@ -38,7 +38,7 @@ func TestPolicyDocumentValidation(t *testing.T) {
 		}
 	}
 	// Latin-1 beyond ASCII is allowed, and comes back intact.
-	doc := `{"Statement":[{"Sid":"caf\u00e9","Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*"}]}`
+	doc := `{"Version":"2012-10-17","Statement":[{"Sid":"caf\u00e9","Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*"}]}`
 	doc = strings.ReplaceAll(doc, `\u00e9`, "é")
 	p := ok(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("latin1"), PolicyDocument: aws.String(doc)}))(t)
 	v := ok(c.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: p.Policy.Arn, VersionId: aws.String("v1")}))(t)
@@ -134,7 +134,7 @@ func TestPolicyARNs(t *testing.T) {
 	for _, tc := range []struct{ arn, code string }{
 		{"arn:aws:iam::123456789012:policy/missing", "NoSuchEntity"},
 		{"arn:aws:iam::210987654321:policy/AmazonSesSendingAccess", "NoSuchEntity"},
-		{"not-an-arn-but-long-enough", "InvalidInput"},
+		{"not-an-arn-but-long-enough", "ValidationError"}, // AWS's answer ("Invalid ARN")
 		{"short", "ValidationError"},
 	} {
 		_, err := c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("u"), PolicyArn: aws.String(tc.arn)})

@@ -44,6 +44,8 @@ type Server struct {
 	changes uint64
 	limiter tokenBucket
 
+	sessions map[string]*session // AssumeRole's temporary keys; not saved
+
 	latency atomic.Int64 // nanoseconds
 }
 
@@ -65,10 +67,11 @@ func New(opts Options) *Server {
 		opts.PoliciesQuota = 1500
 	}
 	s := &Server{
-		opts:   opts,
-		st:     newState(),
-		denied: map[string]bool{},
-		counts: map[string]int{},
+		opts:     opts,
+		st:       newState(),
+		denied:   map[string]bool{},
+		counts:   map[string]int{},
+		sessions: map[string]*session{},
 	}
 	s.started = opts.Now()
 	return s
@@ -376,8 +379,31 @@ type action struct {
 	mut bool // changes state
 }
 
-// ServeHTTP answers one IAM (or STS GetCallerIdentity) Query request.
+// ResetPath is where moto's server mode takes a reset; suites written for
+// moto call it between tests, and iamfake answers it alike.
+const ResetPath = "/moto-api/reset"
+
+// Reset empties the account and forgets sessions, faults and the call
+// log; latency, rate limit, consistency delay and denied actions stay.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st = newState()
+	s.sessions = map[string]*session{}
+	s.faults = nil
+	s.calls = nil
+	s.counts = map[string]int{}
+	s.changes++
+}
+
+// ServeHTTP answers one IAM (or STS) Query request, or a POST to ResetPath.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == ResetPath && r.Method == http.MethodPost {
+		s.Reset()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status": "ok"}`))
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		s.write(w, errf(InvalidInput, "could not parse the request: %v", err), newRequestID())
 		return
@@ -449,7 +475,7 @@ func (s *Server) dispatch(q *request, w *xmlw, reqID string) (apiErr *apiError, 
 		return e, false
 	}
 	ns := iamNamespace
-	if q.action == "GetCallerIdentity" {
+	if stsActions[q.action] {
 		ns = stsNamespace
 	}
 	w.startEnvelope(q.action, ns)
@@ -473,6 +499,9 @@ func (s *Server) dispatch(q *request, w *xmlw, reqID string) (apiErr *apiError, 
 func (s *Server) authenticate(q *request) *apiError {
 	if q.key == "" {
 		return nil
+	}
+	if se, ok := s.sessions[q.key]; ok && !q.now.Before(se.Expires) {
+		return &apiError{Code: "ExpiredToken", Message: "The security token included in the request is expired"}
 	}
 	k, ok := s.st.Keys[q.key]
 	if !ok {

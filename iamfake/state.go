@@ -57,7 +57,7 @@ type policy struct {
 	Default                          string // version id
 	NextVersion                      int
 	Versions                         []*policyVersion // in creation order
-	Users, Groups                    index[string]    // attached entities, lower name -> name
+	Users, Groups, Roles             index[string]    // attached entities, lower name -> name
 	Boundaries                       int              // users with it as permissions boundary
 	Tags                             []tag
 	AWSManaged                       bool
@@ -68,6 +68,9 @@ type policyVersion struct {
 	Document string
 	Created  time.Time
 }
+
+// attachments counts the users, groups and roles the policy is attached to.
+func (p *policy) attachments() int { return p.Users.len() + p.Groups.len() + p.Roles.len() }
 
 func (p *policy) version(id string) *policyVersion {
 	for _, v := range p.Versions {
@@ -115,10 +118,12 @@ type mfaDevice struct {
 type state struct {
 	Users    index[*user]
 	Groups   index[*group]
+	Roles    index[*role]
 	Policies index[*policy] // customer managed, by lower policy name (names are account-wide unique)
 	AWS      index[*policy] // AWS managed, by lower policy name; not saved
 	Keys     map[string]*accessKey
 	MFA      index[*mfaDevice] // virtual MFA devices by serial
+	Report   *credReport       // the last credential report; not saved
 }
 
 func newState() *state {

@@ -43,17 +43,24 @@ func (s *Server) writeUser(w *xmlw, u *user, full bool) {
 	}
 	if u.Boundary != "" {
 		w.open("PermissionsBoundary")
-		w.el("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
+		// "Policy" is what AWS answers; the SDK's enum and the API
+		// reference say PermissionsBoundaryPolicy.
+		w.el("PermissionsBoundaryType", "Policy")
 		w.el("PermissionsBoundaryArn", u.Boundary)
 		w.close("PermissionsBoundary")
 	}
 	writeTags(w, u.Tags)
 }
 
+// writeTags writes the Tags element when there are tags.
 func writeTags(w *xmlw, tags []tag) {
-	if len(tags) == 0 {
-		return
+	if len(tags) > 0 {
+		writeTagList(w, tags)
 	}
+}
+
+// writeTagList writes the Tags element, empty when there are none.
+func writeTagList(w *xmlw, tags []tag) {
 	w.open("Tags")
 	for _, t := range tags {
 		w.open("member")
@@ -227,32 +234,7 @@ func (s *Server) tagUser(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	tags := q.tags()
-	if len(tags) == 0 {
-		return required("tags")
-	}
-	if err := checkTags(tags); err != nil {
-		return err
-	}
-	merged := append([]tag(nil), u.Tags...)
-	for _, t := range tags {
-		replaced := false
-		for i := range merged {
-			if strings.EqualFold(merged[i].Key, t.Key) {
-				merged[i] = t
-				replaced = true
-				break
-			}
-		}
-		if !replaced {
-			merged = append(merged, t)
-		}
-	}
-	if len(merged) > 50 {
-		return errf(LimitExceeded, "The number of tags has reached the maximum limit.")
-	}
-	u.Tags = merged
-	return nil
+	return tagEntity(q, &u.Tags)
 }
 
 func (s *Server) untagUser(q *request, w *xmlw) *apiError {
@@ -260,25 +242,7 @@ func (s *Server) untagUser(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	keys := q.list("TagKeys")
-	if len(keys) == 0 {
-		return required("tagKeys")
-	}
-	kept := u.Tags[:0:0]
-	for _, t := range u.Tags {
-		drop := false
-		for _, k := range keys {
-			if strings.EqualFold(k, t.Key) {
-				drop = true
-				break
-			}
-		}
-		if !drop {
-			kept = append(kept, t)
-		}
-	}
-	u.Tags = kept
-	return nil
+	return untagEntity(q, &u.Tags)
 }
 
 func (s *Server) listUserTags(q *request, w *xmlw) *apiError {
@@ -286,12 +250,7 @@ func (s *Server) listUserTags(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	tags, next, err := pageSliceFor(q, u.Tags)
-	if err != nil {
-		return err
-	}
-	writeList(w, "Tags", tags, next, func(t tag) { writeTag(w, t) })
-	return nil
+	return listTags(q, w, u.Tags)
 }
 
 // checkBoundary validates a permissions boundary: a managed policy that exists.

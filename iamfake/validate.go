@@ -1,7 +1,6 @@
 package iamfake
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode"
@@ -145,6 +144,20 @@ func checkTags(tags []tag) *apiError {
 	return nil
 }
 
+// checkWordID checks a credential ID (certificate, SSH key, service
+// credential) against its modelled pattern.
+func checkWordID(field, id string) *apiError {
+	if id == "" {
+		return constraint(field, id, "Member must have length greater than or equal to 1")
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(isNameChar(c) && strings.IndexByte("+=,.@-", c) < 0) {
+			return constraint(field, id, `Member must satisfy regular expression pattern: [\w]+`)
+		}
+	}
+	return nil
+}
+
 func checkStatus(field, v string) *apiError {
 	if v != "Active" && v != "Inactive" {
 		return constraint(field, v, "Member must satisfy enum value set: [Active, Inactive]")
@@ -152,11 +165,11 @@ func checkStatus(field, v string) *apiError {
 	return nil
 }
 
-// checkPolicyDocument validates a policy document the way IAM does:
-// the modelled character set and length, JSON syntax, the grammar's
-// essentials, and the size quota (whitespace not counted). sizeErr
+// checkPolicyDocument validates a policy document the way IAM does: the
+// modelled character set and length, the size quota (whitespace not
+// counted), then the grammar of its kind (policygrammar.go). sizeErr
 // builds the LimitExceeded answer for the kind of policy.
-func checkPolicyDocument(doc string, limit int, sizeErr func() *apiError) *apiError {
+func checkPolicyDocument(doc string, kind policyKind, limit int, sizeErr func() *apiError) *apiError {
 	const field = "policyDocument"
 	if doc == "" {
 		return constraint(field, doc, "Member must have length greater than or equal to 1")
@@ -176,114 +189,5 @@ func checkPolicyDocument(doc string, limit int, sizeErr func() *apiError) *apiEr
 	if size > limit {
 		return sizeErr()
 	}
-	var v any
-	if err := json.Unmarshal([]byte(doc), &v); err != nil {
-		return errf(MalformedPolicyDocument, "Syntax errors in policy.")
-	}
-	top, ok := v.(map[string]any)
-	if !ok {
-		return errf(MalformedPolicyDocument, "Syntax errors in policy.")
-	}
-	for k := range top {
-		switch k {
-		case "Version", "Id", "Statement":
-		default:
-			return errf(MalformedPolicyDocument, "Syntax errors in policy.")
-		}
-	}
-	if ver, ok := top["Version"]; ok {
-		if s, _ := ver.(string); s != "2012-10-17" && s != "2008-10-17" {
-			return errf(MalformedPolicyDocument, "The policy failed legacy parsing")
-		}
-	}
-	st, ok := top["Statement"]
-	if !ok {
-		return errf(MalformedPolicyDocument, "Syntax errors in policy.")
-	}
-	var stmts []any
-	switch st := st.(type) {
-	case []any:
-		stmts = st
-	case map[string]any:
-		stmts = []any{st}
-	default:
-		return errf(MalformedPolicyDocument, "Syntax errors in policy.")
-	}
-	if len(stmts) == 0 {
-		return errf(MalformedPolicyDocument, "Syntax errors in policy.")
-	}
-	for _, s := range stmts {
-		m, ok := s.(map[string]any)
-		if !ok {
-			return errf(MalformedPolicyDocument, "Syntax errors in policy.")
-		}
-		if e, _ := m["Effect"].(string); e != "Allow" && e != "Deny" {
-			return errf(MalformedPolicyDocument, "Syntax errors in policy.")
-		}
-		_, a := m["Action"]
-		_, na := m["NotAction"]
-		if a == na {
-			return errf(MalformedPolicyDocument, "Policy statement must contain actions.")
-		}
-		_, r := m["Resource"]
-		_, nr := m["NotResource"]
-		if r == nr {
-			return errf(MalformedPolicyDocument, "Policy statement must contain resources.")
-		}
-		if _, p := m["Principal"]; p {
-			return errf(MalformedPolicyDocument, "Policy document should not specify a principal.")
-		}
-		for _, k := range []string{"Action", "NotAction", "Resource", "NotResource"} {
-			if x, ok := m[k]; ok && !stringOrStrings(x) {
-				return errf(MalformedPolicyDocument, "Syntax errors in policy.")
-			}
-		}
-		if x, ok := m["Action"]; ok {
-			if err := checkActions(x); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func stringOrStrings(x any) bool {
-	switch x := x.(type) {
-	case string:
-		return true
-	case []any:
-		if len(x) == 0 {
-			return false
-		}
-		for _, e := range x {
-			if _, ok := e.(string); !ok {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
-// checkActions requires "service:action" (or "*"), as IAM's parser does.
-func checkActions(x any) *apiError {
-	var list []string
-	switch x := x.(type) {
-	case string:
-		list = []string{x}
-	case []any:
-		for _, e := range x {
-			list = append(list, e.(string))
-		}
-	}
-	for _, a := range list {
-		if a == "*" {
-			continue
-		}
-		svc, act, ok := strings.Cut(a, ":")
-		if !ok || svc == "" || act == "" {
-			return errf(MalformedPolicyDocument, "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")
-		}
-	}
-	return nil
+	return checkGrammar(doc, kind)
 }

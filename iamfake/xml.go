@@ -21,7 +21,8 @@ const (
 
 type xmlw struct {
 	b            []byte
-	mark, result int // envelope positions (see startEnvelope)
+	mark, result int  // envelope positions (see startEnvelope)
+	keepEmpty    bool // write an empty result (UpdateRole: the SDK requires <UpdateRoleResult/>)
 }
 
 func (w *xmlw) open(name string) {
@@ -176,7 +177,7 @@ func (w *xmlw) startEnvelope(action, ns string) {
 }
 
 func (w *xmlw) endEnvelope(action, requestID string) {
-	if len(w.b) == w.result {
+	if len(w.b) == w.result && !w.keepEmpty {
 		w.b = w.b[:w.mark]
 	} else {
 		w.close(action + "Result")
@@ -195,7 +196,7 @@ func putBuf(w *xmlw) {
 	if cap(w.b) > 1<<20 {
 		return
 	}
-	w.b, w.mark, w.result = w.b[:0], 0, 0
+	w.b, w.mark, w.result, w.keepEmpty = w.b[:0], 0, 0, false
 	bufPool.Put(w)
 }
 

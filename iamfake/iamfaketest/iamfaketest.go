@@ -9,6 +9,7 @@ package iamfaketest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -90,3 +91,21 @@ var transport = func() http.RoundTripper {
 	t.MaxIdleConnsPerHost = 64
 	return iamfake.ClientTransport(t)
 }()
+
+// Reset empties the account of the iamfake (or moto_server) at url, as
+// suites written for moto do between tests: POST /moto-api/reset.
+func Reset(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+iamfake.ResetPath, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Transport: transport}).Do(req)
+	if err != nil {
+		return fmt.Errorf("reset %s: %w", url, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("reset %s: %s", url, resp.Status)
+	}
+	return nil
+}
