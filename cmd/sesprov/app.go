@@ -406,7 +406,9 @@ func (lv flagLevels) given(name, env string) bool {
 	if lv.cmd != nil && definesFlag(lv.cmd.Command, name) && lv.cmd.IsSet(name) {
 		return true
 	}
-	if _, fromEnv := os.LookupEnv(env); fromEnv && env != "" {
+	// urfave counts a value from the environment as set: one that differs
+	// from the variable's came from the command line.
+	if v, ok := os.LookupEnv(env); ok && env != "" && v == lv.app.String(name) {
 		return false
 	}
 	return lv.app.IsSet(name)

@@ -63,6 +63,9 @@ func commandHint(app *cli.App, name string) string {
 // beginning with typed (an abbreviation, at least three letters) also
 // counts, when only one does.
 func nearest(typed string, candidates []string) string {
+	if len(typed) < 2 {
+		return "" // -x: any letter is as near as another
+	}
 	maxD := max(1, len([]rune(typed))/5)
 	best, bestD := "", maxD+1
 	var prefixed []string
@@ -135,7 +138,8 @@ var (
 // argsHint explains positional arguments where a command takes none and
 // the argument shows what was meant: a region split off --regions by a
 // space after a comma (`--regions us-east-1, eu-west-1`), or a user name
-// without --user-name. Other arguments are left to the command's own check.
+// without --user-name. An argument that may be a secret is refused without
+// being shown. Other arguments are left to the command's own check.
 func argsHint(c *cli.Context) error {
 	name := c.Command.Name
 	args := c.Args().Slice()
@@ -150,7 +154,8 @@ func argsHint(c *cli.Context) error {
 			break
 		}
 	}
-	if definesFlag(c.Command, flgRegions) && (name != "derive" || c.IsSet(flgRegions)) {
+	// derive's two arguments are the seed script's SECRET REGION.
+	if definesFlag(c.Command, flgRegions) && (name != "derive" || c.IsSet(flgRegions) && c.NArg() == 1) {
 		var stray []string
 		for _, a := range args {
 			if r := strings.Trim(a, ", "); r != "" && looksLikeRegion(r) {
@@ -165,12 +170,21 @@ func argsHint(c *cli.Context) error {
 				}
 			}
 			all = append(all, stray...)
-			if !c.IsSet(flgRegions) {
-				return provision.Usagef("%s: %s looks like a region: pass it with --%s %s", name, quotedList(stray), flgRegions, strings.Join(all, ","))
+			looks, it := "looks like a region", "it"
+			if len(stray) > 1 {
+				looks, it = "look like regions", "them"
 			}
-			return provision.Usagef("%s: %s looks like a region, cut off --%s by a space: the list must not contain spaces (--%s %s)",
-				name, quotedList(stray), flgRegions, flgRegions, strings.Join(all, ","))
+			if !c.IsSet(flgRegions) {
+				return provision.Usagef("%s: %s %s: pass %s with --%s %s", name, quotedList(stray), looks, it, flgRegions, strings.Join(all, ","))
+			}
+			return provision.Usagef("%s: %s %s, cut off --%s by a space: the list must not contain spaces (--%s %s)",
+				name, quotedList(stray), looks, flgRegions, flgRegions, strings.Join(all, ","))
 		}
+	}
+	if noArgCommands[name] && name != "convert" && !derive.EchoSafe(args[0]) {
+		// The commands' own checks would quote it (convert's does not):
+		// errors never hold a secret.
+		return provision.Usagef("%s takes no arguments (got an argument, not shown: it may be a secret); see 'sesprov %s --help'", name, name)
 	}
 	if userCommands[name] && len(args) == 1 && !c.IsSet(flgUserName) && userNameShape.MatchString(args[0]) &&
 		!strings.HasPrefix(args[0], "-") && derive.EchoSafe(args[0]) {
