@@ -202,8 +202,15 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Flags:                 globalFlags(),
 		CustomAppHelpTemplate: strings.Replace(cli.AppHelpTemplate, "\n\nGLOBAL OPTIONS:", "\n\n"+globalFlagCategory+" (before or after the command):", -1),
 		Commands:              commands(),
-		// The global flags are read in each command's Before
-		// (setupCommand), where the values after the command are known too.
+		// A command reads the global flags in its Before (setupCommand),
+		// where the values after the command are known too; without one,
+		// they are checked here.
+		Before: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return g.parse(c)
+			}
+			return nil
+		},
 		// Errors are printed and mapped to exit codes once, in run.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
