@@ -23,7 +23,7 @@ import (
 // version is set by the Makefile (-ldflags "-X main.version=…").
 var version = ""
 
-// retryMaxBackoff is provision.ClientOptions.RetryMaxBackoff for every run:
+// retryMaxBackoff is iamapi.ClientOptions.RetryMaxBackoff for every run:
 // 0 (the default backoff) in sesprov; tests that run main in-process shorten
 // it (shortRetryBackoff) so that calls retried after an injected fault do not
 // wait seconds each.
@@ -195,23 +195,30 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1\n" +
 			"   sesprov create-user --user-name billing-mailer --regions eu-west-1 --out-file billing.csv\n" +
 			"   sesprov create-user --help",
-		Reader:               stdin,
-		Writer:               stdout,
-		ErrWriter:            stderr,
-		EnableBashCompletion: true,
-		BashComplete:         completeApp,
-		Suggest:              true,
-		HideHelpCommand:      true,
-		Metadata:             map[string]any{"globals": g},
-		Flags:                globalFlags(),
-		Commands:             commands(),
+		Reader:                stdin,
+		Writer:                stdout,
+		ErrWriter:             stderr,
+		EnableBashCompletion:  true,
+		BashComplete:          completeApp,
+		Suggest:               true,
+		HideHelpCommand:       true,
+		Metadata:              map[string]any{"globals": g},
+		Flags:                 globalFlags(),
+		CustomAppHelpTemplate: strings.Replace(cli.AppHelpTemplate, "\n\nGLOBAL OPTIONS:", "\n\n"+globalFlagCategory+" (before or after the command):", -1),
+		Commands:              commands(),
+		// A command reads the global flags in its Before (setupCommand),
+		// where the values after the command are known too; without one,
+		// they are checked here.
 		Before: func(c *cli.Context) error {
-			return g.parse(c)
+			if c.NArg() == 0 {
+				return g.parse(c)
+			}
+			return nil
 		},
 		// Errors are printed and mapped to exit codes once, in run.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return fail.AsUsage(err)
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return fail.AsUsage(unknownFlagHint(err, c.App.VisibleFlags()))
 		},
 		CommandNotFound: func(c *cli.Context, name string) {
 			// The help command is hidden (HideHelpCommand), but
@@ -228,23 +235,73 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 				return
 			}
 			g.unknownCommand = true
-			fmt.Fprintf(c.App.ErrWriter, "sesprov: unknown command %q; run 'sesprov --help' for the list\n", name)
+			fmt.Fprintf(c.App.ErrWriter, "sesprov: %s\n", commandHint(c.App, name))
 		},
 	}
 	for _, cmd := range app.Commands {
-		setUsageErrorHandler(cmd)
-		if action, name := cmd.Action, cmd.Name; action != nil {
-			cmd.Action = func(c *cli.Context) error {
-				g.command = name
-				return action(c)
-			}
-		}
-		if len(cmd.Subcommands) == 0 && cmd.BashComplete == nil {
-			cmd.BashComplete = completeFlags(cmd)
-		}
+		setupCommand(cmd, g)
 	}
 	return app
 }
+
+// setupCommand gives cmd what every command has: the global flags after its
+// name (in the GLOBAL OPTIONS section of its --help), the global flags read
+// before it runs, the usage hints, and flag completion.
+func setupCommand(cmd *cli.Command, g *globals) {
+	cmd.Flags = append(cmd.Flags, commandGlobalFlags(cmd.Flags)...)
+	if cmd.CustomHelpTemplate == "" && len(cmd.Subcommands) == 0 {
+		cmd.CustomHelpTemplate = commandHelpTemplate
+	}
+	setUsageErrorHandler(cmd)
+	before := cmd.Before
+	cmd.Before = func(c *cli.Context) error {
+		if err := g.parse(c); err != nil {
+			return err
+		}
+		if err := argsHint(c); err != nil {
+			return err
+		}
+		if err := regionFlagHint(c); err != nil {
+			return err
+		}
+		if before != nil {
+			return before(c)
+		}
+		return nil
+	}
+	if action, name := cmd.Action, cmd.Name; action != nil {
+		cmd.Action = func(c *cli.Context) error {
+			g.command = name
+			return action(c)
+		}
+	}
+	if len(cmd.Subcommands) == 0 && cmd.BashComplete == nil {
+		cmd.BashComplete = completeFlags(cmd)
+	}
+}
+
+// commandHelpTemplate is urfave's command help with the global flags in a
+// section of their own, after the command's options, each section in the
+// order the flags are defined. (urfave's flag categories would sort the
+// flags by name and leave out --help.)
+const commandHelpTemplate = `NAME:
+   {{template "helpNameTemplate" .}}
+
+USAGE:
+   {{template "usageTemplate" .}}{{if .Category}}
+
+CATEGORY:
+   {{.Category}}{{end}}{{if .Description}}
+
+DESCRIPTION:
+   {{template "descriptionTemplate" .}}{{end}}
+
+OPTIONS:{{range .VisibleFlags}}{{if not .GetCategory}}
+   {{wrap .String 6}}{{end}}{{end}}
+
+` + globalFlagCategory + ` (before or after the command):{{range .VisibleFlags}}{{if .GetCategory}}
+   {{wrap .String 6}}{{end}}{{end}}
+`
 
 // commands lists every subcommand, in the order --help shows them.
 func commands() []*cli.Command {
@@ -266,9 +323,8 @@ func commands() []*cli.Command {
 
 func setUsageErrorHandler(cmd *cli.Command) {
 	if cmd.OnUsageError == nil {
-		name := cmd.Name
 		cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-			return fail.AsUsage(globalFlagHint(name, err))
+			return fail.AsUsage(unknownFlagHint(err, cmd.VisibleFlags()))
 		}
 	}
 	for _, sub := range cmd.Subcommands {
@@ -276,24 +332,12 @@ func setUsageErrorHandler(cmd *cli.Command) {
 	}
 }
 
-func globalFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: flgProfile, EnvVars: []string{envProfile}, Usage: "shared-config `PROFILE` (SSO and assume-role profiles included)"},
-		&cli.StringFlag{Name: flgRegion, EnvVars: []string{envRegion}, Usage: "`REGION` of the IAM/STS clients (default us-east-1 when nothing is configured)"},
-		&cli.StringFlag{Name: flgEndpointURL, Usage: "IAM/STS endpoint `URL` override (the SDK's AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_IAM and AWS_ENDPOINT_URL_STS also work)"},
-		&cli.StringFlag{Name: flgRoleARN, EnvVars: []string{envRoleARN}, Usage: "assume role `ARN` first (provision into another account)"},
-		&cli.StringFlag{Name: flgExternalID, Usage: "external `ID` for --role-arn"},
-		&cli.BoolFlag{Name: flgSandbox, EnvVars: []string{envSandbox}, Usage: "use the embedded iamfake instead of AWS (no account needed; state kept between runs)"},
-		&cli.StringFlag{Name: flgSandboxState, EnvVars: []string{envSandboxState}, Usage: "sandbox state `FILE` (default $XDG_STATE_HOME/sesprov/sandbox.json)"},
-		&cli.StringFlag{Name: flgOutput, Aliases: []string{"o"}, EnvVars: []string{envOutput}, Value: string(output.FormatTable), Usage: "output `FORMAT`: table, json, csv or env"},
-		&cli.BoolFlag{Name: flgVerbose, Usage: "log each step on stderr (secrets are always redacted)"},
-		&cli.BoolFlag{Name: flgDebug, Usage: "log every AWS call on stderr (secrets are always redacted)"},
-		&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation (prompts appear only on a terminal)"},
-	}
-}
-
+// parse reads the global flags of the command c runs, each from the level
+// that gave it (flagLevelsOf): after the command, before it, its environment
+// variable, its default.
 func (g *globals) parse(c *cli.Context) error {
-	out := c.String(flgOutput)
+	lv := flagLevelsOf(c)
+	out := lv.String(flgOutput)
 	if out == "" { // SESPROV_OUTPUT= (empty) means the default
 		out = string(output.FormatTable)
 	}
@@ -302,32 +346,96 @@ func (g *globals) parse(c *cli.Context) error {
 		return err
 	}
 	g.Output = f
-	g.Yes = c.Bool(flgYes)
+	g.Yes = lv.Bool(flgYes)
 	level := slog.LevelWarn
 	switch {
-	case c.Bool(flgDebug):
+	case lv.Bool(flgDebug):
 		level = slog.LevelDebug
-	case c.Bool(flgVerbose):
+	case lv.Bool(flgVerbose):
 		level = slog.LevelInfo
 	}
 	g.Log = redact.NewLogger(g.Stderr, level)
 	g.Client = iamapi.ClientOptions{
-		Profile:      c.String(flgProfile),
-		Region:       c.String(flgRegion),
-		EndpointURL:  c.String(flgEndpointURL),
-		RoleARN:      c.String(flgRoleARN),
-		ExternalID:   c.String(flgExternalID),
-		Sandbox:      c.Bool(flgSandbox),
-		SandboxState: c.String(flgSandboxState),
-		Debug:        c.Bool(flgDebug),
+		Profile:      lv.String(flgProfile),
+		Region:       lv.String(flgRegion),
+		EndpointURL:  lv.String(flgEndpointURL),
+		RoleARN:      lv.String(flgRoleARN),
+		ExternalID:   lv.String(flgExternalID),
+		Sandbox:      lv.Bool(flgSandbox),
+		SandboxState: lv.String(flgSandboxState),
+		Debug:        lv.Bool(flgDebug),
 
 		RetryMaxBackoff: retryMaxBackoff,
 	}
 	if g.Client.ExternalID != "" && g.Client.RoleARN == "" {
-		return fail.Usagef("--external-id needs --role-arn")
+		return fail.Usagef("--%s needs --%s", flgExternalID, flgRoleARN)
 	}
 	if g.Client.Sandbox && (g.Client.EndpointURL != "" || g.Client.RoleARN != "" || g.Client.Profile != "") {
-		return fail.Usagef("--sandbox cannot be combined with --endpoint-url, --role-arn or --profile")
+		return fail.Usagef("--%s cannot be combined with --%s, --%s or --%s", flgSandbox, flgEndpointURL, flgRoleARN, flgProfile)
 	}
 	return nil
+}
+
+// flagLevels reads a global flag from the level that gave it. A value after
+// the command (`sesprov list -o json`) wins over one before it (`sesprov -o
+// csv list -o json` prints JSON); the app level holds the value before the
+// command, else the environment variable's (read there only), else the
+// default.
+type flagLevels struct {
+	cmd *cli.Context // nil outside a command
+	app *cli.Context
+}
+
+func flagLevelsOf(c *cli.Context) flagLevels {
+	lv := flagLevels{app: c}
+	for _, x := range c.Lineage() {
+		if x.Command != nil { // the root command's context is the last
+			lv.app = x
+		}
+	}
+	if lv.app != c {
+		lv.cmd = c
+	}
+	return lv
+}
+
+// from returns the context whose value of flag name counts.
+func (lv flagLevels) from(name string) *cli.Context {
+	if lv.cmd != nil && lv.cmd.IsSet(name) {
+		return lv.cmd
+	}
+	return lv.app
+}
+
+func (lv flagLevels) String(name string) string { return lv.from(name).String(name) }
+func (lv flagLevels) Bool(name string) bool     { return lv.from(name).Bool(name) }
+
+// given reports whether flag name was given on the command line, on either
+// side of the command, rather than by its environment variable env (or not
+// at all).
+func (lv flagLevels) given(name, env string) bool {
+	if lv.cmd != nil && definesFlag(lv.cmd.Command, name) && lv.cmd.IsSet(name) {
+		return true
+	}
+	// urfave counts a value from the environment as set: one that differs
+	// from the variable's came from the command line.
+	if v, ok := os.LookupEnv(env); ok && env != "" && v == lv.app.String(name) {
+		return false
+	}
+	return lv.app.IsSet(name)
+}
+
+// definesFlag reports whether cmd takes flag name itself.
+func definesFlag(cmd *cli.Command, name string) bool {
+	if cmd == nil {
+		return false
+	}
+	for _, f := range cmd.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
 }

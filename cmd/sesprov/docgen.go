@@ -91,9 +91,9 @@ func manPage(app *cli.App) (string, error) {
 	var b strings.Builder
 	b.WriteString("% SESPROV 1\n\n")
 	b.WriteString("# NAME\n\nsesprov - " + mdEscape(app.Usage) + "\n\n")
-	b.WriteString("# SYNOPSIS\n\n**sesprov** [*global options*] *command* [*command options*] [*arguments*]\n\n")
+	b.WriteString("# SYNOPSIS\n\n**sesprov** [*global options*] *command* [*command options*] [*global options*] [*arguments*]\n\n")
 	b.WriteString("# DESCRIPTION\n\n" + mdText(app.Description) + "\n")
-	b.WriteString("# GLOBAL OPTIONS\n\n" + mdFlags(app.VisibleFlags()))
+	b.WriteString("# GLOBAL OPTIONS\n\n" + mdEscape(globalOptionsNote) + "\n\n" + mdFlags(app.VisibleFlags()))
 	b.WriteString("# COMMANDS\n\n")
 	for _, cmd := range app.VisibleCommands() {
 		b.WriteString("### " + cmd.Name + "\n\n")
@@ -102,7 +102,7 @@ func manPage(app *cli.App) (string, error) {
 		if cmd.Description != "" {
 			b.WriteString(mdText(cmd.Description) + "\n")
 		}
-		if flags := cmd.VisibleFlags(); len(flags) > 0 {
+		if flags := ownFlags(cmd); len(flags) > 0 {
 			b.WriteString(mdFlags(flags))
 		}
 	}
@@ -125,14 +125,14 @@ func manPage(app *cli.App) (string, error) {
 
 # ENVIRONMENT
 
-AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+` + envProfile + `, ` + envRegion + `, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
 : the AWS SDK's usual configuration (shared config and credentials files, SSO, roles)
 
-AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_STS
-: IAM/STS endpoint override, as --endpoint-url
+` + envEndpointURL + `, ` + envEndpointURLIAM + `, ` + envEndpointURLSTS + `
+: IAM/STS endpoint override, as --` + flgEndpointURL + `
 
-SESPROV_SANDBOX, SESPROV_SANDBOX_STATE, SESPROV_OUTPUT, SESPROV_ROLE_ARN
-: as --sandbox, --sandbox-state, --output and --role-arn
+` + envSandbox + `, ` + envSandboxState + `, ` + envOutput + `, ` + envRoleARN + `
+: as --` + flgSandbox + `, --` + flgSandboxState + `, --` + flgOutput + ` and --` + flgRoleARN + `; a flag given on the command line wins
 
 NO_COLOR
 : set to anything: never colour the output (colour is used only on a terminal)
@@ -151,6 +151,11 @@ The README and docs/ of https://github.com/sesprov/sesprov; **aws**(1).
 `)
 	return string(md2man.Render([]byte(b.String()))), nil
 }
+
+// globalOptionsNote says where the global options go, in the man page.
+const globalOptionsNote = "Every global option works before or after the command: 'sesprov -o json list' and " +
+	"'sesprov list -o json' are the same. Given on both sides, the value after the command wins; " +
+	"a value given on either side wins over the option's environment variable."
 
 // commandSynopsis is a command's usage line, as --help shows it.
 func commandSynopsis(cmd *cli.Command) string {
@@ -328,6 +333,11 @@ func completeFlags(cmd *cli.Command) func(*cli.Context) {
 			return
 		}
 		for _, f := range cmd.VisibleFlags() {
+			if isGlobalFlag(f) && f.Names()[0] == flgRegion && definesFlag(cmd, flgRegions) {
+				// Offered beside --regions, --region is a trap: it
+				// is the IAM client's region, rarely set here.
+				continue
+			}
 			for _, n := range f.Names() {
 				if len(n) > 1 {
 					fmt.Fprintln(c.App.Writer, "--"+n)

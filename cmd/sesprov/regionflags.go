@@ -41,6 +41,13 @@ func resolveRegions(c *cli.Context) ([]derive.Region, error) {
 		}
 	}
 	if len(names) == 0 {
+		if lv := flagLevelsOf(c); lv.given(flgRegion, envRegion) {
+			// --region is a global flag: it is accepted here, and is not
+			// what was meant.
+			r := lv.String(flgRegion)
+			return nil, fail.Usagef("no SMTP region given: --%s %s is the region of the IAM/STS clients; the SMTP regions are --%s (--%s %s)",
+				flgRegion, r, flgRegions, flgRegions, r)
+		}
 		return nil, fail.Usagef("no region given: pass --%s R1,R2 (run 'sesprov regions' for the list)", flgRegions)
 	}
 	regions, err := derive.ResolveRegions(names, c.StringSlice(flgAllowRegion))
