@@ -94,7 +94,7 @@ func rotateAction(c *cli.Context) error {
 	defer clients.Close()
 	plan, err := rotate.Plan(c.Context, clients.IAM, in)
 	if err != nil {
-		return err
+		return rotateRegionHint(c, in, err)
 	}
 
 	var d *deliver.Deliverer
@@ -257,4 +257,14 @@ func openRotateDeliverer(c *cli.Context, dest deliver.Destination, user string, 
 		}
 	}
 	return openDeliverer(c, dest, []string{user}, c.Bool(flgIncludeSecretKey), dryRun)
+}
+
+// rotateRegionHint adds, to rotate's "no region" error, that --region (given)
+// is the IAM client's region when --regions was meant.
+func rotateRegionHint(c *cli.Context, in rotate.Options, err error) error {
+	lv := flagLevelsOf(c)
+	if len(in.Regions) > 0 || fail.KindOf(err) != fail.KindUsage || !lv.given(flgRegion, envRegion) {
+		return err
+	}
+	return fail.Usagef("%v; --%s %s is the region of the IAM/STS clients; the SMTP regions are --%s", err, flgRegion, lv.String(flgRegion), flgRegions)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/urfave/cli/v2"
@@ -59,5 +60,9 @@ func reportDelivered(w io.Writer, d *deliver.Deliverer) {
 // outputExplicit reports whether a format was asked for (-o or
 // SESPROV_OUTPUT), not left at its default.
 func outputExplicit(c *cli.Context) bool {
-	return c.IsSet(flgOutput) && c.String(flgOutput) != ""
+	lv := flagLevelsOf(c)
+	if lv.String(flgOutput) == "" {
+		return false
+	}
+	return lv.given(flgOutput, envOutput) || os.Getenv(envOutput) != ""
 }
