@@ -1,6 +1,7 @@
 // Command iamfake serves an in-memory IAM account (and STS
 // GetCallerIdentity) over IAM's Query protocol, and on the same endpoint
-// Secrets Manager, SSM Parameter Store and SES v2 (iamfake/awsfake), for
+// Secrets Manager, SSM Parameter Store, SES v2 and Organizations
+// (iamfake/awsfake), for
 // tests and for trying sesprov without AWS:
 //
 //	iamfake --listen 127.0.0.1:0 --state iam.json
@@ -38,6 +39,7 @@ const (
 	flgVerbose     = "verbose"
 	flgSESProd     = "ses-production-access"
 	flgSESVerify   = "ses-auto-verify"
+	flgOrgAccounts = "org-accounts"
 )
 
 func main() {
@@ -52,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: iamfake --listen ADDR [--state FILE] [--account-id ID]\n\n"+
 			"Serves an in-memory IAM (and STS GetCallerIdentity), Secrets Manager, SSM\n"+
-			"Parameter Store and SES v2 on http://ADDR.\n"+
+			"Parameter Store, SES v2 and Organizations on http://ADDR.\n"+
 			"Example: iamfake --listen 127.0.0.1:0 --state iam.json\n\n")
 		fs.PrintDefaults()
 	}
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool(flgVerbose, false, "log every call (action, status, duration) to stderr")
 	sesProd := fs.Bool(flgSESProd, false, "SES regions are out of the SES sandbox (production access)")
 	sesVerify := fs.Bool(flgSESVerify, false, "SES identities are verified as soon as they are created")
+	orgAccounts := fs.String(flgOrgAccounts, "", "comma-separated 12-digit account IDs: an AWS Organizations organization managed by\n"+
+		"--account-id with these member accounts (unless the state file already holds an organization)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -82,6 +86,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	var members []string
+	if *orgAccounts != "" {
+		for _, id := range strings.Split(*orgAccounts, ",") {
+			if id = strings.TrimSpace(id); len(id) != 12 || strings.Trim(id, "0123456789") != "" {
+				fmt.Fprintf(stderr, "iamfake: --%s: %q is not a 12-digit account ID\n", flgOrgAccounts, id)
+				return 2
+			}
+			members = append(members, id)
+		}
+	}
+
 	srv := awsfake.New(awsfake.Options{IAM: iamfake.Options{AccountID: *accountID}, SESProductionAccess: *sesProd, SESAutoVerify: *sesVerify})
 	paths := awsfake.StatePaths(*statePath)
 	if *statePath != "" {
@@ -92,6 +107,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *sesProd {
 		srv.SESv2.SetProductionAccess("", true) // regions loaded from the state file too
+	}
+	if err := createOrganization(srv.Organizations, members); err != nil {
+		fmt.Fprintf(stderr, "iamfake: %v\n", err)
+		return 1
 	}
 	srv.IAM.SetLatency(*latency)
 	if *rate > 0 {

@@ -1,6 +1,6 @@
 // Package awsfake serves iamfake's IAM and the fakes beside it (Secrets
-// Manager, SSM Parameter Store, SES v2) on one endpoint, as moto_server
-// serves every service on one port: an SDK configured with one
+// Manager, SSM Parameter Store, SES v2, Organizations) on one endpoint, as
+// moto_server serves every service on one port: an SDK configured with one
 // AWS_ENDPOINT_URL (or BaseEndpoint) reaches them all. Each service keeps
 // its own state; this package only routes requests and bundles the
 // services' persistence.
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/iamfake/organizations"
 	"github.com/sesprov/sesprov/iamfake/secretsmanager"
 	"github.com/sesprov/sesprov/iamfake/sesv2"
 	"github.com/sesprov/sesprov/iamfake/ssm"
@@ -32,9 +33,10 @@ type Server struct {
 	SecretsManager *secretsmanager.Server
 	SSM            *ssm.Server
 	SESv2          *sesv2.Server
+	Organizations  *organizations.Server // no organization until one is made (CreateOrganization)
 }
 
-// New returns the four services, empty.
+// New returns the services, empty.
 func New(opts Options) *Server {
 	iam := iamfake.New(opts.IAM)
 	account, now := iam.AccountID(), opts.IAM.Now
@@ -44,12 +46,13 @@ func New(opts Options) *Server {
 		SSM:            ssm.New(ssm.Options{AccountID: account, Now: now}),
 		SESv2: sesv2.New(sesv2.Options{AccountID: account, Now: now,
 			ProductionAccess: opts.SESProductionAccess, AutoVerify: opts.SESAutoVerify}),
+		Organizations: organizations.New(organizations.Options{AccountID: account, Now: now}),
 	}
 }
 
-// Service names the service a request is for: "secretsmanager", "ssm" and
-// "sesv2" by the JSON protocols' X-Amz-Target or SES v2's path, "iam"
-// (IAM's and STS's Query protocol) otherwise.
+// Service names the service a request is for: "secretsmanager", "ssm",
+// "organizations" and "sesv2" by the JSON protocols' X-Amz-Target or SES
+// v2's path, "iam" (IAM's and STS's Query protocol) otherwise.
 func Service(r *http.Request) string {
 	target := r.Header.Get("X-Amz-Target")
 	switch {
@@ -57,6 +60,8 @@ func Service(r *http.Request) string {
 		return "secretsmanager"
 	case strings.HasPrefix(target, ssm.TargetPrefix):
 		return "ssm"
+	case strings.HasPrefix(target, organizations.TargetPrefix):
+		return "organizations"
 	case strings.HasPrefix(r.URL.Path, sesv2.PathPrefix):
 		return "sesv2"
 	}
@@ -76,11 +81,13 @@ func (s *Server) handler(service string) http.Handler {
 		return s.SSM
 	case "sesv2":
 		return s.SESv2
+	case "organizations":
+		return s.Organizations
 	}
 	return s.IAM
 }
 
 // Changes is the sum of the services' change counts: save when it moves.
 func (s *Server) Changes() uint64 {
-	return s.IAM.Changes() + s.SecretsManager.Changes() + s.SSM.Changes() + s.SESv2.Changes()
+	return s.IAM.Changes() + s.SecretsManager.Changes() + s.SSM.Changes() + s.SESv2.Changes() + s.Organizations.Changes()
 }
