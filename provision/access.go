@@ -283,16 +283,7 @@ func (e *accessEnsurer) inlineGrant(ctx context.Context, group string) (string, 
 		}
 		names = append(names, page.PolicyNames...)
 	}
-	slices.SortStableFunc(names, func(a, b string) int {
-		ai, bi := strings.EqualFold(a, e.opts.PolicyName), strings.EqualFold(b, e.opts.PolicyName)
-		switch {
-		case ai && !bi:
-			return -1
-		case bi && !ai:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(names, func(a, b string) int { return PreferName(a, b, e.opts.PolicyName) })
 	for _, n := range names {
 		out, err := e.api.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(n)})
 		if err != nil {
@@ -420,4 +411,17 @@ func (e *accessEnsurer) repair(ctx context.Context, arn string) error {
 		return fmt.Errorf("iam:CreatePolicyVersion %s (repair): %w", arn, err)
 	}
 	return nil
+}
+
+// PreferName orders names equal to want (case-insensitively) first, for
+// slices.SortStableFunc: the standard policy is looked at before others.
+func PreferName(a, b, want string) int {
+	ai, bi := strings.EqualFold(a, want), strings.EqualFold(b, want)
+	switch {
+	case ai && !bi:
+		return -1
+	case bi && !ai:
+		return 1
+	}
+	return 0
 }

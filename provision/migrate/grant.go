@@ -12,6 +12,7 @@ import (
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/policy"
+	"github.com/sesprov/sesprov/provision"
 )
 
 // WaitForGroupGrant waits, within the consistency bound, until group is
@@ -67,7 +68,7 @@ func GroupGrantsSend(ctx context.Context, api iamapi.IAM, group, policyName stri
 		}
 	}
 	slices.SortStableFunc(attached, func(a, b attachedPolicy) int {
-		return preferName(a.name, b.name, policyName)
+		return provision.PreferName(a.name, b.name, policyName)
 	})
 	var grant, conditional, deny string
 	see := func(name, doc string) {
@@ -109,7 +110,7 @@ func GroupGrantsSend(ctx context.Context, api iamapi.IAM, group, policyName stri
 		}
 		names = append(names, page.PolicyNames...)
 	}
-	slices.SortStableFunc(names, func(a, b string) int { return preferName(a, b, policyName) })
+	slices.SortStableFunc(names, func(a, b string) int { return provision.PreferName(a, b, policyName) })
 	for _, n := range names {
 		out, err := api.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: aws.String(group), PolicyName: aws.String(n)})
 		if err != nil {
@@ -126,16 +127,4 @@ func GroupGrantsSend(ctx context.Context, api iamapi.IAM, group, policyName stri
 		return conditional + " allows it only with a condition", false, nil
 	}
 	return "", false, nil
-}
-
-// preferName orders names equal to want (case-insensitively) first.
-func preferName(a, b, want string) int {
-	ai, bi := strings.EqualFold(a, want), strings.EqualFold(b, want)
-	switch {
-	case ai && !bi:
-		return -1
-	case bi && !ai:
-		return 1
-	}
-	return 0
 }
