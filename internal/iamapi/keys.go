@@ -128,16 +128,7 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 	for attempt := 1; ; attempt++ {
 		out, err := createAccessKeyUninterrupted(ctx, api, user, noRetry)
 		if err == nil && ctx.Err() != nil {
-			// Interrupted while IAM made the key: its answer came (the call
-			// itself is not cancelled), so the key is known and is deleted.
-			id := aws.ToString(out.AccessKey.AccessKeyId)
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
-			derr := DeleteAccessKey(cctx, api, user, id)
-			cancel()
-			if derr != nil {
-				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s interrupted (%w) after IAM made key %s, and deleting it failed: %w; delete it with 'aws iam delete-access-key --user-name %s --access-key-id %s'", user, ctx.Err(), id, derr, user, id)
-			}
-			return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w (the key IAM made, %s, was deleted)", user, ctx.Err(), id)
+			return "", redact.Secret{}, deleteInterruptedKey(ctx, api, user, aws.ToString(out.AccessKey.AccessKeyId))
 		}
 		if err == nil {
 			id := aws.ToString(out.AccessKey.AccessKeyId)
@@ -151,20 +142,7 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 			return id, secret, nil
 		}
 		if ctx.Err() != nil {
-			// Interrupted and the call failed too (no answer within its
-			// grace period): the request may have acted, and IAM's listing
-			// can lag behind. Watch the list for a while and delete any new
-			// key; if none shows, say plainly that one may still appear.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
-			found, rerr := pollUnseenKeys(cctx, api, user, existing, interruptedKeyWatch)
-			cancel()
-			switch {
-			case rerr != nil:
-				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s interrupted (%w); a key may have been made whose secret nobody saw, and listing keys to remove it failed: %w; check with 'aws iam list-access-keys --user-name %s' and delete any key you did not receive", user, ctx.Err(), rerr, user)
-			case found:
-				return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w (the key IAM made was deleted)", user, ctx.Err())
-			}
-			return "", redact.Secret{}, fail.Conflictf("iam:CreateAccessKey for user %s interrupted (%v) with no answer from IAM; no new key showed within %s, but a key may still exist whose secret nobody saw: check with 'aws iam list-access-keys --user-name %s' and delete any key you did not receive ('aws iam delete-access-key --user-name %s --access-key-id ID'), then run the command again", user, ctx.Err(), interruptedKeyWatch, user, user)
+			return "", redact.Secret{}, removeKeyOfLostAnswer(ctx, api, user, existing)
 		}
 		// Right after CreateUser the user can be unseen: nothing was made.
 		if HasCode(err, "NoSuchEntity") && time.Now().Before(deadline) {
@@ -195,15 +173,7 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 			return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, &throttleExhausted{err: err, budget: ThrottleBudget, attempts: throttled + 1})
 		}
 		if !classify.IsErrorRetryable(err) || attempt >= keyAttempts {
-			if mightHaveActed(err) {
-				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
-				_ = removeUnseenKeys(cctx, api, user, existing, "")
-				cancel()
-			}
-			if HasCode(err, "LimitExceeded") {
-				return "", redact.Secret{}, fail.Conflictf("iam:CreateAccessKey for user %s: the user already has IAM's maximum of 2 access keys (%v); use 'sesprov rotate --user-name %s'", user, err, user)
-			}
-			return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, err)
+			return "", redact.Secret{}, giveUpCreateKey(ctx, api, user, existing, err)
 		}
 		if mightHaveActed(err) {
 			mayHaveActed = true
@@ -215,6 +185,48 @@ func CreateAccessKeyAfter(ctx context.Context, api IAM, user string, existing []
 			return "", redact.Secret{}, fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, serr)
 		}
 	}
+}
+
+// deleteInterruptedKey deletes key id, made while the run was interrupted:
+// its answer came (the call itself is not cancelled), so the key is known.
+func deleteInterruptedKey(ctx context.Context, api IAM, user, id string) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+	defer cancel()
+	if derr := DeleteAccessKey(cctx, api, user, id); derr != nil {
+		return fmt.Errorf("iam:CreateAccessKey for user %s interrupted (%w) after IAM made key %s, and deleting it failed: %w; delete it with 'aws iam delete-access-key --user-name %s --access-key-id %s'", user, ctx.Err(), id, derr, user, id)
+	}
+	return fmt.Errorf("iam:CreateAccessKey for user %s: %w (the key IAM made, %s, was deleted)", user, ctx.Err(), id)
+}
+
+// removeKeyOfLostAnswer handles an interrupt whose call failed too (no answer
+// within its grace period): the request may have acted, and IAM's listing
+// can lag behind. It watches the list for a while and deletes any new key;
+// if none shows, it says plainly that one may still appear.
+func removeKeyOfLostAnswer(ctx context.Context, api IAM, user string, existing []string) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+	found, rerr := pollUnseenKeys(cctx, api, user, existing, interruptedKeyWatch)
+	cancel()
+	switch {
+	case rerr != nil:
+		return fmt.Errorf("iam:CreateAccessKey for user %s interrupted (%w); a key may have been made whose secret nobody saw, and listing keys to remove it failed: %w; check with 'aws iam list-access-keys --user-name %s' and delete any key you did not receive", user, ctx.Err(), rerr, user)
+	case found:
+		return fmt.Errorf("iam:CreateAccessKey for user %s: %w (the key IAM made was deleted)", user, ctx.Err())
+	}
+	return fail.Conflictf("iam:CreateAccessKey for user %s interrupted (%v) with no answer from IAM; no new key showed within %s, but a key may still exist whose secret nobody saw: check with 'aws iam list-access-keys --user-name %s' and delete any key you did not receive ('aws iam delete-access-key --user-name %s --access-key-id ID'), then run the command again", user, ctx.Err(), interruptedKeyWatch, user, user)
+}
+
+// giveUpCreateKey is the final error of a CreateAccessKey that will not be
+// sent again; a key the failed request may have made is removed first.
+func giveUpCreateKey(ctx context.Context, api IAM, user string, existing []string, err error) error {
+	if mightHaveActed(err) {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+		_ = removeUnseenKeys(cctx, api, user, existing, "")
+		cancel()
+	}
+	if HasCode(err, "LimitExceeded") {
+		return fail.Conflictf("iam:CreateAccessKey for user %s: the user already has IAM's maximum of 2 access keys (%v); use 'sesprov rotate --user-name %s'", user, err, user)
+	}
+	return fmt.Errorf("iam:CreateAccessKey for user %s: %w", user, err)
 }
 
 // createKeyGrace bounds how long an interrupted run still waits for the
