@@ -44,7 +44,7 @@ func createMigrateCommand() *cli.Command {
 			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP`"},
 			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the users' inline policy and of the group's managed policy"},
 			&cli.BoolFlag{Name: flgRepairPolicy, Usage: "if the group's managed policy has drifted from the standard document, make the standard one its default version"},
-			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation (the same as the global --yes; CLI.md lists it here)"},
+			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation (the same as the global --yes, accepted after the command too)"},
 			&cli.IntFlag{Name: flgMigrateConcurrency, Value: provision.DefaultMigrateConcurrency, Usage: "users migrated at once (`N`, 1 to 32)"},
 		},
 		Action: migrateAction,

@@ -1,8 +1,8 @@
 package main
 
-// Global flag names and the environment variables beside them
-// (../shared/CLI.md). The SDK's own variables (AWS_PROFILE, AWS_REGION,
-// AWS_ENDPOINT_URL*) are read by the SDK as well.
+// Global flag names and the environment variables beside them. The SDK's own
+// variables (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL*) are read by the SDK as
+// well.
 const (
 	flgProfile      = "profile"
 	flgRegion       = "region"

@@ -87,7 +87,7 @@ complete -c sesprov -n '__fish_seen_subcommand_from migrate' -f -l force -d 'als
 complete -c sesprov -n '__fish_seen_subcommand_from migrate' -f -l group -r -d 'sending `GROUP`'
 complete -c sesprov -n '__fish_seen_subcommand_from migrate' -f -l policy-name -r -d '`NAME` of the users\' inline policy and of the group\'s managed policy'
 complete -c sesprov -n '__fish_seen_subcommand_from migrate' -f -l repair-policy -d 'if the group\'s managed policy has drifted from the standard document, make the standard one its default version'
-complete -c sesprov -n '__fish_seen_subcommand_from migrate' -f -l yes -s y -d 'do not ask for confirmation (the same as the global --yes; CLI.md lists it here)'
+complete -c sesprov -n '__fish_seen_subcommand_from migrate' -f -l yes -s y -d 'do not ask for confirmation (the same as the global --yes, accepted after the command too)'
 complete -c sesprov -n '__fish_seen_subcommand_from migrate' -f -l concurrency -r -d 'users migrated at once (`N`, 1 to 32)'
 complete -c sesprov -n '__fish_seen_subcommand_from convert' -f -l help -s h -d 'show help'
 complete -r -c sesprov -n '__fish_sesprov_no_subcommand' -a 'convert' -d 'turn an existing IAM user\'s long-term access key into SES SMTP credentials'
