@@ -3,8 +3,10 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin
+# The release matrix (.goreleaser.yaml's goos × goarch; internal/dist's tests keep them equal).
+CROSS_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
-.PHONY: all build test test-interop bench bench-interop lint demo clean generate
+.PHONY: all build test test-interop bench bench-interop lint demo clean generate cross release-check release-snapshot
 
 all: build
 
@@ -39,3 +41,17 @@ clean:
 
 generate: ## rewrite the completion scripts and the man page from the commands' definitions (run after adding or changing a command)
 	$(GO) test ./cmd/sesprov -run '^TestGeneratedFilesAreCurrent$$' -count=1 -args -update
+
+cross: ## cross-compile cmd/sesprov and cmd/iamfake for every release target, as the release does, into a temporary directory
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	for t in $(CROSS_TARGETS); do \
+		echo "cross: $$t"; \
+		CGO_ENABLED=0 GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o "$$tmp/$$t/" ./cmd/sesprov ./cmd/iamfake || exit 1; \
+	done
+
+release-check: ## validate .goreleaser.yaml with goreleaser (skipped with a message where it is absent; make test checks the file without it)
+	@if command -v goreleaser >/dev/null; then goreleaser check; \
+	else echo "release-check: SKIPPED: goreleaser is not on PATH (internal/dist's tests, run by make test, check .goreleaser.yaml without it)"; fi
+
+release-snapshot: ## the release archives and checksums, unpublished, into dist/ (needs goreleaser)
+	goreleaser release --snapshot --clean

@@ -2,7 +2,7 @@ package derive
 
 import "testing"
 
-// Published vectors (../shared/FACTS.md: terraform-provider-aws and the npm
+// Published vectors (from the tests of terraform-provider-aws and of the npm
 // package aws-ses-smtp-credentials).
 func TestPasswordPublishedVectors(t *testing.T) {
 	for _, tc := range []struct{ secret, region, want string }{

@@ -28,17 +28,17 @@ const (
 // shown to users, in `sesprov regions` and in errors, so that a user who knows
 // better can weigh them.
 const (
-	// SourceSeedScript is SMTP_REGIONS in AWS's Python example on "Obtaining
+	// SourceExampleScript is SMTP_REGIONS in AWS's Python example on "Obtaining
 	// Amazon SES SMTP credentials" (the same list as AWS's example repository;
 	// eu-south-1 was added in November 2023).
-	SourceSeedScript = "seed script SMTP_REGIONS"
+	SourceExampleScript = "AWS's example script SMTP_REGIONS"
 	// SourceGeneralReference is the SES SMTP endpoint table of the AWS General
 	// Reference (email-smtp and email-smtp-fips endpoints).
 	SourceGeneralReference = "AWS General Reference"
-	// SourceSeedNote is the note on the same page: "SMTP endpoints are not
+	// SourceCredentialsPage is the note on the same page: "SMTP endpoints are not
 	// currently available in Africa (Cape Town), Asia Pacific (Jakarta),
 	// Europe (Milan), Israel (Tel Aviv) and Middle East (Bahrain)".
-	SourceSeedNote = "seed note (unavailable)"
+	SourceCredentialsPage = "AWS's SMTP credentials page (unavailable)"
 	// SourceSDKPartitions is the region list of the AWS SDK for Go v2
 	// (internal/endpoints/awsrulesfn/partitions.json, v1.47.7): it says which
 	// names are AWS regions, not which have SES.
@@ -80,19 +80,19 @@ type row struct {
 }
 
 var (
-	script     = []string{SourceSeedScript}
+	script     = []string{SourceExampleScript}
 	generalRef = []string{SourceGeneralReference}
-	seedNote   = []string{SourceSeedNote}
+	credsPage  = []string{SourceCredentialsPage}
 	sdkOnly    = []string{SourceSDKPartitions}
 	// The General Reference's FIPS endpoints name these regions too.
-	scriptAndFIPS = []string{SourceSeedScript, SourceGeneralReference}
+	scriptAndFIPS = []string{SourceExampleScript, SourceGeneralReference}
 )
 
 const govCloud = "GovCloud: needs a key of an aws-us-gov account; a commercial account's key is refused"
 
-// table is the region table: first the regions with an endpoint in the seed
+// table is the region table: first the regions with an endpoint in AWS's example
 // script's order, then the ones only the General Reference lists, then the
-// ones the seed says have none, then every other AWS region.
+// ones AWS's SMTP credentials page says have none, then every other AWS region.
 var table = []row{
 	{"us-east-2", "US East (Ohio)", "aws", StatusAvailable, true, scriptAndFIPS, ""},
 	{"us-east-1", "US East (N. Virginia)", "aws", StatusAvailable, true, scriptAndFIPS, ""},
@@ -107,8 +107,8 @@ var table = []row{
 	{"eu-west-1", "Europe (Ireland)", "aws", StatusAvailable, false, script, ""},
 	{"eu-west-2", "Europe (London)", "aws", StatusAvailable, false, script, ""},
 	{"eu-south-1", "Europe (Milan)", "aws", StatusAvailable, false,
-		[]string{SourceSeedScript, SourceSeedNote},
-		"sources disagree: the seed note says Milan has no SMTP endpoint; the script, the later source (November 2023), lists it"},
+		[]string{SourceExampleScript, SourceCredentialsPage},
+		"sources disagree: AWS's SMTP credentials page says Milan has no SMTP endpoint; its example script, the later source (November 2023), lists it"},
 	{"eu-north-1", "Europe (Stockholm)", "aws", StatusAvailable, false, script, ""},
 	{"sa-east-1", "South America (Sao Paulo)", "aws", StatusAvailable, false, script, ""},
 	{"us-gov-west-1", "AWS GovCloud (US-West)", "aws-us-gov", StatusAvailable, true, scriptAndFIPS,
@@ -116,14 +116,14 @@ var table = []row{
 	{"us-gov-east-1", "AWS GovCloud (US-East)", "aws-us-gov", StatusAvailable, false, script,
 		govCloud},
 
-	{"us-west-1", "US West (N. California)", "aws", StatusAvailable, false, generalRef, "not in the seed script's list"},
-	{"eu-west-3", "Europe (Paris)", "aws", StatusAvailable, false, generalRef, "not in the seed script's list"},
-	{"ap-northeast-3", "Asia Pacific (Osaka)", "aws", StatusAvailable, false, generalRef, "not in the seed script's list"},
+	{"us-west-1", "US West (N. California)", "aws", StatusAvailable, false, generalRef, "not in AWS's example script's list"},
+	{"eu-west-3", "Europe (Paris)", "aws", StatusAvailable, false, generalRef, "not in AWS's example script's list"},
+	{"ap-northeast-3", "Asia Pacific (Osaka)", "aws", StatusAvailable, false, generalRef, "not in AWS's example script's list"},
 
-	{"af-south-1", "Africa (Cape Town)", "aws", StatusUnavailable, false, seedNote, "the seed note: no SMTP endpoint in Africa (Cape Town)"},
-	{"ap-southeast-3", "Asia Pacific (Jakarta)", "aws", StatusUnavailable, false, seedNote, "the seed note: no SMTP endpoint in Asia Pacific (Jakarta)"},
-	{"il-central-1", "Israel (Tel Aviv)", "aws", StatusUnavailable, false, seedNote, "the seed note: no SMTP endpoint in Israel (Tel Aviv)"},
-	{"me-south-1", "Middle East (Bahrain)", "aws", StatusUnavailable, false, seedNote, "the seed note: no SMTP endpoint in Middle East (Bahrain)"},
+	{"af-south-1", "Africa (Cape Town)", "aws", StatusUnavailable, false, credsPage, "AWS's SMTP credentials page: no SMTP endpoint in Africa (Cape Town)"},
+	{"ap-southeast-3", "Asia Pacific (Jakarta)", "aws", StatusUnavailable, false, credsPage, "AWS's SMTP credentials page: no SMTP endpoint in Asia Pacific (Jakarta)"},
+	{"il-central-1", "Israel (Tel Aviv)", "aws", StatusUnavailable, false, credsPage, "AWS's SMTP credentials page: no SMTP endpoint in Israel (Tel Aviv)"},
+	{"me-south-1", "Middle East (Bahrain)", "aws", StatusUnavailable, false, credsPage, "AWS's SMTP credentials page: no SMTP endpoint in Middle East (Bahrain)"},
 
 	{"ap-east-1", "Asia Pacific (Hong Kong)", "aws", StatusUndocumented, false, sdkOnly, ""},
 	{"ap-east-2", "Asia Pacific (Taipei)", "aws", StatusUndocumented, false, sdkOnly, ""},
@@ -369,11 +369,11 @@ func allowedRegion(name string, r Region, known bool) Region {
 func refusal(r Region) string {
 	switch r.Status {
 	case StatusUnavailable:
-		return fmt.Sprintf("no SES SMTP endpoint in %s (source: %s, on AWS's \"Obtaining Amazon SES SMTP credentials\"); if AWS has added one since, pass --allow-region %s",
+		return fmt.Sprintf("no SES SMTP endpoint in %s (source: %s, \"Obtaining Amazon SES SMTP credentials\"); if AWS has added one since, pass --allow-region %s",
 			r.Description, r.Source(), r.Name)
 	default:
-		return fmt.Sprintf("%s is an AWS region, but no SMTP endpoint is documented for this region (neither the %s nor the %s lists it); if AWS has added one, pass --allow-region %s",
-			r.Description, SourceSeedScript, SourceGeneralReference, r.Name)
+		return fmt.Sprintf("%s is an AWS region, but no SMTP endpoint is documented for this region (neither %s nor the %s lists it); if AWS has added one, pass --allow-region %s",
+			r.Description, SourceExampleScript, SourceGeneralReference, r.Name)
 	}
 }
 

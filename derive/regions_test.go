@@ -7,9 +7,10 @@ import (
 	"testing"
 )
 
-// The seed script's SMTP_REGIONS, copied from the seed page (../shared/seeds):
+// SMTP_REGIONS of AWS's example script, copied from "Obtaining Amazon SES SMTP
+// credentials":
 // every one of them must be available, with the script as a source.
-var seedScriptRegions = []string{
+var exampleScriptRegions = []string{
 	"us-east-2", "us-east-1", "us-west-2", "ap-south-1", "ap-northeast-2",
 	"ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "ca-central-1",
 	"eu-central-1", "eu-west-1", "eu-west-2", "eu-south-1", "eu-north-1",
@@ -17,10 +18,10 @@ var seedScriptRegions = []string{
 }
 
 func TestRegionTableSources(t *testing.T) {
-	for _, n := range seedScriptRegions {
+	for _, n := range exampleScriptRegions {
 		r, ok := Lookup(n)
-		if !ok || r.Status != StatusAvailable || !contains(r.Sources, SourceSeedScript) {
-			t.Errorf("%s: %+v, want available from %s", n, r, SourceSeedScript)
+		if !ok || r.Status != StatusAvailable || !contains(r.Sources, SourceExampleScript) {
+			t.Errorf("%s: %+v, want available from %s", n, r, SourceExampleScript)
 		}
 	}
 	for _, n := range []string{"us-west-1", "eu-west-3", "ap-northeast-3"} {
@@ -31,12 +32,12 @@ func TestRegionTableSources(t *testing.T) {
 	}
 	for _, n := range []string{"af-south-1", "ap-southeast-3", "il-central-1", "me-south-1"} {
 		r, ok := Lookup(n)
-		if !ok || r.Status != StatusUnavailable || r.SMTPEndpoint != "" || !contains(r.Sources, SourceSeedNote) {
-			t.Errorf("%s: %+v, want unavailable per the seed note, no endpoint", n, r)
+		if !ok || r.Status != StatusUnavailable || r.SMTPEndpoint != "" || !contains(r.Sources, SourceCredentialsPage) {
+			t.Errorf("%s: %+v, want unavailable per AWS's SMTP credentials page, no endpoint", n, r)
 		}
 	}
 	milan, _ := Lookup("eu-south-1")
-	if !contains(milan.Sources, SourceSeedNote) || !strings.Contains(milan.Note, "disagree") {
+	if !contains(milan.Sources, SourceCredentialsPage) || !strings.Contains(milan.Note, "disagree") {
 		t.Errorf("eu-south-1 should show the disagreement: %+v", milan)
 	}
 	var avail int
@@ -114,7 +115,7 @@ func TestResolveRegionsReportsEveryProblem(t *testing.T) {
 		"us-east-9":  {"not an AWS region", "did you mean us-east-1 or us-east-2?"},
 		"useast1":    {"not an AWS region", "did you mean us-east-1?"},
 		"US-EAST-1":  {"not an AWS region", "did you mean us-east-1?"},
-		"af-south-1": {"no SES SMTP endpoint in Africa (Cape Town)", SourceSeedNote, "--allow-region af-south-1"},
+		"af-south-1": {"no SES SMTP endpoint in Africa (Cape Town)", SourceCredentialsPage, "--allow-region af-south-1"},
 		"ap-east-1":  {"no SMTP endpoint is documented for this region", "--allow-region ap-east-1"},
 		"eu-west-1a": {"did you mean eu-west-1?"},
 		"mars-1":     {"not an AWS region", "sesprov regions"},

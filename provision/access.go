@@ -14,7 +14,7 @@ import (
 	"github.com/sesprov/sesprov/internal/policy"
 )
 
-// The names the console and the seed use. The group's name says "do not
+// The names the console and AWS's SMTP credentials page use. The group's name says "do not
 // rename": the console finds it by name.
 const (
 	DefaultGroupName  = "AWSSESSendingGroupDoNotRename"
@@ -98,7 +98,7 @@ type SendingAccess struct {
 	PolicyAttached bool // attached by this run
 
 	// Drifted is set when the managed policy's default version says
-	// something other than the seed's document; DriftGrantsSend says whether
+	// something other than the standard document; DriftGrantsSend says whether
 	// it still allows ses:SendRawEmail. Repaired: a new default version was
 	// made (RepairPolicy).
 	Drifted         bool
@@ -334,7 +334,7 @@ func (e *accessEnsurer) ensurePolicy(ctx context.Context, sa *SendingAccess, arn
 	return nil
 }
 
-// checkDrift compares the policy's default version with the seed's document
+// checkDrift compares the policy's default version with the standard document
 // (iam:GetPolicy unless version is known, iam:GetPolicyVersion) and repairs
 // it when asked.
 func (e *accessEnsurer) checkDrift(ctx context.Context, sa *SendingAccess, arn, version string) error {

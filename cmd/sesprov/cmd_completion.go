@@ -16,8 +16,8 @@ func createCompletionCommand() *cli.Command {
 			"also in contrib/completion/ of the source tree.\n\n" +
 			"Examples:\n" +
 			"   source <(sesprov completion bash)\n" +
-			"   sesprov completion zsh > ~/.zsh/completions/_sesprov    # a directory listed in $fpath\n" +
-			"   sesprov completion fish > ~/.config/fish/completions/sesprov.fish",
+			"   mkdir -p ~/.zsh/completions && sesprov completion zsh > ~/.zsh/completions/_sesprov    # a directory listed in $fpath\n" +
+			"   mkdir -p ~/.config/fish/completions && sesprov completion fish > ~/.config/fish/completions/sesprov.fish",
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return fail.Usagef("completion takes one shell: bash, zsh or fish")
@@ -39,7 +39,7 @@ func createManCommand() *cli.Command {
 		Description: "The page is also docs/sesprov.1 in the source tree.\n\n" +
 			"Examples:\n" +
 			"   sesprov man | man -l -\n" +
-			"   sesprov man > ~/.local/share/man/man1/sesprov.1",
+			"   mkdir -p ~/.local/share/man/man1 && sesprov man > ~/.local/share/man/man1/sesprov.1",
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return fail.Usagef("man takes no arguments")

@@ -31,7 +31,7 @@ func createDeriveCommand() *cli.Command {
 			"Examples:\n" +
 			"   sesprov derive --regions us-east-1 < secret.txt\n" +
 			"   sesprov --output json derive --regions us-east-1,eu-west-1 --access-key-id AKIAIOSFODNN7EXAMPLE < secret.txt\n" +
-			"   sesprov derive SECRET us-east-1    # the seed script's form; warns: argv is visible to other users",
+			"   sesprov derive SECRET us-east-1    # the form of AWS's example script; warns: argv is visible to other users",
 		Flags: append(regionFlags(),
 			&cli.StringFlag{Name: flgDeriveAccessKeyID, Usage: "access key `ID` (AKIA…) to show as the SMTP user name"},
 		),
@@ -52,7 +52,7 @@ func createDeriveCommand() *cli.Command {
 				if in.Secret, err = tty.ReadSecret(c.Context, g.Stdin, g.Stderr); err != nil {
 					return err
 				}
-			case 2: // the seed script's `script.py SECRET REGION`
+			case 2: // AWS's example script's `script.py SECRET REGION`
 				if c.IsSet(flgRegions) {
 					return fail.Usagef("give the region either as the second argument or with --%s, not both", flgRegions)
 				}
@@ -80,7 +80,7 @@ func createDeriveCommand() *cli.Command {
 						return fail.Usagef("flags go before the arguments: sesprov derive --%s R SECRET REGION (better: the secret on stdin)", flgAllowRegion)
 					}
 				}
-				return fail.Usagef("derive takes the secret on stdin and --%s, or the seed script's two arguments SECRET REGION; got %d arguments", flgRegions, c.NArg())
+				return fail.Usagef("derive takes the secret on stdin and --%s, or the two arguments SECRET REGION of AWS's example script; got %d arguments", flgRegions, c.NArg())
 			}
 			return quietWhenReaderGone(provision.DeriveCommand(c.Context, in, g.Stdout))
 		},

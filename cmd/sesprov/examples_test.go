@@ -563,7 +563,7 @@ func TestMissingTool(t *testing.T) {
 	}
 	for _, line := range []string{
 		"source <(sesprov completion bash)",
-		"sesprov derive SECRET us-east-1    # the seed's form; warns: argv is visible",
+		"sesprov derive SECRET us-east-1    # AWS's script's form; warns: argv is visible",
 		"sesprov regions | grep -E '^(REGION|eu-south-1) '",
 	} {
 		if got := missingTool(line); got != "" {

@@ -154,7 +154,7 @@ func argsHint(c *cli.Context) error {
 			break
 		}
 	}
-	// derive's two arguments are the seed script's SECRET REGION.
+	// derive's two arguments are AWS's example script's SECRET REGION.
 	if definesFlag(c.Command, flgRegions) && (name != "derive" || c.IsSet(flgRegions) && c.NArg() == 1) {
 		var stray []string
 		for _, a := range args {

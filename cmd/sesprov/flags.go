@@ -8,7 +8,7 @@ import (
 )
 
 // Global flag names, their short aliases and the environment variables
-// beside them (../shared/CLI.md). The SDK's own variables (AWS_PROFILE,
+// beside them. The SDK's own variables (AWS_PROFILE,
 // AWS_REGION, AWS_ENDPOINT_URL*) are read by the SDK as well.
 const (
 	flgProfile      = "profile"

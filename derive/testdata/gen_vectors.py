@@ -30,7 +30,7 @@ def smtp_password(secret: str, region: str) -> str:
 
 
 REGIONS = [
-    # the seed script's SMTP_REGIONS
+    # SMTP_REGIONS of AWS's example script
     "us-east-2", "us-east-1", "us-west-2", "ap-south-1", "ap-northeast-2",
     "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "ca-central-1",
     "eu-central-1", "eu-west-1", "eu-west-2", "eu-south-1", "eu-north-1",
@@ -47,7 +47,7 @@ def secrets():
     # Realistic 40-character secret access keys.
     for _ in range(4):
         yield "".join(rnd.choice(KEY_CHARS) for _ in range(40))
-    yield "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # the seed's example
+    yield "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # AWS's documented example secret
     yield ""  # derive itself accepts it; the CLI refuses it
     yield "+/+/+/+/=="
     yield "a" * 59  # "AWS4"+secret: 63 bytes

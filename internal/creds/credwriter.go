@@ -32,7 +32,7 @@ type CredentialSet struct {
 	Status          string // a batch's per-user outcome (JSON "status"); empty otherwise
 }
 
-// jsonCredentialSet is the wire shape of ../shared/CLI.md's JSON output.
+// jsonCredentialSet is the wire shape of the JSON output (-o json).
 type jsonCredentialSet struct {
 	UserName        string           `json:"user_name,omitempty"`
 	UserARN         string           `json:"user_arn,omitempty"`

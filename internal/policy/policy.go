@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// SendingPolicyDocument is the seed's AmazonSesSendingAccess document: the
+// SendingPolicyDocument is the standard AmazonSesSendingAccess document (AWS's SMTP credentials page): the
 // permission an SMTP user needs, and nothing else.
 const SendingPolicyDocument = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*"}]}`
 
@@ -191,7 +191,7 @@ func wildcardMatch(pattern, s string) bool {
 }
 
 // IsStandard reports whether doc (raw or URL-encoded) says exactly what
-// the seed's document says: one Allow of ses:SendRawEmail on "*", whatever
+// the standard document says: one Allow of ses:SendRawEmail on "*", whatever
 // its formatting, Sid, or single-string versus list spelling.
 func IsStandard(doc string) bool {
 	p, err := ParseDocument(doc)
