@@ -136,7 +136,7 @@ func TestWideTableFitsTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(piped, []byte("…\n")) || !bytes.Contains(piped, []byte("the script, the later source (November 2023), lists it")) {
+	if bytes.Contains(piped, []byte("…\n")) || !bytes.Contains(piped, []byte("its example script, the later source (November 2023), lists it")) {
 		t.Errorf("piped table was cut:\n%s", piped)
 	}
 }
