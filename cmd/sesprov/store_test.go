@@ -373,3 +373,48 @@ func storeFault(op string, drop bool) smfake.Fault {
 	}
 	return smfake.Fault{Op: op, Code: "AccessDeniedException", Status: 400, Message: "User is not authorized to perform " + op}
 }
+
+// Every attempt of the write acted and every answer was lost: sesprov
+// asks the secret whether the key's version became current, and keeps the
+// key (exit 0) instead of deleting a key the store now holds.
+func TestDeliverToSecretsManagerEveryAnswerLost(t *testing.T) {
+	f := startStoreFake(t)
+	if r := f.sesprov("create-user", "--user-name", "a", "--regions", "eu-west-1", "--deliver-to", "secretsmanager:ses/{user}"); r.code != 0 {
+		t.Fatalf("create-user: exit %d: %s", r.code, r.stderr)
+	}
+	t.Setenv("AWS_MAX_ATTEMPTS", "2")
+	f.all.SecretsManager.Inject(storeFault("PutSecretValue", true))
+	f.all.SecretsManager.Inject(storeFault("PutSecretValue", true))
+	r := f.sesprov("rotate", "--user-name", "a", "--regions", "eu-west-1", "--deliver-to", "secretsmanager:ses/{user}", "--old-key", "delete")
+	if r.code != 0 {
+		t.Fatalf("rotate: exit %d: %s", r.code, r.stderr)
+	}
+	if n := f.all.SecretsManager.CallCount("DescribeSecret"); n != 1 {
+		t.Errorf("%d DescribeSecret calls, want 1", n)
+	}
+	f.checkOneVersionPerKey("ses/a", "a", 2)
+}
+
+// convert delivers to a store too: the passwords of an existing key.
+func TestConvertDeliverToSecretsManager(t *testing.T) {
+	f := startStoreFake(t)
+	r := f.sesprov("-o", "json", "create-user", "--user-name", "legacy", "--regions", "eu-west-1", "--include-secret-key")
+	if r.code != 0 {
+		t.Fatalf("create-user: exit %d: %s", r.code, r.stderr)
+	}
+	var made credJSON
+	if err := json.Unmarshal([]byte(r.stdout), &made); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb strings.Builder
+	code := run(context.Background(), []string{"sesprov", "--endpoint-url", f.url, "convert", "--access-key-id", made.AccessKeyID,
+		"--regions", "eu-west-1", "--deliver-to", "secretsmanager:ses/{user}"}, strings.NewReader(made.Secret+"\n"), &out, &errb)
+	if code != 0 {
+		t.Fatalf("convert: exit %d: %s", code, errb.String())
+	}
+	c := f.secret("ses/legacy")
+	if c.AccessKeyID != made.AccessKeyID || c.Credentials[0].SMTPPassword != derive.Password(made.Secret, "eu-west-1") {
+		t.Errorf("stored %+v, want the passwords of %s", c, made.AccessKeyID)
+	}
+	noSecretOn(t, "stdout", out.String(), made)
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -147,19 +148,40 @@ type stored struct {
 
 // toSecretsManager writes value as a new AWSCURRENT version of the
 // secret name (PutSecretValue), creating the secret (tagged as sesprov's)
-// when it does not exist yet.
+// when it does not exist yet. A write that failed may still have acted
+// (its answer lost, every retry too): the secret's versions then say
+// whether the one of this key became AWSCURRENT, and if it did the
+// credentials were delivered — deleting their key would leave the store
+// holding a dead key.
 func toSecretsManager(ctx context.Context, api SecretsManager, name, keyID, kmsKeyID string, value []byte) (stored, error) {
-	token := aws.String(RequestToken(keyID))
-	str := aws.String(string(value))
-	put, err := api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), ClientRequestToken: token, SecretString: str})
+	token := RequestToken(keyID)
+	st, err := writeSecret(ctx, api, name, token, kmsKeyID, value)
 	if err == nil {
-		return stored{Version: aws.ToString(put.VersionId)}, nil
+		return st, nil
 	}
-	if !iamapi.HasCode(err, "ResourceNotFoundException") {
-		return stored{}, fmt.Errorf("Secrets Manager PutSecretValue %s: %w", name, err)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), iamapi.CleanupTimeout)
+	defer cancel()
+	if current(cctx, api, name, token) {
+		return stored{Version: token}, nil
+	}
+	return stored{}, err
+}
+
+func writeSecret(ctx context.Context, api SecretsManager, name, token, kmsKeyID string, value []byte) (stored, error) {
+	put := func() (stored, error) {
+		out, err := api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+			SecretId: aws.String(name), ClientRequestToken: aws.String(token), SecretString: aws.String(string(value))})
+		if err != nil {
+			return stored{}, fmt.Errorf("Secrets Manager PutSecretValue %s: %w", name, err)
+		}
+		return stored{Version: aws.ToString(out.VersionId)}, nil
+	}
+	st, err := put()
+	if err == nil || !iamapi.HasCode(err, "ResourceNotFoundException") {
+		return st, err
 	}
 	in := &secretsmanager.CreateSecretInput{
-		Name: aws.String(name), ClientRequestToken: token, SecretString: str,
+		Name: aws.String(name), ClientRequestToken: aws.String(token), SecretString: aws.String(string(value)),
 		Description: aws.String("SES SMTP credentials made by sesprov"),
 		Tags:        []smtypes.Tag{{Key: aws.String(CreatedByTagKey), Value: aws.String(CreatedByTagValue)}},
 	}
@@ -168,17 +190,22 @@ func toSecretsManager(ctx context.Context, api SecretsManager, name, keyID, kmsK
 	}
 	created, err := api.CreateSecret(ctx, in)
 	if iamapi.HasCode(err, "ResourceExistsException") {
-		// Made meanwhile by another run: a new version of it, then.
-		put, err = api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), ClientRequestToken: token, SecretString: str})
-		if err != nil {
-			return stored{}, fmt.Errorf("Secrets Manager PutSecretValue %s: %w", name, err)
-		}
-		return stored{Version: aws.ToString(put.VersionId)}, nil
+		return put() // made meanwhile by another run: a new version of it, then
 	}
 	if err != nil {
 		return stored{}, fmt.Errorf("Secrets Manager CreateSecret %s: %w", name, err)
 	}
 	return stored{Version: aws.ToString(created.VersionId)}, nil
+}
+
+// current reports whether the version made with token is the secret's
+// AWSCURRENT one. DescribeSecret shows version IDs and stages, not values.
+func current(ctx context.Context, api SecretsManager, name, token string) bool {
+	out, err := api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
+	if err != nil {
+		return false
+	}
+	return slices.Contains(out.VersionIdsToStages[token], "AWSCURRENT")
 }
 
 // toSSM writes value as a SecureString parameter, replacing what it held.

@@ -60,12 +60,14 @@ const (
 // storeDelivery is what delivering new credentials to a secret store needs
 // (the calls of deliver.SecretsManager and deliver.SSM): a secret is
 // written with PutSecretValue, or made with CreateSecret and its sesprov
-// tag (TagResource). A customer managed key needs the KMS calls the store
+// tag (TagResource); after a failed write DescribeSecret tells whether it
+// acted anyway (its answer lost). A customer managed key needs the KMS calls the store
 // makes on the caller's behalf.
 var storeDelivery = []Permission{
 	{"secretsmanager:PutSecretValue", ResourceSecret, whenSM},
 	{"secretsmanager:CreateSecret", ResourceSecret, whenSM},
 	{"secretsmanager:TagResource", ResourceSecret, whenSM},
+	{"secretsmanager:DescribeSecret", ResourceSecret, whenSM}, // after a failed write: did it act?
 	{"ssm:PutParameter", ResourceParameter, whenSSM},
 	{"kms:Encrypt", ResourceKMSKey, whenKMS},
 	{"kms:GenerateDataKey", ResourceKMSKey, whenKMS},
