@@ -418,3 +418,26 @@ func TestConvertDeliverToSecretsManager(t *testing.T) {
 	}
 	noSecretOn(t, "stdout", out.String(), made)
 }
+
+// The same for SSM: the parameter's description names the key it holds.
+func TestDeliverToSSMEveryAnswerLost(t *testing.T) {
+	f := startStoreFake(t)
+	if r := f.sesprov("create-user", "--user-name", "a", "--regions", "eu-west-1", "--deliver-to", "ssm:/ses/{user}"); r.code != 0 {
+		t.Fatalf("create-user: exit %d: %s", r.code, r.stderr)
+	}
+	t.Setenv("AWS_MAX_ATTEMPTS", "2")
+	f.all.SSM.Inject(storeFault("PutParameter", true))
+	f.all.SSM.Inject(storeFault("PutParameter", true))
+	r := f.sesprov("rotate", "--user-name", "a", "--regions", "eu-west-1", "--deliver-to", "ssm:/ses/{user}", "--old-key", "delete")
+	if r.code != 0 {
+		t.Fatalf("rotate: exit %d: %s", r.code, r.stderr)
+	}
+	if n := f.all.SSM.CallCount("DescribeParameters"); n != 1 {
+		t.Errorf("%d DescribeParameters calls, want 1", n)
+	}
+	c := f.param("/ses/a")
+	keys, err := iamapi.ListAccessKeyIDs(context.Background(), f.iam, "a")
+	if err != nil || len(keys) != 1 || keys[0] != c.AccessKeyID {
+		t.Fatalf("IAM holds %v (%v), the parameter key %s", keys, err, c.AccessKeyID)
+	}
+}

@@ -209,21 +209,38 @@ func current(ctx context.Context, api SecretsManager, name, token string) bool {
 }
 
 // toSSM writes value as a SecureString parameter, replacing what it held.
-// A retry writes the same value again: a version more, nothing lost.
-func toSSM(ctx context.Context, api SSM, name, kmsKeyID string, value []byte) (stored, error) {
+// The parameter's description names the key, so that after a failed write
+// (its answer lost, every retry too) DescribeParameters, which shows no
+// value, tells whether it acted: if it did, the credentials were delivered.
+func toSSM(ctx context.Context, api SSM, name, keyID, kmsKeyID string, value []byte) (stored, error) {
+	desc := ssmDescription(keyID)
 	in := &ssm.PutParameterInput{
 		Name: aws.String(name), Value: aws.String(string(value)),
 		Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true),
-		Description: aws.String("SES SMTP credentials made by sesprov"),
+		Description: aws.String(desc),
 	}
 	if kmsKeyID != "" {
 		in.KeyId = aws.String(kmsKeyID)
 	}
 	out, err := api.PutParameter(ctx, in)
-	if err != nil {
-		return stored{}, fmt.Errorf("SSM PutParameter %s: %w", name, err)
+	if err == nil {
+		return stored{Version: fmt.Sprint(out.Version)}, nil
 	}
-	return stored{Version: fmt.Sprint(out.Version)}, nil
+	err = fmt.Errorf("SSM PutParameter %s: %w", name, err)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), iamapi.CleanupTimeout)
+	defer cancel()
+	d, derr := api.DescribeParameters(cctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
+		{Key: aws.String("Name"), Option: aws.String("Equals"), Values: []string{name}}}})
+	if derr == nil && len(d.Parameters) == 1 && aws.ToString(d.Parameters[0].Description) == desc {
+		return stored{Version: fmt.Sprint(d.Parameters[0].Version)}, nil
+	}
+	return stored{}, err
+}
+
+// ssmDescription is the description of a parameter holding keyID's
+// credentials.
+func ssmDescription(keyID string) string {
+	return "SES SMTP credentials of access key " + keyID + ", made by sesprov"
 }
 
 // storeValue is the one JSON object of set, as -o json prints it, without
@@ -252,7 +269,7 @@ func (d *Deliverer) toStore(ctx context.Context, set creds.CredentialSet) error 
 	if dest.Kind == KindSecretsManager {
 		st, err = toSecretsManager(ctx, stores.SecretsManager, dest.Target, set.AccessKeyID, d.opts.Store.KMSKeyID, storeValue(buf))
 	} else {
-		st, err = toSSM(ctx, stores.SSM, dest.Target, d.opts.Store.KMSKeyID, storeValue(buf))
+		st, err = toSSM(ctx, stores.SSM, dest.Target, set.AccessKeyID, d.opts.Store.KMSKeyID, storeValue(buf))
 	}
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ type SecretsManager interface {
 // SSM lists every SSM call sesprov makes; *ssm.Client satisfies it.
 type SSM interface {
 	PutParameter(context.Context, *ssm.PutParameterInput, ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
+	DescribeParameters(context.Context, *ssm.DescribeParametersInput, ...func(*ssm.Options)) (*ssm.DescribeParametersOutput, error)
 }
 
 // Stores are the clients of the secret stores a run may write to.

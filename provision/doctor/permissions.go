@@ -60,8 +60,8 @@ const (
 // storeDelivery is what delivering new credentials to a secret store needs
 // (the calls of deliver.SecretsManager and deliver.SSM): a secret is
 // written with PutSecretValue, or made with CreateSecret and its sesprov
-// tag (TagResource); after a failed write DescribeSecret tells whether it
-// acted anyway (its answer lost). A customer managed key needs the KMS calls the store
+// tag (TagResource), or PutParameter; after a failed write DescribeSecret or
+// DescribeParameters tells whether it acted anyway (its answer lost). A customer managed key needs the KMS calls the store
 // makes on the caller's behalf.
 var storeDelivery = []Permission{
 	{"secretsmanager:PutSecretValue", ResourceSecret, whenSM},
@@ -69,6 +69,7 @@ var storeDelivery = []Permission{
 	{"secretsmanager:TagResource", ResourceSecret, whenSM},
 	{"secretsmanager:DescribeSecret", ResourceSecret, whenSM}, // after a failed write: did it act?
 	{"ssm:PutParameter", ResourceParameter, whenSSM},
+	{"ssm:DescribeParameters", ResourceAny, whenSSM}, // after a failed write: did it act? (not scoped to a parameter)
 	{"kms:Encrypt", ResourceKMSKey, whenKMS},
 	{"kms:GenerateDataKey", ResourceKMSKey, whenKMS},
 	{"kms:Decrypt", ResourceKMSKey, whenKMS},
