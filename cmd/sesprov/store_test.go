@@ -156,6 +156,13 @@ func TestDeliverToSecretsManager(t *testing.T) {
 	if n := f.versions("ses/app1"); n != 2 {
 		t.Errorf("%d versions, want 2", n)
 	}
+	// The store's call budget: a new secret costs PutSecretValue (not
+	// found) and CreateSecret, an existing one PutSecretValue alone;
+	// nothing is read back when the write succeeds.
+	sm := f.all.SecretsManager
+	if p, c, d := sm.CallCount("PutSecretValue"), sm.CallCount("CreateSecret"), sm.CallCount("DescribeSecret"); p != 2 || c != 1 || d != 1 { // the one DescribeSecret is this test's
+		t.Errorf("calls: PutSecretValue %d, CreateSecret %d, DescribeSecret %d; want 2, 1, 1 (this test's)", p, c, d)
+	}
 }
 
 func (f *storeFake) versions(name string) int {
