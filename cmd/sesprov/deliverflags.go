@@ -100,6 +100,8 @@ func reportDelivered(w io.Writer, d *deliver.Deliverer) {
 	case n == 0 || dest.Kind == deliver.KindStdout:
 	case dest.Kind == deliver.KindFile:
 		fmt.Fprintf(w, "sesprov: credentials of %d user(s) written to %s (mode 0600)\n", n, dest)
+	case dest.Kind.IsStore() && n == 1:
+		fmt.Fprintf(w, "sesprov: credentials of 1 user delivered to %s\n", d.LastStore())
 	default:
 		fmt.Fprintf(w, "sesprov: credentials of %d user(s) delivered to %s\n", n, dest)
 	}

@@ -46,9 +46,10 @@ type Deliverer struct {
 	delivered int
 	gone      bool // the stream's reader went away
 
-	connect sync.Once // the store clients, made at the first store write
-	stores  Stores
-	connErr error
+	connect   sync.Once // the store clients, made at the first store write
+	stores    Stores
+	connErr   error
+	lastStore Destination
 }
 
 // Open checks dest for opts.Users and, for a file shared by the run, creates

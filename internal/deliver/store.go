@@ -277,8 +277,17 @@ func (d *Deliverer) toStore(ctx context.Context, set creds.CredentialSet) error 
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.delivered++
+	d.lastStore = dest
 	d.statusLine(set, dest, st)
 	return nil
+}
+
+// LastStore is the secret or parameter written last ({user} expanded), for
+// a run's closing line; the zero Destination when none was.
+func (d *Deliverer) LastStore() Destination {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.lastStore
 }
 
 // storeClients connects to the stores once a run.
