@@ -20,8 +20,19 @@ func newClients(c *cli.Context) (*iamapi.Clients, error) {
 			opts.SessionName = "sesprov-" + u.Username
 		}
 	}
+	var clients *iamapi.Clients
+	var err error
 	if opts.Sandbox {
-		return sandbox.NewClients(c.Context, opts, g.Log)
+		clients, err = sandbox.NewClients(c.Context, opts, g.Log)
+	} else {
+		clients, err = iamapi.NewClients(c.Context, opts, g.Log)
 	}
-	return iamapi.NewClients(c.Context, opts, g.Log)
+	if err == nil {
+		// A delivery to a secret store builds its clients from these
+		// (storeConnect), whichever command made them.
+		c.App.Metadata[metaClients] = clients
+	}
+	return clients, err
 }
+
+const metaClients = "clients"

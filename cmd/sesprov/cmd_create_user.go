@@ -95,7 +95,8 @@ func createCreateUserCommand() *cli.Command {
 			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1\n" +
 			"   sesprov -o csv create-user --user-name billing-mailer --regions eu-west-1 --out-file billing.csv\n" +
 			"   sesprov create-user --regions us-east-1 --dry-run\n" +
-			"   sesprov -o json create-user --from users.txt --regions eu-west-1 --out-file smtp.jsonl",
+			"   sesprov -o json create-user --from users.txt --regions eu-west-1 --out-file smtp.jsonl\n" +
+			"   sesprov create-user --user-name app-mailer --regions eu-west-1 --deliver-to 'secretsmanager:ses/{user}'",
 		Flags:  flags,
 		Action: createUserAction,
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/iamfake/awsfake"
 )
 
 // The examples a user can paste, and how TestExamples runs them.
@@ -464,10 +465,12 @@ func normalizeOutput(l string) string {
 }
 
 // exampleEnv builds a session's directory and environment: no AWS
-// configuration of the machine's, a fresh iamfake as AWS, a fresh sandbox.
+// configuration of the machine's, a fresh iamfake (with the stores beside
+// it: the examples deliver to Secrets Manager) as AWS, a fresh sandbox.
 func exampleEnv(t *testing.T, dir string) []string {
-	srv := iamfake.New(iamfake.Options{})
-	hs := httptest.NewServer(srv)
+	all := awsfake.New(awsfake.Options{})
+	srv := all.IAM
+	hs := httptest.NewServer(all)
 	t.Cleanup(hs.Close)
 	seedLegacyKey(t, srv, hs.URL, filepath.Join(dir, exampleStateFile))
 

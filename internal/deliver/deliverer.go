@@ -29,6 +29,7 @@ type Options struct {
 	Stderr           io.Writer // a command's stderr (its stdout is discarded)
 	Users            []string  // the run's users: checked, and a table aligned to them
 	DryRun           bool      // check only: nothing is created
+	Store            StoreOptions
 }
 
 // Deliverer hands each user's credentials to a Destination. It is safe for
@@ -44,6 +45,11 @@ type Deliverer struct {
 	buf       bytes.Buffer
 	delivered int
 	gone      bool // the stream's reader went away
+
+	connect   sync.Once // the store clients, made at the first store write
+	stores    Stores
+	connErr   error
+	lastStore Destination
 }
 
 // Open checks dest for opts.Users and, for a file shared by the run, creates
@@ -99,6 +105,10 @@ func (d *Deliverer) Align(names []string) {
 // Deliver hands set to the destination; an error means it may not be there
 // (the caller deletes its key: DeliverOrRollback).
 func (d *Deliverer) Deliver(ctx context.Context, set creds.CredentialSet) error {
+	if d.dest.Kind.IsStore() {
+		// Outside the lock: a batch's workers write to the store at once.
+		return d.toStore(ctx, set)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var err error

@@ -23,10 +23,11 @@ const (
 const UserPlaceholder = "{user}"
 
 // kinds lists what --deliver-to accepts, for its error message.
-var kinds = []Kind{KindFile, KindCommand}
+var kinds = []Kind{KindFile, KindCommand, KindSecretsManager, KindSSM}
 
 // Destination is where a run's new credentials go: stdout, a new file
-// (mode 0600, never overwritten) or a command fed on stdin.
+// (mode 0600, never overwritten), a command fed on stdin, or a secret
+// store (a Secrets Manager secret or an SSM SecureString parameter).
 type Destination struct {
 	Kind   Kind
 	Target string // the file's path or the command; may hold {user}
@@ -36,7 +37,8 @@ type Destination struct {
 // Stdout is the destination when none is given.
 var Stdout = Destination{Kind: KindStdout}
 
-// Parse reads a --deliver-to value: file:PATH or cmd:COMMAND.
+// Parse reads a --deliver-to value: file:PATH, cmd:COMMAND,
+// secretsmanager:NAME or ssm:NAME.
 func Parse(s string) (Destination, error) {
 	kind, target, ok := strings.Cut(s, ":")
 	names := make([]string, len(kinds))
@@ -47,7 +49,7 @@ func Parse(s string) (Destination, error) {
 		return Destination{}, fail.Usagef("--deliver-to %q: give a kind and a target (%s)", s, strings.Join(names, ", "))
 	}
 	switch Kind(kind) {
-	case KindFile, KindCommand:
+	case KindFile, KindCommand, KindSecretsManager, KindSSM:
 	default:
 		return Destination{}, fail.Usagef("--deliver-to: unknown kind %q: the kinds are %s", kind, strings.Join(names, ", "))
 	}
@@ -86,9 +88,10 @@ func FromFlags(deliverTo, outFile, deliverCmd string) (Destination, error) {
 }
 
 // PerUser reports whether each user gets their own delivery (a target
-// naming {user}, or a command, which takes one user's credentials a run).
+// naming {user}, or a command or store, which takes one user's credentials
+// a write).
 func (d Destination) PerUser() bool {
-	return d.Kind == KindCommand || strings.Contains(d.Target, UserPlaceholder)
+	return d.Kind == KindCommand || d.Kind.IsStore() || strings.Contains(d.Target, UserPlaceholder)
 }
 
 // For returns the destination of user's credentials: {user} expanded.
@@ -103,6 +106,8 @@ func (d Destination) String() string {
 	switch d.Kind {
 	case KindFile:
 		return d.Target
+	case KindSecretsManager, KindSSM:
+		return string(d.Kind) + ":" + d.Target
 	case KindCommand:
 		if d.Flag == "--deliver-to" {
 			return "--deliver-to cmd:"
@@ -119,6 +124,9 @@ func (d Destination) String() string {
 func (d Destination) Check(users []string) error {
 	if d.Kind == KindCommand && len(users) > 1 && !strings.Contains(d.Target, UserPlaceholder) {
 		return fail.Usagef("%s: a run of %d users delivers each user's credentials separately: put %s in the command where the user's name goes", d.flag(), len(users), UserPlaceholder)
+	}
+	if d.Kind.IsStore() {
+		return d.checkStore(users)
 	}
 	if d.Kind != KindFile {
 		return nil

@@ -54,8 +54,8 @@ type Clients struct {
 	Close func() error
 
 	// Config is the aws.Config the clients were built from (region,
-	// credentials, retryer, endpoint). Commands that need another client of
-	// the same account (none yet) build it from here.
+	// credentials, retryer, endpoint). Clients of other services of the same
+	// account are built from here (the secret stores': deliver.NewStores).
 	Config aws.Config
 
 	// Limiter paces every IAM call of the run and adapts to Throttling

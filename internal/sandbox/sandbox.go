@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/iamfake/awsfake"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/redact"
 )
@@ -47,10 +48,13 @@ func StatePath(flag string) (string, error) {
 // sandboxLockWait bounds how long a sandbox run waits for another to finish.
 const sandboxLockWait = 30 * time.Second
 
-// NewClients serves the embedded iamfake on a 127.0.0.1 listener (so
+// NewClients serves the embedded iamfake, and the Secrets Manager, SSM,
+// SES v2 and Organizations fakes beside it (iamfake/awsfake), on a 127.0.0.1 listener (so
 // the SDK's whole stack runs: signing, HTTP, retries, parsing) with the state
-// of earlier sandbox runs, and points the clients at it. The state file holds
-// no secret: iamfake never stores secret access keys. A lock file next to it
+// of earlier sandbox runs, and points the clients at it. The IAM state holds
+// no secret (iamfake never stores secret access keys); the Secrets Manager and
+// SSM files next to it hold what was stored in them, the credentials
+// delivered there (mode 0600). A lock file next to it
 // keeps two concurrent sandbox runs from overwriting each other's changes.
 // Every change is on disk before the answer to it leaves (see store), so a
 // run killed after a change, even after the credentials were printed, finds
@@ -72,9 +76,16 @@ func NewClients(ctx context.Context, opts iamapi.ClientOptions, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	srv := iamfake.New(iamfake.Options{})
+	all := awsfake.New(awsfake.Options{})
+	srv := all.IAM
 	st, err := openStore(srv, path)
 	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("sandbox: %w (remove the file to start over)", err)
+	}
+	others, err := openServices(all, path)
+	if err != nil {
+		st.close()
 		unlock()
 		return nil, fmt.Errorf("sandbox: %w (remove the file to start over)", err)
 	}
@@ -85,6 +96,10 @@ func NewClients(ctx context.Context, opts iamapi.ClientOptions, log *slog.Logger
 		return nil, fmt.Errorf("sandbox: listen on loopback: %w", err)
 	}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if service := awsfake.Service(r); service != "iam" {
+			others.serve(w, r, service, log)
+			return
+		}
 		serveSaved(w, r, srv, st, log)
 	})
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}

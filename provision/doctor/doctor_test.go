@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/sesprov/sesprov/iamfake"
 	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision/doctor"
@@ -179,11 +180,15 @@ func TestSimulationPrincipal(t *testing.T) {
 func TestPermissionTableMatchesIAMInterface(t *testing.T) {
 	implied := map[string]bool{"PutUserPermissionsBoundary": true} // CreateUser with PermissionsBoundary
 	inTable := map[string]bool{}
+	stores := storeActions(t)
 	for _, c := range doctor.CommandPermissionTable {
 		for _, p := range c.Needs {
 			name, ok := strings.CutPrefix(p.Action, "iam:")
 			if !ok {
-				t.Errorf("%s: %s is not an iam: action", c.Command, p.Action)
+				if !stores[p.Action] {
+					t.Errorf("%s: %s is neither an iam: action nor a secret store's", c.Command, p.Action)
+				}
+				continue
 			}
 			inTable[name] = true
 		}
@@ -254,4 +259,32 @@ func TestOperatorPolicy(t *testing.T) {
 	if strings.Contains(string(b), "iam:CreatePolicy") || strings.Contains(string(b), "iam:AttachGroupPolicy") || !strings.Contains(string(b), "iam:CreateAccessKey") {
 		t.Errorf("--without-setup kept setup actions:\n%s", b)
 	}
+}
+
+// storeActions are the non-IAM actions the table may list, checking that
+// every call of the store interfaces is among them: the calls of
+// deliver.SecretsManager and deliver.SSM, CreateSecret's Tags
+// (secretsmanager:TagResource), and the KMS calls of --kms-key-id.
+func storeActions(t *testing.T) map[string]bool {
+	t.Helper()
+	ok := map[string]bool{"secretsmanager:TagResource": true, "kms:Encrypt": true, "kms:GenerateDataKey": true, "kms:Decrypt": true}
+	var table []string
+	for _, c := range doctor.CommandPermissionTable {
+		for _, p := range c.Needs {
+			table = append(table, p.Action)
+		}
+	}
+	for prefix, api := range map[string]reflect.Type{
+		"secretsmanager:": reflect.TypeOf((*deliver.SecretsManager)(nil)).Elem(),
+		"ssm:":            reflect.TypeOf((*deliver.SSM)(nil)).Elem(),
+	} {
+		for i := 0; i < api.NumMethod(); i++ {
+			action := prefix + api.Method(i).Name
+			ok[action] = true
+			if !slices.Contains(table, action) {
+				t.Errorf("%s is called when delivering to a store but no command in CommandPermissionTable needs it", action)
+			}
+		}
+	}
+	return ok
 }

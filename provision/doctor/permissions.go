@@ -21,6 +21,12 @@ const (
 	ResourcePolicy   ResourceKind = "policy"    // the sending policy: arn:…:policy/NAME
 	ResourceAnyMFA   ResourceKind = "any-mfa"   // virtual MFA devices (named freely): arn:…:mfa/*
 	ResourceAny      ResourceKind = "*"         // actions IAM does not scope to a resource
+
+	// The secret stores (--deliver-to secretsmanager:NAME, ssm:NAME) and
+	// the customer managed keys (--kms-key-id) of the account, any region.
+	ResourceSecret    ResourceKind = "secret"    // arn:…:secretsmanager:*:ACCOUNT:secret:*
+	ResourceParameter ResourceKind = "parameter" // arn:…:ssm:*:ACCOUNT:parameter/*
+	ResourceKMSKey    ResourceKind = "kms-key"   // arn:…:kms:*:ACCOUNT:key/*
 )
 
 // Permission is one IAM action a command calls.
@@ -46,7 +52,28 @@ const (
 	whenPB     = "--permissions-boundary"
 	whenAll    = "--all"
 	whenRole   = "an assumed role: finds the role's path"
+	whenSM     = "--deliver-to secretsmanager:NAME"
+	whenSSM    = "--deliver-to ssm:NAME"
+	whenKMS    = "--kms-key-id: a customer managed key"
 )
+
+// storeDelivery is what delivering new credentials to a secret store needs
+// (the calls of deliver.SecretsManager and deliver.SSM): a secret is
+// written with PutSecretValue, or made with CreateSecret and its sesprov
+// tag (TagResource), or PutParameter; after a failed write DescribeSecret or
+// DescribeParameters tells whether it acted anyway (its answer lost). A customer managed key needs the KMS calls the store
+// makes on the caller's behalf.
+var storeDelivery = []Permission{
+	{"secretsmanager:PutSecretValue", ResourceSecret, whenSM},
+	{"secretsmanager:CreateSecret", ResourceSecret, whenSM},
+	{"secretsmanager:TagResource", ResourceSecret, whenSM},
+	{"secretsmanager:DescribeSecret", ResourceSecret, whenSM}, // after a failed write: did it act?
+	{"ssm:PutParameter", ResourceParameter, whenSSM},
+	{"ssm:DescribeParameters", ResourceAny, whenSSM}, // after a failed write: did it act? (not scoped to a parameter)
+	{"kms:Encrypt", ResourceKMSKey, whenKMS},
+	{"kms:GenerateDataKey", ResourceKMSKey, whenKMS},
+	{"kms:Decrypt", ResourceKMSKey, whenKMS},
+}
 
 // sendingAccess is what every command that puts a user in the sending group
 // needs to ensure the group and its policy (EnsureSendingAccess).
@@ -81,8 +108,8 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:DeleteAccessKey", ResourceUser, ""}, // a key whose delivery failed is rolled back
 		{"iam:TagUser", ResourceUser, ""},         // CreateUser's Tags (sesprov:created-by, always sent) need it; also --tag on a user being completed
 		{"iam:PutUserPermissionsBoundary", ResourceUser, whenPB},
-	}, sendingAccess)},
-	{"rotate", []Permission{
+	}, sendingAccess, storeDelivery)},
+	{"rotate", append([]Permission{
 		{"iam:GetUser", ResourceUser, ""},
 		{"iam:ListUserTags", ResourceUser, ""},
 		{"iam:ListGroupsForUser", ResourceUser, ""}, // is it an SMTP user?
@@ -93,7 +120,7 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:CreateAccessKey", ResourceUser, ""},
 		{"iam:UpdateAccessKey", ResourceUser, ""},
 		{"iam:DeleteAccessKey", ResourceUser, ""},
-	}},
+	}, storeDelivery...)},
 	{"delete-user", []Permission{
 		{"iam:GetUser", ResourceUser, ""},
 		{"iam:ListUserTags", ResourceUser, ""},
@@ -145,7 +172,7 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:ListAccessKeys", ResourceUser, ""}, // an inactive key is refused
 		{"iam:ListGroupsForUser", ResourceUser, ""},
 		{"iam:AddUserToGroup", ResourceGroup, ""},
-	}, sendingAccess)},
+	}, sendingAccess, storeDelivery)},
 	{"verify", nil}, // SMTP only: no IAM call
 	{"doctor", []Permission{
 		{"iam:SimulatePrincipalPolicy", ResourceAny, ""},
@@ -224,6 +251,12 @@ func (s PolicyScope) ARN(kind ResourceKind, userName string) string {
 		return prefix + "policy/" + s.PolicyName
 	case ResourceAnyMFA:
 		return prefix + "mfa/*"
+	case ResourceSecret:
+		return "arn:" + s.Partition + ":secretsmanager:*:" + s.AccountID + ":secret:*"
+	case ResourceParameter:
+		return "arn:" + s.Partition + ":ssm:*:" + s.AccountID + ":parameter/*"
+	case ResourceKMSKey:
+		return "arn:" + s.Partition + ":kms:*:" + s.AccountID + ":key/*"
 	}
 	return "*"
 }
@@ -289,6 +322,9 @@ func OperatorPolicy(scope PolicyScope, commands []string, withSetup bool) ([]byt
 	add("RemoveVirtualMFADevices", ResourceAnyMFA, scope.ARN(ResourceAnyMFA, ""), nil, nil)
 	add("SendingPolicy", ResourcePolicy, scope.ARN(ResourcePolicy, ""), nil, nil)
 	add("ReadOnlyUnscoped", ResourceAny, "*", nil, nil)
+	add("DeliverToSecretsManager", ResourceSecret, scope.ARN(ResourceSecret, ""), nil, nil)
+	add("DeliverToParameterStore", ResourceParameter, scope.ARN(ResourceParameter, ""), nil, nil)
+	add("EncryptWithCustomerKey", ResourceKMSKey, scope.ARN(ResourceKMSKey, ""), nil, nil)
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode operator policy: %w", err)

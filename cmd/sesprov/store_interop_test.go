@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/iamapi"
+)
+
+// TestInteropDeliverToStoresMoto delivers a batch into moto_server's
+// Secrets Manager and SSM through the real main, rotates one user into the
+// same secret, and reads back with the SDK what moto stored.
+func TestInteropDeliverToStoresMoto(t *testing.T) {
+	url := startMoto(t)
+	isolateAWSEnv(t)
+	cfg := iamfaketest.Config(url)
+	cfg.Region = iamapi.DefaultRegion // the run's SDK region, the stores' default
+	f := &storeFake{fake: &fake{t: t, url: url, iam: iam.NewFromConfig(cfg)},
+		sm: secretsmanager.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg)}
+	users := filepath.Join(t.TempDir(), "users.txt")
+	if err := os.WriteFile(users, []byte("moto-s1\nmoto-s2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.sesprov("create-user", "--from", users, "--regions", "eu-west-1", "--include-secret-key", "--deliver-to", "secretsmanager:ses/{user}"); r.code != 0 {
+		t.Fatalf("create-user into Secrets Manager: exit %d: %s", r.code, r.stderr)
+	}
+	for _, u := range []string{"moto-s1", "moto-s2"} {
+		f.checkStored(f.secret("ses/"+u), u, "eu-west-1")
+	}
+	if r := f.sesprov("rotate", "--user-name", "moto-s1", "--regions", "eu-west-1", "--old-key", "delete", "--deliver-to", "secretsmanager:ses/{user}"); r.code != 0 {
+		t.Fatalf("rotate into Secrets Manager: exit %d: %s", r.code, r.stderr)
+	}
+	f.checkOneVersionPerKey("ses/moto-s1", "moto-s1", 2)
+
+	if r := f.sesprov("create-user", "--user-name", "moto-p1", "--regions", "eu-west-1,us-east-1", "--deliver-to", "ssm:/ses/{user}", "--kms-key-id", "alias/aws/ssm"); r.code != 0 {
+		t.Fatalf("create-user into SSM: exit %d: %s", r.code, r.stderr)
+	}
+	f.checkStored(f.param("/ses/moto-p1"), "moto-p1", "eu-west-1", "us-east-1")
+	if r := f.sesprov("rotate", "--user-name", "moto-p1", "--regions", "eu-west-1", "--old-key", "delete", "--deliver-to", "ssm:/ses/{user}"); r.code != 0 {
+		t.Fatalf("rotate into SSM: exit %d: %s", r.code, r.stderr)
+	}
+	f.checkStored(f.param("/ses/moto-p1"), "moto-p1", "eu-west-1")
+}
