@@ -50,7 +50,7 @@ func createRotateCommand() *cli.Command {
 			"   sesprov -o json rotate --user-name app-mailer --regions eu-west-1 --verify \\\n" +
 			"       --deliver-cmd 'gh secret set SES_SMTP_CREDENTIALS --repo my-org/mailer'",
 		Flags: append(append([]cli.Flag{
-			&cli.StringFlag{Name: flgUserName, Usage: "the SMTP `USER` whose key is replaced (required)"},
+			&cli.StringFlag{Name: flgUserName, Usage: "the SMTP `USER` whose key is replaced (or --from, --all)"},
 			&cli.StringFlag{Name: flgOldKey, Value: string(rotate.OldKeyDeactivate), Usage: "what to do with the old key after delivery: `deactivate`, delete or keep"},
 			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (it is not needed for SMTP)"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
@@ -64,7 +64,7 @@ func createRotateCommand() *cli.Command {
 			&cli.IntFlag{Name: flgPort, Value: verify.DefaultSMTPPort, Usage: "with --verify: SES SMTP `PORT`: 25, 587, 2587 (STARTTLS) or 465, 2465 (TLS)"},
 			&cli.DurationFlag{Name: flgTimeout, Value: smtpauth.DefaultTimeout, Usage: "with --verify: `DURATION` allowed for connecting and for each SMTP command"},
 			&cli.StringFlag{Name: flgCAFile, Usage: "with --verify: also trust the root certificates in PEM `FILE`"},
-		}, deliverFlags()...), regionFlags()...),
+		}, append(rotateFleetFlags(), deliverFlags()...)...), regionFlags()...),
 		Action: rotateAction,
 	}
 }
@@ -74,7 +74,11 @@ func rotateAction(c *cli.Context) error {
 	if c.Args().Present() {
 		return fail.Usagef("rotate takes no arguments (got %q): pass --%s NAME --%s R1,R2", c.Args().First(), flgUserName, flgRegions)
 	}
-	in, err := rotateOptions(c)
+	names, all, fleet, err := rotateUsers(c)
+	if err != nil {
+		return err
+	}
+	in, err := rotateOptions(c, names)
 	if err != nil {
 		return err
 	}
@@ -85,6 +89,9 @@ func rotateAction(c *cli.Context) error {
 	dest, err := destinationOf(c)
 	if err != nil {
 		return err
+	}
+	if fleet {
+		return rotateFleet(c, in, names, all, verify, dest)
 	}
 
 	clients, err := newClients(c)
@@ -119,13 +126,16 @@ func rotateAction(c *cli.Context) error {
 
 // rotateOptions binds rotate's flags (all but the destination's) into
 // rotate.Options; bad input is a usage error.
-func rotateOptions(c *cli.Context) (rotate.Options, error) {
+func rotateOptions(c *cli.Context, names []string) (rotate.Options, error) {
 	g := globalsOf(c)
-	user := c.String(flgUserName)
-	if user == "" {
-		return rotate.Options{}, fail.Usagef("rotate needs --%s NAME", flgUserName)
+	user := ""
+	if len(names) == 1 && c.IsSet(flgUserName) {
+		user = names[0]
+		if user == "" {
+			return rotate.Options{}, fail.Usagef("rotate needs --%s NAME", flgUserName)
+		}
 	}
-	if err := provision.ValidateUserName(user); err != nil {
+	if err := provision.ValidateUserName(user); err != nil && user != "" {
 		return rotate.Options{}, err
 	}
 	var regions []derive.Region // none given: the user's recorded regions
@@ -149,7 +159,7 @@ func rotateOptions(c *cli.Context) (rotate.Options, error) {
 	case in.StaleAfter == 0:
 		in.StaleAfter = -1 // take over at once
 	}
-	return in, nil
+	return in, rotateTimes(c, &in)
 }
 
 // noticesTo renders a workflow's notices on w (stderr), one line each.
@@ -180,6 +190,19 @@ func rotateSummary(res *rotate.Result, outPath string) string {
 	var b strings.Builder
 	if len(res.Lost) > 0 {
 		fmt.Fprintf(&b, "sesprov: deleted key %s, made by an interrupted rotation whose secret never got out\n", strings.Join(res.Lost, ", "))
+	}
+	switch {
+	case res.Fresh:
+		return fmt.Sprintf("sesprov: %s is fresh: its newest active key is younger than --%s; nothing changed", res.UserName, flgOlderThan)
+	case res.Waiting && res.Finished:
+		return fmt.Sprintf("sesprov: %s: key %s was delivered; the superseded key stays active until %s (--%s): nothing changed", res.UserName, res.NewKeyID, res.WaitUntil.UTC().Format(time.RFC3339), flgGrace)
+	case res.Waiting:
+		fmt.Fprintf(&b, "sesprov: rotated %s: new key %s delivered", res.UserName, res.NewKeyID)
+		if outPath != "" {
+			fmt.Fprintf(&b, " to %s", outPath)
+		}
+		fmt.Fprintf(&b, "; the old key stays active until %s (--%s): run rotate again after that to retire it", res.WaitUntil.UTC().Format(time.RFC3339), flgGrace)
+		return b.String()
 	}
 	if res.Finished {
 		fmt.Fprintf(&b, "sesprov: finished an interrupted rotation of %s: key %s (delivered by the earlier run) stays; no new credentials were made", res.UserName, res.NewKeyID)

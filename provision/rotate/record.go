@@ -35,8 +35,13 @@ import (
 //	                  CreateAccessKey, before delivery, before writing
 //	                  delivered:) and stops if another run's id is there.
 //	                  (Older sesprov wrote started:<OLD>@<T>: read as KEYS.)
-//	delivered:<NEW>   written once NEW's credentials were delivered. A re-run
-//	                  retires every other key and removes the tag.
+//	delivered:<NEW>@<T>
+//	                  written once NEW's credentials were delivered, T the
+//	                  delivery time (RFC 3339, UTC). A re-run retires every
+//	                  other key and removes the tag; with --grace, not before
+//	                  T plus the grace period, and only if the superseded key
+//	                  was not used since (see grace.go). (Older sesprov wrote
+//	                  delivered:<NEW>: read as delivered at an unknown time.)
 const TagKey = "sesprov:rotation"
 
 const (
@@ -56,6 +61,20 @@ func newStartedRecord(existing []string, now time.Time) (string, error) {
 		keys = strings.Join(existing, ",")
 	}
 	return fmt.Sprintf("%s%s@%d@%s", recordStarted, keys, now.Unix(), hex.EncodeToString(run[:])), nil
+}
+
+// deliveredRecord is the delivered:<NEW>@<T> tag value.
+func deliveredRecord(newKey string, at time.Time) string {
+	return recordDelivered + newKey + "@" + at.UTC().Format(time.RFC3339)
+}
+
+// parseDelivered reads NEW[@T]; at is zero for the older form.
+func parseDelivered(v string) (newKey string, at time.Time) {
+	newKey, ts, ok := strings.Cut(v, "@")
+	if ok {
+		at, _ = time.Parse(time.RFC3339, ts)
+	}
+	return newKey, at
 }
 
 type startedRecord struct {
