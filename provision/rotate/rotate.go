@@ -147,21 +147,21 @@ func (p *Rotation) Delivers() bool { return p.Finish == "" && !p.Fresh }
 
 // Result reports what Execute did (or would do, in a dry run).
 type Result struct {
-	UserName string               `json:"user_name"`
-	NewKeyID string               `json:"new_access_key_id,omitempty"`
-	Finished bool                 `json:"finished_earlier_rotation"` // no new key: an earlier run's was finished
-	Retired  []string             `json:"retired_access_keys"`
-	OldKey   string               `json:"old_key"` // what was done with them
-	Deleted  []string             `json:"deleted_access_keys"`
-	Lost     []string             `json:"lost_access_keys"` // deleted: an interrupted run made them, their secret never got out
+	UserName string   `json:"user_name"`
+	NewKeyID string   `json:"new_access_key_id,omitempty"`
+	Finished bool     `json:"finished_earlier_rotation"` // no new key: an earlier run's was finished
+	Retired  []string `json:"retired_access_keys"`
+	OldKey   string   `json:"old_key"` // what was done with them
+	Deleted  []string `json:"deleted_access_keys"`
+	Lost     []string `json:"lost_access_keys"` // deleted: an interrupted run made them, their secret never got out
 	// Fresh: nothing was due (OlderThan); Waiting: the superseded keys
 	// stay active until WaitUntil (Grace), after a delivery by this run or
 	// an earlier one.
 	Fresh     bool                 `json:"fresh,omitempty"`
 	Waiting   bool                 `json:"waiting,omitempty"`
 	WaitUntil *time.Time           `json:"wait_until,omitempty"`
-	Plan     []provision.PlanItem `json:"-"`
-	DryRun   bool                 `json:"dry_run"`
+	Plan      []provision.PlanItem `json:"-"`
+	DryRun    bool                 `json:"dry_run"`
 }
 
 func (o *Options) setDefaults() error {
@@ -347,8 +347,10 @@ func (p *Rotation) decideKeys(keys []types.AccessKeyMetadata) error {
 	for _, k := range active {
 		p.Old = append(p.Old, aws.ToString(k.AccessKeyId))
 	}
-	if p.opts.OlderThan > 0 && len(active) > 0 && len(p.Lost) == 0 {
-		// The newest active key is what senders use: it decides.
+	if p.opts.OlderThan > 0 && len(active) > 0 && p.tag == "" {
+		// The newest active key is what senders use: it decides. A
+		// rotation on record (taken over) was due when it started: it
+		// goes on, so that its record is not left behind.
 		newest := aws.ToTime(slices.MaxFunc(active, func(a, b types.AccessKeyMetadata) int {
 			return aws.ToTime(a.CreateDate).Compare(aws.ToTime(b.CreateDate))
 		}).CreateDate)
