@@ -3,6 +3,7 @@ package provision_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -103,7 +104,7 @@ func TestRotateFleetStatuses(t *testing.T) {
 	var reported []string
 	res := rotate.RunFleet(ctx, l.iam, fo, s.deliver, nil, func(r rotate.UserResult) { reported = append(reported, r.UserName) })
 	want := map[string]string{"old": "rotated", "two": "conflict", "stranger": "conflict", "refused": "failed", "fresh": "fresh", "missing": "failed"}
-	if got := statuses(res); !maps(got, want) {
+	if got := statuses(res); !maps.Equal(got, want) {
 		t.Fatalf("statuses %v, want %v", got, want)
 	}
 	if len(reported) != len(fo.Users) {
@@ -122,18 +123,6 @@ func TestRotateFleetStatuses(t *testing.T) {
 			}
 		}
 	}
-}
-
-func maps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // graceRun rotates user at now with a grace period.
