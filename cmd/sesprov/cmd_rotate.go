@@ -22,7 +22,7 @@ import (
 func createRotateCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "rotate",
-		Usage:     "replace an SMTP user's access key and passwords; retire the old key after delivery",
+		Usage:     "replace SMTP users' access keys and passwords; retire the old key after delivery",
 		ArgsUsage: " ",
 		Description: "Makes a new access key, derives its SMTP password for every region given,\n" +
 			"delivers them (see below), and only then retires the old key: deactivated\n" +
@@ -36,7 +36,20 @@ func createRotateCommand() *cli.Command {
 			"Without --regions, rotate derives passwords for the regions recorded on the user\n" +
 			"(tag sesprov:regions, written with every rotation); a --regions that leaves out a\n" +
 			"recorded region is warned about on stderr.\n\n" +
-			"Exit codes: 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
+			"Many users: --all (every SMTP user 'sesprov list' shows) or --from FILE (one name\n" +
+			"per line), --concurrency at a time. With --older-than 90d only users whose newest\n" +
+			"active key is older are rotated. stdout has one JSON line per user (-o table: a\n" +
+			"table) with \"status\": rotated, retired (a superseded key retired, no new key),\n" +
+			"waiting (in its grace period), fresh (nothing due), conflict or failed; stderr a\n" +
+			"summary. Exit 0, 1 if any user failed, 3 if any is in conflict and none failed.\n" +
+			"One user's failure never stops the others. A fleet needs a destination, with\n" +
+			"{user} for a command or a secret store.\n\n" +
+			"--grace 24h keeps the old key active for 24 h after delivery (the time is kept in\n" +
+			"the tag sesprov:rotation); a later run retires it without a new key, unless IAM\n" +
+			"reports it used after the senders should have switched (GetAccessKeyLastUsed, which\n" +
+			"lags up to 4 h): then the user is a conflict naming when, where and by what. --force\n" +
+			"retires it anyway. docs/operations.md has the timeline.\n\n" +
+			"Exit codes (one user): 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
 			"printed), 1 an IAM call or the delivery failed, or another rotation is running (run again), 2 bad input (nothing changed), 3 a\n" +
 			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted.\n\n" +
 			"Delivery is what the old key waits for: stdout (for a person), --out-file (fsynced),\n" +
@@ -46,6 +59,8 @@ func createRotateCommand() *cli.Command {
 			"deletes the new key, so storing must be its last step; restart or reload what uses\n" +
 			"the credentials after sesprov exits 0. A stdout that is /dev/null is refused (exit 2).\n\n" +
 			"Examples (docs/operations.md has cron, systemd, Kubernetes and CI recipes):\n" +
+			"   sesprov rotate --all --older-than 90d --grace 24h --deliver-to 'secretsmanager:ses/{user}'\n" +
+			"   sesprov rotate --from senders.txt --regions eu-west-1 --deliver-to 'file:creds/{user}.json'\n" +
 			"   sesprov rotate --user-name app-mailer --regions us-east-1,eu-west-1 --dry-run\n" +
 			"   sesprov -o json rotate --user-name app-mailer --regions eu-west-1 --verify \\\n" +
 			"       --deliver-cmd 'gh secret set SES_SMTP_CREDENTIALS --repo my-org/mailer'",

@@ -56,7 +56,7 @@ complete -c sesprov -n '__fish_seen_subcommand_from create-user' -f -l verbose -
 complete -c sesprov -n '__fish_seen_subcommand_from create-user' -f -l debug -d 'log every AWS call on stderr (secrets are always redacted)'
 complete -c sesprov -n '__fish_seen_subcommand_from create-user' -f -l yes -s y -d 'do not ask for confirmation (prompts appear only on a terminal)'
 complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l help -s h -d 'show help'
-complete -r -c sesprov -n '__fish_sesprov_no_subcommand' -a 'rotate' -d 'replace an SMTP user\'s access key and passwords; retire the old key after delivery'
+complete -r -c sesprov -n '__fish_sesprov_no_subcommand' -a 'rotate' -d 'replace SMTP users\' access keys and passwords; retire the old key after delivery'
 complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l user-name -r -d 'the SMTP `USER` whose key is replaced (or --from, --all)'
 complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l old-key -r -d 'what to do with the old key after delivery: `deactivate`, delete or keep'
 complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l include-secret-key -d 'also print the secret access key (it is not needed for SMTP)'
