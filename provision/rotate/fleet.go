@@ -38,6 +38,8 @@ type UserResult struct {
 	Deleted   []string   `json:"deleted_access_keys,omitempty"`
 	WaitUntil *time.Time `json:"wait_until,omitempty"`
 	Error     string     `json:"error,omitempty"`
+	// DryRun: the status is what a real run would do; nothing changed.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // FleetOptions is a rotation of many users: Options is every user's
@@ -102,7 +104,7 @@ func rotateOne(ctx context.Context, client iamapi.IAM, opts Options, name string
 	if err != nil {
 		return failed(name, res, err)
 	}
-	ur := UserResult{UserName: name, NewKeyID: res.NewKeyID, Retired: res.Retired, Deleted: res.Deleted, WaitUntil: res.WaitUntil}
+	ur := UserResult{UserName: name, NewKeyID: res.NewKeyID, Retired: res.Retired, Deleted: res.Deleted, WaitUntil: res.WaitUntil, DryRun: res.DryRun}
 	switch {
 	case res.Fresh:
 		ur.Status = StatusFresh
