@@ -43,7 +43,8 @@ func createRotateCommand() *cli.Command {
 			"waiting (in its grace period), fresh (nothing due), conflict or failed; stderr a\n" +
 			"summary. Exit 0, 1 if any user failed, 3 if any is in conflict and none failed.\n" +
 			"One user's failure never stops the others. A fleet needs a destination, with\n" +
-			"{user} for a command or a secret store.\n\n" +
+			"{user} for a command or a secret store (the daily recipe in docs/operations.md:\n" +
+			"rotate --all --older-than 90d --grace 24h --deliver-to 'secretsmanager:ses/{user}').\n\n" +
 			"--grace 24h keeps the old key active for 24 h after delivery (the time is kept in\n" +
 			"the tag sesprov:rotation); a later run retires it without a new key, unless IAM\n" +
 			"reports it used after the senders should have switched (GetAccessKeyLastUsed, which\n" +
@@ -59,11 +60,11 @@ func createRotateCommand() *cli.Command {
 			"deletes the new key, so storing must be its last step; restart or reload what uses\n" +
 			"the credentials after sesprov exits 0. A stdout that is /dev/null is refused (exit 2).\n\n" +
 			"Examples (docs/operations.md has cron, systemd, Kubernetes and CI recipes):\n" +
-			"   sesprov rotate --all --older-than 90d --grace 24h --deliver-to 'secretsmanager:ses/{user}'\n" +
-			"   sesprov rotate --from senders.txt --regions eu-west-1 --deliver-to 'file:creds/{user}.json'\n" +
+
 			"   sesprov rotate --user-name app-mailer --regions us-east-1,eu-west-1 --dry-run\n" +
 			"   sesprov -o json rotate --user-name app-mailer --regions eu-west-1 --verify \\\n" +
-			"       --deliver-cmd 'gh secret set SES_SMTP_CREDENTIALS --repo my-org/mailer'",
+			"       --deliver-cmd 'gh secret set SES_SMTP_CREDENTIALS --repo my-org/mailer'\n" +
+			"   sesprov rotate --all --older-than 90d --grace 24h --deliver-to 'file:ses-{user}.json'",
 		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: flgUserName, Usage: "the SMTP `USER` whose key is replaced (or --from, --all)"},
 			&cli.StringFlag{Name: flgOldKey, Value: string(rotate.OldKeyDeactivate), Usage: "what to do with the old key after delivery: `deactivate`, delete or keep"},

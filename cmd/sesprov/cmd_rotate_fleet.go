@@ -30,7 +30,7 @@ func rotateFleetFlags() []cli.Flag {
 		&cli.BoolFlag{Name: flgAll, Usage: "rotate every SMTP user 'sesprov list' shows"},
 		&cli.StringFlag{Name: flgOlderThan, Usage: "rotate only users whose newest active key is older than `AGE`: days (90d) or a duration (2160h)"},
 		&cli.IntFlag{Name: flgConcurrency, Value: rotate.DefaultConcurrency, Usage: "with --from or --all: work on `N` users at once (IAM's rate is respected whatever N)"},
-		&cli.DurationFlag{Name: flgGrace, Usage: "keep the superseded key active for `DURATION` after the new key was delivered (e.g. 24h); a later run retires it, unless it was used after the senders should have switched (a conflict, exit 3; --force retires it anyway). 0: retire at once"},
+		&cli.StringFlag{Name: flgGrace, Usage: "keep the superseded key active for `DURATION` (days, 1d, or a duration, 24h) after the new key was delivered (e.g. 24h); a later run retires it, unless it was used after the senders should have switched (a conflict, exit 3; --force retires it anyway). 0: retire at once"},
 	}
 }
 
@@ -61,18 +61,26 @@ func rotateUsers(c *cli.Context) (names []string, all, fleet bool, err error) {
 
 // rotateTimes reads --older-than and --grace into in.
 func rotateTimes(c *cli.Context, in *rotate.Options) error {
-	if s := c.String(flgOlderThan); s != "" {
-		d, err := list.ParseMaxAge(s)
-		if err != nil {
-			return fail.Usagef("--%s %q: %v", flgOlderThan, s, err)
-		}
-		in.OlderThan = d
+	var err error
+	if in.OlderThan, err = daysFlag(c, flgOlderThan); err != nil {
+		return err
 	}
-	in.Grace = c.Duration(flgGrace)
-	if in.Grace < 0 {
-		return fail.Usagef("--%s must be 0 or more", flgGrace)
+	in.Grace, err = daysFlag(c, flgGrace)
+	return err
+}
+
+// daysFlag reads a duration flag the way list's --max-age is read: days
+// ("90d") or a Go duration ("24h"); unset or "0" is 0.
+func daysFlag(c *cli.Context, name string) (time.Duration, error) {
+	s := c.String(name)
+	if s == "" {
+		return 0, nil
 	}
-	return nil
+	d, err := list.ParseMaxAge(s)
+	if err != nil {
+		return 0, fail.Usagef("--%s %q: give days (90d) or a duration (24h, 36h30m); 0 turns it off", name, s)
+	}
+	return d, nil
 }
 
 // rotateFleet rotates many users: one line per user on stdout, a summary on
