@@ -149,7 +149,7 @@ func TestRotateGraceKeepsOldKeyThenRetires(t *testing.T) {
 	if a := l.activeKeys("app"); len(a) != 2 {
 		t.Fatalf("during the grace period both keys stay active: %v", l.keys("app"))
 	}
-	if tag := l.tags("app")[rotate.TagKey]; tag != "delivered:"+r.NewKeyID+"@2026-03-01T02:00:00Z" {
+	if tag := l.tags("app")[rotate.TagKey]; tag != "delivered:"+r.NewKeyID+"@2026-03-01T02:00:00Z@24h0m0s" {
 		t.Fatalf("record %q", tag)
 	}
 

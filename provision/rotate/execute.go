@@ -272,7 +272,7 @@ func (e *execution) recordDelivery(ctx context.Context, set creds.CredentialSet)
 	e.r.Plan("tag user %s %s=%s%s%s", e.UserName, TagKey, recordDelivered, set.AccessKeyID, e.regionsText())
 	// The regions are recorded in the same call: they are the new key's.
 	e.deliveredAt = e.opts.Now().UTC().Truncate(time.Second) // as recorded
-	tags := []types.Tag{tag(TagKey, deliveredRecord(set.AccessKeyID, e.deliveredAt))}
+	tags := []types.Tag{tag(TagKey, deliveredRecord(set.AccessKeyID, e.deliveredAt, e.opts.Grace))}
 	if e.regions.write != nil {
 		tags = append(tags, *e.regions.write)
 	}

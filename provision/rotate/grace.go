@@ -25,7 +25,7 @@ const SchedulerSlack = 10 * time.Minute
 // the delivery, and never before IAM has reported the uses since delivery.
 func (p *Rotation) graceEnds() time.Time {
 	at := p.DeliveredAt
-	return maxTime(at.Add(p.opts.Grace-SchedulerSlack), at.Add(ReportingMargin))
+	return maxTime(at.Add(p.grace-SchedulerSlack), at.Add(ReportingMargin))
 }
 
 // inUseAfter is the instant after which a use of the superseded key means a
@@ -38,7 +38,7 @@ func (p *Rotation) inUseAfter() time.Time {
 	if p.DeliveredAt.IsZero() {
 		return p.opts.Now().Add(-ReportingMargin)
 	}
-	return p.DeliveredAt.Add(max(p.opts.Grace-ReportingMargin-SchedulerSlack, 0))
+	return p.DeliveredAt.Add(max(p.grace-ReportingMargin-SchedulerSlack, 0))
 }
 
 // decideGrace sets WaitUntil when the delivered key's grace period is not
@@ -56,7 +56,7 @@ func (p *Rotation) decideGrace() {
 // to retire one used after inUseAfter: something still sends with it.
 // Force skips the check.
 func (e *execution) checkInUse(ctx context.Context) error {
-	if e.opts.Grace <= 0 || e.opts.Force || e.opts.OldKey == OldKeyKeep {
+	if e.grace <= 0 || e.opts.Force || e.opts.OldKey == OldKeyKeep {
 		return nil
 	}
 	after := e.inUseAfter()

@@ -137,6 +137,9 @@ type Rotation struct {
 	superseded []string
 
 	regions regionsRecord
+	// grace is the grace period: the one recorded with the delivery being
+	// finished, else Options.Grace.
+	grace time.Duration
 
 	opts Options
 }
@@ -204,7 +207,10 @@ func Plan(ctx context.Context, client iamapi.IAM, opts Options) (*Rotation, erro
 			return nil, err
 		}
 	}
-	if done && p.opts.Grace > 0 {
+	if p.grace == 0 {
+		p.grace = p.opts.Grace
+	}
+	if done && p.grace > 0 {
 		p.decideGrace()
 	}
 	if p.Fresh {
@@ -258,8 +264,8 @@ func readUser(ctx context.Context, client iamapi.IAM, opts Options) (*types.User
 func (p *Rotation) followRecord(keys []types.AccessKeyMetadata) (_ []types.AccessKeyMetadata, done bool, _ error) {
 	switch tag := p.tag; {
 	case strings.HasPrefix(tag, recordDelivered):
-		newKey, at := parseDelivered(strings.TrimPrefix(tag, recordDelivered))
-		p.DeliveredAt = at
+		newKey, at, grace := parseDelivered(strings.TrimPrefix(tag, recordDelivered))
+		p.DeliveredAt, p.grace = at, grace
 		done, err := p.followDelivered(keys, newKey)
 		return keys, done, err
 	case strings.HasPrefix(tag, recordStarted):
