@@ -220,7 +220,9 @@ func rotateSummary(res *rotate.Result, outPath string) string {
 		fmt.Fprintf(&b, "; the old key stays active until %s (--%s): run rotate again after that to retire it", res.WaitUntil.UTC().Format(time.RFC3339), flgGrace)
 		return b.String()
 	}
-	if res.Finished {
+	if res.Finished && res.GraceEnded {
+		fmt.Fprintf(&b, "sesprov: %s: the grace period of key %s is over; no new credentials were made", res.UserName, res.NewKeyID)
+	} else if res.Finished {
 		fmt.Fprintf(&b, "sesprov: finished an interrupted rotation of %s: key %s (delivered by the earlier run) stays; no new credentials were made", res.UserName, res.NewKeyID)
 	} else {
 		fmt.Fprintf(&b, "sesprov: rotated %s: new key %s delivered", res.UserName, res.NewKeyID)

@@ -96,6 +96,7 @@ func (e *execution) finish(ctx context.Context) error {
 	e.r.Note("key %s was delivered by an interrupted rotation: finishing it, no new key", e.Finish)
 	e.res.Finished = true
 	e.res.NewKeyID = e.Finish
+	e.res.GraceEnded = e.grace > 0
 	if err := e.checkInUse(ctx); err != nil {
 		return err
 	}

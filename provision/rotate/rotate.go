@@ -160,11 +160,14 @@ type Result struct {
 	// Fresh: nothing was due (OlderThan); Waiting: the superseded keys
 	// stay active until WaitUntil (Grace), after a delivery by this run or
 	// an earlier one.
-	Fresh     bool                 `json:"fresh,omitempty"`
-	Waiting   bool                 `json:"waiting,omitempty"`
-	WaitUntil *time.Time           `json:"wait_until,omitempty"`
-	Plan      []provision.PlanItem `json:"-"`
-	DryRun    bool                 `json:"dry_run"`
+	Fresh     bool       `json:"fresh,omitempty"`
+	Waiting   bool       `json:"waiting,omitempty"`
+	WaitUntil *time.Time `json:"wait_until,omitempty"`
+	// GraceEnded: Finished a delivery whose grace period is over (rather
+	// than an interrupted rotation).
+	GraceEnded bool                 `json:"grace_ended,omitempty"`
+	Plan       []provision.PlanItem `json:"-"`
+	DryRun     bool                 `json:"dry_run"`
 }
 
 func (o *Options) setDefaults() error {
