@@ -22,7 +22,7 @@ import (
 func createRotateCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "rotate",
-		Usage:     "replace an SMTP user's access key and passwords; retire the old key after delivery",
+		Usage:     "replace SMTP users' access keys and passwords; retire the old key after delivery",
 		ArgsUsage: " ",
 		Description: "Makes a new access key, derives its SMTP password for every region given,\n" +
 			"delivers them (see below), and only then retires the old key: deactivated\n" +
@@ -36,7 +36,21 @@ func createRotateCommand() *cli.Command {
 			"Without --regions, rotate derives passwords for the regions recorded on the user\n" +
 			"(tag sesprov:regions, written with every rotation); a --regions that leaves out a\n" +
 			"recorded region is warned about on stderr.\n\n" +
-			"Exit codes: 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
+			"Many users: --all (every SMTP user 'sesprov list' shows) or --from FILE (one name\n" +
+			"per line), --concurrency at a time. With --older-than 90d only users whose newest\n" +
+			"active key is older are rotated. stdout has one JSON line per user (-o table: a\n" +
+			"table) with \"status\": rotated, retired (a superseded key retired, no new key),\n" +
+			"waiting (in its grace period), fresh (nothing due), conflict or failed; stderr a\n" +
+			"summary. Exit 0, 1 if any user failed, 3 if any is in conflict and none failed.\n" +
+			"One user's failure never stops the others. A fleet needs a destination, with\n" +
+			"{user} for a command or a secret store (the daily recipe in docs/operations.md:\n" +
+			"rotate --all --older-than 90d --grace 24h --deliver-to 'secretsmanager:ses/{user}').\n\n" +
+			"--grace 24h keeps the old key active for 24 h after delivery (the time is kept in\n" +
+			"the tag sesprov:rotation); a later run retires it without a new key, unless IAM\n" +
+			"reports it used after the senders should have switched (GetAccessKeyLastUsed, which\n" +
+			"lags up to 4 h): then the user is a conflict naming when, where and by what. --force\n" +
+			"retires it anyway. docs/operations.md has the timeline.\n\n" +
+			"Exit codes (one user): 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
 			"printed), 1 an IAM call or the delivery failed, or another rotation is running (run again), 2 bad input (nothing changed), 3 a\n" +
 			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted.\n\n" +
 			"Delivery is what the old key waits for: stdout (for a person), --out-file (fsynced),\n" +
@@ -46,11 +60,13 @@ func createRotateCommand() *cli.Command {
 			"deletes the new key, so storing must be its last step; restart or reload what uses\n" +
 			"the credentials after sesprov exits 0. A stdout that is /dev/null is refused (exit 2).\n\n" +
 			"Examples (docs/operations.md has cron, systemd, Kubernetes and CI recipes):\n" +
+
 			"   sesprov rotate --user-name app-mailer --regions us-east-1,eu-west-1 --dry-run\n" +
 			"   sesprov -o json rotate --user-name app-mailer --regions eu-west-1 --verify \\\n" +
-			"       --deliver-cmd 'gh secret set SES_SMTP_CREDENTIALS --repo my-org/mailer'",
+			"       --deliver-cmd 'gh secret set SES_SMTP_CREDENTIALS --repo my-org/mailer'\n" +
+			"   sesprov rotate --all --older-than 90d --grace 24h --deliver-to 'file:ses-{user}.json'",
 		Flags: append(append([]cli.Flag{
-			&cli.StringFlag{Name: flgUserName, Usage: "the SMTP `USER` whose key is replaced (required)"},
+			&cli.StringFlag{Name: flgUserName, Usage: "the SMTP `USER` whose key is replaced (or --from, --all)"},
 			&cli.StringFlag{Name: flgOldKey, Value: string(rotate.OldKeyDeactivate), Usage: "what to do with the old key after delivery: `deactivate`, delete or keep"},
 			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (it is not needed for SMTP)"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
@@ -64,7 +80,7 @@ func createRotateCommand() *cli.Command {
 			&cli.IntFlag{Name: flgPort, Value: verify.DefaultSMTPPort, Usage: "with --verify: SES SMTP `PORT`: 25, 587, 2587 (STARTTLS) or 465, 2465 (TLS)"},
 			&cli.DurationFlag{Name: flgTimeout, Value: smtpauth.DefaultTimeout, Usage: "with --verify: `DURATION` allowed for connecting and for each SMTP command"},
 			&cli.StringFlag{Name: flgCAFile, Usage: "with --verify: also trust the root certificates in PEM `FILE`"},
-		}, deliverFlags()...), regionFlags()...),
+		}, append(rotateFleetFlags(), deliverFlags()...)...), regionFlags()...),
 		Action: rotateAction,
 	}
 }
@@ -74,7 +90,11 @@ func rotateAction(c *cli.Context) error {
 	if c.Args().Present() {
 		return fail.Usagef("rotate takes no arguments (got %q): pass --%s NAME --%s R1,R2", c.Args().First(), flgUserName, flgRegions)
 	}
-	in, err := rotateOptions(c)
+	names, all, fleet, err := rotateUsers(c)
+	if err != nil {
+		return err
+	}
+	in, err := rotateOptions(c, names)
 	if err != nil {
 		return err
 	}
@@ -85,6 +105,9 @@ func rotateAction(c *cli.Context) error {
 	dest, err := destinationOf(c)
 	if err != nil {
 		return err
+	}
+	if fleet {
+		return rotateFleet(c, in, names, all, verify, dest)
 	}
 
 	clients, err := newClients(c)
@@ -119,13 +142,16 @@ func rotateAction(c *cli.Context) error {
 
 // rotateOptions binds rotate's flags (all but the destination's) into
 // rotate.Options; bad input is a usage error.
-func rotateOptions(c *cli.Context) (rotate.Options, error) {
+func rotateOptions(c *cli.Context, names []string) (rotate.Options, error) {
 	g := globalsOf(c)
-	user := c.String(flgUserName)
-	if user == "" {
-		return rotate.Options{}, fail.Usagef("rotate needs --%s NAME", flgUserName)
+	user := ""
+	if len(names) == 1 && c.IsSet(flgUserName) {
+		user = names[0]
+		if user == "" {
+			return rotate.Options{}, fail.Usagef("rotate needs --%s NAME", flgUserName)
+		}
 	}
-	if err := provision.ValidateUserName(user); err != nil {
+	if err := provision.ValidateUserName(user); err != nil && user != "" {
 		return rotate.Options{}, err
 	}
 	var regions []derive.Region // none given: the user's recorded regions
@@ -149,7 +175,7 @@ func rotateOptions(c *cli.Context) (rotate.Options, error) {
 	case in.StaleAfter == 0:
 		in.StaleAfter = -1 // take over at once
 	}
-	return in, nil
+	return in, rotateTimes(c, &in)
 }
 
 // noticesTo renders a workflow's notices on w (stderr), one line each.
@@ -181,7 +207,22 @@ func rotateSummary(res *rotate.Result, outPath string) string {
 	if len(res.Lost) > 0 {
 		fmt.Fprintf(&b, "sesprov: deleted key %s, made by an interrupted rotation whose secret never got out\n", strings.Join(res.Lost, ", "))
 	}
-	if res.Finished {
+	switch {
+	case res.Fresh:
+		return fmt.Sprintf("sesprov: %s is fresh: its newest active key is younger than --%s; nothing changed", res.UserName, flgOlderThan)
+	case res.Waiting && res.Finished:
+		return fmt.Sprintf("sesprov: %s: key %s was delivered; the superseded key stays active until %s (--%s): nothing changed", res.UserName, res.NewKeyID, res.WaitUntil.UTC().Format(time.RFC3339), flgGrace)
+	case res.Waiting:
+		fmt.Fprintf(&b, "sesprov: rotated %s: new key %s delivered", res.UserName, res.NewKeyID)
+		if outPath != "" {
+			fmt.Fprintf(&b, " to %s", outPath)
+		}
+		fmt.Fprintf(&b, "; the old key stays active until %s (--%s): run rotate again after that to retire it", res.WaitUntil.UTC().Format(time.RFC3339), flgGrace)
+		return b.String()
+	}
+	if res.Finished && res.GraceEnded {
+		fmt.Fprintf(&b, "sesprov: %s: the grace period of key %s is over; no new credentials were made", res.UserName, res.NewKeyID)
+	} else if res.Finished {
 		fmt.Fprintf(&b, "sesprov: finished an interrupted rotation of %s: key %s (delivered by the earlier run) stays; no new credentials were made", res.UserName, res.NewKeyID)
 	} else {
 		fmt.Fprintf(&b, "sesprov: rotated %s: new key %s delivered", res.UserName, res.NewKeyID)

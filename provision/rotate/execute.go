@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -26,6 +27,17 @@ type execution struct {
 	// newID is the key this run made, once CreateAccessKey answered: the
 	// only key its rollback deletes (another run's key is not its to judge).
 	newID string
+	// deliveredAt is the time recorded with this run's delivery.
+	deliveredAt time.Time
+}
+
+// wait reports that the superseded keys of newKey stay active until end
+// (the grace period): nothing else is done now.
+func (e *execution) wait(newKey string, end time.Time) {
+	e.r.Note("superseded key(s) of user %s stay active until %s (--grace): a run after that retires them", e.UserName, end.UTC().Format(time.RFC3339))
+	e.res.NewKeyID = newKey
+	e.res.Waiting = true
+	e.res.WaitUntil = &end
 }
 
 // Execute carries out the plan: make the new key, derive its passwords,
@@ -39,6 +51,15 @@ func (p *Rotation) Execute(ctx context.Context, client iamapi.IAM, deliver Deliv
 	defer func() { e.res.Plan = e.r.Planned() }()
 	if len(p.Old) == 1 {
 		e.old = p.Old[0]
+	}
+	switch {
+	case p.Fresh:
+		e.res.Fresh = true
+		return e.res, nil
+	case !p.WaitUntil.IsZero():
+		e.res.Finished = true // no new key: an earlier run's delivery is in its grace period
+		e.wait(p.Finish, p.WaitUntil)
+		return e.res, nil
 	}
 	// Another run may have started since this one read the user: nothing
 	// is changed unless the tag is still as read.
@@ -75,6 +96,10 @@ func (e *execution) finish(ctx context.Context) error {
 	e.r.Note("key %s was delivered by an interrupted rotation: finishing it, no new key", e.Finish)
 	e.res.Finished = true
 	e.res.NewKeyID = e.Finish
+	e.res.GraceEnded = e.grace > 0
+	if err := e.checkInUse(ctx); err != nil {
+		return err
+	}
 	if err := e.retire(ctx); err != nil {
 		return err
 	}
@@ -105,6 +130,11 @@ func (e *execution) rotate(ctx context.Context, deliver Deliverer, verify Verifi
 	}
 	if err := e.recordDelivery(ctx, set); err != nil {
 		return err
+	}
+	if e.opts.Grace > 0 {
+		e.DeliveredAt = e.deliveredAt
+		e.wait(set.AccessKeyID, e.graceEnds())
+		return nil
 	}
 	if err := e.retire(ctx); err != nil {
 		return err
@@ -188,7 +218,11 @@ func (e *execution) planRest(verify bool) {
 		e.r.Plan("verify the new passwords with SMTP AUTH")
 	}
 	e.r.Plan("deliver the new credentials")
-	e.r.Plan("tag user %s %s=%s<new key>%s", e.UserName, TagKey, recordDelivered, e.regionsText())
+	e.r.Plan("tag user %s %s=%s<new key>@<time>%s", e.UserName, TagKey, recordDelivered, e.regionsText())
+	if e.opts.Grace > 0 {
+		e.r.Note("keep the old key active for %s (--grace); a run after that retires it", e.opts.Grace)
+		return
+	}
 	e.planRetire()
 	e.r.Plan("remove tag %s from user %s", TagKey, e.UserName)
 }
@@ -238,7 +272,8 @@ func (e *execution) recordDelivery(ctx context.Context, set creds.CredentialSet)
 	}
 	e.r.Plan("tag user %s %s=%s%s%s", e.UserName, TagKey, recordDelivered, set.AccessKeyID, e.regionsText())
 	// The regions are recorded in the same call: they are the new key's.
-	tags := []types.Tag{tag(TagKey, recordDelivered+set.AccessKeyID)}
+	e.deliveredAt = e.opts.Now().UTC().Truncate(time.Second) // as recorded
+	tags := []types.Tag{tag(TagKey, deliveredRecord(set.AccessKeyID, e.deliveredAt, e.opts.Grace))}
 	if e.regions.write != nil {
 		tags = append(tags, *e.regions.write)
 	}

@@ -35,8 +35,16 @@ import (
 //	                  CreateAccessKey, before delivery, before writing
 //	                  delivered:) and stops if another run's id is there.
 //	                  (Older sesprov wrote started:<OLD>@<T>: read as KEYS.)
-//	delivered:<NEW>   written once NEW's credentials were delivered. A re-run
-//	                  retires every other key and removes the tag.
+//	delivered:<NEW>@<T>[@<GRACE>]
+//	                  written once NEW's credentials were delivered, T the
+//	                  delivery time (RFC 3339, UTC), GRACE the --grace of
+//	                  that run (a Go duration, absent for 0). A re-run
+//	                  retires every other key and removes the tag; with a
+//	                  grace period (the recorded one, which a later run's
+//	                  --grace cannot shorten), not before T plus the grace
+//	                  period, and only if the superseded key was not used
+//	                  late in it (see grace.go). (Older sesprov wrote
+//	                  delivered:<NEW>: read as delivered at an unknown time.)
 const TagKey = "sesprov:rotation"
 
 const (
@@ -56,6 +64,24 @@ func newStartedRecord(existing []string, now time.Time) (string, error) {
 		keys = strings.Join(existing, ",")
 	}
 	return fmt.Sprintf("%s%s@%d@%s", recordStarted, keys, now.Unix(), hex.EncodeToString(run[:])), nil
+}
+
+// deliveredRecord is the delivered:<NEW>@<T>[@<GRACE>] tag value.
+func deliveredRecord(newKey string, at time.Time, grace time.Duration) string {
+	v := recordDelivered + newKey + "@" + at.UTC().Format(time.RFC3339)
+	if grace > 0 {
+		v += "@" + grace.String()
+	}
+	return v
+}
+
+// parseDelivered reads NEW[@T[@GRACE]]; at is zero for the older form.
+func parseDelivered(v string) (newKey string, at time.Time, grace time.Duration) {
+	newKey, rest, _ := strings.Cut(v, "@")
+	ts, g, _ := strings.Cut(rest, "@")
+	at, _ = time.Parse(time.RFC3339, ts)
+	grace, _ = time.ParseDuration(g)
+	return newKey, at, max(grace, 0)
 }
 
 type startedRecord struct {

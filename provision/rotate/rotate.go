@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,7 +71,21 @@ type Options struct {
 	// Force: its key may serve something else.
 	GroupName  string // default provision.DefaultGroupName
 	PolicyName string // default provision.DefaultPolicyName
-	Force      bool
+	// Force also retires a superseded key that was used after its grace
+	// period began (see Grace).
+	Force bool
+	// Classified: the caller already found the user to be an SMTP user
+	// (rotate --all, from list's discovery): Plan does not ask IAM again.
+	Classified bool
+
+	// Grace keeps the superseded key active for this long after the new
+	// key was delivered: the delivery is recorded with its time and a
+	// later run retires the old key (see grace.go). 0 retires it at once.
+	Grace time.Duration
+	// OlderThan: rotate only when the newest active key is older than
+	// this (a finished delivery's superseded key is retired regardless).
+	// 0 rotates whatever the keys' age.
+	OlderThan time.Duration
 
 	Log     *slog.Logger      // may be nil
 	Notices provision.Notices // may be nil
@@ -103,33 +118,56 @@ type Rotation struct {
 	Old []string
 	// StaleTag: the rotation tag names a key that no longer exists.
 	StaleTag string
+	// DeliveredAt is when the key Finish was delivered (zero: unknown,
+	// an older sesprov's record).
+	DeliveredAt time.Time
+	// WaitUntil, when set, is the end of Finish's grace period: this run
+	// changes nothing.
+	WaitUntil time.Time
+	// Fresh: the newest active key is younger than OlderThan; nothing is due.
+	Fresh bool
 
 	// tag is the rotation tag as read (Execute checks nobody changed it
 	// before changing anything); existing are the keys left once Lost and
 	// MakeRoom are gone: the KEYS of this run's started record.
 	tag      string
 	existing []string
+	// superseded are the active keys Finish supersedes: checked for use
+	// before they are retired after a grace period.
+	superseded []string
 
 	regions regionsRecord
+	// grace is the grace period: the one recorded with the delivery being
+	// finished, else Options.Grace.
+	grace time.Duration
 
 	opts Options
 }
 
 // Delivers reports whether Execute will make and deliver a new key (false
 // when it only finishes an earlier rotation).
-func (p *Rotation) Delivers() bool { return p.Finish == "" }
+func (p *Rotation) Delivers() bool { return p.Finish == "" && !p.Fresh }
 
 // Result reports what Execute did (or would do, in a dry run).
 type Result struct {
-	UserName string               `json:"user_name"`
-	NewKeyID string               `json:"new_access_key_id,omitempty"`
-	Finished bool                 `json:"finished_earlier_rotation"` // no new key: an earlier run's was finished
-	Retired  []string             `json:"retired_access_keys"`
-	OldKey   string               `json:"old_key"` // what was done with them
-	Deleted  []string             `json:"deleted_access_keys"`
-	Lost     []string             `json:"lost_access_keys"` // deleted: an interrupted run made them, their secret never got out
-	Plan     []provision.PlanItem `json:"-"`
-	DryRun   bool                 `json:"dry_run"`
+	UserName string   `json:"user_name"`
+	NewKeyID string   `json:"new_access_key_id,omitempty"`
+	Finished bool     `json:"finished_earlier_rotation"` // no new key: an earlier run's was finished
+	Retired  []string `json:"retired_access_keys"`
+	OldKey   string   `json:"old_key"` // what was done with them
+	Deleted  []string `json:"deleted_access_keys"`
+	Lost     []string `json:"lost_access_keys"` // deleted: an interrupted run made them, their secret never got out
+	// Fresh: nothing was due (OlderThan); Waiting: the superseded keys
+	// stay active until WaitUntil (Grace), after a delivery by this run or
+	// an earlier one.
+	Fresh     bool       `json:"fresh,omitempty"`
+	Waiting   bool       `json:"waiting,omitempty"`
+	WaitUntil *time.Time `json:"wait_until,omitempty"`
+	// GraceEnded: Finished a delivery whose grace period is over (rather
+	// than an interrupted rotation).
+	GraceEnded bool                 `json:"grace_ended,omitempty"`
+	Plan       []provision.PlanItem `json:"-"`
+	DryRun     bool                 `json:"dry_run"`
 }
 
 func (o *Options) setDefaults() error {
@@ -172,6 +210,15 @@ func Plan(ctx context.Context, client iamapi.IAM, opts Options) (*Rotation, erro
 			return nil, err
 		}
 	}
+	if p.grace == 0 {
+		p.grace = p.opts.Grace
+	}
+	if done && p.grace > 0 {
+		p.decideGrace()
+	}
+	if p.Fresh {
+		return p, nil // nothing due: the regions do not matter
+	}
 	if err := p.chooseRegions(tags); err != nil {
 		return nil, err
 	}
@@ -200,7 +247,7 @@ func readUser(ctx context.Context, client iamapi.IAM, opts Options) (*types.User
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if opts.Force {
+	if opts.Force || opts.Classified {
 		return u.User, keys, tags, nil
 	}
 	ev, err := provision.Classify(ctx, client, name, provision.ClassifyOptions{Group: opts.GroupName, Policy: opts.PolicyName, Tags: tags})
@@ -220,7 +267,9 @@ func readUser(ctx context.Context, client iamapi.IAM, opts Options) (*types.User
 func (p *Rotation) followRecord(keys []types.AccessKeyMetadata) (_ []types.AccessKeyMetadata, done bool, _ error) {
 	switch tag := p.tag; {
 	case strings.HasPrefix(tag, recordDelivered):
-		done, err := p.followDelivered(keys, strings.TrimPrefix(tag, recordDelivered))
+		newKey, at, grace := parseDelivered(strings.TrimPrefix(tag, recordDelivered))
+		p.DeliveredAt, p.grace = at, grace
+		done, err := p.followDelivered(keys, newKey)
 		return keys, done, err
 	case strings.HasPrefix(tag, recordStarted):
 		keys, err := p.followStarted(keys, parseStarted(strings.TrimPrefix(tag, recordStarted)))
@@ -248,6 +297,9 @@ func (p *Rotation) followDelivered(keys []types.AccessKeyMetadata, newKey string
 	for _, k := range keys {
 		if id := aws.ToString(k.AccessKeyId); id != newKey {
 			p.Old = append(p.Old, id)
+			if k.Status == types.StatusTypeActive {
+				p.superseded = append(p.superseded, id)
+			}
 		}
 	}
 	return true, nil
@@ -303,6 +355,15 @@ func (p *Rotation) decideKeys(keys []types.AccessKeyMetadata) error {
 	}
 	for _, k := range active {
 		p.Old = append(p.Old, aws.ToString(k.AccessKeyId))
+	}
+	if p.opts.OlderThan > 0 && len(active) > 0 && p.tag == "" {
+		// The newest active key is what senders use: it decides. A
+		// rotation on record (taken over) was due when it started: it
+		// goes on, so that its record is not left behind.
+		newest := aws.ToTime(slices.MaxFunc(active, func(a, b types.AccessKeyMetadata) int {
+			return aws.ToTime(a.CreateDate).Compare(aws.ToTime(b.CreateDate))
+		}).CreateDate)
+		p.Fresh = p.opts.Now().Sub(newest) < p.opts.OlderThan
 	}
 	return nil
 }
