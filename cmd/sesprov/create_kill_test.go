@@ -38,7 +38,8 @@ func sesprovBinary(t *testing.T) string {
 // the response reaches it: nothing can delete that key. The re-run is a
 // conflict (exit 3) whose message names the key, says it was never used and
 // is young, so almost certainly the orphan of a cut-short run, and gives the
-// way out (rotate --old-key delete). (Found in review.)
+// way out (rotate, which deactivates the key: never delete one that may
+// have been delivered). (Found in review.)
 func TestKilledAfterCreateAccessKeyRerunExplains(t *testing.T) {
 	bin := sesprovBinary(t)
 	isolateAWSEnv(t)
@@ -87,7 +88,7 @@ func TestKilledAfterCreateAccessKeyRerunExplains(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	}
-	for _, want := range []string{keys[0], "never used", "cut short", "did not receive", "sesprov rotate --user-name alice --regions us-east-1 --old-key delete"} {
+	for _, want := range []string{keys[0], "never used", "cut short", "if you did not", "'sesprov rotate --user-name alice --regions us-east-1' delivers a new key"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("re-run's message lacks %q:\n%s", want, out)
 		}

@@ -354,9 +354,13 @@ func (j *userJob) keyConflictError(descs []string, orphan bool) error {
 	rotate := fmt.Sprintf("sesprov rotate --user-name %s --regions %s", j.name, strings.Join(regions, ","))
 	msg := fmt.Sprintf("user %s already has access key %s; sesprov cannot know its secret", j.name, strings.Join(descs, " and "))
 	if orphan {
-		return fail.Conflictf("%s. The user was made by sesprov and the key, less than an hour old, was never used: if you did not receive its credentials, an earlier run was cut short after IAM made the key (killed before delivering it), and '%s --old-key delete' replaces it with a new key and delivers its SMTP passwords; if you did receive them, nothing needs doing", msg, rotate)
+		done := ""
+		if j.batch != nil {
+			done = " (in a batch, run the same command again with --done FILE, FILE holding that run's output: users whose key ID it names are reported done)"
+		}
+		return fail.Conflictf("%s. The user was made by sesprov and the key, less than an hour old, was never used: if you received its credentials, nothing needs doing%s; if you did not, an earlier run was cut short after IAM made the key (killed before delivering it), and '%s' delivers a new key's SMTP passwords and deactivates this one (reversible: if someone did have it, reactivate it with aws iam update-access-key)", msg, done, rotate)
 	}
-	return fail.Conflictf("%s: use '%s' for new SMTP credentials (it retires the old key after delivery; --old-key delete if it is unused)", msg, rotate)
+	return fail.Conflictf("%s: use '%s' for new SMTP credentials (it deactivates the old key after delivery; delete it once nothing sends with it)", msg, rotate)
 }
 
 // defaultNameTries bounds the other names tried when the default one is
