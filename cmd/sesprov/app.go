@@ -369,17 +369,21 @@ func (g *globals) parse(c *cli.Context) error {
 		EndpointURL:  lv.String(flgEndpointURL),
 		RoleARN:      lv.String(flgRoleARN),
 		ExternalID:   lv.String(flgExternalID),
-		Sandbox:      lv.Bool(flgSandbox),
 		SandboxState: lv.String(flgSandboxState),
 		Debug:        lv.Bool(flgDebug),
 
 		RetryMaxBackoff: retryMaxBackoff,
 	}
+	if g.Client.Sandbox, err = sandboxOf(lv); err != nil {
+		return err
+	}
+	if g.Client.Sandbox {
+		// The AWS environment is ignored (sandboxflags.go); flags conflict.
+		g.Client.Profile, g.Client.RoleARN, g.Client.ExternalID, g.Client.EndpointURL = "", "", "", ""
+		return sandboxConflicts(lv)
+	}
 	if g.Client.ExternalID != "" && g.Client.RoleARN == "" {
 		return fail.Usagef("--%s needs --%s", flgExternalID, flgRoleARN)
-	}
-	if g.Client.Sandbox && (g.Client.EndpointURL != "" || g.Client.RoleARN != "" || g.Client.Profile != "") {
-		return fail.Usagef("--%s cannot be combined with --%s, --%s or --%s", flgSandbox, flgEndpointURL, flgRoleARN, flgProfile)
 	}
 	return nil
 }

@@ -121,7 +121,10 @@ func manPage(app *cli.App) (string, error) {
 : a conflict that needs a decision (for example, the user already has an access key: use rotate)
 
 130
-: interrupted (Ctrl-C, SIGTERM); every step is safe to repeat: run the command again
+: interrupted (Ctrl-C, SIGHUP); every step is safe to repeat: run the command again
+
+143
+: stopped by SIGTERM (128+15); as for 130, every step is safe to repeat
 
 # ENVIRONMENT
 
