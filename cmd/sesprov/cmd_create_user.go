@@ -84,6 +84,8 @@ func createCreateUserCommand() *cli.Command {
 		Description: "Makes the IAM user, ensures the managed policy " + provision.DefaultPolicyName + " and the group\n" +
 			provision.DefaultGroupName + " (a group the SES console made is accepted as is), adds the\n" +
 			"user to the group, creates an access key and derives the SMTP password of every region.\n" +
+			"The regions are recorded on the user (tag sesprov:regions), so that 'sesprov rotate'\n" +
+			"derives the same ones without --regions.\n" +
 			"Safe to repeat: a user an earlier run left without a key is completed (missing --tag\n" +
 			"tags are added; a different --path or --permissions-boundary is a conflict, exit 3);\n" +
 			"a user that already has a key is a conflict (exit 3): use 'sesprov rotate'. In a batch\n" +

@@ -34,8 +34,8 @@ func createRotateCommand() *cli.Command {
 			"rotation per user at a time: a run that finds another's fresh record (younger than\n" +
 			"--stale-after) leaves it alone and exits 1.\n\n" +
 			"Without --regions, rotate derives passwords for the regions recorded on the user\n" +
-			"(tag sesprov:regions, written with every rotation); a --regions that leaves out a\n" +
-			"recorded region is warned about on stderr.\n\n" +
+			"(tag sesprov:regions, written by create-user, convert and every rotation); a\n" +
+			"--regions that leaves out a recorded region is warned about on stderr.\n\n" +
 			"Exit codes: 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
 			"printed), 1 an IAM call or the delivery failed, or another rotation is running (run again), 2 bad input (nothing changed), 3 a\n" +
 			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted.\n\n" +

@@ -88,7 +88,7 @@ func TestKilledAfterCreateAccessKeyRerunExplains(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	}
-	for _, want := range []string{keys[0], "never used", "cut short", "if you did not", "'sesprov rotate --user-name alice --regions us-east-1' delivers a new key"} {
+	for _, want := range []string{keys[0], "never used", "cut short", "if you did not", "'sesprov rotate --user-name alice' delivers a new key"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("re-run's message lacks %q:\n%s", want, out)
 		}

@@ -230,7 +230,7 @@ func (b *batchJob) orphanCheck(ctx context.Context, u *types.User, keys []types.
 		return nil
 	}
 	if descs, young := j.describeKeys(ctx, keys); young {
-		return j.keyConflictError(descs, true)
+		return j.keyConflictError(descs, true, tags)
 	}
 	return nil
 }
