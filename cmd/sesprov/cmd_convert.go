@@ -27,7 +27,8 @@ func createConvertCommand() *cli.Command {
 			"the secret you give belongs to the key: a wrong one gives passwords SES rejects.\n" +
 			"Prove them with 'sesprov verify' (see the second example).\n\n" +
 			"Exit codes: 0 done, 1 an IAM call failed (run again), 2 bad input (nothing\n" +
-			"changed), 3 the key is inactive, 130 interrupted.\n\n" +
+			"changed), 3 the key is inactive, 130 interrupted (143 by\n" +
+			"SIGTERM).\n\n" +
 			"Examples:\n" +
 			"   sesprov convert --access-key-id AKIAIOSFODNN7EXAMPLE --regions eu-west-1 < secret.txt\n" +
 			"   sesprov -o json convert --access-key-id AKIAIOSFODNN7EXAMPLE --regions eu-west-1 < secret.txt | sesprov verify --wait 60s",

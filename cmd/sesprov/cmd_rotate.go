@@ -38,7 +38,8 @@ func createRotateCommand() *cli.Command {
 			"--regions that leaves out a recorded region is warned about on stderr.\n\n" +
 			"Exit codes: 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
 			"printed), 1 an IAM call or the delivery failed, or another rotation is running (run again), 2 bad input (nothing changed), 3 a\n" +
-			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted.\n\n" +
+			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted (143 by\n" +
+			"SIGTERM).\n\n" +
 			"Delivery is what the old key waits for: stdout (for a person), --out-file (fsynced),\n" +
 			"or --deliver-cmd (a store command fed on stdin; delivered only if it exits 0). From\n" +
 			"a scheduler, never pipe stdout into a store: sesprov cannot see the store fail.\n" +
