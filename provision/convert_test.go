@@ -14,6 +14,7 @@ import (
 	"github.com/sesprov/sesprov/internal/redact"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/sesprov/sesprov/provision/convert"
+	"github.com/sesprov/sesprov/provision/rotate"
 )
 
 // plainUserWithKey makes an IAM user outside any group and returns its key.
@@ -113,5 +114,38 @@ func TestConvertDryRun(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(plan, "\n"), "add user u to group "+provision.DefaultGroupName) {
 		t.Fatalf("plan: %v", plan)
+	}
+}
+
+// TestConvertRecordsRegions: convert records the regions its passwords are
+// for in the sesprov:regions tag, so that rotate needs no --regions. It
+// buys that with one call (iam:TagUser: convert has no other call that tags
+// the user), made only when the tag says otherwise: run again, it costs
+// nothing. Mutations of a first convert: CreatePolicy, CreateGroup,
+// AttachGroupPolicy, AddUserToGroup, and this TagUser.
+func TestConvertRecordsRegions(t *testing.T) {
+	l := newLab(t)
+	id, secret := l.plainUserWithKey("old-app")
+	l.srv.ResetCalls()
+	_, err := runConvert(l, convert.Options{AccessKeyID: id, Secret: redact.NewSecret(secret)})
+	l.must(err)
+	if n := l.srv.CallCount("TagUser"); n != 1 {
+		t.Errorf("TagUser %d times, want 1", n)
+	}
+	tags, err := l.iam.ListUserTags(context.Background(), &iam.ListUserTagsInput{UserName: aws.String("old-app")})
+	l.must(err)
+	if got := strings.Join(provision.ParseRegionsTag(tags.Tags), " "); got != "us-east-1 eu-west-1" {
+		t.Fatalf("regions tag %q", got)
+	}
+	// rotate needs no --regions: it takes the recorded ones.
+	if _, err := rotate.Plan(context.Background(), l.iam, rotate.Options{UserName: "old-app", Force: true}); err != nil {
+		t.Errorf("rotate without --regions after convert: %v", err)
+	}
+	// Another region set is recorded anew, in one call.
+	l.srv.ResetCalls()
+	_, err = runConvert(l, convert.Options{AccessKeyID: id, Secret: redact.NewSecret(secret), Regions: testRegions(t)[1:]})
+	l.must(err)
+	if m := mutations(l.srv.Calls()); len(m) != 1 || m[0] != "TagUser" {
+		t.Errorf("convert for eu-west-1 only: mutations %v, want [TagUser]", m)
 	}
 }

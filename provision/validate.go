@@ -103,7 +103,7 @@ func ValidateTags(tags []Tag) error {
 		if seen[k] {
 			return fail.Usagef("tag key %q given twice (IAM tag keys are case-insensitive)", t.Key)
 		}
-		if k == strings.ToLower(TagCreatedBy) {
+		if k == strings.ToLower(TagCreatedBy) || k == strings.ToLower(RegionsTagKey) {
 			return fail.Usagef("tag key %q is sesprov's own; choose another key", t.Key)
 		}
 		seen[k] = true

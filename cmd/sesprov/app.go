@@ -88,8 +88,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 	fmt.Fprintf(stderr, "sesprov: %s\n", strings.TrimSpace(msg))
+	command := app.Metadata["globals"].(*globals).command
 	if code == fail.ExitInterrupted {
-		fmt.Fprintln(stderr, interruptAdvice(app.Metadata["globals"].(*globals).command, args))
+		fmt.Fprintln(stderr, interruptAdvice(command, args))
+	} else if advice := batchRerunAdvice(command, args, code); advice != "" {
+		fmt.Fprintln(stderr, advice)
 	}
 	return code
 }
@@ -135,8 +138,13 @@ func interruptAdvice(command string, args []string) string {
 			}
 			return "sesprov: " + file + " holds credentials delivered before the interrupt: keep them. Every step is safe to repeat;\n" +
 				"to finish, run the same command with a new --" + flgOutFile + " (users already done are reported, not made again):\n" +
-				"    " + shellQuoteArgs(again)
+				"    " + shellQuoteArgs(withDone(command, again, file))
 		}
+	}
+	if isBatch(command, again) {
+		return "sesprov: every step is safe to repeat; to finish, run the same command again, adding --" + flgDone + " FILE if credentials were\n" +
+			"printed (FILE holding them: users whose key ID it names are reported done, not re-keyed):\n" +
+			"    " + shellQuoteArgs(again)
 	}
 	return "sesprov: nothing is lost and every step is safe to repeat; to finish, run the same command again:\n" +
 		"    " + shellQuoteArgs(again)
@@ -361,17 +369,21 @@ func (g *globals) parse(c *cli.Context) error {
 		EndpointURL:  lv.String(flgEndpointURL),
 		RoleARN:      lv.String(flgRoleARN),
 		ExternalID:   lv.String(flgExternalID),
-		Sandbox:      lv.Bool(flgSandbox),
 		SandboxState: lv.String(flgSandboxState),
 		Debug:        lv.Bool(flgDebug),
 
 		RetryMaxBackoff: retryMaxBackoff,
 	}
+	if g.Client.Sandbox, err = sandboxOf(lv); err != nil {
+		return err
+	}
+	if g.Client.Sandbox {
+		// The AWS environment is ignored (sandboxflags.go); flags conflict.
+		g.Client.Profile, g.Client.RoleARN, g.Client.ExternalID, g.Client.EndpointURL = "", "", "", ""
+		return sandboxConflicts(lv)
+	}
 	if g.Client.ExternalID != "" && g.Client.RoleARN == "" {
 		return fail.Usagef("--%s needs --%s", flgExternalID, flgRoleARN)
-	}
-	if g.Client.Sandbox && (g.Client.EndpointURL != "" || g.Client.RoleARN != "" || g.Client.Profile != "") {
-		return fail.Usagef("--%s cannot be combined with --%s, --%s or --%s", flgSandbox, flgEndpointURL, flgRoleARN, flgProfile)
 	}
 	return nil
 }

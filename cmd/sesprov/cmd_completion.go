@@ -12,7 +12,8 @@ func createCompletionCommand() *cli.Command {
 		Name:      "completion",
 		Usage:     "print the shell completion script for bash, zsh or fish",
 		ArgsUsage: "bash|zsh|fish",
-		Description: "Prints a script that completes sesprov's commands and flags. The scripts are\n" +
+		Description: "Prints a script that completes sesprov's commands, flags and their values (--old-key,\n" +
+			"-o, --regions, …) and the shell here. The scripts are\n" +
 			"also in contrib/completion/ of the source tree.\n\n" +
 			"Examples:\n" +
 			"   source <(sesprov completion bash)\n" +

@@ -20,13 +20,15 @@ func createConvertCommand() *cli.Command {
 		Description: "Reads the key's secret access key on stdin (a hidden prompt on a terminal), finds\n" +
 			"the key's user with GetAccessKeyLastUsed, makes sure the sending group grants\n" +
 			"ses:SendRawEmail, adds the user to it, and prints the SMTP password for each\n" +
-			"region. The key itself is not changed. Temporary keys (ASIA…, from STS) are\n" +
+			"region. The regions are recorded on the user (tag sesprov:regions) for 'sesprov\n" +
+			"rotate'. The key itself is not changed. Temporary keys (ASIA…, from STS) are\n" +
 			"refused: the SES SMTP interface does not support credentials derived from them.\n\n" +
 			"IAM has no call that checks a secret access key, so sesprov cannot tell whether\n" +
 			"the secret you give belongs to the key: a wrong one gives passwords SES rejects.\n" +
 			"Prove them with 'sesprov verify' (see the second example).\n\n" +
 			"Exit codes: 0 done, 1 an IAM call failed (run again), 2 bad input (nothing\n" +
-			"changed), 3 the key is inactive, 130 interrupted.\n\n" +
+			"changed), 3 the key is inactive, 130 interrupted (143 by\n" +
+			"SIGTERM).\n\n" +
 			"Examples:\n" +
 			"   sesprov convert --access-key-id AKIAIOSFODNN7EXAMPLE --regions eu-west-1 < secret.txt\n" +
 			"   sesprov -o json convert --access-key-id AKIAIOSFODNN7EXAMPLE --regions eu-west-1 < secret.txt | sesprov verify --wait 60s",

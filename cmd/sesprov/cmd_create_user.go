@@ -30,6 +30,7 @@ const (
 	flgFrom                = "from"
 	flgRepairPolicy        = "repair-policy"
 	flgConcurrency         = "concurrency"
+	flgDone                = "done"
 )
 
 // tagList collects repeated --tag K=V flags, each checked as it is parsed.
@@ -73,6 +74,7 @@ func createCreateUserCommand() *cli.Command {
 		&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (by default only the SMTP passwords)"},
 		&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
 		&cli.IntFlag{Name: flgConcurrency, Value: createuser.DefaultConcurrency, Usage: "with --from: work on `N` users at once (IAM's rate is respected whatever N)"},
+		&cli.StringSliceFlag{Name: flgDone, Usage: "with --from: `FILE` holds an earlier run's output (any -o format); users whose access key ID it names were delivered and are reported done (repeatable)"},
 	)
 	flags = append(flags, deliverFlags()...)
 	return &cli.Command{
@@ -82,13 +84,17 @@ func createCreateUserCommand() *cli.Command {
 		Description: "Makes the IAM user, ensures the managed policy " + provision.DefaultPolicyName + " and the group\n" +
 			provision.DefaultGroupName + " (a group the SES console made is accepted as is), adds the\n" +
 			"user to the group, creates an access key and derives the SMTP password of every region.\n" +
+			"The regions are recorded on the user (tag sesprov:regions), so that 'sesprov rotate'\n" +
+			"derives the same ones without --regions.\n" +
 			"Safe to repeat: a user an earlier run left without a key is completed (missing --tag\n" +
 			"tags are added; a different --path or --permissions-boundary is a conflict, exit 3);\n" +
 			"a user that already has a key is a conflict (exit 3): use 'sesprov rotate'. In a batch\n" +
 			"(--from), such a user is reported as already done (\"exists\") and the others go on,\n" +
 			"unless sesprov made it and its only key is under an hour old and never used: that may\n" +
-			"be a killed run's orphan, so it is a conflict (exit 3, see docs/batch.md); a\n" +
-			"partial batch exits 1 naming who failed: run the same command again to finish it.\n" +
+			"be a killed run's orphan, so it is a conflict (exit 3, see docs/batch.md), unless\n" +
+			"--done names the earlier run's output holding its key ID. A partial batch exits 1\n" +
+			"naming who failed: run the same command again with --done naming its output (the\n" +
+			"command to run is printed) to finish it.\n" +
 			"--out-file is written under a temporary name (.sesprov-outfile-*) in the same\n" +
 			"directory and appears under its own name with the first credentials.\n\n" +
 			"Examples:\n" +
@@ -217,11 +223,16 @@ func createUserInput(c *cli.Context) (createuser.Options, error) {
 			return in, err
 		}
 		in.UserNames, in.Batch, in.Concurrency = names, true, c.Int(flgConcurrency)
+		if in.Done, err = readDoneFiles(c.StringSlice(flgDone)); err != nil {
+			return in, err
+		}
 		if in.Concurrency < 1 {
 			return in, fail.Usagef("--%s %d: give 1 to %d", flgConcurrency, in.Concurrency, createuser.MaxConcurrency)
 		}
 	case c.IsSet(flgConcurrency):
 		return in, fail.Usagef("--%s applies to a batch: use it with --%s FILE", flgConcurrency, flgFrom)
+	case c.IsSet(flgDone):
+		return in, fail.Usagef("--%s applies to a batch: use it with --%s FILE", flgDone, flgFrom)
 	case c.IsSet(flgUserName):
 		in.UserNames = []string{c.String(flgUserName)}
 	}
@@ -241,4 +252,25 @@ func readUserNames(c *cli.Context, path string) ([]string, error) {
 	}
 	defer f.Close()
 	return createuser.ReadUserNames(f, path)
+}
+
+// readDoneFiles reads --done files: the access key IDs earlier runs
+// delivered (see createuser.ReadDoneKeys).
+func readDoneFiles(paths []string) (map[string]bool, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	keys := map[string]bool{}
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, fail.Usagef("--%s: %v", flgDone, err)
+		}
+		err = createuser.ReadDoneKeys(f, p, keys)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
 }

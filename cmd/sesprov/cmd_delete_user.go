@@ -28,7 +28,8 @@ func createDeleteUserCommand() *cli.Command {
 			"refused (exit 3) unless --force. On a terminal you are asked to confirm (--yes\n" +
 			"skips it); elsewhere sesprov goes ahead.\n\n" +
 			"Exit codes: 0 deleted (or --dry-run printed), 1 an IAM call failed (run again),\n" +
-			"2 bad input or no such user, 3 not an SMTP user (use --force), 130 interrupted.\n\n" +
+			"2 bad input or no such user, 3 not an SMTP user (use --force), 130 interrupted (143 by\n" +
+			"SIGTERM).\n\n" +
 			"Example:\n" +
 			"   sesprov delete-user --user-name ses-smtp-user.20240101-120000 --dry-run\n" +
 			"   sesprov delete-user --user-name ses-smtp-user.20240101-120000 --yes",

@@ -39,7 +39,8 @@ func createMigrateCommand() *cli.Command {
 			"it to the group). With --all you are asked to confirm on a terminal (--yes skips it).\n\n" +
 			"Exit codes: 0 every user migrated or already done; 1 an IAM call failed for a user\n" +
 			"(run again); 2 bad input, nothing changed; 3 a user needs a decision (see SKIPPED);\n" +
-			"130 interrupted.\n\n" +
+			"130 interrupted (143 by\n" +
+			"SIGTERM).\n\n" +
 			"Examples:\n" +
 			"   sesprov migrate --all --dry-run\n" +
 			"   sesprov migrate --user-name ses-smtp-user.20230412-101500\n" +

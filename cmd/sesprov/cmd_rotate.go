@@ -34,8 +34,8 @@ func createRotateCommand() *cli.Command {
 			"rotation per user at a time: a run that finds another's fresh record (younger than\n" +
 			"--stale-after) leaves it alone and exits 1.\n\n" +
 			"Without --regions, rotate derives passwords for the regions recorded on the user\n" +
-			"(tag sesprov:regions, written with every rotation); a --regions that leaves out a\n" +
-			"recorded region is warned about on stderr.\n\n" +
+			"(tag sesprov:regions, written by create-user, convert and every rotation); a\n" +
+			"--regions that leaves out a recorded region is warned about on stderr.\n\n" +
 			"Many users: --all (every SMTP user 'sesprov list' shows) or --from FILE (one name\n" +
 			"per line), --concurrency at a time. With --older-than 90d only users whose newest\n" +
 			"active key is older are rotated. stdout has one JSON line per user (-o table: a\n" +
@@ -52,7 +52,8 @@ func createRotateCommand() *cli.Command {
 			"retires it anyway. docs/operations.md has the timeline.\n\n" +
 			"Exit codes (one user): 0 rotated (or an interrupted rotation finished: then nothing new is\n" +
 			"printed), 1 an IAM call or the delivery failed, or another rotation is running (run again), 2 bad input (nothing changed), 3 a\n" +
-			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted.\n\n" +
+			"conflict that needs you (two active keys; not an SMTP user), 130 interrupted (143 by\n" +
+			"SIGTERM).\n\n" +
 			"Delivery is what the old key waits for: stdout (for a person), --out-file (fsynced),\n" +
 			"or --deliver-cmd (a store command fed on stdin; delivered only if it exits 0). From\n" +
 			"a scheduler, never pipe stdout into a store: sesprov cannot see the store fail.\n" +

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -182,6 +183,16 @@ func TestBashCompletion(t *testing.T) {
 		{"sesprov derive --regions us-east-1,eu-w", []string{"us-east-1,eu-west-1", "us-east-1,eu-west-2", "us-east-1,eu-west-3"}},
 		{"sesprov create-user --regions il-", nil},
 		{"sesprov create-user --allow-region il-", []string{"il-central-1"}},
+		// Flags' values from a known set, and the completion command's shell.
+		{"sesprov rotate --old-key ", []string{"deactivate", "delete", "keep"}},
+		{"sesprov rotate --user-name a --old-key d", []string{"deactivate", "delete"}},
+		{"sesprov -o ", []string{"table", "json", "csv", "env"}},
+		{"sesprov list -o ", []string{"table", "json", "csv", "env"}},
+		{"sesprov create-user --output c", []string{"csv"}},
+		{"sesprov completion ", []string{"bash", "zsh", "fish"}},
+		{"sesprov completion z", []string{"zsh"}},
+		{"sesprov verify --port 24", []string{"2465"}},
+		{"sesprov doctor --command create-user,rot", []string{"create-user,rotate"}},
 	} {
 		got := bashComplete(t, env, tc.line)
 		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
@@ -206,6 +217,24 @@ func TestZshFishCompletionScripts(t *testing.T) {
 		if !strings.Contains(fish, "-a '"+c.Name+"'") {
 			t.Errorf("fish completion lacks command %s", c.Name)
 		}
+	}
+	// fish: the values are in the script.
+	for _, want := range []string{
+		"-l old-key -r -a 'deactivate delete keep'",
+		"-l output -s o -r -a 'table json csv env'",
+		"__fish_seen_subcommand_from completion' -f -a 'bash zsh fish'",
+	} {
+		if !strings.Contains(fish, want) {
+			t.Errorf("fish completion lacks %q", want)
+		}
+	}
+	if !regexp.MustCompile(`seen_subcommand_from create-user' -f -l regions -r -a '[^']*\beu-west-1\b`).MatchString(fish) {
+		t.Error("fish completion lacks create-user's --regions values")
+	}
+	// zsh asks sesprov with the words typed, the previous one included: the
+	// values come from the code TestBashCompletion runs.
+	if !strings.Contains(zshCompletion, `typed=("${(@)words[2,CURRENT-1]}")`) {
+		t.Error("zsh completion does not pass the words typed")
 	}
 	if !strings.Contains(zshCompletion, "--generate-bash-completion") || !strings.HasPrefix(zshCompletion, "#compdef sesprov\n") {
 		t.Error("zsh completion does not ask sesprov for candidates")

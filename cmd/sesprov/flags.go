@@ -49,7 +49,8 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: flgEndpointURL, Usage: "IAM/STS endpoint `URL` override (the SDK's " + envEndpointURL + ", " + envEndpointURLIAM + " and " + envEndpointURLSTS + " also work)"},
 		&cli.StringFlag{Name: flgRoleARN, EnvVars: []string{envRoleARN}, Usage: "assume role `ARN` first (provision into another account)"},
 		&cli.StringFlag{Name: flgExternalID, Usage: "external `ID` for --" + flgRoleARN},
-		&cli.BoolFlag{Name: flgSandbox, EnvVars: []string{envSandbox}, Usage: "use the embedded iamfake instead of AWS (no account needed; state kept between runs)"},
+		// SESPROV_SANDBOX is read by sandboxOf (yes/no as well as true/false).
+		&cli.BoolFlag{Name: flgSandbox, Usage: "use the embedded iamfake instead of AWS (no account needed; state kept between runs; the AWS environment is ignored; or " + envSandbox + "=yes)"},
 		&cli.StringFlag{Name: flgSandboxState, EnvVars: []string{envSandboxState}, Usage: "sandbox state `FILE` (default $XDG_STATE_HOME/sesprov/sandbox.json)"},
 		&cli.StringFlag{Name: flgOutput, Aliases: []string{alsOutput}, EnvVars: []string{envOutput}, Value: string(output.FormatTable), Usage: "output `FORMAT`: table, json, csv or env"},
 		&cli.BoolFlag{Name: flgVerbose, Usage: "log each step on stderr (secrets are always redacted)"},

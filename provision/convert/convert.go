@@ -73,7 +73,7 @@ func Run(ctx context.Context, in Options, deps Deps) (*Result, error) {
 	r := provision.NewRun(in.DryRun, deps.Log)
 	res := &Result{}
 	defer func() { res.Plan = r.Planned() }()
-	user, arn, err := keyOwner(ctx, deps.IAM, in.AccessKeyID, r)
+	user, arn, tags, err := keyOwner(ctx, deps.IAM, in.AccessKeyID, r)
 	if err != nil {
 		return res, err
 	}
@@ -81,6 +81,9 @@ func Run(ctx context.Context, in Options, deps Deps) (*Result, error) {
 		return res, err
 	}
 	if err := joinGroup(ctx, deps.IAM, user, in.GroupName, r); err != nil {
+		return res, err
+	}
+	if err := recordRegions(ctx, deps.IAM, user, tags, in.Regions, r); err != nil {
 		return res, err
 	}
 	r.Note("SMTP passwords for %s derived from the secret given (IAM cannot check it: 'sesprov verify' can)", regionNames(in.Regions))
@@ -102,35 +105,36 @@ func (in *Options) validate() error {
 	return nil
 }
 
-// keyOwner finds the key's user and refuses a key SMTP would refuse.
-func keyOwner(ctx context.Context, client iamapi.IAM, keyID string, r *provision.Run) (user, arn string, err error) {
+// keyOwner finds the key's user (and its tags) and refuses a key SMTP would
+// refuse.
+func keyOwner(ctx context.Context, client iamapi.IAM, keyID string, r *provision.Run) (user, arn string, tags []types.Tag, err error) {
 	lu, err := client.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keyID)})
 	if err != nil {
 		if iamapi.IsNoSuchEntity(err) {
-			return "", "", fail.Usagef("GetAccessKeyLastUsed: access key %s is not in this account (check --profile or --role-arn)", keyID)
+			return "", "", nil, fail.Usagef("GetAccessKeyLastUsed: access key %s is not in this account (check --profile or --role-arn)", keyID)
 		}
-		return "", "", fmt.Errorf("GetAccessKeyLastUsed %s (find the key's user): %w", keyID, err)
+		return "", "", nil, fmt.Errorf("GetAccessKeyLastUsed %s (find the key's user): %w", keyID, err)
 	}
 	user = aws.ToString(lu.UserName)
 	if user == "" {
-		return "", "", fail.Usagef("GetAccessKeyLastUsed: access key %s belongs to no IAM user (a root user's key?): SMTP credentials need an IAM user's key", keyID)
+		return "", "", nil, fail.Usagef("GetAccessKeyLastUsed: access key %s belongs to no IAM user (a root user's key?): SMTP credentials need an IAM user's key", keyID)
 	}
 	r.Note("access key %s belongs to user %s", keyID, user)
 	u, err := client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
 	if err != nil {
-		return "", "", fmt.Errorf("GetUser %s: %w", user, err)
+		return "", "", nil, fmt.Errorf("GetUser %s: %w", user, err)
 	}
 	keys, err := iamapi.ListAccessKeys(ctx, client, user)
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	for _, k := range keys {
 		if aws.ToString(k.AccessKeyId) == keyID && k.Status != types.StatusTypeActive {
-			return "", "", fail.Conflictf("access key %s of user %s is inactive: SMTP would refuse it. Activate it (aws iam update-access-key --user-name %s --access-key-id %s --status Active) or rotate the user with 'sesprov rotate'; nothing was changed",
+			return "", "", nil, fail.Conflictf("access key %s of user %s is inactive: SMTP would refuse it. Activate it (aws iam update-access-key --user-name %s --access-key-id %s --status Active) or rotate the user with 'sesprov rotate'; nothing was changed",
 				keyID, user, user, keyID)
 		}
 	}
-	return user, aws.ToString(u.User.Arn), nil
+	return user, aws.ToString(u.User.Arn), u.User.Tags, nil
 }
 
 // joinGroup puts user in group unless it is there.

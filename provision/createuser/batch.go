@@ -57,6 +57,9 @@ const (
 )
 
 func (in *Options) validateBatch() error {
+	if len(in.Done) > 0 && !in.Batch {
+		return fail.Usagef("--done applies to a batch: use it with --from FILE")
+	}
 	if in.Concurrency < 0 || in.Concurrency > MaxConcurrency {
 		return fail.Usagef("--concurrency %d: give 1 to %d (default %d)", in.Concurrency, MaxConcurrency, DefaultConcurrency)
 	}
@@ -206,7 +209,8 @@ func (b *batchJob) judgeExisting(ctx context.Context, r *provision.Run, user *ty
 // run cut short after IAM made it — killed before delivering it, or whose
 // rollback failed: the user carries sesprov's tag and the key is less than
 // an hour old and was never used (create-user's heuristic for a single
-// user). Then it is the conflict create-user gives that user alone, with
+// user) and the earlier run's output (Options.Done, --done) does not name
+// it. Then it is the conflict create-user gives that user alone, with
 // rotate's advice, and the batch exits 3. Nothing is read on a fresh run;
 // on a re-run, only for a key younger than an hour: the user's tags (when
 // iam:GetUser gave none) and iam:GetAccessKeyLastUsed.
@@ -214,6 +218,9 @@ func (b *batchJob) orphanCheck(ctx context.Context, u *types.User, keys []types.
 	j := b.job
 	if len(keys) != 1 || keys[0].CreateDate == nil || j.deps.Now().Sub(*keys[0].CreateDate) >= orphanKeyAge {
 		return nil
+	}
+	if j.in.Done[aws.ToString(keys[0].AccessKeyId)] {
+		return nil // an earlier run's output names it: it was delivered
 	}
 	tags, err := userTags(ctx, j.deps.IAM, u)
 	if err != nil {
@@ -223,7 +230,7 @@ func (b *batchJob) orphanCheck(ctx context.Context, u *types.User, keys []types.
 		return nil
 	}
 	if descs, young := j.describeKeys(ctx, keys); young {
-		return j.keyConflictError(descs, true)
+		return j.keyConflictError(descs, true, tags)
 	}
 	return nil
 }

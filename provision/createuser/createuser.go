@@ -45,6 +45,9 @@ type Options struct {
 	Format              output.Format
 	Batch               bool // --from: concurrent, per-user outcomes (batch.go)
 	Concurrency         int  // batch workers; 0: DefaultConcurrency
+	// Done holds the access key IDs an earlier run of the batch delivered
+	// (ReadDoneKeys, --done): their users are done, however young the key.
+	Done map[string]bool
 }
 
 // Deps are create-user's dependencies.

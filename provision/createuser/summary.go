@@ -56,7 +56,9 @@ func (s *Summary) err(ctx context.Context, accessErr error) error {
 		// (and whether --out-file must change).
 		return fmt.Errorf("batch interrupted after %d of %d user(s) (%d not started): %w", s.ended(), s.Total, s.NotStarted, ctx.Err())
 	case s.Failed > 0:
-		return fmt.Errorf("%d of %d user(s) failed (%s), see above; the others are done: run the same command again to finish them (users already done are reported, not re-keyed)", s.Failed, s.Total, strings.Join(s.FailedNames, ", "))
+		// Within the hour, the users delivered now look like a killed run's
+		// orphans to a re-run: --done tells it they were delivered.
+		return fmt.Errorf("%d of %d user(s) failed (%s), see above; the others are done: to finish, run the same command again with --done FILE, FILE holding this run's output (users whose key ID it names are reported done, not re-keyed)", s.Failed, s.Total, strings.Join(s.FailedNames, ", "))
 	case s.Conflicts > 0:
 		return fail.Conflictf("%d of %d user(s) need a decision (%s), see above", s.Conflicts, s.Total, strings.Join(s.ConflictNames, ", "))
 	}

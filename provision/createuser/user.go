@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,7 +53,26 @@ func (j *userJob) tags() []types.Tag {
 	for _, t := range j.in.Tags {
 		tags = append(tags, types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
 	}
+	if rt, ok := j.regionsTag(len(tags)); ok {
+		tags = append(tags, rt)
+	}
 	return tags
+}
+
+// maxUserTags is IAM's limit on a user's tags.
+const maxUserTags = 50
+
+// regionsTag is the tag recording the regions the user's passwords are
+// derived for (provision.RegionsTag), so that rotate derives the same ones
+// without being told. It rides on the call that tags the user anyway
+// (CreateUser, or the completing TagUser): no call of its own. ok is false
+// when the user's other tags (have) leave no room, or the regions do not
+// fit a tag value: rotate then needs --regions, and says so.
+func (j *userJob) regionsTag(have int) (types.Tag, bool) {
+	if have >= maxUserTags {
+		return types.Tag{}, false
+	}
+	return provision.RegionsTag(j.in.Regions)
 }
 
 func (j *userJob) describe() string {
@@ -60,6 +80,9 @@ func (j *userJob) describe() string {
 	fmt.Fprintf(&b, "create user %s (path %s, tag %s=%s", j.name, j.in.Path, provision.TagCreatedBy, provision.TagCreatedByValue)
 	for _, t := range j.in.Tags {
 		fmt.Fprintf(&b, ", tag %s=%s", t.Key, t.Value)
+	}
+	if rt, ok := j.regionsTag(len(j.in.Tags) + 1); ok {
+		fmt.Fprintf(&b, ", tag %s=%s", aws.ToString(rt.Key), aws.ToString(rt.Value))
 	}
 	if j.in.PermissionsBoundary != "" {
 		fmt.Fprintf(&b, ", permissions boundary %s", j.in.PermissionsBoundary)
@@ -236,9 +259,14 @@ func (j *userJob) sameAsAsked(u *types.User, why string) error {
 	return nil
 }
 
-// addMissingTags adds the --tag tags the completed user lacks.
+// addMissingTags adds the --tag tags the completed user lacks, and the
+// regions of the key it is about to get (in the same call).
 func (j *userJob) addMissingTags(ctx context.Context, r *provision.Run, tags []types.Tag) error {
-	missing := missingTags(tags, j.in.Tags)
+	want := j.in.Tags
+	if rt, ok := j.regionsTag(len(tags) + len(missingTags(tags, j.in.Tags))); ok {
+		want = append(slices.Clip(want), provision.Tag{Key: aws.ToString(rt.Key), Value: aws.ToString(rt.Value)})
+	}
+	missing := missingTags(tags, want)
 	if len(missing) == 0 {
 		return nil
 	}
@@ -294,7 +322,7 @@ const orphanKeyAge = time.Hour
 // (killed after IAM made it) and how to replace it.
 func (j *userJob) keyConflict(ctx context.Context, keys []types.AccessKeyMetadata, tags []types.Tag) error {
 	descs, young := j.describeKeys(ctx, keys)
-	return j.keyConflictError(descs, young && createdBySesprov(tags))
+	return j.keyConflictError(descs, young && createdBySesprov(tags), tags)
 }
 
 // describeKeys names each key with its status, age and last use
@@ -345,18 +373,27 @@ func isCreatedByTag(key, value string) bool {
 }
 
 // keyConflictError words the conflict; orphan says the only key looks like
-// the key of a run cut short.
-func (j *userJob) keyConflictError(descs []string, orphan bool) error {
-	regions := make([]string, len(j.in.Regions))
-	for i, rg := range j.in.Regions {
-		regions[i] = rg.Name
+// the key of a run cut short. The rotate advised takes the regions the user
+// records (tags), if any: those its credentials were made for, which this
+// run's --regions may not all be.
+func (j *userJob) keyConflictError(descs []string, orphan bool, tags []types.Tag) error {
+	rotate := "sesprov rotate --user-name " + j.name
+	if provision.ParseRegionsTag(tags) == nil {
+		regions := make([]string, len(j.in.Regions))
+		for i, rg := range j.in.Regions {
+			regions[i] = rg.Name
+		}
+		rotate += " --regions " + strings.Join(regions, ",")
 	}
-	rotate := fmt.Sprintf("sesprov rotate --user-name %s --regions %s", j.name, strings.Join(regions, ","))
 	msg := fmt.Sprintf("user %s already has access key %s; sesprov cannot know its secret", j.name, strings.Join(descs, " and "))
 	if orphan {
-		return fail.Conflictf("%s. The user was made by sesprov and the key, less than an hour old, was never used: if you did not receive its credentials, an earlier run was cut short after IAM made the key (killed before delivering it), and '%s --old-key delete' replaces it with a new key and delivers its SMTP passwords; if you did receive them, nothing needs doing", msg, rotate)
+		done := ""
+		if j.batch != nil {
+			done = " (in a batch, run the same command again with --done FILE, FILE holding that run's output: users whose key ID it names are reported done)"
+		}
+		return fail.Conflictf("%s. The user was made by sesprov and the key, less than an hour old, was never used: if you received its credentials, nothing needs doing%s; if you did not, an earlier run was cut short after IAM made the key (killed before delivering it), and '%s' delivers a new key's SMTP passwords and deactivates this one (reversible: if someone did have it, reactivate it with aws iam update-access-key)", msg, done, rotate)
 	}
-	return fail.Conflictf("%s: use '%s' for new SMTP credentials (it retires the old key after delivery; --old-key delete if it is unused)", msg, rotate)
+	return fail.Conflictf("%s: use '%s' for new SMTP credentials (it deactivates the old key after delivery; delete it once nothing sends with it)", msg, rotate)
 }
 
 // defaultNameTries bounds the other names tried when the default one is
