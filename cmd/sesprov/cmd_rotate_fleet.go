@@ -92,7 +92,7 @@ func rotateFleet(c *cli.Context, in rotate.Options, names []string, all bool, ve
 		return fail.Usagef("--%s %d: give 1 to %d", flgConcurrency, conc, rotate.MaxConcurrency)
 	}
 	if dest.Kind == deliver.KindStdout && !in.DryRun {
-		return fail.Usagef("rotating many users prints one status line per user on stdout, not credentials: pass --%s 'file:DIR/{user}.json' or --%s 'cmd:COMMAND' (with {user})", flgDeliverTo, flgDeliverTo)
+		return fail.Usagef("rotating many users prints one status line per user on stdout, not credentials: pass --%s 'secretsmanager:ses/{user}', 'ssm:/ses/{user}', 'file:DIR/{user}.json' or 'cmd:COMMAND' (with {user})", flgDeliverTo)
 	}
 	clients, err := newClients(c)
 	if err != nil {
@@ -112,7 +112,7 @@ func rotateFleet(c *cli.Context, in rotate.Options, names []string, all bool, ve
 	}
 	// The destination is opened for every user before any change: a
 	// destination without {user} is refused for more than one.
-	d, err := openDeliverer(c, dest, names, c.Bool(flgIncludeSecretKey), in.DryRun)
+	d, err := openDelivererTo(c, nil, dest, names, c.Bool(flgIncludeSecretKey), in.DryRun) // rotate prints the line per user
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,13 @@ func destinationOf(c *cli.Context) (deliver.Destination, error) {
 
 // openDeliverer opens the run's delivery for users, before any IAM change.
 func openDeliverer(c *cli.Context, dest deliver.Destination, users []string, includeSecret, dryRun bool) (*deliver.Deliverer, error) {
+	return openDelivererTo(c, globalsOf(c).Stdout, dest, users, includeSecret, dryRun)
+}
+
+// openDelivererTo is openDeliverer with the stdout that takes credentials
+// and the stores' status lines; nil for a caller that prints its own line
+// per user (a fleet rotation, which never delivers to stdout).
+func openDelivererTo(c *cli.Context, stdout io.Writer, dest deliver.Destination, users []string, includeSecret, dryRun bool) (*deliver.Deliverer, error) {
 	g := globalsOf(c)
 	format, err := dest.FormatFor(g.Output, outputExplicit(c))
 	if err != nil {
@@ -55,7 +62,7 @@ func openDeliverer(c *cli.Context, dest deliver.Destination, users []string, inc
 	}
 	return deliver.Open(dest, deliver.Options{
 		Format: format, IncludeSecretKey: includeSecret,
-		Stdout: g.Stdout, Stderr: g.Stderr, Users: users, DryRun: dryRun,
+		Stdout: stdout, Stderr: g.Stderr, Users: users, DryRun: dryRun,
 		Store: deliver.StoreOptions{KMSKeyID: c.String(flgKMSKeyID), Connect: storeConnect(c)},
 	})
 }
