@@ -74,6 +74,7 @@ func listAction(c *cli.Context) error {
 		MaxAge:      maxAge,
 		Concurrency: n,
 		Rate:        r,
+		Notices:     noticesTo(g.Stderr),
 	}
 	if err := list.Run(c.Context, clients.IAM, in, w); err != nil {
 		w.Flush()

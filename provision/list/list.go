@@ -5,6 +5,7 @@ package list
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -43,6 +44,8 @@ type Options struct {
 	Concurrency int           // per-user calls in flight; default 8
 	Rate        float64       // IAM calls per second; 0 means no limit
 	Now         func() time.Time
+	// Notices receives the one notice that the paged scan was denied.
+	Notices provision.Notices
 }
 
 // User is one SMTP user as list reports it.
@@ -75,9 +78,11 @@ type Sink interface {
 
 // Run finds every SMTP user — the sending group's members, then the
 // users with the legacy inline policy who are not members — and writes each,
-// with its keys, to sink. It holds one page of users (at most 100) at a
-// time, whatever the size of the account, and runs the per-user calls of a
-// page concurrently, paced to in.Rate calls per second.
+// with its keys, to sink. It reads the account in pages of
+// iam:GetAccountAuthorizationDetails (1,000 users a call) and then only the
+// SMTP users' keys; where that is denied it says so once (in.Notices) and
+// reads user by user, one page of 100 users at a time. The per-user calls
+// of a page run concurrently, paced to in.Rate calls per second.
 func Run(ctx context.Context, client iamapi.IAM, in Options, sink Sink) error {
 	in.GroupName = cmp.Or(in.GroupName, provision.DefaultGroupName)
 	in.PolicyName = cmp.Or(in.PolicyName, provision.DefaultPolicyName)
@@ -91,6 +96,11 @@ func Run(ctx context.Context, client iamapi.IAM, in Options, sink Sink) error {
 	if in.Rate > 0 {
 		l.client = &pacedIAM{IAM: client, lim: rate.NewLimiter(rate.Limit(in.Rate), in.Concurrency)}
 	}
+	err := l.scan(ctx, sink)
+	if !errors.Is(err, provision.ErrScanDenied) {
+		return err
+	}
+	in.Notices.Info("", "%s", provision.ScanNotice)
 	if err := l.groupMembers(ctx, sink); err != nil {
 		return err
 	}
