@@ -310,6 +310,7 @@ func commands() []*cli.Command {
 		createRotateCommand(),
 		createDeleteUserCommand(),
 		createListCommand(),
+		createAuditCommand(),
 		createMigrateCommand(),
 		createConvertCommand(),
 		createDeriveCommand(),

@@ -50,11 +50,15 @@ type Options struct {
 
 // User is one SMTP user as list reports it.
 type User struct {
-	UserName string    `json:"user_name"`
-	UserARN  string    `json:"user_arn"`
-	Access   Access    `json:"access"`
-	Created  time.Time `json:"created"`
-	Keys     []Key     `json:"access_keys"`
+	AccountID string    `json:"account_id,omitempty"` // with --org
+	UserName  string    `json:"user_name"`
+	UserARN   string    `json:"user_arn"`
+	Access    Access    `json:"access"`
+	Created   time.Time `json:"created"`
+	Keys      []Key     `json:"access_keys"`
+	// Tags are the user's tags when the paged scan read them (non-nil,
+	// maybe empty); nil when it did not. Not written: audit reads them.
+	Tags []types.Tag `json:"-"`
 }
 
 // Key is one access key of an SMTP user.
@@ -210,7 +214,7 @@ func (l *lister) classify(ctx context.Context, user string, look provision.Look)
 // describe reads a user's keys and when each was last used.
 func (l *lister) describe(ctx context.Context, u types.User, access Access) (*User, error) {
 	name := aws.ToString(u.UserName)
-	out := &User{UserName: name, UserARN: aws.ToString(u.Arn), Access: access, Created: aws.ToTime(u.CreateDate), Keys: []Key{}}
+	out := &User{UserName: name, UserARN: aws.ToString(u.Arn), Access: access, Created: aws.ToTime(u.CreateDate), Keys: []Key{}, Tags: u.Tags}
 	now := l.in.Now()
 	pages := iam.NewListAccessKeysPaginator(l.client, &iam.ListAccessKeysInput{UserName: aws.String(name)})
 	for pages.HasMorePages() {

@@ -21,7 +21,7 @@ func (l *lister) scan(ctx context.Context, sink Sink) error {
 		access := map[string]Access{}
 		for _, d := range page {
 			ev := d.Classify(l.in.GroupName, l.in.PolicyName, provision.LookGroup|provision.LookPolicy)
-			u := types.User{UserName: aws.String(d.UserName), Arn: aws.String(d.UserARN), CreateDate: aws.Time(d.Created)}
+			u := types.User{UserName: aws.String(d.UserName), Arn: aws.String(d.UserARN), CreateDate: aws.Time(d.Created), Tags: append([]types.Tag{}, d.Tags...)}
 			switch {
 			case ev.Group != "" && ev.InlinePolicy != "":
 				members, access[d.UserName] = append(members, u), AccessBoth
