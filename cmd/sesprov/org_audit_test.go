@@ -127,6 +127,16 @@ func TestAuditOrg(t *testing.T) {
 		t.Errorf("the suspended account was audited")
 	}
 
+	// list --org: the same accounts, each record with its account.
+	out, _, code = runSesprov(t, url, "-o", "json", "list", "--org", "--accounts", "222222222222,333333333333")
+	if code != 0 || !strings.Contains(out, `{"account_id":"222222222222","user_name":"ses-smtp-user.20230101"`) || !strings.Contains(out, `{"account_id":"333333333333","user_name":"shop-smtp"`) || strings.Contains(out, "billing-mailer") {
+		t.Errorf("list --org: exit %d\n%s", code, out)
+	}
+	out, _, _ = runSesprov(t, url, "list", "--org", "--accounts", "333333333333")
+	if !strings.Contains(out, "ACCOUNT       USER") || !strings.Contains(out, "333333333333  shop-smtp") {
+		t.Errorf("list --org table:\n%s", out)
+	}
+
 	_, errOut, code = runSesprov(t, url, "audit", "--org", "--accounts", "999999999999")
 	if code != 2 || !strings.Contains(errOut, "999999999999 is not an ACTIVE account") {
 		t.Errorf("--accounts naming no account: exit %d %s", code, errOut)
