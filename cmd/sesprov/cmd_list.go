@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 	"net"
 	"net/url"
+	"sync"
 
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"

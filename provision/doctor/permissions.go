@@ -8,6 +8,7 @@ import (
 
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/org"
 )
 
 // ResourceKind says which IAM resource an action is checked (and granted) on.
@@ -21,6 +22,9 @@ const (
 	ResourcePolicy   ResourceKind = "policy"    // the sending policy: arn:…:policy/NAME
 	ResourceAnyMFA   ResourceKind = "any-mfa"   // virtual MFA devices (named freely): arn:…:mfa/*
 	ResourceAny      ResourceKind = "*"         // actions IAM does not scope to a resource
+	// ResourceMemberRole is the role --org assumes in each member account:
+	// arn:…:iam::*:role/NAME.
+	ResourceMemberRole ResourceKind = "member-role"
 )
 
 // Permission is one IAM action a command calls.
@@ -46,7 +50,21 @@ const (
 	whenPB     = "--permissions-boundary"
 	whenAll    = "--all"
 	whenRole   = "an assumed role: finds the role's path"
+	whenScan   = "discovery in pages (denied: read user by user, slower)"
+	whenNoScan = "when iam:GetAccountAuthorizationDetails is denied"
 )
+
+// listing is what list reads, and audit after it.
+var listing = []Permission{
+	{"iam:GetAccountAuthorizationDetails", ResourceAny, whenScan},
+	{"iam:GetGroup", ResourceGroup, whenNoScan},
+	{"iam:ListUsers", ResourceAny, whenNoScan},
+	{"iam:ListUserPolicies", ResourceUser, whenNoScan},
+	{"iam:GetUserPolicy", ResourceUser, ""},
+	{"iam:ListGroupsForUser", ResourceUser, whenNoScan},
+	{"iam:ListAccessKeys", ResourceUser, ""},
+	{"iam:GetAccessKeyLastUsed", ResourceUser, ""},
+}
 
 // sendingAccess is what every command that puts a user in the sending group
 // needs to ensure the group and its policy (EnsureSendingAccess).
@@ -119,16 +137,19 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:TagUser", ResourceUser, ""}, // a deletion mark, so a cut-short run is finished
 		{"iam:DeleteUser", ResourceUser, ""},
 	}},
-	{"list", []Permission{
-		{"iam:GetGroup", ResourceGroup, ""},
-		{"iam:ListUsers", ResourceAny, ""},
-		{"iam:ListUserPolicies", ResourceUser, ""},
-		{"iam:GetUserPolicy", ResourceUser, ""},
-		{"iam:ListGroupsForUser", ResourceUser, ""},
-		{"iam:ListAccessKeys", ResourceUser, ""},
-		{"iam:GetAccessKeyLastUsed", ResourceUser, ""},
+	{"list", listing},
+	{"audit", concat(listing, []Permission{
+		{"iam:ListUserTags", ResourceUser, whenNoScan}, // the rotation record
+	})},
+	// --org (list, audit) in the management or a delegated administrator
+	// account; in each member account the role assumed needs list's or
+	// audit's permissions.
+	{"org", []Permission{
+		{"organizations:ListAccounts", ResourceAny, ""},
+		{"sts:AssumeRole", ResourceMemberRole, ""},
 	}},
 	{"migrate", concat([]Permission{
+		{"iam:GetAccountAuthorizationDetails", ResourceAny, whenAll},
 		{"iam:ListUsers", ResourceAny, whenAll},
 		{"iam:ListUserPolicies", ResourceUser, ""},
 		{"iam:GetUserPolicy", ResourceUser, ""},
@@ -187,6 +208,7 @@ type PolicyScope struct {
 	UserPath   string // the SMTP users' path (create-user --path); "/" when empty
 	GroupName  string // provision.DefaultGroupName when empty
 	PolicyName string // provision.DefaultPolicyName when empty
+	RoleName   string // the member accounts' role --org assumes; org.DefaultRoleName when empty
 }
 
 func (s PolicyScope) withDefaults() PolicyScope {
@@ -201,6 +223,9 @@ func (s PolicyScope) withDefaults() PolicyScope {
 	}
 	if s.PolicyName == "" {
 		s.PolicyName = provision.DefaultPolicyName
+	}
+	if s.RoleName == "" {
+		s.RoleName = org.DefaultRoleName
 	}
 	return s
 }
@@ -224,6 +249,8 @@ func (s PolicyScope) ARN(kind ResourceKind, userName string) string {
 		return prefix + "policy/" + s.PolicyName
 	case ResourceAnyMFA:
 		return prefix + "mfa/*"
+	case ResourceMemberRole:
+		return "arn:" + s.Partition + ":iam::*:role/" + s.RoleName
 	}
 	return "*"
 }
@@ -288,6 +315,7 @@ func OperatorPolicy(scope PolicyScope, commands []string, withSetup bool) ([]byt
 	add("LeaveAnyGroup", ResourceAnyGroup, scope.ARN(ResourceAnyGroup, ""), nil, nil)
 	add("RemoveVirtualMFADevices", ResourceAnyMFA, scope.ARN(ResourceAnyMFA, ""), nil, nil)
 	add("SendingPolicy", ResourcePolicy, scope.ARN(ResourcePolicy, ""), nil, nil)
+	add("EnterMemberAccounts", ResourceMemberRole, scope.ARN(ResourceMemberRole, ""), nil, nil)
 	add("ReadOnlyUnscoped", ResourceAny, "*", nil, nil)
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
