@@ -45,6 +45,7 @@ type Server struct {
 	limiter tokenBucket
 
 	sessions map[string]*session // AssumeRole's temporary keys; not saved
+	peers    peerAccounts        // other accounts served on the same endpoint (accounts.go)
 
 	latency atomic.Int64 // nanoseconds
 }
@@ -410,6 +411,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	q := &request{action: r.Form.Get("Action"), form: r.Form}
 	q.key, q.region, q.svc = credentialScope(r.Header.Get("Authorization"))
+	if peer := s.peerFor(q.key); peer != nil {
+		peer.ServeHTTP(w, r) // temporary credentials of another account act there
+		return
+	}
 	if d := time.Duration(s.latency.Load()); d > 0 {
 		t := time.NewTimer(d)
 		select {

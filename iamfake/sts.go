@@ -10,10 +10,10 @@ import (
 // token) for a role of the account. Requests signed with them are the
 // assumed role: GetCallerIdentity answers its assumed-role ARN.
 //
-// The role ARN's account selects the account's state (accountState): one
-// account today, so another account's role is refused as AWS refuses a
-// role it may not assume; serving several accounts will only change
-// accountState.
+// The role ARN's account selects the account (accountRole): this one, or
+// another account served beside it (AddAccount, accounts.go), whose
+// temporary credentials then act in that account. A role of an account the
+// fake does not hold is refused as AWS refuses a role it may not assume.
 
 type session struct {
 	Account, Role, RoleID, Name string
@@ -22,14 +22,6 @@ type session struct {
 
 // stsActions answer in STS's namespace.
 var stsActions = map[string]bool{"GetCallerIdentity": true, "AssumeRole": true}
-
-// accountState is the state of the account id names, if the server holds it.
-func (s *Server) accountState(id string) (*state, bool) {
-	if id == s.opts.AccountID {
-		return s.st, true
-	}
-	return nil, false
-}
 
 func (s *Server) notAuthorizedToAssume(q *request, arn string) *apiError {
 	return errf(AccessDenied, "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", s.callerARN(q), arn)
@@ -63,12 +55,8 @@ func (s *Server) assumeRole(q *request, w *xmlw) *apiError {
 	if !ok {
 		return errf(ValidationError, "%s is invalid", arn)
 	}
-	st, ok := s.accountState(account)
-	if !ok {
-		return s.notAuthorizedToAssume(q, arn)
-	}
-	r, found := st.Roles.get(lower(roleName))
-	if !found || !q.visible(r.VisibleAt) || s.arn("role", r.Path, r.Name) != arn {
+	r, roleARN, found := s.accountRole(account, roleName)
+	if !found || !q.visible(r.VisibleAt) || roleARN != arn {
 		// AWS does not tell a missing role from a forbidden one.
 		return s.notAuthorizedToAssume(q, arn)
 	}

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,10 +38,16 @@ func (u LegacyUser) Legacy() bool { return u.InlinePolicy != "" || u.ConsoleTag 
 type DiscoverOptions struct {
 	PolicyName  string // the inline policy's name; default DefaultPolicyName
 	Concurrency int    // per-user reads in flight; default DefaultDiscoverConcurrency
+	// Notices receives the one notice that the paged scan was denied and
+	// discovery reads user by user instead.
+	Notices Notices
 }
 
-// DiscoverLegacyUsers pages through iam:ListUsers and, for the users of a
-// page concurrently, reads iam:ListUserPolicies and iam:ListUserTags. fn is
+// DiscoverLegacyUsers reads the account in pages of
+// iam:GetAccountAuthorizationDetails (ScanUsers): one call per 1,000 users.
+// Where that is denied it says so once and pages through iam:ListUsers,
+// reading iam:ListUserPolicies and iam:ListUserTags for the users of a
+// page concurrently. fn is
 // called for every legacy user, one at a time and in ListUsers' order, after
 // each page: output streams, and memory holds one page whatever the size of
 // the account. A user whose reads fail is passed to fn with the error (its
@@ -53,6 +60,34 @@ func DiscoverLegacyUsers(ctx context.Context, api iamapi.IAM, opts DiscoverOptio
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultDiscoverConcurrency
 	}
+	err := ScanUsers(ctx, api, func(users []UserDetail) error {
+		for _, d := range users {
+			lu := legacyFromDetail(d, opts.PolicyName)
+			if !lu.Legacy() {
+				continue
+			}
+			if err := fn(lu, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if !errors.Is(err, ErrScanDenied) {
+		return err
+	}
+	opts.Notices.Info("", "%s", ScanNotice)
+	return discoverUserByUser(ctx, api, opts, fn)
+}
+
+// legacyFromDetail is InspectLegacyUser on what the scan read.
+func legacyFromDetail(d UserDetail, policyName string) LegacyUser {
+	lu := LegacyUser{UserName: d.UserName, UserARN: d.UserARN, Tags: d.Tags, ConsoleTag: HasConsoleTag(d.Tags)}
+	lu.InlinePolicy = d.Classify("", policyName, LookPolicy).InlinePolicy
+	return lu
+}
+
+// discoverUserByUser is discovery without the paged scan: two reads a user.
+func discoverUserByUser(ctx context.Context, api iamapi.IAM, opts DiscoverOptions, fn func(LegacyUser, error) error) error {
 	type found struct {
 		u   LegacyUser
 		ok  bool

@@ -209,7 +209,7 @@ func TestListManyUsersStreams(t *testing.T) {
 
 	l.srv.ResetCalls()
 	var pagesAtFirstUser int
-	sink := &collect{onWrite: func() { pagesAtFirstUser = l.srv.CallCount("GetGroup") + l.srv.CallCount("ListUsers") }}
+	sink := &collect{onWrite: func() { pagesAtFirstUser = l.srv.CallCount("GetAccountAuthorizationDetails") }}
 	start := time.Now()
 	l.must(list.Run(ctx, l.iam, list.Options{Concurrency: 8}, sink))
 	t.Logf("listed %d SMTP users of %d in %v with %d IAM calls", len(sink.users), members+both+inline+others, time.Since(start), len(l.srv.Calls()))

@@ -892,9 +892,13 @@ func TestMigrateDiscoveryStreamsPages(t *testing.T) {
 		}
 	}
 	l.failFor["ListUserTags user100"] = "AccessDenied"
+	// The paged scan denied: discovery falls back to reading user by user,
+	// and says so once.
+	l.srv.Inject(iamfake.Fault{Action: "GetAccountAuthorizationDetails", Code: "AccessDenied", Times: -1})
 	l.srv.ResetCalls()
-	var found []string
-	err := provision.DiscoverLegacyUsers(l.ctx, l.iam, provision.DiscoverOptions{}, func(u provision.LegacyUser, err error) error {
+	var found, notices []string
+	opts := provision.DiscoverOptions{Notices: func(n provision.Notice) { notices = append(notices, n.Text) }}
+	err := provision.DiscoverLegacyUsers(l.ctx, l.iam, opts, func(u provision.LegacyUser, err error) error {
 		if err != nil {
 			found = append(found, "error:"+u.UserName)
 			return nil
@@ -918,6 +922,9 @@ func TestMigrateDiscoveryStreamsPages(t *testing.T) {
 	}
 	if len(pages) != 3 {
 		t.Errorf("ListUsers pages %v, want 3", pages)
+	}
+	if len(notices) != 1 || !strings.Contains(notices[0], "GetAccountAuthorizationDetails") {
+		t.Errorf("notices %q, want one naming the denied scan", notices)
 	}
 	out := l.migrate(migrate.Options{All: true})
 	if fail.ExitCode(out.err) != fail.ExitFailed || out.summary.Migrated != 5 || out.summary.Failed != 1 {
@@ -1034,8 +1041,8 @@ func TestGroupGrantsSend(t *testing.T) {
 	}
 }
 
-// TestMigrateCallBudget: eleven IAM calls per legacy user in a console
-// group (two to find it, two to observe, four to act and confirm, three to
+// TestMigrateCallBudget: nine IAM calls per legacy user in a console
+// group (found by the paged scan, two to observe, four to act and confirm, three to
 // see the group's grant again right before the inline policy goes), plus a
 // fixed few for the group and the pages.
 func TestMigrateCallBudget(t *testing.T) {
@@ -1053,12 +1060,17 @@ func TestMigrateCallBudget(t *testing.T) {
 	for _, c := range l.srv.Calls() {
 		perAction[c.Action]++
 	}
-	// ListUsers 1, group: ListAttachedGroupPolicies, ListGroupPolicies,
-	// GetGroupPolicy twice (ensure, then confirm), GetGroup 1.
-	if n := len(l.srv.Calls()); n > 11*20+8 {
+	// GetAccountAuthorizationDetails 1, group: ListAttachedGroupPolicies,
+	// ListGroupPolicies, GetGroupPolicy twice (ensure, then confirm), GetGroup 1.
+	if n := len(l.srv.Calls()); n > 9*20+8 {
 		t.Errorf("%d calls for 20 users: %v", n, perAction)
 	}
-	for _, a := range []string{"ListUserPolicies", "ListUserTags", "GetUserPolicy", "AddUserToGroup", "DeleteUserPolicy", "UntagUser"} {
+	for _, a := range []string{"ListUserPolicies", "ListUserTags"} {
+		if perAction[a] != 0 {
+			t.Errorf("%s %d times, want 0 (the paged scan read them)", a, perAction[a])
+		}
+	}
+	for _, a := range []string{"GetUserPolicy", "AddUserToGroup", "DeleteUserPolicy", "UntagUser"} {
 		if perAction[a] != 20 {
 			t.Errorf("%s %d times, want 20", a, perAction[a])
 		}

@@ -83,6 +83,11 @@ type ClassifyOptions struct {
 	// list asks about the inline policy and membership one at a time, each
 	// only when its answer matters: most users of an account cost one call.
 	Looks Look
+	// Read says Groups and InlinePolicies below were already read (from
+	// iam:GetAccountAuthorizationDetails): Classify then makes no call.
+	Read           bool
+	Groups         []string // the user's groups, when Read
+	InlinePolicies []string // the names of the user's inline policies, when Read
 }
 
 // Look is a kind of evidence Classify looks for.
@@ -110,6 +115,9 @@ func Classify(ctx context.Context, api iamapi.IAM, user string, opts ClassifyOpt
 	if looks&LookTag != 0 {
 		e.Tag = TagEvidence(opts.Tags)
 	}
+	if opts.Read {
+		return classifyRead(e, looks, opts, group, policyName), nil
+	}
 	if looks&LookGroup != 0 && (!e.IsSMTPUser() || opts.All) {
 		var err error
 		if e.Group, err = memberOf(ctx, api, user, group); err != nil {
@@ -122,6 +130,25 @@ func Classify(ctx context.Context, api iamapi.IAM, user string, opts ClassifyOpt
 		return e, err
 	}
 	return e, nil
+}
+
+// classifyRead is Classify on names already read: the same rules, no call.
+func classifyRead(e Evidence, looks Look, opts ClassifyOptions, group, policyName string) Evidence {
+	if looks&LookGroup != 0 && (!e.IsSMTPUser() || opts.All) {
+		for _, g := range opts.Groups {
+			if strings.EqualFold(g, group) {
+				e.Group = group
+			}
+		}
+	}
+	if looks&LookPolicy != 0 && (!e.IsSMTPUser() || opts.All) {
+		for _, p := range opts.InlinePolicies {
+			if strings.EqualFold(p, policyName) {
+				e.InlinePolicy = p
+			}
+		}
+	}
+	return e
 }
 
 // memberOf returns group as IAM spells it when user is a member, else "".

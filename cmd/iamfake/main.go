@@ -112,6 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "iamfake: %v\n", err)
 		return 1
 	}
+	addMemberAccounts(srv.IAM, members)
 	srv.IAM.SetLatency(*latency)
 	if *rate > 0 {
 		srv.IAM.SetRateLimit(*rate, max(1, int(*rate)))

@@ -318,6 +318,7 @@ func commands() []*cli.Command {
 		createRotateCommand(),
 		createDeleteUserCommand(),
 		createListCommand(),
+		createAuditCommand(),
 		createMigrateCommand(),
 		createConvertCommand(),
 		createDeriveCommand(),

@@ -52,7 +52,11 @@ func createDoctorCommand() *cli.Command {
 			"Exit 0 when every checked command can run, 1 when one cannot.\n\n" +
 			"--policy prints instead the least-privilege IAM policy for an operator who runs\n" +
 			"sesprov, scoped to the SMTP users, the sending group and the sending policy of\n" +
-			"the account (from STS, or --account-id with no AWS call).\n\n" +
+			"the account (from STS, or --account-id with no AWS call). --command org is what\n" +
+			"list --org and audit --org need in the management (or delegated administrator)\n" +
+			"account: organizations:ListAccounts and sts:AssumeRole on each member's\n" +
+			"OrganizationAccountAccessRole (--role-name); in the members, that role needs what\n" +
+			"list or audit needs.\n\n" +
 			"Examples:\n" +
 			"   sesprov --profile ops doctor\n" +
 			"   sesprov doctor --policy --account-id 123456789012 --user-path /ses-smtp/ > operator-policy.json\n" +

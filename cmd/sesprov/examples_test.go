@@ -74,6 +74,7 @@ var exampleSkips = []struct{ prefix, command, flag, reason string }{
 	{prefix: "go install ", reason: "needs the network"},
 	{prefix: "aws ", reason: "the AWS CLI against real AWS"},
 	{command: "verify", reason: "logs in to SES's SMTP endpoints; verify is exercised against an SES-like server (smtpauthtest) in testdata/script/verify_*.txtar"},
+	{flag: "--org", reason: "needs an AWS Organization (the sandbox has none); --org is exercised against iamfake's organization in TestAuditOrg"},
 	{flag: "--verify", reason: "logs in to SES's SMTP endpoints; rotate --verify is exercised against smtpauthtest in testdata/script/rotate_verify.txtar"},
 }
 

@@ -38,6 +38,8 @@ func TestScripts(t *testing.T) {
 			"smtpd-stats":         cmdSMTPDStats,
 			"iamfake-call":        cmdIAMFakeCall,
 			"iamfake-consistency": cmdIAMFakeConsistency,
+			"iamfake-clock":       cmdIAMFakeClock,
+			"iamfake-key-var":     cmdIAMFakeKeyVar,
 		},
 	})
 }
@@ -62,7 +64,9 @@ func setupScriptEnv(env *testscript.Env) error {
 	env.Setenv("AWS_CONFIG_FILE", env.WorkDir+"/.aws/config")
 	env.Setenv("AWS_SHARED_CREDENTIALS_FILE", env.WorkDir+"/.aws/credentials")
 
-	srv := iamfake.New(iamfake.Options{})
+	clock := &scriptClock{}
+	env.Values[scriptClockKey{}] = clock
+	srv := iamfake.New(iamfake.Options{Now: clock.now})
 	hs := httptest.NewServer(srv)
 	env.Defer(hs.Close)
 	env.Values[iamfakeKey{}] = srv

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/org"
 )
 
 // ResourceKind says which IAM resource an action is checked (and granted) on.
@@ -27,6 +28,9 @@ const (
 	ResourceSecret    ResourceKind = "secret"    // arn:…:secretsmanager:*:ACCOUNT:secret:*
 	ResourceParameter ResourceKind = "parameter" // arn:…:ssm:*:ACCOUNT:parameter/*
 	ResourceKMSKey    ResourceKind = "kms-key"   // arn:…:kms:*:ACCOUNT:key/*
+	// ResourceMemberRole is the role --org assumes in each member account:
+	// arn:…:iam::*:role/NAME.
+	ResourceMemberRole ResourceKind = "member-role"
 )
 
 // Permission is one IAM action a command calls.
@@ -55,6 +59,8 @@ const (
 	whenSM     = "--deliver-to secretsmanager:NAME"
 	whenSSM    = "--deliver-to ssm:NAME"
 	whenKMS    = "--kms-key-id: a customer managed key"
+	whenScan   = "discovery in pages (denied: read user by user, slower)"
+	whenNoScan = "when iam:GetAccountAuthorizationDetails is denied"
 )
 
 // storeDelivery is what delivering new credentials to a secret store needs
@@ -73,6 +79,18 @@ var storeDelivery = []Permission{
 	{"kms:Encrypt", ResourceKMSKey, whenKMS},
 	{"kms:GenerateDataKey", ResourceKMSKey, whenKMS},
 	{"kms:Decrypt", ResourceKMSKey, whenKMS},
+}
+
+// listing is what list reads, and audit after it.
+var listing = []Permission{
+	{"iam:GetAccountAuthorizationDetails", ResourceAny, whenScan},
+	{"iam:GetGroup", ResourceGroup, whenNoScan},
+	{"iam:ListUsers", ResourceAny, whenNoScan},
+	{"iam:ListUserPolicies", ResourceUser, whenNoScan},
+	{"iam:GetUserPolicy", ResourceUser, ""},
+	{"iam:ListGroupsForUser", ResourceUser, whenNoScan},
+	{"iam:ListAccessKeys", ResourceUser, ""},
+	{"iam:GetAccessKeyLastUsed", ResourceUser, ""},
 }
 
 // sendingAccess is what every command that puts a user in the sending group
@@ -146,16 +164,19 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:TagUser", ResourceUser, ""}, // a deletion mark, so a cut-short run is finished
 		{"iam:DeleteUser", ResourceUser, ""},
 	}},
-	{"list", []Permission{
-		{"iam:GetGroup", ResourceGroup, ""},
-		{"iam:ListUsers", ResourceAny, ""},
-		{"iam:ListUserPolicies", ResourceUser, ""},
-		{"iam:GetUserPolicy", ResourceUser, ""},
-		{"iam:ListGroupsForUser", ResourceUser, ""},
-		{"iam:ListAccessKeys", ResourceUser, ""},
-		{"iam:GetAccessKeyLastUsed", ResourceUser, ""},
+	{"list", listing},
+	{"audit", concat(listing, []Permission{
+		{"iam:ListUserTags", ResourceUser, whenNoScan}, // the rotation record
+	})},
+	// --org (list, audit) in the management or a delegated administrator
+	// account; in each member account the role assumed needs list's or
+	// audit's permissions.
+	{"org", []Permission{
+		{"organizations:ListAccounts", ResourceAny, ""},
+		{"sts:AssumeRole", ResourceMemberRole, ""},
 	}},
 	{"migrate", concat([]Permission{
+		{"iam:GetAccountAuthorizationDetails", ResourceAny, whenAll},
 		{"iam:ListUsers", ResourceAny, whenAll},
 		{"iam:ListUserPolicies", ResourceUser, ""},
 		{"iam:GetUserPolicy", ResourceUser, ""},
@@ -214,6 +235,7 @@ type PolicyScope struct {
 	UserPath   string // the SMTP users' path (create-user --path); "/" when empty
 	GroupName  string // provision.DefaultGroupName when empty
 	PolicyName string // provision.DefaultPolicyName when empty
+	RoleName   string // the member accounts' role --org assumes; org.DefaultRoleName when empty
 }
 
 func (s PolicyScope) withDefaults() PolicyScope {
@@ -228,6 +250,9 @@ func (s PolicyScope) withDefaults() PolicyScope {
 	}
 	if s.PolicyName == "" {
 		s.PolicyName = provision.DefaultPolicyName
+	}
+	if s.RoleName == "" {
+		s.RoleName = org.DefaultRoleName
 	}
 	return s
 }
@@ -257,6 +282,8 @@ func (s PolicyScope) ARN(kind ResourceKind, userName string) string {
 		return "arn:" + s.Partition + ":ssm:*:" + s.AccountID + ":parameter/*"
 	case ResourceKMSKey:
 		return "arn:" + s.Partition + ":kms:*:" + s.AccountID + ":key/*"
+	case ResourceMemberRole:
+		return "arn:" + s.Partition + ":iam::*:role/" + s.RoleName
 	}
 	return "*"
 }
@@ -321,6 +348,7 @@ func OperatorPolicy(scope PolicyScope, commands []string, withSetup bool) ([]byt
 	add("LeaveAnyGroup", ResourceAnyGroup, scope.ARN(ResourceAnyGroup, ""), nil, nil)
 	add("RemoveVirtualMFADevices", ResourceAnyMFA, scope.ARN(ResourceAnyMFA, ""), nil, nil)
 	add("SendingPolicy", ResourcePolicy, scope.ARN(ResourcePolicy, ""), nil, nil)
+	add("EnterMemberAccounts", ResourceMemberRole, scope.ARN(ResourceMemberRole, ""), nil, nil)
 	add("ReadOnlyUnscoped", ResourceAny, "*", nil, nil)
 	add("DeliverToSecretsManager", ResourceSecret, scope.ARN(ResourceSecret, ""), nil, nil)
 	add("DeliverToParameterStore", ResourceParameter, scope.ARN(ResourceParameter, ""), nil, nil)

@@ -48,6 +48,20 @@ type Writer struct {
 	cw     *csv.Writer
 	header bool
 	paint  tty.Palette // colour for STATUS and FLAG, on a terminal only
+	// accounts adds the account's id as the first column (list --org).
+	accounts bool
+}
+
+// ShowAccounts adds the ACCOUNT column (table) and Account ID (CSV), for
+// users of several accounts (list --org); JSON has account_id anyway.
+func (l *Writer) ShowAccounts() { l.accounts = true }
+
+// withAccount puts the account's id first when accounts are shown.
+func (l *Writer) withAccount(id string, row []string) []string {
+	if !l.accounts {
+		return row
+	}
+	return append([]string{id}, row...)
 }
 
 // NewWriter returns a Writer; env output has no meaning for a list.
@@ -79,12 +93,12 @@ func (l *Writer) WriteUser(u User) error {
 	case output.FormatCSV:
 		if !l.header {
 			l.header = true
-			if err := l.cw.Write([]string{"User", "Access", "Access Key ID", "Status", "Created", "Age Days", "Last Used", "Last Used Service", "Last Used Region", "Over Max Age"}); err != nil {
+			if err := l.cw.Write(l.withAccount("Account ID", []string{"User", "Access", "Access Key ID", "Status", "Created", "Age Days", "Last Used", "Last Used Service", "Last Used Region", "Over Max Age"})); err != nil {
 				return err
 			}
 		}
 		for _, r := range l.rows(u, time.RFC3339) {
-			if err := l.cw.Write(r); err != nil {
+			if err := l.cw.Write(l.withAccount(u.AccountID, r)); err != nil {
 				return err
 			}
 		}
@@ -92,6 +106,9 @@ func (l *Writer) WriteUser(u User) error {
 	default:
 		if !l.header {
 			l.header = true
+			if l.accounts {
+				fmt.Fprint(l.tw, "ACCOUNT\t")
+			}
 			fmt.Fprintf(l.tw, "USER\tACCESS\tACCESS KEY\t%s\tAGE\tLAST USED\tSERVICE\tREGION\tFLAG\n", l.paint.Head("STATUS"))
 		}
 		for _, r := range l.rows(u, time.DateOnly) {
@@ -111,7 +128,7 @@ func (l *Writer) WriteUser(u User) error {
 				r[9] = l.paint.Warn(r[9])
 			}
 			r = append(r[:4], r[5:]...) // the table shows age, not the creation date
-			fmt.Fprintln(l.tw, strings.Join(r, "\t"))
+			fmt.Fprintln(l.tw, strings.Join(l.withAccount(u.AccountID, r), "\t"))
 		}
 		return nil
 	}

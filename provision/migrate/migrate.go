@@ -206,7 +206,7 @@ func (m *migrator) discover(ctx context.Context) ([]provision.LegacyUser, []User
 	}
 	var users []provision.LegacyUser
 	var failed []UserResult
-	err := provision.DiscoverLegacyUsers(ctx, m.api, provision.DiscoverOptions{PolicyName: m.opts.PolicyName}, func(u provision.LegacyUser, err error) error {
+	err := provision.DiscoverLegacyUsers(ctx, m.api, provision.DiscoverOptions{PolicyName: m.opts.PolicyName, Notices: m.opts.Notices}, func(u provision.LegacyUser, err error) error {
 		if err != nil {
 			failed = append(failed, UserResult{UserName: u.UserName, Outcome: Failed, Changes: []string{}, Reason: err.Error()})
 			return nil
