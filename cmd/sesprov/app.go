@@ -309,6 +309,7 @@ func commands() []*cli.Command {
 		createCreateUserCommand(),
 		createRotateCommand(),
 		createDeleteUserCommand(),
+		createScopeCommand(),
 		createListCommand(),
 		createMigrateCommand(),
 		createConvertCommand(),

@@ -45,6 +45,9 @@ type Options struct {
 	Format              output.Format
 	Batch               bool // --from: concurrent, per-user outcomes (batch.go)
 	Concurrency         int  // batch workers; 0: DefaultConcurrency
+	// AllowFrom, when set, scopes each user to these From addresses (as
+	// scope.ParseAddresses returns them): see provision/scope.
+	AllowFrom []string
 }
 
 // Deps are create-user's dependencies.
@@ -215,6 +218,7 @@ func runOne(ctx context.Context, in *Options, deps *Deps, defaultName bool) erro
 	}
 	j.access = sa
 	return r.Execute(ctx, []provision.Step{
+		{Name: "from-address scope", Run: j.ensureScope},
 		{Name: "group membership", Run: j.ensureMembership},
 		{Name: "access key and delivery", Run: j.keyAndDeliver},
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/scope"
 	"golang.org/x/time/rate"
 )
 
@@ -52,6 +53,9 @@ type User struct {
 	Access   Access    `json:"access"`
 	Created  time.Time `json:"created"`
 	Keys     []Key     `json:"access_keys"`
+	// AllowFrom is the user's From-address scope (provision/scope); null
+	// when it has none and may send as any verified identity.
+	AllowFrom []string `json:"allow_from"`
 }
 
 // Key is one access key of an SMTP user.
@@ -238,6 +242,11 @@ func (l *lister) describe(ctx context.Context, u types.User, access Access) (*Us
 			out.Keys = append(out.Keys, lk)
 		}
 	}
+	from, err := scope.Read(ctx, l.client, name)
+	if err != nil {
+		return nil, err
+	}
+	out.AllowFrom = scope.Shown(from)
 	return out, nil
 }
 
