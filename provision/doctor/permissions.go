@@ -46,6 +46,7 @@ const (
 	whenPB     = "--permissions-boundary"
 	whenAll    = "--all"
 	whenRole   = "an assumed role: finds the role's path"
+	whenScope  = "--allow-from"
 )
 
 // sendingAccess is what every command that puts a user in the sending group
@@ -78,6 +79,8 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:AddUserToGroup", ResourceGroup, ""},
 		{"iam:ListAccessKeys", ResourceUser, ""},
 		{"iam:CreateAccessKey", ResourceUser, ""},
+		{"iam:PutUserPolicy", ResourceUser, whenScope},
+		{"iam:DeleteUserPolicy", ResourceUser, whenScope}, // a batch user undone
 		{"iam:DeleteAccessKey", ResourceUser, ""}, // a key whose delivery failed is rolled back
 		{"iam:TagUser", ResourceUser, ""},         // CreateUser's Tags (sesprov:created-by, always sent) need it; also --tag on a user being completed
 		{"iam:PutUserPermissionsBoundary", ResourceUser, whenPB},
@@ -146,6 +149,12 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:ListGroupsForUser", ResourceUser, ""},
 		{"iam:AddUserToGroup", ResourceGroup, ""},
 	}, sendingAccess)},
+	{"scope", []Permission{
+		{"iam:GetUser", ResourceUser, ""},
+		{"iam:GetUserPolicy", ResourceUser, ""},
+		{"iam:PutUserPolicy", ResourceUser, ""},
+		{"iam:DeleteUserPolicy", ResourceUser, "--remove"},
+	}},
 	{"verify", nil}, // SMTP only: no IAM call
 	{"doctor", []Permission{
 		{"iam:SimulatePrincipalPolicy", ResourceAny, ""},
