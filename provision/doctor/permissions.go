@@ -81,8 +81,8 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:CreateAccessKey", ResourceUser, ""},
 		{"iam:PutUserPolicy", ResourceUser, whenScope},
 		{"iam:DeleteUserPolicy", ResourceUser, whenScope}, // a batch user undone
-		{"iam:DeleteAccessKey", ResourceUser, ""}, // a key whose delivery failed is rolled back
-		{"iam:TagUser", ResourceUser, ""},         // CreateUser's Tags (sesprov:created-by, always sent) need it; also --tag on a user being completed
+		{"iam:DeleteAccessKey", ResourceUser, ""},         // a key whose delivery failed is rolled back
+		{"iam:TagUser", ResourceUser, ""},                 // CreateUser's Tags (sesprov:created-by, always sent) need it; also --tag on a user being completed
 		{"iam:PutUserPermissionsBoundary", ResourceUser, whenPB},
 	}, sendingAccess)},
 	{"rotate", []Permission{

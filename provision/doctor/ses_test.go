@@ -28,7 +28,10 @@ func TestSESReadiness(t *testing.T) {
 	}
 	ses := func(region string) iamapi.SES { return sesc(region) }
 	for _, call := range []func() error{
-		func() error { _, err := api.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("news")}); return err },
+		func() error {
+			_, err := api.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("news")})
+			return err
+		},
 		func() error {
 			_, err := api.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("senders")})
 			return err
