@@ -96,7 +96,7 @@ func createCreateUserCommand() *cli.Command {
 			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1\n" +
 			"   sesprov -o csv create-user --user-name billing-mailer --regions eu-west-1 --out-file billing.csv\n" +
 			"   sesprov create-user --regions us-east-1 --dry-run\n" +
-			"   sesprov create-user --user-name billing-mailer --regions eu-west-1 --allow-from billing@example.com\n" +
+			"   sesprov create-user --user-name news-mailer --regions eu-west-1 --allow-from news@example.com\n" +
 			"   sesprov -o json create-user --from users.txt --regions eu-west-1 --out-file smtp.jsonl",
 		Flags:  flags,
 		Action: createUserAction,
