@@ -104,8 +104,12 @@ func (s *Server) simulatePrincipalPolicy(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
+	target, ctx := s.simulatedUser(q, arn), q.contextEntries()
 	writeList(w, "EvaluationResults", page, next, func(e eval) {
 		decision := "allowed"
+		if target != nil { // a user of the account other than the caller: its policies decide (simulate.go)
+			decision = evaluateDocuments(s.userDocuments(target), e.action, ctx)
+		}
 		if s.denied[lower(e.action)] {
 			decision = "implicitDeny"
 		}

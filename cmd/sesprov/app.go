@@ -317,6 +317,7 @@ func commands() []*cli.Command {
 		createCreateUserCommand(),
 		createRotateCommand(),
 		createDeleteUserCommand(),
+		createScopeCommand(),
 		createListCommand(),
 		createAuditCommand(),
 		createMigrateCommand(),

@@ -71,6 +71,7 @@ func createCreateUserCommand() *cli.Command {
 		&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP`"},
 		&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "managed sending `POLICY` name"},
 		&cli.BoolFlag{Name: flgRepairPolicy, Usage: "if the managed policy's document has drifted from the standard one, make the standard one its default version"},
+		allowFromFlag(),
 		&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also print the secret access key (by default only the SMTP passwords)"},
 		&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
 		&cli.IntFlag{Name: flgConcurrency, Value: createuser.DefaultConcurrency, Usage: "with --from: work on `N` users at once (IAM's rate is respected whatever N)"},
@@ -101,6 +102,7 @@ func createCreateUserCommand() *cli.Command {
 			"   sesprov --sandbox create-user --regions us-east-1,eu-west-1\n" +
 			"   sesprov -o csv create-user --user-name billing-mailer --regions eu-west-1 --out-file billing.csv\n" +
 			"   sesprov create-user --regions us-east-1 --dry-run\n" +
+			"   sesprov create-user --user-name news-mailer --regions eu-west-1 --allow-from news@example.com\n" +
 			"   sesprov -o json create-user --from users.txt --regions eu-west-1 --out-file smtp.jsonl\n" +
 			"   sesprov create-user --user-name app-mailer --regions eu-west-1 --deliver-to 'secretsmanager:ses/{user}'",
 		Flags:  flags,
@@ -209,6 +211,9 @@ func createUserInput(c *cli.Context) (createuser.Options, error) {
 		Format:              globalsOf(c).Output,
 	}
 	if in.Dest, err = destinationOf(c); err != nil {
+		return in, err
+	}
+	if in.AllowFrom, err = allowFromOf(c); err != nil {
 		return in, err
 	}
 	if tl, ok := c.Generic(flgTag).(*tagList); ok && tl != nil {

@@ -44,8 +44,8 @@ func isAccountID(s string) bool {
 func createDoctorCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "doctor",
-		Usage:     "check who you are and whether you may run each command; print the least-privilege operator policy",
-		UsageText: "sesprov doctor [--command create-user,rotate] [--principal-arn ARN]\n   sesprov doctor --policy [--account-id ID] [--user-path /ses-smtp/] [--without-setup] > sesprov-operator.json",
+		Usage:     "check who you are and whether you may run each command; SES readiness per region (--regions); print the least-privilege operator policy",
+		UsageText: "sesprov doctor [--command create-user,rotate] [--principal-arn ARN]\n   sesprov doctor --policy [--account-id ID] [--user-path /ses-smtp/] [--without-setup] > sesprov-operator.json\n   sesprov doctor --regions R1,R2 [--from ADDR [--user-name NAME]]",
 		Description: "Asks STS who the caller is (warning about root credentials), then asks IAM's\n" +
 			"policy simulator (iam:SimulatePrincipalPolicy) whether the caller may call every\n" +
 			"IAM action each command needs, and lists what is denied. Nothing is changed.\n" +
@@ -60,8 +60,9 @@ func createDoctorCommand() *cli.Command {
 			"Examples:\n" +
 			"   sesprov --profile ops doctor\n" +
 			"   sesprov doctor --policy --account-id 123456789012 --user-path /ses-smtp/ > operator-policy.json\n" +
-			"   aws iam create-policy --policy-name SesprovOperator --policy-document file://operator-policy.json",
-		Flags: []cli.Flag{
+			"   aws iam create-policy --policy-name SesprovOperator --policy-document file://operator-policy.json" +
+			doctorSESDescription,
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: flgPolicy, Usage: "print the least-privilege operator policy (JSON) instead of checking"},
 			&cli.StringFlag{Name: flgAccountID, Usage: "with --policy: the account `ID` to scope the policy to (no AWS call is made)"},
 			&cli.StringSliceFlag{Name: flgCommand, Usage: "check (or write the policy for) only these `COMMANDS`: " + strings.Join(doctor.CommandNames(), ", ")},
@@ -71,7 +72,7 @@ func createDoctorCommand() *cli.Command {
 			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "sending managed `POLICY` name"},
 			&cli.StringFlag{Name: flgUserName, Usage: "check user actions on this SMTP user `NAME` (default ses-smtp-user.doctor-check)"},
 			&cli.BoolFlag{Name: flgWithoutSetup, Usage: "with --policy: leave out creating and repairing the group and policy (an administrator sets them up once)"},
-		},
+		}, doctorSESFlags()...),
 		Action: doctorAction,
 	}
 }
@@ -81,6 +82,9 @@ func doctorAction(c *cli.Context) error {
 	g := globalsOf(c)
 	if c.NArg() > 0 {
 		return fail.Usagef("doctor takes no arguments (got %q)", c.Args().First())
+	}
+	if c.IsSet(flgRegions) || c.IsSet(flgFrom) {
+		return doctorSES(c)
 	}
 	var commands []string
 	for _, v := range c.StringSlice(flgCommand) {

@@ -81,6 +81,7 @@ func createRotateCommand() *cli.Command {
 			&cli.IntFlag{Name: flgPort, Value: verify.DefaultSMTPPort, Usage: "with --verify: SES SMTP `PORT`: 25, 587, 2587 (STARTTLS) or 465, 2465 (TLS)"},
 			&cli.DurationFlag{Name: flgTimeout, Value: smtpauth.DefaultTimeout, Usage: "with --verify: `DURATION` allowed for connecting and for each SMTP command"},
 			&cli.StringFlag{Name: flgCAFile, Usage: "with --verify: also trust the root certificates in PEM `FILE`"},
+			&cli.StringFlag{Name: flgVerifyFrom, Usage: "with --verify: after the login, send one message as `ADDR` to " + verify.SimulatorSuccess + " in every region; a refused message fails the check like a refused login"},
 		}, append(rotateFleetFlags(), deliverFlags()...)...), regionFlags()...),
 		Action: rotateAction,
 	}
@@ -247,7 +248,7 @@ const defaultRotateVerifyWait = 60 * time.Second
 // verify flags without --verify are a usage error: they would do nothing.
 func rotateVerifier(c *cli.Context) (rotate.Verifier, error) {
 	if !c.Bool(flgVerify) {
-		for _, f := range []string{flgWait, flgSMTPEndpoint, flgPort, flgTimeout, flgCAFile} {
+		for _, f := range []string{flgWait, flgSMTPEndpoint, flgPort, flgTimeout, flgCAFile, flgVerifyFrom} {
 			if c.IsSet(f) {
 				return nil, fail.Usagef("--%s goes with --verify", f)
 			}
@@ -263,6 +264,12 @@ func rotateVerifier(c *cli.Context) (rotate.Verifier, error) {
 	opts.Regions = nil // every region of the new set
 	opts.Log = g.Log
 	opts.Notices = userNotices(g.Stderr)
+	if from := c.String(flgVerifyFrom); c.IsSet(flgVerifyFrom) {
+		opts.SendTest = &verify.SendTest{From: from}
+		if err := opts.SendTest.Check(); err != nil {
+			return nil, fail.Usagef("--%s: %v", flgVerifyFrom, err)
+		}
+	}
 	return func(ctx context.Context, set creds.CredentialSet) error {
 		results, err := verify.Set(ctx, set, opts)
 		if err != nil {
@@ -273,17 +280,20 @@ func rotateVerifier(c *cli.Context) (rotate.Verifier, error) {
 		}
 		var bad []string
 		for _, r := range results {
-			if r.Status == verify.Accepted {
+			if r.Status == verify.Accepted || r.Status == verify.Sent {
 				continue
 			}
 			why := r.Error
-			if r.Status == verify.Rejected {
+			if r.Status == verify.Rejected || r.Status == verify.Refused {
 				why = fmt.Sprintf("%d %s", r.Code, r.Reply)
 			}
 			if r.Hint != "" {
 				why += " (" + r.Hint + ")"
 			}
 			bad = append(bad, fmt.Sprintf("%s %s at %s: %s", r.Region, r.Status, r.Endpoint, why))
+		}
+		if opts.SendTest != nil {
+			return fmt.Errorf("SMTP did not accept the new password's login and test message: %s", strings.Join(bad, "; "))
 		}
 		return fmt.Errorf("SMTP AUTH did not accept the new password: %s", strings.Join(bad, "; "))
 	}, nil

@@ -33,12 +33,15 @@ const (
 	flgWait         = "wait"
 	flgTimeout      = "timeout"
 	flgCAFile       = "ca-file"
+	flgSendTest     = "send-test"
+	flgTo           = "to"
+	flgVerifyFrom   = "verify-from"
 )
 
 func createVerifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
-		Usage:     "prove SMTP credentials with a real SES login per region (no mail is sent)",
+		Usage:     "prove SMTP credentials with a real SES login per region (and, with --send-test, one message)",
 		UsageText: "sesprov verify [--in FILE] [--regions R1,R2] [--wait 60s] [--port 587|465|2465|2587|25] [--fips] < creds.json",
 		Description: "Reads the JSON that create-user, rotate and convert print (--output json; one\n" +
 			"object per user) from stdin or --in, and for each region connects to\n" +
@@ -48,9 +51,17 @@ func createVerifyCommand() *cli.Command {
 			"Each region is reported accepted, rejected (with the server's reply and the\n" +
 			"likely cause) or unreachable. Exit 0 only if every region is accepted, 1 if\n" +
 			"any is not, 2 for bad input.\n\n" +
+			"--send-test --from ADDR also sends one message after the login (MAIL FROM, RCPT\n" +
+			"TO, DATA with From: ADDR) to --to, by default SES's mailbox simulator\n" +
+			verify.SimulatorSuccess + " (accepted in the SES sandbox, not counted against\n" +
+			"reputation). Each region is then sent (with SES's message ID), refused (SES's\n" +
+			"reply and the likely cause: From not allowed by the user's scope, identity not\n" +
+			"verified in that region, account in the SES sandbox) or unreachable; exit 0\n" +
+			"only if every region's message was accepted. See docs/verify.md.\n\n" +
 			"Example:\n" +
 			"   sesprov -o json create-user --regions us-east-1,eu-west-1 --user-name app --out-file creds.json\n" +
-			"   sesprov verify --in creds.json --wait 60s",
+			"   sesprov verify --in creds.json --wait 60s\n" +
+			"   sesprov verify --in creds.json --send-test --from billing@example.com",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: flgRegions, Usage: "verify only these `REGIONS` of the input (default: every region in it)"},
 			&cli.StringFlag{Name: flgIn, Usage: "read the credentials JSON from `FILE` instead of stdin"},
@@ -61,6 +72,9 @@ func createVerifyCommand() *cli.Command {
 			&cli.DurationFlag{Name: flgWait, Usage: "retry a rejected login with backoff for up to `DURATION` (a new key takes a while to reach SES), e.g. 60s"},
 			&cli.DurationFlag{Name: flgTimeout, Value: smtpauth.DefaultTimeout, Usage: "`DURATION` allowed for connecting and for each SMTP command"},
 			&cli.StringFlag{Name: flgCAFile, Usage: "also trust the root certificates in PEM `FILE` (a TLS-inspecting proxy's root); the system's roots stay trusted and checks stay on"},
+			&cli.BoolFlag{Name: flgSendTest, Usage: "after the login, send one message (needs --from)"},
+			&cli.StringFlag{Name: flgFrom, Usage: "with --send-test: the From `ADDR` (an identity verified in SES, allowed by the user's scope)"},
+			&cli.StringFlag{Name: flgTo, Value: verify.SimulatorSuccess, Usage: "with --send-test: the recipient `ADDR`"},
 		},
 		Action: func(c *cli.Context) error {
 			g := globalsOf(c)
@@ -69,6 +83,9 @@ func createVerifyCommand() *cli.Command {
 			}
 			in, err := verifyInputOf(c)
 			if err != nil {
+				return err
+			}
+			if in.Options.SendTest, err = sendTestOf(c); err != nil {
 				return err
 			}
 			in.Format = g.Output
@@ -145,9 +162,12 @@ func runVerify(ctx context.Context, in verifyInput, stdout, stderr io.Writer) er
 // verifyVerdict prints the hints (JSON rows carry their own) and fails
 // unless every login was accepted.
 func verifyVerdict(all []verify.Result, f output.Format, stderr io.Writer) error {
-	bad := 0
+	bad, what := 0, "SMTP logins"
 	for _, r := range all {
-		if r.Status != verify.Accepted {
+		if r.Status == verify.Sent || r.Status == verify.Refused {
+			what = "test messages"
+		}
+		if r.Status != verify.Accepted && r.Status != verify.Sent {
 			bad++
 		}
 		if r.Hint != "" && f != output.FormatJSON {
@@ -155,7 +175,7 @@ func verifyVerdict(all []verify.Result, f output.Format, stderr io.Writer) error
 		}
 	}
 	if bad > 0 {
-		return fmt.Errorf("verify: %d of %d SMTP logins not accepted", bad, len(all))
+		return fmt.Errorf("verify: %d of %d %s not accepted", bad, len(all), what)
 	}
 	return nil
 }
@@ -212,6 +232,20 @@ func verifyInputOf(c *cli.Context) (verifyInput, error) {
 	return verifyInput{Options: opts}, nil
 }
 
+// sendTestOf reads --send-test, --from and --to (nil without --send-test).
+func sendTestOf(c *cli.Context) (*verify.SendTest, error) {
+	if !c.Bool(flgSendTest) {
+		for _, f := range []string{flgFrom, flgTo} {
+			if c.IsSet(f) {
+				return nil, fail.Usagef("--%s goes with --send-test", f)
+			}
+		}
+		return nil, nil
+	}
+	t := &verify.SendTest{From: c.String(flgFrom), To: c.String(flgTo)}
+	return t, t.Check()
+}
+
 // caPool returns the system's roots plus those in path. It adds trust; it
 // never turns verification off.
 func caPool(path string) (*x509.CertPool, error) {
@@ -260,6 +294,7 @@ type jsonRegionResult struct {
 	Reply       string `json:"reply,omitempty"`
 	Error       string `json:"error,omitempty"`
 	Hint        string `json:"hint,omitempty"`
+	MessageID   string `json:"message_id,omitempty"`
 	Attempts    int    `json:"attempts"`
 	ElapsedMS   int64  `json:"elapsed_ms"`
 }
@@ -277,7 +312,7 @@ func (v *verifyWriter) write(r verify.Result) error {
 	switch v.format {
 	case output.FormatJSON:
 		b, err := json.Marshal(jsonRegionResult{r.UserName, r.AccessKeyID, r.Region, r.Endpoint, string(r.Status),
-			r.Code, r.Reply, r.Error, r.Hint, r.Attempts, r.Elapsed.Milliseconds()})
+			r.Code, r.Reply, r.Error, r.Hint, r.MessageID, r.Attempts, r.Elapsed.Milliseconds()})
 		if err != nil {
 			return err
 		}
@@ -302,7 +337,7 @@ func (v *verifyWriter) write(r verify.Result) error {
 // paintVerifyStatus colours a result on a terminal: accepted green,
 // rejected and unreachable red.
 func paintVerifyStatus(p tty.Palette, s verify.Status) string {
-	if s == verify.Accepted {
+	if s == verify.Accepted || s == verify.Sent {
 		return p.Good(string(s))
 	}
 	return p.Bad(string(s))

@@ -36,6 +36,7 @@ func TestScripts(t *testing.T) {
 			"iamfake-deny":        cmdIAMFakeDeny,
 			"smtpd":               cmdSMTPD,
 			"smtpd-stats":         cmdSMTPDStats,
+			"smtpd-messages":      cmdSMTPDMessages,
 			"iamfake-call":        cmdIAMFakeCall,
 			"iamfake-consistency": cmdIAMFakeConsistency,
 			"iamfake-clock":       cmdIAMFakeClock,

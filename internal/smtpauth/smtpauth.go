@@ -1,7 +1,8 @@
 // Package smtpauth proves SMTP credentials with a real login: it connects,
 // secures the connection (STARTTLS or TLS from the first byte), authenticates
-// with AUTH PLAIN or AUTH LOGIN, and quits. It never sends mail, and it never
-// sends credentials over a connection that is not TLS, whatever the host.
+// with AUTH PLAIN or AUTH LOGIN, and quits. It sends mail only when asked
+// (Options.Message: one test message after AUTH), and it never sends
+// credentials over a connection that is not TLS, whatever the host.
 package smtpauth
 
 import (
@@ -52,15 +53,18 @@ type Options struct {
 	RootCAs     *x509.CertPool // trusted roots; nil means the system's (SSL_CERT_FILE honoured)
 	Timeout     time.Duration  // dial, TLS handshake and each command; DefaultTimeout when 0
 	HelloName   string         // EHLO argument; the host name (or "localhost") when empty
+	// Message, when set, is sent after an accepted AUTH (Result.Send).
+	Message *Message
 }
 
 // Result is the outcome of one login.
 type Result struct {
 	Outcome   Outcome
-	Code      int    // the server's reply code to AUTH (Accepted, Rejected)
-	Reply     string // the server's reply text to AUTH; never contains the password
-	Mechanism string // "PLAIN" or "LOGIN"
-	Err       error  // why it was Unreachable; never contains the password
+	Code      int         // the server's reply code to AUTH (Accepted, Rejected)
+	Reply     string      // the server's reply text to AUTH; never contains the password
+	Mechanism string      // "PLAIN" or "LOGIN"
+	Err       error       // why it was Unreachable; never contains the password
+	Send      *SendResult // what became of Options.Message (Accepted only)
 }
 
 // ImplicitTLSPort reports whether port is one where SES speaks TLS from the
@@ -85,6 +89,12 @@ func Authenticate(ctx context.Context, opts Options, username, password string) 
 				res.Err = redactedError{strings.ReplaceAll(res.Err.Error(), f, "[REDACTED]"), res.Err}
 			}
 			res.Reply = strings.ReplaceAll(res.Reply, f, "[REDACTED]")
+			if res.Send != nil {
+				res.Send.Reply = strings.ReplaceAll(res.Send.Reply, f, "[REDACTED]")
+				if res.Send.Err != nil && strings.Contains(res.Send.Err.Error(), f) {
+					res.Send.Err = redactedError{strings.ReplaceAll(res.Send.Err.Error(), f, "[REDACTED]"), res.Send.Err}
+				}
+			}
 		}
 	}
 	return res
@@ -170,6 +180,10 @@ func authenticate(ctx context.Context, opts Options, username, password string) 
 	}
 	if res.Err != nil && ctx.Err() != nil {
 		res.Err = fmt.Errorf("%w: %w", ctx.Err(), res.Err)
+	}
+	if res.Outcome == Accepted && opts.Message != nil {
+		sr := s.sendMessage(opts.Message)
+		res.Send = &sr
 	}
 	if res.Outcome != Unreachable {
 		s.quit()

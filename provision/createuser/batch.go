@@ -20,6 +20,7 @@ import (
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/scope"
 )
 
 // A batch (create-user --from FILE) makes many users at once:
@@ -271,6 +272,12 @@ func (b *batchJob) undoUser(ctx context.Context) error {
 			return fmt.Errorf("iam:RemoveUserFromGroup %s: %w (it is left key-less: run the same command again to complete it)", name, err)
 		}
 	}
+	if b.job.created && len(b.job.in.AllowFrom) > 0 {
+		// IAM refuses to delete a user that still has an inline policy.
+		if err := scope.Delete(ctx, api, name); err != nil {
+			return fmt.Errorf("%w (it is left key-less: run the same command again to complete it)", err)
+		}
+	}
 	_, err := api.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)})
 	if err != nil && !iamapi.HasCode(err, "NoSuchEntity") {
 		return fmt.Errorf("iam:DeleteUser %s: %w (it is left key-less: run the same command again to complete it)", name, err)
@@ -337,6 +344,7 @@ func (b *batchJob) run(ctx context.Context, sem chan struct{}) {
 		// Execute checks ctx first: interrupted while waiting, the user
 		// is deleted again (its cleanup is registered on r).
 		b.err = r.Execute(ctx, []provision.Step{
+			{Name: "from-address scope", Run: b.job.ensureScope},
 			{Name: "group membership", Run: b.joinGroup},
 			{Name: "access key and delivery", Run: b.job.keyAndDeliver},
 		})

@@ -48,6 +48,9 @@ type Options struct {
 	// Done holds the access key IDs an earlier run of the batch delivered
 	// (ReadDoneKeys, --done): their users are done, however young the key.
 	Done map[string]bool
+	// AllowFrom, when set, scopes each user to these From addresses (as
+	// scope.ParseAddresses returns them): see provision/scope.
+	AllowFrom []string
 }
 
 // Deps are create-user's dependencies.
@@ -218,6 +221,7 @@ func runOne(ctx context.Context, in *Options, deps *Deps, defaultName bool) erro
 	}
 	j.access = sa
 	return r.Execute(ctx, []provision.Step{
+		{Name: "from-address scope", Run: j.ensureScope},
 		{Name: "group membership", Run: j.ensureMembership},
 		{Name: "access key and delivery", Run: j.keyAndDeliver},
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/scope"
 )
 
 // userJob is the typed state of one user's steps.
@@ -39,6 +40,7 @@ type userJob struct {
 func (j *userJob) steps() []provision.Step {
 	return []provision.Step{
 		{Name: "user", Run: j.ensureUser},
+		{Name: "from-address scope", Run: j.ensureScope},
 		{Name: "group membership", Run: j.ensureMembership},
 		{Name: "access key and delivery", Run: j.keyAndDeliver},
 	}
@@ -428,6 +430,17 @@ func boundaryARN(u *types.User) *string {
 		return nil
 	}
 	return u.PermissionsBoundary.PermissionsBoundaryArn
+}
+
+// ensureScope puts the user's From-address scope before the user joins the
+// sending group, so the user is never able to send unscoped. PutUserPolicy
+// replaces the policy, so a run cut short and repeated ends the same.
+func (j *userJob) ensureScope(ctx context.Context, r *provision.Run) error {
+	if len(j.in.AllowFrom) == 0 || j.done() ||
+		!r.Plan("scope user %s to send only as %s (inline policy %s)", j.name, strings.Join(scope.Shown(j.in.AllowFrom), ", "), scope.PolicyName) {
+		return nil
+	}
+	return scope.Put(ctx, j.deps.IAM, j.name, j.in.AllowFrom)
 }
 
 func (j *userJob) ensureMembership(ctx context.Context, r *provision.Run) error {

@@ -61,6 +61,7 @@ const (
 	whenKMS    = "--kms-key-id: a customer managed key"
 	whenScan   = "discovery in pages (denied: read user by user, slower)"
 	whenNoScan = "when iam:GetAccountAuthorizationDetails is denied"
+	whenScope  = "--allow-from"
 )
 
 // storeDelivery is what delivering new credentials to a secret store needs
@@ -123,8 +124,10 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:AddUserToGroup", ResourceGroup, ""},
 		{"iam:ListAccessKeys", ResourceUser, ""},
 		{"iam:CreateAccessKey", ResourceUser, ""},
-		{"iam:DeleteAccessKey", ResourceUser, ""}, // a key whose delivery failed is rolled back
-		{"iam:TagUser", ResourceUser, ""},         // CreateUser's Tags (sesprov:created-by, always sent) need it; also --tag on a user being completed
+		{"iam:PutUserPolicy", ResourceUser, whenScope},
+		{"iam:DeleteUserPolicy", ResourceUser, whenScope}, // a batch user undone
+		{"iam:DeleteAccessKey", ResourceUser, ""},         // a key whose delivery failed is rolled back
+		{"iam:TagUser", ResourceUser, ""},                 // CreateUser's Tags (sesprov:created-by, always sent) need it; also --tag on a user being completed
 		{"iam:PutUserPermissionsBoundary", ResourceUser, whenPB},
 	}, sendingAccess, storeDelivery)},
 	{"rotate", append([]Permission{
@@ -194,6 +197,12 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:ListGroupsForUser", ResourceUser, ""},
 		{"iam:AddUserToGroup", ResourceGroup, ""},
 	}, sendingAccess, storeDelivery)},
+	{"scope", []Permission{
+		{"iam:GetUser", ResourceUser, ""},
+		{"iam:GetUserPolicy", ResourceUser, ""},
+		{"iam:PutUserPolicy", ResourceUser, ""},
+		{"iam:DeleteUserPolicy", ResourceUser, "--remove"},
+	}},
 	{"verify", nil}, // SMTP only: no IAM call
 	{"doctor", []Permission{
 		{"iam:SimulatePrincipalPolicy", ResourceAny, ""},

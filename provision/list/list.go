@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/scope"
 	"golang.org/x/time/rate"
 )
 
@@ -59,6 +60,9 @@ type User struct {
 	// Tags are the user's tags when the paged scan read them (non-nil,
 	// maybe empty); nil when it did not. Not written: audit reads them.
 	Tags []types.Tag `json:"-"`
+	// AllowFrom is the user's From-address scope (provision/scope); null
+	// when it has none and may send as any verified identity.
+	AllowFrom []string `json:"allow_from"`
 }
 
 // Key is one access key of an SMTP user.
@@ -114,6 +118,9 @@ func Run(ctx context.Context, client iamapi.IAM, in Options, sink Sink) error {
 type lister struct {
 	in     Options
 	client iamapi.IAM
+	// scanned holds the scopes the paged scan already read (a user's
+	// inline documents come with it): user name → addresses, nil for none.
+	scanned sync.Map
 }
 
 // groupMembers lists the sending group's members, page by page.
@@ -252,7 +259,21 @@ func (l *lister) describe(ctx context.Context, u types.User, access Access) (*Us
 			out.Keys = append(out.Keys, lk)
 		}
 	}
+	from, err := l.scope(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	out.AllowFrom = scope.Shown(from)
 	return out, nil
+}
+
+// scope is the user's From-address scope: from the paged scan when it read
+// the user, else one iam:GetUserPolicy.
+func (l *lister) scope(ctx context.Context, name string) ([]string, error) {
+	if v, ok := l.scanned.Load(name); ok {
+		return v.([]string), nil
+	}
+	return scope.Read(ctx, l.client, name)
 }
 
 // notApplicable maps IAM's "N/A" to "".

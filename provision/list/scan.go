@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/scope"
 )
 
 // scan is Run on iam:GetAccountAuthorizationDetails: one call a page tells
@@ -21,6 +22,7 @@ func (l *lister) scan(ctx context.Context, sink Sink) error {
 		access := map[string]Access{}
 		for _, d := range page {
 			ev := d.Classify(l.in.GroupName, l.in.PolicyName, provision.LookGroup|provision.LookPolicy)
+			l.rememberScope(d)
 			u := types.User{UserName: aws.String(d.UserName), Arn: aws.String(d.UserARN), CreateDate: aws.Time(d.Created), Tags: append([]types.Tag{}, d.Tags...)}
 			switch {
 			case ev.Group != "" && ev.InlinePolicy != "":
@@ -60,4 +62,18 @@ func (l *lister) describeAll(ctx context.Context, sink Sink, users []types.User,
 // GetAccountAuthorizationDetails is paced like every call list makes.
 func (p *pacedIAM) GetAccountAuthorizationDetails(ctx context.Context, in *iam.GetAccountAuthorizationDetailsInput, o ...func(*iam.Options)) (*iam.GetAccountAuthorizationDetailsOutput, error) {
 	return paced(ctx, p.lim, p.IAM.GetAccountAuthorizationDetails, in, o)
+}
+
+// rememberScope keeps the scope the scan read with d's inline documents, so
+// that describing d costs no iam:GetUserPolicy. A document that does not
+// parse is left to scope.Read, which reports it.
+func (l *lister) rememberScope(d provision.UserDetail) {
+	doc, ok := d.InlineDocuments[scope.PolicyName]
+	if !ok {
+		l.scanned.Store(d.UserName, []string(nil))
+		return
+	}
+	if addrs, err := scope.AddressesOf(doc); err == nil {
+		l.scanned.Store(d.UserName, addrs)
+	}
 }

@@ -93,7 +93,7 @@ func (l *Writer) WriteUser(u User) error {
 	case output.FormatCSV:
 		if !l.header {
 			l.header = true
-			if err := l.cw.Write(l.withAccount("Account ID", []string{"User", "Access", "Access Key ID", "Status", "Created", "Age Days", "Last Used", "Last Used Service", "Last Used Region", "Over Max Age"})); err != nil {
+			if err := l.cw.Write(l.withAccount("Account ID", []string{"User", "Access", "Access Key ID", "Status", "Created", "Age Days", "Last Used", "Last Used Service", "Last Used Region", "Over Max Age", "Allow From"})); err != nil {
 				return err
 			}
 		}
@@ -109,7 +109,7 @@ func (l *Writer) WriteUser(u User) error {
 			if l.accounts {
 				fmt.Fprint(l.tw, "ACCOUNT\t")
 			}
-			fmt.Fprintf(l.tw, "USER\tACCESS\tACCESS KEY\t%s\tAGE\tLAST USED\tSERVICE\tREGION\tFLAG\n", l.paint.Head("STATUS"))
+			fmt.Fprintf(l.tw, "USER\tACCESS\tACCESS KEY\t%s\tAGE\tLAST USED\tSERVICE\tREGION\tFLAG\tFROM\n", l.paint.Head("STATUS"))
 		}
 		for _, r := range l.rows(u, time.DateOnly) {
 			if r[2] == "" {
@@ -149,8 +149,9 @@ func paintKeyStatus(p tty.Palette, status string) string {
 
 // rows are a user's CSV rows: one per key, or one with no key.
 func (l *Writer) rows(u User, layout string) [][]string {
+	from := strings.Join(u.AllowFrom, " ") // a space: CSV and table cells stay one word list
 	if len(u.Keys) == 0 {
-		return [][]string{{u.UserName, string(u.Access), "", "", "", "", "", "", "", ""}}
+		return [][]string{{u.UserName, string(u.Access), "", "", "", "", "", "", "", "", from}}
 	}
 	var out [][]string
 	for _, k := range u.Keys {
@@ -159,7 +160,7 @@ func (l *Writer) rows(u User, layout string) [][]string {
 			used = k.LastUsed.UTC().Format(layout)
 		}
 		out = append(out, []string{u.UserName, string(u.Access), k.AccessKeyID, k.Status,
-			k.Created.UTC().Format(layout), strconv.Itoa(k.AgeDays), used, svc, reg, strconv.FormatBool(k.OverMaxAge)})
+			k.Created.UTC().Format(layout), strconv.Itoa(k.AgeDays), used, svc, reg, strconv.FormatBool(k.OverMaxAge), from})
 	}
 	return out
 }

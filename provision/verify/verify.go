@@ -52,6 +52,10 @@ type Options struct {
 	Wait         time.Duration
 	RetryInitial time.Duration // first pause between attempts; 1s when 0 (doubles up to 10s)
 
+	// SendTest, when set, sends one message after each accepted login;
+	// the region's verdict is then Sent, Refused or Unreachable.
+	SendTest *SendTest
+
 	Concurrency int               // regions checked at once; 4 when 0
 	Notices     provision.Notices // a notice per retry (a human is waiting)
 	Log         *slog.Logger      // nil means no logs
@@ -68,14 +72,16 @@ type Result struct {
 	Reply       string // the server's reply text to AUTH; never a password
 	Error       string // why unreachable; never a password
 	Hint        string // the likely cause of a rejection, when one can be told
+	MessageID   string // SES's message ID of a send test's message (Sent)
 	Attempts    int
 	Elapsed     time.Duration
 }
 
-// AllAccepted reports whether every result is accepted (and there is at least one).
+// AllAccepted reports whether every result is accepted, or sent with a
+// send test (and there is at least one).
 func AllAccepted(rs []Result) bool {
 	for _, r := range rs {
-		if r.Status != Accepted {
+		if r.Status != Accepted && r.Status != Sent {
 			return false
 		}
 	}
@@ -148,6 +154,11 @@ func targets(set creds.CredentialSet, opts Options) ([]target, error) {
 	}
 	if set.AccessKeyID == "" {
 		return nil, fail.Usagef("verify: the credentials have no access key ID (the SMTP user name)")
+	}
+	if opts.SendTest != nil {
+		if err := opts.SendTest.Check(); err != nil {
+			return nil, err
+		}
 	}
 	regionCreds, err := selectRegions(set, opts.Regions)
 	if err != nil {
@@ -241,15 +252,17 @@ func fipsRegions() []string {
 
 func verifyOne(ctx context.Context, set creds.CredentialSet, t target, opts Options) Result {
 	res := Result{UserName: set.UserName, AccessKeyID: set.AccessKeyID, Region: t.cred.Region, Endpoint: t.addr}
-	so := smtpauth.Options{Addr: t.addr, ServerName: t.serverName, ImplicitTLS: t.implicitTLS, RootCAs: opts.RootCAs, Timeout: opts.Timeout}
+	so := smtpauth.Options{Addr: t.addr, ServerName: t.serverName, ImplicitTLS: t.implicitTLS, RootCAs: opts.RootCAs, Timeout: opts.Timeout,
+		Message: opts.SendTest.message()}
 	pause := opts.RetryInitial
 	if pause <= 0 {
 		pause = time.Second
 	}
 	start := time.Now()
+	var r smtpauth.Result
 	for {
 		res.Attempts++
-		r := smtpauth.Authenticate(ctx, so, set.AccessKeyID, t.cred.Password.Reveal())
+		r = smtpauth.Authenticate(ctx, so, set.AccessKeyID, t.cred.Password.Reveal())
 		opts.Log.Info("smtp login", "user", set.UserName, "region", t.cred.Region, "endpoint", t.addr,
 			"outcome", r.Outcome.String(), "code", r.Code, "mechanism", r.Mechanism, "attempt", res.Attempts)
 		res.Code, res.Reply, res.Error = r.Code, r.Reply, ""
@@ -269,6 +282,9 @@ func verifyOne(ctx context.Context, set creds.CredentialSet, t target, opts Opti
 		pause = min(pause*2, 10*time.Second)
 	}
 	res.Hint = hintFor(set, t, res.Status, opts)
+	if res.Status == Accepted && r.Send != nil {
+		applySend(&res, r.Send, opts.SendTest)
+	}
 	return res
 }
 

@@ -1,8 +1,10 @@
 // Package smtpauthtest serves an SMTP endpoint on 127.0.0.1 that checks
 // logins the way Amazon SES does: AUTH is offered only after TLS, the user
 // name is an access key ID, and the password must be the SES SMTP password
-// derived from that key's secret for the server's region. It sends and
-// accepts no mail. Tests of verify and rotate use it; it makes its own CA.
+// derived from that key's secret for the server's region. After AUTH it
+// takes MAIL, RCPT and DATA, refuses at DATA as configured (as SES refuses
+// an unverified or unauthorised From), and records the messages; it
+// delivers nothing. Tests of verify and rotate use it; it makes its own CA.
 package smtpauthtest
 
 import (
@@ -39,6 +41,14 @@ type Config struct {
 	Mechanisms  []string // AUTH mechanisms offered; default PLAIN, LOGIN
 	Silent      bool     // accept connections and never greet (a client must time out)
 	EchoAuth    bool     // a careless server: its 535 reply quotes what the client sent
+	// RefuseFrom refuses, at the end of DATA, a message whose From: header
+	// is a key here (or any message, for "*"), answering "554 " and the
+	// value, as SES does: e.g. "Message rejected: Email address is not
+	// verified. …" or "Access denied: …".
+	RefuseFrom map[string]string
+	// AcceptAny accepts any well-formed login (a key made during the test,
+	// whose secret the server cannot know in advance).
+	AcceptAny bool
 }
 
 // Stats counts what clients did.
@@ -66,6 +76,7 @@ type Server struct {
 	conns    map[net.Conn]struct{}
 	closed   bool
 	rejected int
+	messages []Message
 }
 
 // Start starts a server that t's cleanup stops.
@@ -190,6 +201,7 @@ func (s *Server) handle(raw net.Conn) {
 		c = &conn{Conn: tc, r: bufio.NewReader(tc), isTLS: true}
 	}
 	c.reply("220 email-smtp.amazonaws.com ESMTP SimpleEmailService-test")
+	st := &mailState{}
 	for {
 		l, ok := c.line()
 		if !ok {
@@ -225,7 +237,11 @@ func (s *Server) handle(raw net.Conn) {
 			}
 			c = &conn{Conn: tc, r: bufio.NewReader(tc), isTLS: true}
 		case "AUTH":
-			s.auth(c, arg)
+			st.authed = s.auth(c, arg) || st.authed
+		case "MAIL", "RCPT", "DATA":
+			if !s.mailCommand(c, st, strings.ToUpper(verb), arg) {
+				return
+			}
 		case "NOOP", "RSET":
 			c.reply("250 Ok")
 		case "QUIT":
@@ -244,7 +260,8 @@ func (s *Server) count(f func(*Stats)) {
 	s.mu.Unlock()
 }
 
-func (s *Server) auth(c *conn, arg string) {
+// auth answers AUTH and reports whether the login was accepted.
+func (s *Server) auth(c *conn, arg string) bool {
 	s.count(func(st *Stats) {
 		st.AuthAttempts++
 		if !c.isTLS {
@@ -253,7 +270,7 @@ func (s *Server) auth(c *conn, arg string) {
 	})
 	if !c.isTLS && !s.cfg.AuthInPlain {
 		c.reply("530 Must issue a STARTTLS command first")
-		return
+		return false
 	}
 	mech, ir, _ := strings.Cut(arg, " ")
 	var user, pass string
@@ -263,7 +280,7 @@ func (s *Server) auth(c *conn, arg string) {
 			c.reply("334 ")
 			l, ok := c.line()
 			if !ok {
-				return
+				return false
 			}
 			ir = l
 		}
@@ -271,32 +288,33 @@ func (s *Server) auth(c *conn, arg string) {
 		parts := strings.Split(string(b), "\x00")
 		if err != nil || len(parts) != 3 {
 			c.reply("501 Invalid AUTH PLAIN response")
-			return
+			return false
 		}
 		user, pass = parts[1], parts[2]
 	case "LOGIN":
 		var ok bool
 		if user, ok = c.prompt("VXNlcm5hbWU6"); !ok {
-			return
+			return false
 		}
 		if pass, ok = c.prompt("UGFzc3dvcmQ6"); !ok {
-			return
+			return false
 		}
 	default:
 		c.reply("504 Unrecognized authentication type")
-		return
+		return false
 	}
 	if s.check(user, pass) {
 		s.count(func(st *Stats) { st.Accepted++ })
 		c.reply("235 Authentication successful.")
-		return
+		return true
 	}
 	s.count(func(st *Stats) { st.Rejected++ })
 	if s.cfg.EchoAuth {
 		c.reply("535 Authentication Credentials Invalid for %s %s", arg, base64.StdEncoding.EncodeToString([]byte(pass)))
-		return
+		return false
 	}
 	c.reply("535 Authentication Credentials Invalid")
+	return false
 }
 
 func (c *conn) prompt(challenge string) (string, bool) {
@@ -321,6 +339,9 @@ func (s *Server) check(user, pass string) bool {
 		return false
 	}
 	s.mu.Unlock()
+	if s.cfg.AcceptAny {
+		return strings.HasPrefix(user, "AKIA") && pass != ""
+	}
 	secret, ok := s.cfg.Accounts[user]
 	if !ok {
 		return false
