@@ -1,3 +1,9 @@
+// Package iamfake is an in-memory AWS IAM (with STS GetCallerIdentity and
+// AssumeRole) that speaks IAM's Query wire protocol, so the real AWS SDKs can
+// be pointed at it: for sesprov's tests, for users' own tests (see
+// iamfaketest) and as the state behind sesprov --sandbox. It follows AWS's
+// recorded answers where they differ from its documentation; docs/iamfake.md
+// lists where.
 package iamfake
 
 import (

@@ -1,3 +1,7 @@
+// Package iamapi is sesprov's IAM adapter: the IAM and STS interfaces that list
+// every SDK method sesprov calls, the clients, the one adaptive rate limiter,
+// retries, consistency waits, the lost-response-safe key creation, and what
+// IAM's errors mean.
 package iamapi
 
 import (
