@@ -75,7 +75,7 @@ var exampleSkips = []struct{ prefix, command, flag, reason string }{
 	{prefix: "aws ", reason: "the AWS CLI against real AWS"},
 	{command: "verify", reason: "logs in to SES's SMTP endpoints; verify is exercised against an SES-like server (smtpauthtest) in testdata/script/verify_*.txtar"},
 	{flag: "--org", reason: "needs an AWS Organization (the sandbox has none); --org is exercised against iamfake's organization in TestAuditOrg"},
-	{prefix: "sesprov doctor --regions", reason: "calls SES v2, which this stand-in (IAM only) does not serve; doctor --regions runs against awsfake in doctor_ses_test.go"},
+	{prefix: "sesprov doctor --regions", reason: "exits 1 here, as it should: the stand-in account is in the SES sandbox, as a new account is; doctor --regions runs against awsfake in doctor_ses_test.go"},
 	{flag: "--verify", reason: "logs in to SES's SMTP endpoints; rotate --verify is exercised against smtpauthtest in testdata/script/rotate_verify.txtar"},
 }
 

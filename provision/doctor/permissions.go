@@ -141,7 +141,8 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:CreateAccessKey", ResourceUser, ""},
 		{"iam:UpdateAccessKey", ResourceUser, ""},
 		{"iam:DeleteAccessKey", ResourceUser, ""},
-	}, storeDelivery...)},
+		{"iam:GetAccessKeyLastUsed", ResourceUser, "--grace: is the superseded key still in use?"},
+	}, append(storeDelivery, listing...)...)}, // listing: --all finds the users as list does
 	{"delete-user", []Permission{
 		{"iam:GetUser", ResourceUser, ""},
 		{"iam:ListUserTags", ResourceUser, ""},
@@ -207,6 +208,8 @@ var CommandPermissionTable = []CommandPermissions{
 	{"doctor", []Permission{
 		{"iam:SimulatePrincipalPolicy", ResourceAny, ""},
 		{"iam:GetRole", ResourceAny, whenRole},
+		{"ses:GetAccount", ResourceAny, "--regions"},
+		{"ses:GetEmailIdentity", ResourceAny, "--regions with --from"},
 	}},
 }
 
