@@ -25,7 +25,7 @@ func createMigrateCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "migrate",
 		Usage:     "move SMTP users made before September 2024 from their inline policy to the sending group",
-		UsageText: "sesprov migrate (--user-name NAME | --all) [--dry-run] [--yes] [--force]",
+		UsageText: "sesprov migrate (--user-name NAME | --all) [--dry-run] [--yes] [--force]\n   sesprov migrate --all --dry-run --org [--accounts ID,…] [--role-name NAME]",
 		Description: "The SES console gave each SMTP user it made before 6 September 2024 an inline\n" +
 			"policy " + provision.DefaultPolicyName + " and the tag " + provision.TagConsoleKey + "=" + provision.TagConsoleValue + "; AWS asks owners\n" +
 			"to move them to the group " + provision.DefaultGroupName + ". migrate does AWS's manual\n" +
@@ -41,11 +41,15 @@ func createMigrateCommand() *cli.Command {
 			"(run again); 2 bad input, nothing changed; 3 a user needs a decision (see SKIPPED);\n" +
 			"130 interrupted (143 by\n" +
 			"SIGTERM).\n\n" +
+			"With --org (only with --all --dry-run), the plan covers every ACTIVE account of\n" +
+			"the AWS Organization (see 'sesprov audit --help'); each line names its account\n" +
+			"(json: account_id). Migrate each account on its own, without --org.\n\n" +
 			"Examples:\n" +
 			"   sesprov migrate --all --dry-run\n" +
 			"   sesprov migrate --user-name ses-smtp-user.20230412-101500\n" +
-			"   sesprov --yes -o json migrate --all",
-		Flags: []cli.Flag{
+			"   sesprov --yes -o json migrate --all\n" +
+			"   sesprov migrate --all --dry-run --org",
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: flgUserName, Usage: "migrate the IAM user `NAME`"},
 			&cli.BoolFlag{Name: flgAll, Usage: "migrate every user with the inline policy or the " + provision.TagConsoleKey + "=" + provision.TagConsoleValue + " tag"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "print what would change, per user; change nothing"},
@@ -55,7 +59,7 @@ func createMigrateCommand() *cli.Command {
 			&cli.BoolFlag{Name: flgRepairPolicy, Usage: "if the group's managed policy has drifted from the standard document, make the standard one its default version"},
 			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "do not ask for confirmation (the same as the global --yes, accepted after the command too)"},
 			&cli.IntFlag{Name: flgMigrateConcurrency, Value: migrate.DefaultConcurrency, Usage: "users migrated at once (`N`, 1 to 32)"},
-		},
+		}, orgFlags()...),
 		Action: migrateAction,
 	}
 }
@@ -83,6 +87,15 @@ func migrateAction(c *cli.Context) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
+	scope, err := orgScopeOf(c)
+	if err != nil {
+		return err
+	}
+	if scope.org {
+		if err := checkMigrateOrg(in); err != nil {
+			return err
+		}
+	}
 	format := cmp.Or(g.Output, output.FormatTable)
 	if format != output.FormatTable && format != output.FormatJSON {
 		return fail.Usagef("migrate prints table or json, not %s", format)
@@ -105,8 +118,13 @@ func migrateAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	in.Report = newMigrateReport(g.Stdout, format, in.DryRun)
-	_, err = migrate.Run(c.Context, in, migrate.Deps{IAM: clients.IAM, STS: clients.STS})
+	mr := newMigrateReport(g.Stdout, format, in.DryRun)
+	if scope.org {
+		err = runMigrateOrg(c.Context, scope, clients, in, mr, g)
+	} else {
+		in.Report = mr
+		_, err = migrate.Run(c.Context, in, migrate.Deps{IAM: clients.IAM, STS: clients.STS})
+	}
 	if cerr := clients.Close(); cerr != nil && err == nil {
 		err = cerr
 	}

@@ -56,7 +56,7 @@ func (s orgScope) each(ctx context.Context, clients *iamapi.Clients, stderr io.W
 		return err
 	}
 	if !s.org {
-		return fn(ctx, org.Account{ID: self, IAM: clients.IAM})
+		return fn(ctx, org.Account{ID: self, IAM: clients.IAM, STS: clients.STS})
 	}
 	return org.Run(ctx, clients.Config, self, s.opts, func(e *org.AccountError) {
 		fmt.Fprintf(stderr, "sesprov: account %s: %v\n", e.AccountID, e.Err)

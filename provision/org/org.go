@@ -57,10 +57,12 @@ func (o Options) Validate() error {
 
 var roleName = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 
-// Account is one account entered: its id and an IAM client acting in it.
+// Account is one account entered: its id and IAM and STS clients acting
+// in it (STS answers who is calling there: a plan's ARNs name that account).
 type Account struct {
 	ID  string
 	IAM iamapi.IAM
+	STS iamapi.STS
 }
 
 // AccountError is an account that could not be entered or whose run failed.
@@ -109,11 +111,11 @@ func Run(ctx context.Context, cfg aws.Config, self string, opts Options, failed 
 }
 
 func runOne(ctx context.Context, cfg aws.Config, self, id string, opts Options, fn func(context.Context, Account) error) error {
-	api, err := Enter(ctx, cfg, self, id, opts)
+	in, err := enter(ctx, cfg, self, id, opts)
 	if err != nil {
 		return err
 	}
-	return fn(ctx, Account{ID: id, IAM: api})
+	return fn(ctx, Account{ID: id, IAM: iam.NewFromConfig(in, iamapi.NewAdaptiveLimiter().IAMOption()), STS: sts.NewFromConfig(in)})
 }
 
 // Accounts lists the organization's ACTIVE accounts, in ListAccounts'
@@ -152,6 +154,15 @@ func Accounts(ctx context.Context, api *organizations.Client, only []string) ([]
 // opts.RoleName there. The role is assumed at once, so an account that
 // cannot be entered says so here, not in its first IAM call.
 func Enter(ctx context.Context, cfg aws.Config, self, id string, opts Options) (iamapi.IAM, error) {
+	in, err := enter(ctx, cfg, self, id, opts)
+	if err != nil {
+		return nil, err
+	}
+	return iam.NewFromConfig(in, iamapi.NewAdaptiveLimiter().IAMOption()), nil
+}
+
+// enter returns the configuration acting in account id (see Enter).
+func enter(ctx context.Context, cfg aws.Config, self, id string, opts Options) (aws.Config, error) {
 	if id != self {
 		arn := "arn:aws:iam::" + id + ":role/" + cmp.Or(opts.RoleName, DefaultRoleName)
 		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), arn, func(o *stscreds.AssumeRoleOptions) {
@@ -159,10 +170,10 @@ func Enter(ctx context.Context, cfg aws.Config, self, id string, opts Options) (
 		})
 		cfg.Credentials = aws.NewCredentialsCache(provider)
 		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-			return nil, fmt.Errorf("cannot enter: sts:AssumeRole %s: %w", arn, err)
+			return cfg, fmt.Errorf("cannot enter: sts:AssumeRole %s: %w", arn, err)
 		}
 	}
-	return iam.NewFromConfig(cfg, iamapi.NewAdaptiveLimiter().IAMOption()), nil
+	return cfg, nil
 }
 
 // active reads State, which replaces the deprecated Status, or Status from
