@@ -1,8 +1,6 @@
 package organizations
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 
 	"github.com/sesprov/sesprov/iamfake/internal/awsjson"
@@ -13,33 +11,18 @@ import (
 // in it is secret (access key IDs are not), but it is written with mode
 // 0600 like the other fakes' files.
 
-const stateFormat = 1
-
-type stateFile struct {
-	Format int    `json:"format"`
-	State  *state `json:"state"`
-}
-
 // SaveState writes the organization as JSON.
 func (s *Server) SaveState(w io.Writer) error {
 	s.mu.Lock()
-	b, err := json.MarshalIndent(stateFile{Format: stateFormat, State: s.st}, "", "  ")
-	s.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("encode organizations state: %w", err)
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	defer s.mu.Unlock()
+	return awsjson.WriteState(w, "organizations", "state", s.st)
 }
 
 // LoadState replaces the organization with the one SaveState wrote.
 func (s *Server) LoadState(r io.Reader) error {
-	var f stateFile
-	if err := json.NewDecoder(r).Decode(&f); err != nil {
-		return fmt.Errorf("decode organizations state: %w", err)
-	}
-	if f.Format != stateFormat {
-		return fmt.Errorf("organizations state format %d, want %d", f.Format, stateFormat)
+	var f struct{ State *state }
+	if err := awsjson.ReadState(r, "organizations", "state", &f.State); err != nil {
+		return err
 	}
 	if f.State == nil {
 		f.State = newState()

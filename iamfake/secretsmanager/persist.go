@@ -1,8 +1,6 @@
 package secretsmanager
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 
 	"github.com/sesprov/sesprov/iamfake/internal/awsjson"
@@ -12,33 +10,18 @@ import (
 // what this store is for), so a state file is as secret as the secrets:
 // SaveFile writes it with mode 0600.
 
-const stateFormat = 1
-
-type stateFile struct {
-	Format  int                `json:"format"`
-	Regions map[string]*region `json:"regions"`
-}
-
 // SaveState writes the secrets of every region as JSON.
 func (s *Server) SaveState(w io.Writer) error {
 	s.mu.Lock()
-	b, err := json.MarshalIndent(stateFile{Format: stateFormat, Regions: s.regions}, "", "  ")
-	s.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("encode secretsmanager state: %w", err)
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	defer s.mu.Unlock()
+	return awsjson.WriteState(w, "secretsmanager", "regions", s.regions)
 }
 
 // LoadState replaces the secrets with those SaveState wrote.
 func (s *Server) LoadState(r io.Reader) error {
-	var f stateFile
-	if err := json.NewDecoder(r).Decode(&f); err != nil {
-		return fmt.Errorf("decode secretsmanager state: %w", err)
-	}
-	if f.Format != stateFormat {
-		return fmt.Errorf("secretsmanager state format %d, want %d", f.Format, stateFormat)
+	var f struct{ Regions map[string]*region }
+	if err := awsjson.ReadState(r, "secretsmanager", "regions", &f.Regions); err != nil {
+		return err
 	}
 	for name, reg := range f.Regions {
 		if reg == nil || reg.Secrets == nil {

@@ -1,8 +1,6 @@
 package sesv2
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 
 	"github.com/sesprov/sesprov/iamfake/internal/awsjson"
@@ -11,33 +9,18 @@ import (
 // Persistence: every region's account and identities as JSON (nothing
 // secret; written with mode 0600 all the same, like the other stores).
 
-const stateFormat = 1
-
-type stateFile struct {
-	Format  int                 `json:"format"`
-	Regions map[string]*account `json:"regions"`
-}
-
 // SaveState writes every region's account and identities as JSON.
 func (s *Server) SaveState(w io.Writer) error {
 	s.mu.Lock()
-	b, err := json.MarshalIndent(stateFile{Format: stateFormat, Regions: s.regions}, "", "  ")
-	s.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("encode sesv2 state: %w", err)
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	defer s.mu.Unlock()
+	return awsjson.WriteState(w, "sesv2", "regions", s.regions)
 }
 
 // LoadState replaces the accounts with those SaveState wrote.
 func (s *Server) LoadState(r io.Reader) error {
-	var f stateFile
-	if err := json.NewDecoder(r).Decode(&f); err != nil {
-		return fmt.Errorf("decode sesv2 state: %w", err)
-	}
-	if f.Format != stateFormat {
-		return fmt.Errorf("sesv2 state format %d, want %d", f.Format, stateFormat)
+	var f struct{ Regions map[string]*account }
+	if err := awsjson.ReadState(r, "sesv2", "regions", &f.Regions); err != nil {
+		return err
 	}
 	for name, reg := range f.Regions {
 		if reg == nil {

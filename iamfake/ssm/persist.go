@@ -1,8 +1,6 @@
 package ssm
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 
 	"github.com/sesprov/sesprov/iamfake/internal/awsjson"
@@ -12,33 +10,18 @@ import (
 // the clear (there is no KMS to encrypt them with), so SaveFile writes the
 // file with mode 0600.
 
-const stateFormat = 1
-
-type stateFile struct {
-	Format  int                `json:"format"`
-	Regions map[string]*region `json:"regions"`
-}
-
 // SaveState writes every region's parameters as JSON.
 func (s *Server) SaveState(w io.Writer) error {
 	s.mu.Lock()
-	b, err := json.MarshalIndent(stateFile{Format: stateFormat, Regions: s.regions}, "", "  ")
-	s.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("encode ssm state: %w", err)
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	defer s.mu.Unlock()
+	return awsjson.WriteState(w, "ssm", "regions", s.regions)
 }
 
 // LoadState replaces the parameters with those SaveState wrote.
 func (s *Server) LoadState(r io.Reader) error {
-	var f stateFile
-	if err := json.NewDecoder(r).Decode(&f); err != nil {
-		return fmt.Errorf("decode ssm state: %w", err)
-	}
-	if f.Format != stateFormat {
-		return fmt.Errorf("ssm state format %d, want %d", f.Format, stateFormat)
+	var f struct{ Regions map[string]*region }
+	if err := awsjson.ReadState(r, "ssm", "regions", &f.Regions); err != nil {
+		return err
 	}
 	for name, reg := range f.Regions {
 		if reg == nil || reg.Params == nil {
