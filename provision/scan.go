@@ -27,6 +27,8 @@ const ScanPageSize = 1000
 type UserDetail struct {
 	UserName         string
 	UserARN          string
+	Path             string
+	Boundary         string // the permissions boundary's ARN, if any
 	Created          time.Time
 	Groups           []string
 	InlinePolicies   []string          // names
@@ -89,6 +91,7 @@ func userDetail(u types.UserDetail) UserDetail {
 	d := UserDetail{
 		UserName: aws.ToString(u.UserName),
 		UserARN:  aws.ToString(u.Arn),
+		Path:     aws.ToString(u.Path),
 		Created:  aws.ToTime(u.CreateDate),
 		Groups:   u.GroupList,
 		Tags:     u.Tags,
@@ -104,6 +107,9 @@ func userDetail(u types.UserDetail) UserDetail {
 			d.InlineDocuments = map[string]string{}
 		}
 		d.InlineDocuments[name] = doc
+	}
+	if u.PermissionsBoundary != nil {
+		d.Boundary = aws.ToString(u.PermissionsBoundary.PermissionsBoundaryArn)
 	}
 	for _, a := range u.AttachedManagedPolicies {
 		d.AttachedPolicies = append(d.AttachedPolicies, aws.ToString(a.PolicyArn))

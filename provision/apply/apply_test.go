@@ -1,0 +1,247 @@
+package apply_test
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/iamfake"
+	"github.com/sesprov/sesprov/iamfake/awsfake"
+	"github.com/sesprov/sesprov/iamfake/iamfaketest"
+	"github.com/sesprov/sesprov/internal/deliver"
+	"github.com/sesprov/sesprov/internal/output"
+	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/apply"
+	"github.com/sesprov/sesprov/provision/scope"
+)
+
+// clock is the fakes' clock and apply's: tests move it to age keys.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// bench is the fakes (IAM, Secrets Manager, SSM) on one endpoint, and the
+// real SDK clients talking HTTP to them.
+type bench struct {
+	t     *testing.T
+	srv   *awsfake.Server
+	cfg   aws.Config
+	iam   *iam.Client
+	clock *clock
+}
+
+func newBench(t *testing.T) *bench {
+	t.Helper()
+	c := &clock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	srv, cfg := iamfaketest.StartAll(t, awsfake.Options{IAM: iamfake.Options{Now: c.Now}})
+	return &bench{t: t, srv: srv, cfg: cfg, iam: iam.NewFromConfig(cfg), clock: c}
+}
+
+func (b *bench) deps() apply.Deps {
+	return apply.Deps{IAM: b.iam, STS: sts.NewFromConfig(b.cfg), Open: func(dest deliver.Destination, users []string) (*deliver.Deliverer, error) {
+		return deliver.Open(dest, deliver.Options{Format: output.FormatJSON, Users: users,
+			Store: deliver.StoreOptions{Connect: func(context.Context) (deliver.Stores, error) {
+				return deliver.NewStores(b.cfg, "us-east-1"), nil
+			}}})
+	}}
+}
+
+// run plans f and applies it (or only plans, dryRun), failing the test on
+// an error of the run itself; it returns the lines by sender name.
+func (b *bench) run(f *apply.File, o apply.Options) map[string]apply.Result {
+	b.t.Helper()
+	o.Now = b.clock.Now
+	ctx := context.Background()
+	p, err := apply.MakePlan(ctx, b.iam, f, o)
+	if err != nil {
+		b.t.Fatalf("MakePlan: %v", err)
+	}
+	rs := p.Results()
+	if !o.DryRun {
+		if rs, err = p.Apply(ctx, b.deps(), nil); err != nil {
+			b.t.Fatalf("Apply: %v", err)
+		}
+	}
+	out := map[string]apply.Result{}
+	for _, r := range rs {
+		out[r.Name] = r
+	}
+	return out
+}
+
+// mutations are the calls (IAM's and the stores') that change something.
+func (b *bench) mutations() []string {
+	var out []string
+	for _, c := range b.srv.IAM.Calls() {
+		if !strings.HasPrefix(c.Action, "Get") && !strings.HasPrefix(c.Action, "List") {
+			out = append(out, c.Action)
+		}
+	}
+	for _, op := range []string{"CreateSecret", "PutSecretValue"} {
+		for range b.srv.SecretsManager.CallCount(op) {
+			out = append(out, "secretsmanager:"+op)
+		}
+	}
+	for range b.srv.SSM.CallCount("PutParameter") {
+		out = append(out, "ssm:PutParameter")
+	}
+	return out
+}
+
+func regions(t *testing.T, names ...string) []derive.Region {
+	t.Helper()
+	rs, err := derive.ResolveRegions(names, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+func dest(t *testing.T, s string) deliver.Destination {
+	t.Helper()
+	d, err := deliver.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func addrs(t *testing.T, a ...string) []string {
+	t.Helper()
+	out, err := scope.ParseAddresses(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// twoSenders is the example of the docs: one sender in Secrets Manager,
+// scoped, one in SSM in one region.
+func twoSenders(t *testing.T) *apply.File {
+	return &apply.File{Name: "senders.yaml", Senders: []apply.Sender{
+		{Name: "billing-mailer", Regions: regions(t, "us-east-1", "eu-west-1"), DeliverTo: dest(t, "secretsmanager:ses/{user}"),
+			MaxKeyAge: 90 * 24 * time.Hour, Grace: 24 * time.Hour, AllowFrom: addrs(t, "billing@example.com"), Path: "/",
+			Tags: []provision.Tag{{Key: "team", Value: "billing"}}},
+		{Name: "alerts", Regions: regions(t, "eu-west-1"), DeliverTo: dest(t, "ssm:/mail/{user}"),
+			MaxKeyAge: 90 * 24 * time.Hour, Grace: 24 * time.Hour, Path: "/"},
+	}}
+}
+
+func wantStatus(t *testing.T, rs map[string]apply.Result, want map[string]string) {
+	t.Helper()
+	got := map[string]string{}
+	for n, r := range rs {
+		got[n] = r.Status
+		if r.Status == apply.StatusFailed || r.Status == apply.StatusConflict {
+			t.Logf("%s: %s", n, r.Error)
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("statuses %v, want %v", got, want)
+	}
+}
+
+// storedKey reads the access key ID each store holds for the example.
+func (b *bench) storedKeys() (billing, alerts string) {
+	b.t.Helper()
+	ctx := context.Background()
+	sv, err := secretsmanager.NewFromConfig(b.cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("ses/billing-mailer")})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	pv, err := ssm.NewFromConfig(b.cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/mail/alerts"), WithDecryption: aws.Bool(true)})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return keyOf(b.t, aws.ToString(sv.SecretString)), keyOf(b.t, aws.ToString(pv.Parameter.Value))
+}
+
+func keyOf(t *testing.T, doc string) string {
+	t.Helper()
+	var v struct {
+		AccessKeyID string `json:"access_key_id"`
+		Creds       []struct {
+			Region   string `json:"region"`
+			Password string `json:"smtp_password"`
+		} `json:"credentials"`
+	}
+	if err := json.Unmarshal([]byte(doc), &v); err != nil || v.AccessKeyID == "" {
+		t.Fatalf("stored value is not a credential set (%v)", err)
+	}
+	return v.AccessKeyID
+}
+
+func (b *bench) activeKeys(user string) []string {
+	b.t.Helper()
+	out, err := b.iam.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var ids []string
+	for _, k := range out.AccessKeyMetadata {
+		if k.Status == types.StatusTypeActive {
+			ids = append(ids, aws.ToString(k.AccessKeyId))
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestApplyCreatesThenChangesNothing: a first apply makes both senders and
+// delivers their credentials into the stores; a second apply of the same
+// file makes no change, and reads the account in one page plus one
+// ListAccessKeys per sender.
+func TestApplyCreatesThenChangesNothing(t *testing.T) {
+	b := newBench(t)
+	f := twoSenders(t)
+	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusCreated, "alerts": apply.StatusCreated})
+	billing, alerts := b.storedKeys()
+	if got := b.activeKeys("billing-mailer"); !slices.Equal(got, []string{billing}) {
+		t.Errorf("billing-mailer's active keys %v, stored %s", got, billing)
+	}
+	if got := b.activeKeys("alerts"); !slices.Equal(got, []string{alerts}) {
+		t.Errorf("alerts' active keys %v, stored %s", got, alerts)
+	}
+	sc, err := scope.Read(context.Background(), b.iam, "billing-mailer")
+	if err != nil || !slices.Equal(sc, []string{"billing@example.com"}) {
+		t.Errorf("billing-mailer's scope %v (%v)", sc, err)
+	}
+
+	b.srv.IAM.ResetCalls()
+	smBefore, ssmBefore := b.srv.SecretsManager.CallCount("PutSecretValue")+b.srv.SecretsManager.CallCount("CreateSecret"), b.srv.SSM.CallCount("PutParameter")
+	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusUnchanged})
+	calls := map[string]int{}
+	for _, c := range b.srv.IAM.Calls() {
+		calls[c.Action]++
+	}
+	// The read budget of a run with nothing to do: the account in pages
+	// (one page holds 1,000 users) and each sender's keys.
+	want := map[string]int{"GetAccountAuthorizationDetails": 1, "ListAccessKeys": 2}
+	if !maps.Equal(calls, want) {
+		t.Errorf("second apply: IAM calls %v, budget %v", calls, want)
+	}
+	if sm, p := b.srv.SecretsManager.CallCount("PutSecretValue")+b.srv.SecretsManager.CallCount("CreateSecret"), b.srv.SSM.CallCount("PutParameter"); sm != smBefore || p != ssmBefore {
+		t.Errorf("second apply wrote to the stores: Secrets Manager %d→%d, SSM %d→%d", smBefore, sm, ssmBefore, p)
+	}
+}

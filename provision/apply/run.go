@@ -1,0 +1,245 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sesprov/sesprov/internal/deliver"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/redact"
+	"github.com/sesprov/sesprov/provision"
+)
+
+// Deps are apply's dependencies.
+type Deps struct {
+	IAM iamapi.IAM
+	STS iamapi.STS // resolves the account when the sending policy must be made
+	// Open opens the delivery of users' credentials to dest: before any
+	// change, so that a destination that cannot take them stops the run
+	// first (the command line's deliver.Open with its store options).
+	Open func(dest deliver.Destination, users []string) (*deliver.Deliverer, error)
+}
+
+// Plan is what apply found in the account and decided, sender by sender.
+type Plan struct {
+	Senders  []*SenderPlan // in the file's order
+	Unlisted []*SenderPlan // users sesprov made that the file does not list
+	// Others counts the SMTP users sesprov did not make that the file does
+	// not list: apply leaves them alone.
+	Others int
+	opts   Options
+}
+
+// Result is one sender's (or unlisted user's) line.
+type Result struct {
+	Name        string     `json:"name"`
+	Status      string     `json:"status"`
+	Changes     []Change   `json:"changes,omitempty"`
+	NewKeyID    string     `json:"new_access_key_id,omitempty"`
+	DeliveredTo string     `json:"delivered_to,omitempty"`
+	Retired     []string   `json:"retired_access_keys,omitempty"`
+	WaitUntil   *time.Time `json:"wait_until,omitempty"`
+	Error       string     `json:"error,omitempty"`
+	DryRun      bool       `json:"dry_run,omitempty"`
+}
+
+// ErrScanNeeded is returned when the caller may not read the account in
+// pages: apply compares the whole account with the file, and reading it
+// user by user would cost a call or two per user of the account.
+var ErrScanNeeded = errors.New("apply reads the account with iam:GetAccountAuthorizationDetails, which was denied: allow it to the caller (run 'sesprov doctor --policy' for the whole policy)")
+
+// MakePlan reads the account once, in pages, and compares it with f. It
+// changes nothing.
+func MakePlan(ctx context.Context, api iamapi.IAM, f *File, o Options) (*Plan, error) {
+	o.setDefaults()
+	if o.Log == nil {
+		o.Log = redact.DiscardLogger()
+	}
+	users := map[string]*provision.UserDetail{}
+	var order []string
+	err := provision.ScanUsers(ctx, api, func(page []provision.UserDetail) error {
+		for i := range page {
+			k := strings.ToLower(page[i].UserName)
+			users[k] = &page[i]
+			order = append(order, k)
+		}
+		return nil
+	})
+	if errors.Is(err, provision.ErrScanDenied) {
+		return nil, fmt.Errorf("%w: %w", ErrScanNeeded, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Senders: make([]*SenderPlan, len(f.Senders)), opts: o}
+	listed := map[string]bool{}
+	for _, s := range f.Senders {
+		listed[strings.ToLower(s.Name)] = true
+	}
+	provision.ForEach(ctx, len(f.Senders), o.Concurrency, func(ctx context.Context, i int) {
+		s := f.Senders[i]
+		have := users[strings.ToLower(s.Name)]
+		if have != nil && have.UserName != s.Name {
+			p.Senders[i] = &SenderPlan{Sender: s, Have: have, err: fail.Conflictf(
+				"the file names %s, the account has %s (IAM names ignore case): write the name as IAM spells it", s.Name, have.UserName)}
+			return
+		}
+		p.Senders[i] = planSender(ctx, api, s, have, &o)
+	})
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	for _, k := range order {
+		d := users[k]
+		if listed[k] || !d.Classify(o.GroupName, o.PolicyName, 0).IsSMTPUser() {
+			continue
+		}
+		if madeBySesprov(d) {
+			p.Unlisted = append(p.Unlisted, planUnlisted(d, o.Prune))
+		} else {
+			p.Others++
+		}
+	}
+	return p, nil
+}
+
+// madeBySesprov: the user carries the tag create-user puts on every user it
+// makes. Only such users are reported unlisted, and pruned.
+func madeBySesprov(d *provision.UserDetail) bool {
+	v, ok := tagOf(d.Tags, provision.TagCreatedBy)
+	return ok && v == provision.TagCreatedByValue
+}
+
+// Delivering names the senders whose plan makes a key to deliver, by their
+// destination (the file's, {user} unexpanded).
+func (p *Plan) Delivering() map[deliver.Destination][]string {
+	out := map[deliver.Destination][]string{}
+	for _, sp := range p.Senders {
+		if sp.Delivers() {
+			out[sp.Sender.DeliverTo] = append(out[sp.Sender.DeliverTo], sp.Sender.Name)
+		}
+	}
+	return out
+}
+
+// Results are the plan's lines as a dry run reports them: each sender's
+// status is what applying the plan would make it.
+func (p *Plan) Results() []Result {
+	var out []Result
+	for _, sp := range p.Senders {
+		r := Result{Name: sp.Sender.Name, Changes: sp.Changes, Status: sp.status(), DryRun: true}
+		if sp.err != nil {
+			r.Status, r.Error = errStatus(sp.err), sp.err.Error()
+		}
+		r.WaitUntil = sp.waitUntil()
+		out = append(out, r)
+	}
+	for _, sp := range p.Unlisted {
+		out = append(out, Result{Name: sp.Sender.Name, Status: StatusUnlisted, Changes: sp.Changes, DryRun: true})
+	}
+	return out
+}
+
+func (sp *SenderPlan) waitUntil() *time.Time {
+	if sp.rotation == nil || sp.rotation.WaitUntil.IsZero() {
+		return nil
+	}
+	t := sp.rotation.WaitUntil
+	return &t
+}
+
+// Apply carries the plan out: every destination is opened first (a
+// destination that cannot take the credentials stops the run before any
+// change), then each sender is worked on, at most Concurrency at once, and
+// last the unlisted users are deleted when Prune. One sender's failure never
+// stops the others. report gets each line as it ends, from one goroutine at
+// a time; Apply returns them in the plan's order.
+func (p *Plan) Apply(ctx context.Context, deps Deps, report func(Result)) ([]Result, error) {
+	delivs, err := p.openDeliveries(deps)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(delivs)
+	if err := p.ensureAccess(ctx, deps); err != nil {
+		return nil, err
+	}
+	a := &applier{deps: deps, opts: p.opts, delivs: delivs}
+	results := make([]Result, len(p.Senders)+len(p.Unlisted))
+	var mu sync.Mutex
+	done := func(i int, r Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		results[i] = r
+		if report != nil {
+			report(r)
+		}
+	}
+	provision.ForEach(ctx, len(p.Senders), p.opts.Concurrency, func(ctx context.Context, i int) {
+		done(i, a.applySender(ctx, p.Senders[i]))
+	})
+	for i, sp := range p.Unlisted {
+		done(len(p.Senders)+i, a.unlisted(ctx, sp))
+	}
+	for i, r := range results {
+		if r.Status == "" {
+			name := p.nameAt(i)
+			results[i] = Result{Name: name, Status: StatusFailed, Error: fmt.Sprintf("%v: %v", errNotStarted, context.Cause(ctx))}
+		}
+	}
+	return results, nil
+}
+
+func (p *Plan) nameAt(i int) string {
+	if i < len(p.Senders) {
+		return p.Senders[i].Sender.Name
+	}
+	return p.Unlisted[i-len(p.Senders)].Sender.Name
+}
+
+// openDeliveries opens one delivery per destination of the file that will
+// take credentials; a failure closes those opened and changes nothing.
+func (p *Plan) openDeliveries(deps Deps) (map[deliver.Destination]*deliver.Deliverer, error) {
+	out := map[deliver.Destination]*deliver.Deliverer{}
+	for dest, users := range p.Delivering() {
+		d, err := deps.Open(dest, users)
+		if err != nil {
+			closeAll(out)
+			return nil, fmt.Errorf("deliver_to %s (for %s): %w", dest.Target, strings.Join(users, ", "), err)
+		}
+		out[dest] = d
+	}
+	return out, nil
+}
+
+func closeAll(ds map[deliver.Destination]*deliver.Deliverer) {
+	for _, d := range ds {
+		_ = d.Close()
+	}
+}
+
+// ensureAccess makes the sending group and policy once, before the senders
+// that need them (new users, users joining the group) run side by side.
+func (p *Plan) ensureAccess(ctx context.Context, deps Deps) error {
+	need := false
+	for _, sp := range p.Senders {
+		need = need || (sp.err == nil && (sp.keys == keysCreate || sp.join))
+	}
+	if !need {
+		return nil
+	}
+	sa, err := provision.EnsureSendingAccess(ctx, deps.IAM, provision.SendingAccessOptions{
+		GroupName: p.opts.GroupName, PolicyName: p.opts.PolicyName, STS: deps.STS,
+	})
+	for _, w := range sa.Warnings {
+		p.opts.Notices.Warn("", "%s", w)
+	}
+	if err != nil {
+		return fmt.Errorf("the sending group %s and policy %s: %w", p.opts.GroupName, p.opts.PolicyName, err)
+	}
+	return nil
+}
