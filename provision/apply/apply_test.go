@@ -49,6 +49,23 @@ type bench struct {
 	cfg   aws.Config
 	iam   *iam.Client
 	clock *clock
+	// stores counts the stores' writes when reset was last called.
+	stores map[string]int
+}
+
+// storeWrites counts the stores' writes by operation.
+func (b *bench) storeWrites() map[string]int {
+	return map[string]int{
+		"secretsmanager:CreateSecret":   b.srv.SecretsManager.CallCount("CreateSecret"),
+		"secretsmanager:PutSecretValue": b.srv.SecretsManager.CallCount("PutSecretValue"),
+		"ssm:PutParameter":              b.srv.SSM.CallCount("PutParameter"),
+	}
+}
+
+// reset starts counting calls afresh.
+func (b *bench) reset() {
+	b.srv.IAM.ResetCalls()
+	b.stores = b.storeWrites()
 }
 
 func newBench(t *testing.T) *bench {
@@ -98,13 +115,10 @@ func (b *bench) mutations() []string {
 			out = append(out, c.Action)
 		}
 	}
-	for _, op := range []string{"CreateSecret", "PutSecretValue"} {
-		for range b.srv.SecretsManager.CallCount(op) {
-			out = append(out, "secretsmanager:"+op)
+	for op, n := range b.storeWrites() {
+		for range n - b.stores[op] {
+			out = append(out, op)
 		}
-	}
-	for range b.srv.SSM.CallCount("PutParameter") {
-		out = append(out, "ssm:PutParameter")
 	}
 	return out
 }
@@ -228,8 +242,7 @@ func TestApplyCreatesThenChangesNothing(t *testing.T) {
 		t.Errorf("billing-mailer's scope %v (%v)", sc, err)
 	}
 
-	b.srv.IAM.ResetCalls()
-	smBefore, ssmBefore := b.srv.SecretsManager.CallCount("PutSecretValue")+b.srv.SecretsManager.CallCount("CreateSecret"), b.srv.SSM.CallCount("PutParameter")
+	b.reset()
 	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusUnchanged})
 	calls := map[string]int{}
 	for _, c := range b.srv.IAM.Calls() {
@@ -241,7 +254,170 @@ func TestApplyCreatesThenChangesNothing(t *testing.T) {
 	if !maps.Equal(calls, want) {
 		t.Errorf("second apply: IAM calls %v, budget %v", calls, want)
 	}
-	if sm, p := b.srv.SecretsManager.CallCount("PutSecretValue")+b.srv.SecretsManager.CallCount("CreateSecret"), b.srv.SSM.CallCount("PutParameter"); sm != smBefore || p != ssmBefore {
-		t.Errorf("second apply wrote to the stores: Secrets Manager %d→%d, SSM %d→%d", smBefore, sm, ssmBefore, p)
+	if m := b.mutations(); len(m) > 0 {
+		t.Errorf("second apply changed %v", m)
+	}
+}
+
+// TestApplyRotatesWithGrace: a key older than max_key_age is rotated into
+// the store and the old one stays active through the grace period; a run
+// inside it changes nothing; the run after it retires the old key.
+func TestApplyRotatesWithGrace(t *testing.T) {
+	b := newBench(t)
+	f := twoSenders(t)
+	b.run(f, apply.Options{})
+	oldBilling, oldAlerts := b.storedKeys()
+
+	b.clock.Advance(91 * 24 * time.Hour)
+	rs := b.run(f, apply.Options{})
+	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusRotated, "alerts": apply.StatusRotated})
+	newBilling, newAlerts := b.storedKeys()
+	if newBilling == oldBilling || newAlerts == oldAlerts || rs["billing-mailer"].NewKeyID != newBilling {
+		t.Fatalf("stores hold %s, %s after rotation (were %s, %s; reported %s)", newBilling, newAlerts, oldBilling, oldAlerts, rs["billing-mailer"].NewKeyID)
+	}
+	if got := b.activeKeys("billing-mailer"); len(got) != 2 {
+		t.Fatalf("in the grace period both keys stay active, got %v", got)
+	}
+
+	b.clock.Advance(2 * time.Hour)
+	b.reset()
+	rs = b.run(f, apply.Options{})
+	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusUnchanged})
+	if rs["alerts"].WaitUntil == nil {
+		t.Errorf("inside the grace period the line says until when: %+v", rs["alerts"])
+	}
+	if m := b.mutations(); len(m) > 0 {
+		t.Errorf("a run inside the grace period changed %v", m)
+	}
+
+	b.clock.Advance(23 * time.Hour)
+	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusRetired, "alerts": apply.StatusRetired})
+	if got := b.activeKeys("billing-mailer"); !slices.Equal(got, []string{newBilling}) {
+		t.Errorf("after the grace period billing-mailer's active keys are %v, want only %s", got, newBilling)
+	}
+	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusUnchanged})
+}
+
+// TestApplyRegionsGrew: a region added to the file needs a password derived
+// from the secret key, which sesprov never keeps: a new key.
+func TestApplyRegionsGrew(t *testing.T) {
+	b := newBench(t)
+	f := twoSenders(t)
+	f.Senders[1].Grace = 0
+	b.run(f, apply.Options{})
+	_, old := b.storedKeys()
+	f.Senders[1].Regions = regions(t, "eu-west-1", "eu-central-1")
+	rs := b.run(f, apply.Options{DryRun: true})
+	if rs["alerts"].Status != apply.StatusRotated || !strings.Contains(rs["alerts"].Changes[0].Detail, "regions grew: +eu-central-1") {
+		t.Fatalf("dry run: %+v", rs["alerts"])
+	}
+	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusRotated})
+	_, now := b.storedKeys()
+	if now == old || !slices.Equal(b.activeKeys("alerts"), []string{now}) {
+		t.Errorf("alerts: stored %s (was %s), active %v", now, old, b.activeKeys("alerts"))
+	}
+	// Fewer regions need nothing: the delivered secret still holds them.
+	f.Senders[1].Regions = regions(t, "eu-west-1")
+	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusUnchanged})
+}
+
+// TestApplyScopes: allow_from set, changed and removed follow the file.
+func TestApplyScopes(t *testing.T) {
+	b := newBench(t)
+	f := twoSenders(t)
+	b.run(f, apply.Options{})
+	f.Senders[1].AllowFrom = addrs(t, "Alerts@Example.com")
+	f.Senders[0].AllowFrom = nil
+	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusScoped, "alerts": apply.StatusScoped})
+	ctx := context.Background()
+	if sc, _ := scope.Read(ctx, b.iam, "billing-mailer"); len(sc) != 0 {
+		t.Errorf("billing-mailer's scope should be gone, is %v", sc)
+	}
+	if sc, _ := scope.Read(ctx, b.iam, "alerts"); !sameSet(sc, []string{"Alerts@Example.com", "alerts@example.com"}) {
+		t.Errorf("alerts' scope %v", sc)
+	}
+	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusUnchanged})
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// TestApplyUnlistedAndPrune: a user sesprov made that the file drops is
+// reported, and deleted only with Prune; an SMTP user sesprov did not make
+// is never touched.
+func TestApplyUnlistedAndPrune(t *testing.T) {
+	b := newBench(t)
+	f := twoSenders(t)
+	b.run(f, apply.Options{})
+	ctx := context.Background()
+	// A console-made SMTP user: in the group, no sesprov tag.
+	_, err := b.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("console-user")})
+	if err == nil {
+		_, err = b.iam.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String("console-user"), GroupName: aws.String(provision.DefaultGroupName)})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Senders = f.Senders[:1]
+	b.reset()
+	rs := b.run(f, apply.Options{})
+	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusUnlisted})
+	if m := b.mutations(); len(m) > 0 {
+		t.Errorf("unlisted without prune changed %v", m)
+	}
+	wantStatus(t, b.run(f, apply.Options{Prune: true}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusPruned})
+	if _, err := b.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("alerts")}); err == nil {
+		t.Error("alerts was pruned but still exists")
+	}
+	if _, err := b.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("console-user")}); err != nil {
+		t.Errorf("console-user, not made by sesprov, must be left alone: %v", err)
+	}
+}
+
+// TestApplyRefusesAUserThatIsNotAnSMTPUser: a sender whose name is taken by
+// a user with another purpose is a conflict; the other senders go on.
+func TestApplyRefusesAUserThatIsNotAnSMTPUser(t *testing.T) {
+	b := newBench(t)
+	ctx := context.Background()
+	if _, err := b.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alerts")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("alerts")}); err != nil {
+		t.Fatal(err)
+	}
+	before := b.activeKeys("alerts")
+	rs := b.run(twoSenders(t), apply.Options{})
+	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusCreated, "alerts": apply.StatusConflict})
+	if !strings.Contains(rs["alerts"].Error, "not an SMTP user") {
+		t.Errorf("conflict says %q", rs["alerts"].Error)
+	}
+	if after := b.activeKeys("alerts"); !slices.Equal(before, after) {
+		t.Errorf("alerts' keys changed: %v → %v", before, after)
+	}
+}
+
+// TestApplyDryRunChangesNothing: a dry run of every kind of change reads
+// only, and says what a real run would do.
+func TestApplyDryRunChangesNothing(t *testing.T) {
+	b := newBench(t)
+	f := twoSenders(t)
+	b.run(&apply.File{Senders: append(slices.Clone(f.Senders), apply.Sender{Name: "old", Regions: regions(t, "us-east-1"), DeliverTo: dest(t, "ssm:/mail/{user}"), Path: "/"})}, apply.Options{})
+	b.clock.Advance(100 * 24 * time.Hour)
+	f.Senders[1].AllowFrom = addrs(t, "a@example.com")
+	f.Senders = append(f.Senders, apply.Sender{Name: "new", Regions: regions(t, "us-east-1"), DeliverTo: dest(t, "ssm:/mail/{user}"), Path: "/"})
+	b.reset()
+	rs := b.run(f, apply.Options{DryRun: true, Prune: true})
+	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusRotated, "alerts": apply.StatusRotated, "new": apply.StatusCreated, "old": apply.StatusUnlisted})
+	if m := b.mutations(); len(m) > 0 {
+		t.Errorf("dry run changed %v", m)
+	}
+	for n, r := range rs {
+		if !r.DryRun || len(r.Changes) == 0 {
+			t.Errorf("%s: %+v", n, r)
+		}
 	}
 }
