@@ -316,6 +316,7 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		createCreateUserCommand(),
 		createRotateCommand(),
+		createApplyCommand(),
 		createDeleteUserCommand(),
 		createScopeCommand(),
 		createListCommand(),

@@ -1,0 +1,351 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sesprov/sesprov/internal/deliver"
+	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/output"
+	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/apply"
+	"github.com/urfave/cli/v2"
+)
+
+const (
+	flgFile   = "file"
+	flgPrune  = "prune"
+	flgSchema = "schema"
+)
+
+func createApplyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "apply",
+		Usage:     "make the account's SMTP senders match a senders file (senders as code)",
+		UsageText: "sesprov apply -f senders.yaml [--dry-run] [--prune [--yes]] [--concurrency N]\n   sesprov apply --schema",
+		Description: "Reads the senders file (YAML; see docs/senders-as-code.md, or --schema for its JSON\n" +
+			"Schema), reads the account once (iam:GetAccountAuthorizationDetails, in pages) and\n" +
+			"makes it match:\n" +
+			"  + a sender the account lacks is created and its credentials delivered (deliver_to);\n" +
+			"  ~ a sender whose newest key is older than max_key_age, or whose regions grew, is\n" +
+			"    rotated: the new key is delivered, and the old one stays active for the grace\n" +
+			"    period; a later apply retires it, unless it was still in use (a conflict);\n" +
+			"  ~ allow_from, tags and permissions_boundary are set as the file says;\n" +
+			"  - a user sesprov made that the file no longer lists is reported (unlisted), and\n" +
+			"    deleted only with --prune. A user sesprov did not make is never deleted.\n" +
+			"A file with any problem is refused before any AWS call, every problem named with\n" +
+			"its line. An unchanged file applied again makes no change. Run it daily: it is\n" +
+			"also the rotation schedule. Safe to repeat after a run cut short.\n\n" +
+			"Output: --dry-run prints the plan (+ create, ~ change, - delete, with why). -o json\n" +
+			"prints one line per sender with its status: created, rotated, retired, scoped,\n" +
+			"updated, unchanged, unlisted, pruned, failed or conflict.\n\n" +
+			"Exit codes: 0 done, 1 some sender failed (the others went on; run again), 2 a bad\n" +
+			"file or usage (nothing changed), 3 some sender needs you (conflict), 130\n" +
+			"interrupted (143 by SIGTERM).\n\n" +
+			"Examples:\n" +
+			"   sesprov apply -f senders.yaml --dry-run\n" +
+			"   sesprov apply -f senders.yaml -o json\n" +
+			"   sesprov apply -f senders.yaml --prune --yes\n" +
+			"   sesprov apply --schema > senders.schema.json",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: flgFile, Aliases: []string{"f"}, Usage: "the senders `FILE` (YAML; '-' for stdin)"},
+			&cli.BoolFlag{Name: flgDryRun, Usage: "print the plan; change nothing"},
+			&cli.BoolFlag{Name: flgPrune, Usage: "delete the users sesprov made that the file does not list (asks on a terminal; --yes elsewhere)"},
+			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "with --prune, do not ask for confirmation (required when stdin is not a terminal)"},
+			&cli.IntFlag{Name: flgConcurrency, Value: apply.DefaultConcurrency, Usage: "work on `N` senders at once (IAM's rate is respected whatever N)"},
+			&cli.BoolFlag{Name: flgSchema, Usage: "print the JSON Schema of the senders file and exit"},
+			&cli.StringFlag{Name: flgKMSKeyID, Usage: "with secretsmanager: or ssm: destinations, encrypt with this customer managed KMS `KEY` (ID, ARN or alias/NAME)"},
+			&cli.StringFlag{Name: flgStoreRegion, Usage: "the `REGION` of the secretsmanager: and ssm: destinations (default: the AWS SDK's region, as for IAM)"},
+			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also deliver the IAM secret access key (for the SES API) beside the SMTP passwords"},
+			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` new senders join"},
+			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the sending policy (and of legacy console users' inline policy)"},
+		},
+		Action: applyAction,
+	}
+}
+
+func applyAction(c *cli.Context) error {
+	g := globalsOf(c)
+	if c.Bool(flgSchema) {
+		if c.IsSet(flgFile) {
+			return fail.Usagef("--%s prints the schema only: drop -f", flgSchema)
+		}
+		_, err := g.Stdout.Write(apply.Schema())
+		return err
+	}
+	f, o, err := applyInput(c)
+	if err != nil {
+		return err
+	}
+	clients, err := newClients(c)
+	if err != nil {
+		return err
+	}
+	defer clients.Close()
+	plan, err := apply.MakePlan(c.Context, clients.IAM, f, o)
+	if err != nil {
+		return err
+	}
+	if plan.Others > 0 {
+		fmt.Fprintf(g.Stderr, "sesprov: %s not made by sesprov and not in %s: left alone\n", plural(plan.Others, "other SMTP user"), f.Name)
+	}
+	if o.DryRun {
+		results := plan.Results()
+		if err := writeApplyLines(g, results, true); err != nil {
+			return err
+		}
+		return applySummary(g.Stderr, results, 0, true)
+	}
+	if err := confirmPrune(c, plan); err != nil {
+		return err
+	}
+	began := time.Now()
+	w := newApplyWriter(g)
+	results, err := plan.Apply(c.Context, apply.Deps{IAM: clients.IAM, STS: clients.STS, Open: applyOpener(c)}, w.write)
+	if err != nil {
+		return err
+	}
+	if g.Output != output.FormatJSON {
+		if err := writeApplyTable(g.Stdout, results, false); err != nil {
+			return err
+		}
+	}
+	return applySummary(g.Stderr, results, time.Since(began), false)
+}
+
+// applyInput reads and checks everything before any AWS call: the flags and
+// the whole file.
+func applyInput(c *cli.Context) (*apply.File, apply.Options, error) {
+	g := globalsOf(c)
+	o := apply.Options{
+		DryRun: c.Bool(flgDryRun), Prune: c.Bool(flgPrune), Concurrency: c.Int(flgConcurrency),
+		GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName), Log: g.Log, Notices: noticesTo(g.Stderr),
+	}
+	switch {
+	case c.Args().Present():
+		return nil, o, fail.Usagef("apply takes no arguments (got %q): pass -f FILE", c.Args().First())
+	case !c.IsSet(flgFile):
+		return nil, o, fail.Usagef("apply needs -f FILE, the senders file (see 'sesprov apply --help'; --schema prints its JSON Schema)")
+	case g.Output != output.FormatTable && g.Output != output.FormatJSON:
+		return nil, o, fail.Usagef("apply prints table or json, not %s", g.Output)
+	case o.Concurrency < 1 || o.Concurrency > apply.MaxConcurrency:
+		return nil, o, fail.Usagef("--%s %d: give 1 to %d", flgConcurrency, o.Concurrency, apply.MaxConcurrency)
+	case o.Prune && !o.DryRun && !g.Yes && !c.Bool(flgYes) && !stdinTerminal(g.Stdin):
+		return nil, o, fail.Usagef("--%s deletes users and there is no terminal to ask: add --%s (run with --%s first to see which)", flgPrune, flgYes, flgDryRun)
+	}
+	f, err := readSendersFile(g.Stdin, c.String(flgFile))
+	if err != nil {
+		return nil, o, err
+	}
+	return f, o, checkApplyStoreFlags(c, f)
+}
+
+// readSendersFile reads and parses the senders file ('-': stdin).
+func readSendersFile(stdin io.Reader, name string) (*apply.File, error) {
+	r := stdin
+	if name != "-" {
+		fh, err := os.Open(name)
+		if err != nil {
+			return nil, fail.Usagef("-f %s: %v", name, err)
+		}
+		defer fh.Close()
+		r = fh
+	} else {
+		name = "stdin"
+	}
+	return apply.Parse(r, name)
+}
+
+// checkApplyStoreFlags refuses store flags no sender of the file can use.
+func checkApplyStoreFlags(c *cli.Context, f *apply.File) error {
+	stores := false
+	for _, s := range f.Senders {
+		stores = stores || s.DeliverTo.Kind.IsStore()
+	}
+	if stores {
+		return checkStoreFlags(c, deliver.Destination{Kind: deliver.KindSecretsManager})
+	}
+	return checkStoreFlags(c, deliver.Destination{Kind: deliver.KindFile})
+}
+
+// applyOpener opens a destination of the file for its users. Credentials are
+// written as JSON (the stores' format), or as a file's extension says.
+func applyOpener(c *cli.Context) func(deliver.Destination, []string) (*deliver.Deliverer, error) {
+	g := globalsOf(c)
+	return func(dest deliver.Destination, users []string) (*deliver.Deliverer, error) {
+		format, err := dest.FormatFor(output.FormatJSON, false)
+		if err != nil {
+			return nil, err
+		}
+		return deliver.Open(dest, deliver.Options{
+			Format: format, IncludeSecretKey: c.Bool(flgIncludeSecretKey), Stderr: g.Stderr, Users: users,
+			Store: deliver.StoreOptions{KMSKeyID: c.String(flgKMSKeyID), Connect: storeConnect(c)},
+		})
+	}
+}
+
+// confirmPrune asks, on a terminal and without --yes, before deleting the
+// unlisted users; no is a usage error and nothing is changed.
+func confirmPrune(c *cli.Context, plan *apply.Plan) error {
+	g := globalsOf(c)
+	if !c.Bool(flgPrune) || len(plan.Unlisted) == 0 || g.Yes || c.Bool(flgYes) {
+		return nil
+	}
+	fmt.Fprintln(g.Stderr, "sesprov apply --prune will delete these users, made by sesprov and not in the file, with their keys:")
+	for _, sp := range plan.Unlisted {
+		fmt.Fprintf(g.Stderr, "  - %s\n", sp.Sender.Name)
+	}
+	ok, err := confirm(c.Context, g, fmt.Sprintf("Delete %s?", plural(len(plan.Unlisted), "user")))
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return fail.Usagef("not confirmed: nothing was changed (run without --%s to apply the rest)", flgPrune)
+	}
+	return nil
+}
+
+// applyWriter writes each sender's JSON line as it ends (-o json); the
+// table is written once all have, in the file's order.
+type applyWriter struct{ g *globals }
+
+func newApplyWriter(g *globals) *applyWriter { return &applyWriter{g: g} }
+
+func (w *applyWriter) write(r apply.Result) {
+	if w.g.Output == output.FormatJSON {
+		b, _ := json.Marshal(r)
+		fmt.Fprintf(w.g.Stdout, "%s\n", b)
+	}
+}
+
+// writeApplyLines writes a dry run's lines, all at once.
+func writeApplyLines(g *globals, rs []apply.Result, dryRun bool) error {
+	if g.Output != output.FormatJSON {
+		return writeApplyTable(g.Stdout, rs, dryRun)
+	}
+	for _, r := range rs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.Stdout, "%s\n", b)
+	}
+	return nil
+}
+
+// writeApplyTable writes the lines as terraform plan does: a mark and the
+// sender with its status, then each change with its mark and why. Unchanged
+// senders are only counted.
+func writeApplyTable(w io.Writer, rs []apply.Result, dryRun bool) error {
+	var b strings.Builder
+	var plus, tilde, minus, same, kept int
+	for _, r := range rs {
+		mark := applyMark(r)
+		switch {
+		case r.Status == apply.StatusUnchanged && r.WaitUntil == nil:
+			same++
+			continue
+		case r.Status == apply.StatusUnlisted:
+			kept++
+		case mark == apply.OpCreate:
+			plus++
+		case mark == apply.OpDelete:
+			minus++
+		case mark == apply.OpChange:
+			tilde++
+		}
+		status := r.Status
+		if dryRun && r.Status != apply.StatusFailed && r.Status != apply.StatusConflict && r.Status != apply.StatusUnchanged && r.Status != apply.StatusUnlisted {
+			status = "will be " + status
+		}
+		fmt.Fprintf(&b, "  %s %s: %s", mark, r.Name, status)
+		if note := applyNote(r); note != "" {
+			fmt.Fprintf(&b, "; %s", note)
+		}
+		b.WriteString("\n")
+		for _, ch := range r.Changes {
+			fmt.Fprintf(&b, "      %s %s: %s\n", ch.Op, ch.What, ch.Detail)
+		}
+	}
+	switch {
+	case b.Len() == 0 && dryRun:
+		fmt.Fprintf(&b, "No changes: the account matches the file (%d sender(s) unchanged).\n", same)
+	case b.Len() == 0:
+		fmt.Fprintf(&b, "No changes were needed (%d sender(s) unchanged).\n", same)
+	case dryRun:
+		fmt.Fprintf(&b, "\nPlan: %d to create, %d to change, %d to delete; %d unchanged, %d unlisted (kept: --prune deletes them).\n", plus, tilde, minus, same, kept)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// applyMark is a line's mark: + a new user, - a user going, ~ any change,
+// ! a failure or conflict.
+func applyMark(r apply.Result) string {
+	switch {
+	case r.Status == apply.StatusFailed || r.Status == apply.StatusConflict:
+		return "!"
+	case r.Status == apply.StatusUnchanged:
+		return " "
+	case len(r.Changes) > 0 && r.Changes[0].What == "user":
+		return r.Changes[0].Op
+	}
+	return apply.OpChange
+}
+
+// applyNote is what a line adds after its status: the new key and where it
+// went, what was retired, until when a superseded key stays, the error.
+func applyNote(r apply.Result) string {
+	var parts []string
+	if r.NewKeyID != "" {
+		parts = append(parts, "new key "+r.NewKeyID)
+	}
+	if r.DeliveredTo != "" {
+		parts = append(parts, "delivered to "+r.DeliveredTo)
+	}
+	if len(r.Retired) > 0 {
+		parts = append(parts, "retired "+strings.Join(r.Retired, ", "))
+	}
+	if r.WaitUntil != nil {
+		parts = append(parts, "the superseded key stays active until "+r.WaitUntil.UTC().Format(time.RFC3339)+", then a later apply retires it")
+	}
+	if r.Error != "" {
+		parts = append(parts, r.Error)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// applySummary prints the counts on stderr and returns the exit: failed
+// wins over conflict.
+func applySummary(w io.Writer, rs []apply.Result, took time.Duration, dryRun bool) error {
+	n := map[string]int{}
+	for _, r := range rs {
+		n[r.Status]++
+	}
+	var parts []string
+	for _, s := range []string{apply.StatusCreated, apply.StatusRotated, apply.StatusRetired, apply.StatusScoped, apply.StatusUpdated,
+		apply.StatusUnchanged, apply.StatusUnlisted, apply.StatusPruned, apply.StatusConflict, apply.StatusFailed} {
+		if n[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no sender in the file, no unlisted user")
+	}
+	if dryRun {
+		fmt.Fprintf(w, "sesprov: dry run, nothing was changed; a real run: %s\n", strings.Join(parts, ", "))
+	} else {
+		fmt.Fprintf(w, "sesprov: %s (%s)\n", strings.Join(parts, ", "), took.Round(time.Millisecond))
+	}
+	switch {
+	case n[apply.StatusFailed] > 0:
+		return fmt.Errorf("%d sender(s) failed (see their lines); the others were applied: run apply again", n[apply.StatusFailed])
+	case n[apply.StatusConflict] > 0:
+		return fail.Conflictf("%d sender(s) need you (status conflict; see their lines)", n[apply.StatusConflict])
+	}
+	return nil
+}
