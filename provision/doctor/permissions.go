@@ -62,6 +62,7 @@ const (
 	whenScan   = "discovery in pages (denied: read user by user, slower)"
 	whenNoScan = "when iam:GetAccountAuthorizationDetails is denied"
 	whenScope  = "--allow-from"
+	whenPrune  = "apply --prune"
 )
 
 // storeDelivery is what delivering new credentials to a secret store needs
@@ -116,58 +117,9 @@ var sendingAccess = []Permission{
 // IAM interface in awsapi.go lists them all). sts:GetCallerIdentity needs no
 // permission and is not listed.
 var CommandPermissionTable = []CommandPermissions{
-	{"create-user", concat([]Permission{
-		{"iam:GetUser", ResourceUser, ""},
-		{"iam:CreateUser", ResourceUser, ""},
-		{"iam:ListUserTags", ResourceUser, ""},
-		{"iam:ListGroupsForUser", ResourceUser, ""},
-		{"iam:AddUserToGroup", ResourceGroup, ""},
-		{"iam:ListAccessKeys", ResourceUser, ""},
-		{"iam:CreateAccessKey", ResourceUser, ""},
-		{"iam:PutUserPolicy", ResourceUser, whenScope},
-		{"iam:DeleteUserPolicy", ResourceUser, whenScope}, // a batch user undone
-		{"iam:DeleteAccessKey", ResourceUser, ""},         // a key whose delivery failed is rolled back
-		{"iam:TagUser", ResourceUser, ""},                 // CreateUser's Tags (sesprov:created-by, always sent) need it; also --tag on a user being completed
-		{"iam:PutUserPermissionsBoundary", ResourceUser, whenPB},
-	}, sendingAccess, storeDelivery)},
-	{"rotate", append([]Permission{
-		{"iam:GetUser", ResourceUser, ""},
-		{"iam:ListUserTags", ResourceUser, ""},
-		{"iam:ListGroupsForUser", ResourceUser, ""}, // is it an SMTP user?
-		{"iam:ListUserPolicies", ResourceUser, ""},
-		{"iam:TagUser", ResourceUser, ""}, // the rotation's progress is recorded on the user
-		{"iam:UntagUser", ResourceUser, ""},
-		{"iam:ListAccessKeys", ResourceUser, ""},
-		{"iam:CreateAccessKey", ResourceUser, ""},
-		{"iam:UpdateAccessKey", ResourceUser, ""},
-		{"iam:DeleteAccessKey", ResourceUser, ""},
-		{"iam:GetAccessKeyLastUsed", ResourceUser, "--grace: is the superseded key still in use?"},
-	}, append(storeDelivery, listing...)...)}, // listing: --all finds the users as list does
-	{"delete-user", []Permission{
-		{"iam:GetUser", ResourceUser, ""},
-		{"iam:ListUserTags", ResourceUser, ""},
-		{"iam:ListGroupsForUser", ResourceUser, ""},
-		{"iam:RemoveUserFromGroup", ResourceAnyGroup, ""},
-		{"iam:ListUserPolicies", ResourceUser, ""},
-		{"iam:DeleteUserPolicy", ResourceUser, ""},
-		{"iam:ListAttachedUserPolicies", ResourceUser, ""},
-		{"iam:DetachUserPolicy", ResourceUser, ""},
-		{"iam:ListAccessKeys", ResourceUser, ""},
-		{"iam:DeleteAccessKey", ResourceUser, ""},
-		{"iam:GetLoginProfile", ResourceUser, ""},
-		{"iam:DeleteLoginProfile", ResourceUser, ""},
-		{"iam:ListSigningCertificates", ResourceUser, ""},
-		{"iam:DeleteSigningCertificate", ResourceUser, ""},
-		{"iam:ListSSHPublicKeys", ResourceUser, ""},
-		{"iam:DeleteSSHPublicKey", ResourceUser, ""},
-		{"iam:ListServiceSpecificCredentials", ResourceUser, ""},
-		{"iam:DeleteServiceSpecificCredential", ResourceUser, ""},
-		{"iam:ListMFADevices", ResourceUser, ""},
-		{"iam:DeactivateMFADevice", ResourceUser, ""},
-		{"iam:DeleteVirtualMFADevice", ResourceAnyMFA, ""},
-		{"iam:TagUser", ResourceUser, ""}, // a deletion mark, so a cut-short run is finished
-		{"iam:DeleteUser", ResourceUser, ""},
-	}},
+	{"create-user", createUserNeeds},
+	{"rotate", rotateNeeds}, // listing: --all finds the users as list does
+	{"delete-user", deleteUserNeeds},
 	{"list", listing},
 	{"audit", concat(listing, []Permission{
 		{"iam:ListUserTags", ResourceUser, whenNoScan}, // the rotation record
@@ -198,12 +150,8 @@ var CommandPermissionTable = []CommandPermissions{
 		{"iam:ListGroupsForUser", ResourceUser, ""},
 		{"iam:AddUserToGroup", ResourceGroup, ""},
 	}, sendingAccess, storeDelivery)},
-	{"scope", []Permission{
-		{"iam:GetUser", ResourceUser, ""},
-		{"iam:GetUserPolicy", ResourceUser, ""},
-		{"iam:PutUserPolicy", ResourceUser, ""},
-		{"iam:DeleteUserPolicy", ResourceUser, "--remove"},
-	}},
+	{"scope", scopeNeeds},
+	{"apply", applyNeeds()},
 	{"verify", nil}, // SMTP only: no IAM call
 	{"doctor", []Permission{
 		{"iam:SimulatePrincipalPolicy", ResourceAny, ""},
@@ -211,6 +159,95 @@ var CommandPermissionTable = []CommandPermissions{
 		{"ses:GetAccount", ResourceAny, "--regions"},
 		{"ses:GetEmailIdentity", ResourceAny, "--regions with --from"},
 	}},
+}
+
+// The rows of the commands apply combines.
+var (
+	createUserNeeds = concat([]Permission{
+		{"iam:GetUser", ResourceUser, ""},
+		{"iam:CreateUser", ResourceUser, ""},
+		{"iam:ListUserTags", ResourceUser, ""},
+		{"iam:ListGroupsForUser", ResourceUser, ""},
+		{"iam:AddUserToGroup", ResourceGroup, ""},
+		{"iam:ListAccessKeys", ResourceUser, ""},
+		{"iam:CreateAccessKey", ResourceUser, ""},
+		{"iam:PutUserPolicy", ResourceUser, whenScope},
+		{"iam:DeleteUserPolicy", ResourceUser, whenScope}, // a batch user undone
+		{"iam:DeleteAccessKey", ResourceUser, ""},         // a key whose delivery failed is rolled back
+		{"iam:TagUser", ResourceUser, ""},                 // CreateUser's Tags (sesprov:created-by, always sent) need it; also --tag on a user being completed
+		{"iam:PutUserPermissionsBoundary", ResourceUser, whenPB},
+	}, sendingAccess, storeDelivery)
+	rotateNeeds = append([]Permission{
+		{"iam:GetUser", ResourceUser, ""},
+		{"iam:ListUserTags", ResourceUser, ""},
+		{"iam:ListGroupsForUser", ResourceUser, ""}, // is it an SMTP user?
+		{"iam:ListUserPolicies", ResourceUser, ""},
+		{"iam:TagUser", ResourceUser, ""}, // the rotation's progress is recorded on the user
+		{"iam:UntagUser", ResourceUser, ""},
+		{"iam:ListAccessKeys", ResourceUser, ""},
+		{"iam:CreateAccessKey", ResourceUser, ""},
+		{"iam:UpdateAccessKey", ResourceUser, ""},
+		{"iam:DeleteAccessKey", ResourceUser, ""},
+		{"iam:GetAccessKeyLastUsed", ResourceUser, "--grace: is the superseded key still in use?"},
+	}, append(storeDelivery, listing...)...)
+	deleteUserNeeds = []Permission{
+		{"iam:GetUser", ResourceUser, ""},
+		{"iam:ListUserTags", ResourceUser, ""},
+		{"iam:ListGroupsForUser", ResourceUser, ""},
+		{"iam:RemoveUserFromGroup", ResourceAnyGroup, ""},
+		{"iam:ListUserPolicies", ResourceUser, ""},
+		{"iam:DeleteUserPolicy", ResourceUser, ""},
+		{"iam:ListAttachedUserPolicies", ResourceUser, ""},
+		{"iam:DetachUserPolicy", ResourceUser, ""},
+		{"iam:ListAccessKeys", ResourceUser, ""},
+		{"iam:DeleteAccessKey", ResourceUser, ""},
+		{"iam:GetLoginProfile", ResourceUser, ""},
+		{"iam:DeleteLoginProfile", ResourceUser, ""},
+		{"iam:ListSigningCertificates", ResourceUser, ""},
+		{"iam:DeleteSigningCertificate", ResourceUser, ""},
+		{"iam:ListSSHPublicKeys", ResourceUser, ""},
+		{"iam:DeleteSSHPublicKey", ResourceUser, ""},
+		{"iam:ListServiceSpecificCredentials", ResourceUser, ""},
+		{"iam:DeleteServiceSpecificCredential", ResourceUser, ""},
+		{"iam:ListMFADevices", ResourceUser, ""},
+		{"iam:DeactivateMFADevice", ResourceUser, ""},
+		{"iam:DeleteVirtualMFADevice", ResourceAnyMFA, ""},
+		{"iam:TagUser", ResourceUser, ""}, // a deletion mark, so a cut-short run is finished
+		{"iam:DeleteUser", ResourceUser, ""},
+	}
+	scopeNeeds = []Permission{
+		{"iam:GetUser", ResourceUser, ""},
+		{"iam:GetUserPolicy", ResourceUser, ""},
+		{"iam:PutUserPolicy", ResourceUser, ""},
+		{"iam:DeleteUserPolicy", ResourceUser, "--remove"},
+	}
+)
+
+// applyNeeds is apply's row: it reads the account in pages (no fallback),
+// creates senders as create-user, rotates them as rotate, scopes them as
+// scope, sets tags and boundaries, and deletes unlisted users as delete-user
+// with --prune.
+func applyNeeds() []Permission {
+	var out []Permission
+	seen := map[string]bool{}
+	add := func(when string, ps ...Permission) {
+		for _, p := range ps {
+			if p.When == whenNoScan || p.When == whenAll || seen[p.Action] {
+				continue // apply always scans; --all is rotate's
+			}
+			if when != "" {
+				p.When = when
+			}
+			seen[p.Action] = true
+			out = append(out, p)
+		}
+	}
+	add("", Permission{"iam:GetAccountAuthorizationDetails", ResourceAny, ""})
+	add("", createUserNeeds...)
+	add("", rotateNeeds...)
+	add(whenScope, scopeNeeds...)
+	add(whenPrune, deleteUserNeeds...)
+	return out
 }
 
 func concat(lists ...[]Permission) []Permission {
