@@ -6,12 +6,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
-	"github.com/sesprov/sesprov/internal/output"
-	"github.com/sesprov/sesprov/provision/createuser"
+	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/rotate"
 	"github.com/sesprov/sesprov/provision/deleteuser"
 	"github.com/sesprov/sesprov/provision/scope"
 )
@@ -38,13 +39,14 @@ func (a *applier) applySender(ctx context.Context, sp *SenderPlan) Result {
 		}
 	}
 	switch sp.keys {
-	case keysCreate:
-		if err := a.create(ctx, sp); err != nil {
-			return withError(r, err)
+	case keysCreate, keysRotate, keysFinish:
+		var res *rotate.Result
+		var err error
+		if sp.keys == keysCreate {
+			res, err = a.create(ctx, sp)
+		} else {
+			res, err = sp.rotation.Execute(ctx, a.deps.IAM, a.deliverer(sp), nil)
 		}
-		r.DeliveredTo = s.DeliverTo.For(s.Name).String()
-	case keysRotate, keysFinish:
-		res, err := sp.rotation.Execute(ctx, a.deps.IAM, a.deliverer(sp), nil)
 		if res != nil {
 			r.NewKeyID, r.Retired, r.WaitUntil = res.NewKeyID, res.Retired, res.WaitUntil
 			r.Retired = append(r.Retired, res.Lost...)
@@ -95,27 +97,65 @@ func (a *applier) attributes(ctx context.Context, sp *SenderPlan) error {
 	return scope.Put(ctx, a.deps.IAM, name, sp.Sender.AllowFrom)
 }
 
-// create makes the user (or finishes one an earlier run left without a key)
-// as create-user does, and delivers its credentials.
-func (a *applier) create(ctx context.Context, sp *SenderPlan) error {
+// create makes the user (when the scan found none) and gives it its first
+// key the way rotate makes every key: the key is recorded on the user before
+// it is made, so a run killed before delivering it leaves a record the next
+// run follows (it deletes that key and makes another), never an active key
+// whose secret reached no one.
+func (a *applier) create(ctx context.Context, sp *SenderPlan) (*rotate.Result, error) {
 	s := sp.Sender
-	var outcome createuser.Outcome
-	_, err := createuser.Run(ctx, createuser.Options{
-		UserNames: []string{s.Name}, Batch: true, Concurrency: 1,
-		Regions: s.Regions, Path: s.Path, Tags: s.Tags, PermissionsBoundary: s.PermissionsBoundary,
-		AllowFrom: s.AllowFrom, Dest: s.DeliverTo, Format: output.FormatJSON,
-		GroupName: a.opts.GroupName, PolicyName: a.opts.PolicyName,
-	}, createuser.Deps{
-		IAM: a.deps.IAM, STS: a.deps.STS, Deliver: a.delivs[s.DeliverTo], Notices: a.opts.Notices,
-		Outcomes: func(o createuser.Outcome) { outcome = o }, Log: a.opts.Log, Now: a.opts.Now,
+	if sp.Have == nil {
+		if err := a.createUser(ctx, s); err != nil {
+			return nil, err
+		}
+		if len(s.AllowFrom) > 0 { // scoped before it joins the group: never unscoped
+			if err := scope.Put(ctx, a.deps.IAM, s.Name, s.AllowFrom); err != nil {
+				return nil, err
+			}
+		}
+		if err := iamapi.AddUserToGroupChecked(ctx, a.deps.IAM, s.Name, a.opts.GroupName); err != nil {
+			return nil, err
+		}
+	}
+	r, err := rotate.Plan(ctx, a.deps.IAM, rotate.Options{
+		UserName: s.Name, Regions: s.Regions, Classified: true, // no key to keep: no grace
+		GroupName: a.opts.GroupName, PolicyName: a.opts.PolicyName, Now: a.opts.Now, Log: a.opts.Log, Notices: a.opts.Notices,
 	})
-	switch {
-	case outcome.Err != nil:
-		return outcome.Err
-	case err != nil:
+	if err != nil {
+		return nil, err
+	}
+	return r.Execute(ctx, a.deps.IAM, a.deliverer(sp), nil)
+}
+
+// createUser makes the IAM user with sesprov's tag, the file's tags and the
+// regions its credentials are made for. A user of that name that appeared
+// since the scan is taken only if sesprov made it (this run's own, whose
+// answer was lost, or another run's): else it is a conflict.
+func (a *applier) createUser(ctx context.Context, s Sender) error {
+	tags := []types.Tag{{Key: aws.String(provision.TagCreatedBy), Value: aws.String(provision.TagCreatedByValue)}}
+	for _, t := range s.Tags {
+		tags = append(tags, types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
+	}
+	if rt, ok := provision.RegionsTag(s.Regions); ok {
+		tags = append(tags, rt)
+	}
+	in := &iam.CreateUserInput{UserName: aws.String(s.Name), Path: aws.String(s.Path), Tags: tags}
+	if s.PermissionsBoundary != "" {
+		in.PermissionsBoundary = aws.String(s.PermissionsBoundary)
+	}
+	_, err := a.deps.IAM.CreateUser(ctx, in)
+	if !iamapi.HasCode(err, "EntityAlreadyExists") {
+		if err != nil {
+			return fmt.Errorf("iam:CreateUser %s: %w", s.Name, err)
+		}
+		return nil
+	}
+	have, err := iamapi.ListAllUserTags(ctx, a.deps.IAM, s.Name)
+	if err != nil {
 		return err
-	case outcome.Status == createuser.StatusExists:
-		return fail.Conflictf("user %s got an access key from someone else while apply ran; nothing was delivered. Run apply again", s.Name)
+	}
+	if v, ok := tagOf(have, provision.TagCreatedBy); !ok || v != provision.TagCreatedByValue {
+		return fail.Conflictf("user %s was made by someone else while apply ran (it has no %s tag); nothing was changed. Rename the sender, or run apply again to see the user as it is", s.Name, provision.TagCreatedBy)
 	}
 	return nil
 }
