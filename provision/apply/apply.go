@@ -12,8 +12,8 @@ import (
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
-	"github.com/sesprov/sesprov/provision/rotate"
 	"github.com/sesprov/sesprov/provision/deleteuser"
+	"github.com/sesprov/sesprov/provision/rotate"
 	"github.com/sesprov/sesprov/provision/scope"
 )
 

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -90,7 +89,7 @@ func TestApplyKilledAtEveryCall(t *testing.T) {
 		b := newBench(t)
 		f := file(t)
 		b.run(&apply.File{Senders: f.Senders[1:]}, apply.Options{}) // alerts exists, billing-mailer does not
-		b.clock.Advance(100 * 24 * time.Hour)                     // alerts is due
+		b.clock.Advance(100 * 24 * time.Hour)                       // alerts is due
 		return b
 	}
 	total := setup(t).killedRun(file(t), 0)
@@ -120,5 +119,3 @@ func TestApplyKilledAtEveryCall(t *testing.T) {
 		})
 	}
 }
-
-var _ = aws.String
