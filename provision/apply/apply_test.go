@@ -44,7 +44,7 @@ func (c *clock) Advance(d time.Duration) {
 // bench is the fakes (IAM, Secrets Manager, SSM) on one endpoint, and the
 // real SDK clients talking HTTP to them.
 type bench struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *awsfake.Server
 	cfg   aws.Config
 	iam   *iam.Client
@@ -68,7 +68,7 @@ func (b *bench) reset() {
 	b.stores = b.storeWrites()
 }
 
-func newBench(t *testing.T) *bench {
+func newBench(t testing.TB) *bench {
 	t.Helper()
 	c := &clock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	srv, cfg := iamfaketest.StartAll(t, awsfake.Options{IAM: iamfake.Options{Now: c.Now}})
@@ -123,7 +123,7 @@ func (b *bench) mutations() []string {
 	return out
 }
 
-func regions(t *testing.T, names ...string) []derive.Region {
+func regions(t testing.TB, names ...string) []derive.Region {
 	t.Helper()
 	rs, err := derive.ResolveRegions(names, nil)
 	if err != nil {
@@ -132,7 +132,7 @@ func regions(t *testing.T, names ...string) []derive.Region {
 	return rs
 }
 
-func dest(t *testing.T, s string) deliver.Destination {
+func dest(t testing.TB, s string) deliver.Destination {
 	t.Helper()
 	d, err := deliver.Parse(s)
 	if err != nil {
@@ -191,7 +191,7 @@ func (b *bench) storedKeys() (billing, alerts string) {
 	return keyOf(b.t, aws.ToString(sv.SecretString)), keyOf(b.t, aws.ToString(pv.Parameter.Value))
 }
 
-func keyOf(t *testing.T, doc string) string {
+func keyOf(t testing.TB, doc string) string {
 	t.Helper()
 	var v struct {
 		AccessKeyID string `json:"access_key_id"`
