@@ -57,6 +57,7 @@ func createApplyCommand() *cli.Command {
 			&cli.BoolFlag{Name: flgPrune, Usage: "delete the users sesprov made that the file does not list (asks on a terminal; --yes elsewhere)"},
 			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "with --prune, do not ask for confirmation (required when stdin is not a terminal)"},
 			&cli.IntFlag{Name: flgConcurrency, Value: apply.DefaultConcurrency, Usage: "work on `N` senders at once (IAM's rate is respected whatever N)"},
+			&cli.BoolFlag{Name: flgForce, Usage: "retire superseded keys whose grace period is over even when they were used late in it (a conflict otherwise: see its line)"},
 			&cli.BoolFlag{Name: flgSchema, Usage: "print the JSON Schema of the senders file and exit"},
 			&cli.StringFlag{Name: flgKMSKeyID, Usage: "with secretsmanager: or ssm: destinations, encrypt with this customer managed KMS `KEY` (ID, ARN or alias/NAME)"},
 			&cli.StringFlag{Name: flgStoreRegion, Usage: "the `REGION` of the secretsmanager: and ssm: destinations (default: the AWS SDK's region, as for IAM)"},
@@ -122,7 +123,7 @@ func applyAction(c *cli.Context) error {
 func applyInput(c *cli.Context) (*apply.File, apply.Options, error) {
 	g := globalsOf(c)
 	o := apply.Options{
-		DryRun: c.Bool(flgDryRun), Prune: c.Bool(flgPrune), Concurrency: c.Int(flgConcurrency),
+		DryRun: c.Bool(flgDryRun), Prune: c.Bool(flgPrune), Force: c.Bool(flgForce), Concurrency: c.Int(flgConcurrency),
 		GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName), Log: g.Log, Notices: noticesTo(g.Stderr),
 	}
 	switch {

@@ -51,9 +51,12 @@ type Change struct {
 
 // Options say how apply runs.
 type Options struct {
-	DryRun      bool
-	Prune       bool // delete the unlisted users (the caller has confirmed)
-	Concurrency int  // senders worked on at once; 0: DefaultConcurrency
+	DryRun bool
+	Prune  bool // delete the unlisted users (the caller has confirmed)
+	// Force retires a superseded key at the end of its grace period even
+	// though it was used late in it (rotate's Force).
+	Force       bool
+	Concurrency int // senders worked on at once; 0: DefaultConcurrency
 	GroupName   string
 	PolicyName  string
 	Now         func() time.Time // default time.Now
@@ -224,7 +227,7 @@ func (sp *SenderPlan) planKeys(ctx context.Context, api iamapi.IAM, keys []types
 		}
 	}
 	ro := rotate.Options{
-		UserName: s.Name, Regions: s.Regions, Grace: s.Grace, Classified: true,
+		UserName: s.Name, Regions: s.Regions, Grace: s.Grace, Classified: true, Force: o.Force,
 		GroupName: o.GroupName, PolicyName: o.PolicyName, Now: o.Now, Log: o.Log, Notices: o.Notices,
 	}
 	r, err := rotate.Plan(ctx, api, ro)
