@@ -143,8 +143,11 @@ func (r *reader) strList(l *level, p pair, example string) ([]item, bool) {
 		switch {
 		case n.Kind == yaml.AliasNode:
 			ok = false
-		case n.Kind != yaml.ScalarNode || isNull(n) || strings.TrimSpace(n.Value) == "":
+		case n.Kind != yaml.ScalarNode || isNull(n):
 			r.add(n.Line, l.where, "%s: an item is %s: each item is one text value, e.g. %s: %s", p.key, kindName(n), p.key, example)
+			ok = false
+		case strings.TrimSpace(n.Value) == "":
+			r.add(n.Line, l.where, "%s: an item is blank: remove it", p.key)
 			ok = false
 		default:
 			items = append(items, item{strings.TrimSpace(n.Value), n.Line})
