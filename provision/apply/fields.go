@@ -143,8 +143,11 @@ func (r *reader) strList(l *level, p pair, example string) ([]item, bool) {
 		switch {
 		case n.Kind == yaml.AliasNode:
 			ok = false
-		case n.Kind != yaml.ScalarNode || isNull(n) || strings.TrimSpace(n.Value) == "":
+		case n.Kind != yaml.ScalarNode || isNull(n):
 			r.add(n.Line, l.where, "%s: an item is %s: each item is one text value, e.g. %s: %s", p.key, kindName(n), p.key, example)
+			ok = false
+		case strings.TrimSpace(n.Value) == "":
+			r.add(n.Line, l.where, "%s: an item is blank: remove it", p.key)
 			ok = false
 		default:
 			items = append(items, item{strings.TrimSpace(n.Value), n.Line})
@@ -183,13 +186,22 @@ func readRegions(r *reader, l *level, p pair) {
 	switch {
 	case errors.As(err, &re):
 		for _, rp := range re.Problems {
-			r.add(lineOf(items, rp.Name, p.v.Line), l.where, "regions: %q refused: %s", rp.Name, rp.Reason)
+			r.add(lineOf(items, rp.Name, p.v.Line), l.where, "regions: %q refused: %s (see 'sesprov regions')", rp.Name, regionReason(rp.Reason))
 		}
 	case err != nil:
 		r.add(p.v.Line, l.where, "regions: %v", err)
 	default:
 		l.regions.ok, l.regions.val = true, regions
 	}
+}
+
+// regionReason drops derive's advice to pass --allow-region, which a
+// senders file has no equivalent of.
+func regionReason(reason string) string {
+	if i := strings.Index(reason, "; if "); i >= 0 && strings.Contains(reason[i:], "--allow-region") {
+		return reason[:i]
+	}
+	return reason
 }
 
 // lineOf is the line of the item holding val, else def.
@@ -305,7 +317,7 @@ func readTags(r *reader, l *level, p pair) {
 		return
 	}
 	var tags []provision.Tag
-	ok, seen := true, map[string]int{}
+	ok, seen := true, map[string]pair{}
 	for _, t := range r.pairs(p.v, l.where) {
 		tag, good := r.tag(l, t, seen)
 		tags = append(tags, tag)
@@ -320,9 +332,9 @@ func readTags(r *reader, l *level, p pair) {
 	l.tags.ok, l.tags.val = ok, tags
 }
 
-// tag checks one KEY: VALUE of tags; seen holds the lower-cased keys so far
-// with their lines.
-func (r *reader) tag(l *level, t pair, seen map[string]int) (provision.Tag, bool) {
+// tag checks one KEY: VALUE of tags; seen holds the keys so far by their
+// lower-cased form.
+func (r *reader) tag(l *level, t pair, seen map[string]pair) (provision.Tag, bool) {
 	tag := provision.Tag{Key: t.key}
 	if t.v.Kind != yaml.ScalarNode {
 		r.add(t.v.Line, l.where, "tags: the value of %q is %s: give a single value", t.key, kindName(t.v))
@@ -332,11 +344,11 @@ func (r *reader) tag(l *level, t pair, seen map[string]int) (provision.Tag, bool
 		tag.Value = t.v.Value
 	}
 	lower := strings.ToLower(t.key)
-	if line, dup := seen[lower]; dup {
-		r.add(t.k.Line, l.where, "tags: key %q repeats the key at line %d (IAM tag keys are case-insensitive): keep one", t.key, line)
+	if prev, dup := seen[lower]; dup {
+		r.add(t.k.Line, l.where, "tags: key %q repeats %q (line %d): IAM tag keys are case-insensitive; keep one", t.key, prev.key, prev.k.Line)
 		return tag, false
 	}
-	seen[lower] = t.k.Line
+	seen[lower] = t
 	if strings.HasPrefix(lower, "aws:") || strings.HasPrefix(lower, "sesprov:") {
 		r.add(t.k.Line, l.where, "tags: key %q is reserved (aws: is AWS's, sesprov: is sesprov's own): choose another key", t.key)
 		return tag, false

@@ -121,6 +121,7 @@ func (r *reader) document(data []byte) *yaml.Node {
 		r.syntax(err)
 	}
 	if len(doc.Content) == 0 {
+		r.add(1, "", "the file holds no YAML value: write senders: with one entry per sender (senders: [] for none)")
 		return nil
 	}
 	root := doc.Content[0]
