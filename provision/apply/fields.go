@@ -230,6 +230,7 @@ func readDeliverTo(r *reader, l *level, p pair) {
 		r.add(p.v.Line, l.where, "%s", strings.ReplaceAll(err.Error(), "--deliver-to", "deliver_to"))
 		return
 	}
+	d.Flag = "deliver_to" // messages about it name the file's key
 	l.deliverTo.ok, l.deliverTo.val = true, d
 }
 
