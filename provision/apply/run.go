@@ -209,7 +209,7 @@ func (p *Plan) openDeliveries(deps Deps) (map[deliver.Destination]*deliver.Deliv
 		d, err := deps.Open(dest, users)
 		if err != nil {
 			closeAll(out)
-			return nil, fmt.Errorf("deliver_to %s (for %s): %w", dest.Target, strings.Join(users, ", "), err)
+			return nil, fmt.Errorf("%w (sender %s); nothing was changed", err, strings.Join(users, ", "))
 		}
 		out[dest] = d
 	}
