@@ -190,7 +190,7 @@ func (s *Server) pageUserDetails(q *request, w *xmlw, from string, max int) (int
 			s.writeAttachedDetails(w, &u.Attached)
 			if u.Boundary != "" {
 				w.open("PermissionsBoundary")
-				w.el("PermissionsBoundaryType", "Policy") // as GetUser: AWS's answer, not the reference's enum
+				w.el("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
 				w.el("PermissionsBoundaryArn", u.Boundary)
 				w.close("PermissionsBoundary")
 			}
