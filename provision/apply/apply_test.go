@@ -421,3 +421,37 @@ func TestApplyDryRunChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyTagsAndBoundary: tags and a permissions boundary the file adds
+// are set on existing users (status updated); a path that differs is only
+// warned about, since moving a user changes its ARN.
+func TestApplyTagsAndBoundary(t *testing.T) {
+	b := newBench(t)
+	f := twoSenders(t)
+	b.run(f, apply.Options{})
+	f.Senders[0].Tags = []provision.Tag{{Key: "cost-center", Value: "42"}, {Key: "team", Value: "billing"}}
+	f.Senders[1].PermissionsBoundary = "arn:aws:iam::aws:policy/AmazonSESFullAccess"
+	f.Senders[1].Path = "/mail/"
+	var warned []string
+	var mu sync.Mutex
+	notices := func(n provision.Notice) { mu.Lock(); warned = append(warned, n.Text); mu.Unlock() }
+	rs := b.run(f, apply.Options{Notices: notices})
+	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusUpdated, "alerts": apply.StatusUpdated})
+	ctx := context.Background()
+	u, err := b.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("alerts")})
+	if err != nil || u.User.PermissionsBoundary == nil || aws.ToString(u.User.PermissionsBoundary.PermissionsBoundaryArn) != f.Senders[1].PermissionsBoundary {
+		t.Errorf("alerts' boundary: %+v %v", u, err)
+	}
+	if aws.ToString(u.User.Path) != "/" {
+		t.Errorf("alerts was moved to %s", aws.ToString(u.User.Path))
+	}
+	tags, err := b.iam.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String("billing-mailer")})
+	if err != nil || !slices.ContainsFunc(tags.Tags, func(t types.Tag) bool { return aws.ToString(t.Key) == "cost-center" && aws.ToString(t.Value) == "42" }) {
+		t.Errorf("billing-mailer's tags %+v %v", tags, err)
+	}
+	if !slices.ContainsFunc(warned, func(s string) bool { return strings.Contains(s, "apply does not move users") }) {
+		t.Errorf("no warning about the path: %q", warned)
+	}
+	f.Senders[1].Path = "/"
+	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusUnchanged})
+}
