@@ -31,18 +31,22 @@ func createApplyCommand() *cli.Command {
 			"Schema), reads the account once (iam:GetAccountAuthorizationDetails, in pages) and\n" +
 			"makes it match:\n" +
 			"  + a sender the account lacks is created and its credentials delivered (deliver_to);\n" +
-			"  ~ a sender whose newest key is older than max_key_age, or whose regions grew, is\n" +
-			"    rotated: the new key is delivered, and the old one stays active for the grace\n" +
-			"    period; a later apply retires it, unless it was still in use (a conflict);\n" +
-			"  ~ allow_from, tags and permissions_boundary are set as the file says;\n" +
+			"  ~ a sender with no active key, whose newest key is older than max_key_age, or\n" +
+			"    whose regions grew, is rotated: the new key is delivered, and the old one stays\n" +
+			"    active for the grace period (no grace: retired at once); a later apply retires\n" +
+			"    it, unless it was used late in the grace period (a conflict);\n" +
+			"  ~ allow_from is set as the file says (absent or []: the scope is removed); the\n" +
+			"    file's tags are set (other tags stay); permissions_boundary is set when given\n" +
+			"    (absent: the user's stays); a user outside the sending group is added to it;\n" +
+			"    a different path is only warned about (moving a user would change its ARN);\n" +
 			"  - a user sesprov made that the file no longer lists is reported (unlisted), and\n" +
 			"    deleted only with --prune. A user sesprov did not make is never deleted.\n" +
 			"A file with any problem is refused before any AWS call, every problem named with\n" +
 			"its line. An unchanged file applied again makes no change. Run it daily: it is\n" +
 			"also the rotation schedule. Safe to repeat after a run cut short.\n\n" +
 			"Output: --dry-run prints the plan (+ create, ~ change, - delete, with why). -o json\n" +
-			"prints one line per sender with its status: created, rotated, retired, scoped,\n" +
-			"updated, unchanged, unlisted, pruned, failed or conflict.\n\n" +
+			"prints one line per sender as it ends, with its status: created, rotated, retired,\n" +
+			"scoped, updated, unchanged, unlisted, pruned, failed or conflict.\n\n" +
 			"Exit codes: 0 done, 1 some sender failed (the others went on; run again), 2 a bad\n" +
 			"file or usage (nothing changed), 3 some sender needs you (conflict), 130\n" +
 			"interrupted (143 by SIGTERM).\n\n" +
@@ -62,7 +66,7 @@ func createApplyCommand() *cli.Command {
 			&cli.StringFlag{Name: flgKMSKeyID, Usage: "with secretsmanager: or ssm: destinations, encrypt with this customer managed KMS `KEY` (ID, ARN or alias/NAME)"},
 			&cli.StringFlag{Name: flgStoreRegion, Usage: "the `REGION` of the secretsmanager: and ssm: destinations (default: the AWS SDK's region, as for IAM)"},
 			&cli.BoolFlag{Name: flgIncludeSecretKey, Usage: "also deliver the IAM secret access key (for the SES API) beside the SMTP passwords"},
-			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` new senders join"},
+			&cli.StringFlag{Name: flgGroup, Value: provision.DefaultGroupName, Usage: "sending `GROUP` senders join (its members count as SMTP users)"},
 			&cli.StringFlag{Name: flgPolicyName, Value: provision.DefaultPolicyName, Usage: "`NAME` of the sending policy (and of legacy console users' inline policy)"},
 		},
 		Action: applyAction,

@@ -7,7 +7,7 @@
 
 function __fish_sesprov_no_subcommand --description 'Test if there has been any subcommand yet'
     for i in (commandline -opc)
-        if contains -- $i create-user rotate delete-user scope list audit migrate convert derive verify doctor regions completion man
+        if contains -- $i create-user rotate apply delete-user scope list audit migrate convert derive verify doctor regions completion man
             return 1
         end
     end
@@ -100,6 +100,29 @@ complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l output -s o -r
 complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l verbose -d 'log each step on stderr (secrets are always redacted)'
 complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l debug -d 'log every AWS call on stderr (secrets are always redacted)'
 complete -c sesprov -n '__fish_seen_subcommand_from rotate' -f -l yes -s y -d 'do not ask for confirmation (prompts appear only on a terminal)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l help -s h -d 'show help'
+complete -r -c sesprov -n '__fish_sesprov_no_subcommand' -a 'apply' -d 'make the account\'s SMTP senders match a senders file (senders as code)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l file -s f -r -d 'the senders `FILE` (YAML; \'-\' for stdin)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l dry-run -d 'print the plan; change nothing'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l prune -d 'delete the users sesprov made that the file does not list (asks on a terminal; --yes elsewhere)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l yes -s y -d 'with --prune, do not ask for confirmation (required when stdin is not a terminal)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l concurrency -r -d 'work on `N` senders at once (IAM\'s rate is respected whatever N)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l schema -d 'print the JSON Schema of the senders file and exit'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l kms-key-id -r -d 'with secretsmanager: or ssm: destinations, encrypt with this customer managed KMS `KEY` (ID, ARN or alias/NAME)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l store-region -r -d 'the `REGION` of the secretsmanager: and ssm: destinations (default: the AWS SDK\'s region, as for IAM)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l include-secret-key -d 'also deliver the IAM secret access key (for the SES API) beside the SMTP passwords'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l group -r -d 'sending `GROUP` senders join (its members count as SMTP users)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l policy-name -r -d '`NAME` of the sending policy (and of legacy console users\' inline policy)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l profile -r -d 'shared-config `PROFILE` (SSO and assume-role profiles included)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l region -r -a 'us-east-2 us-east-1 us-west-2 ap-south-1 ap-northeast-2 ap-southeast-1 ap-southeast-2 ap-northeast-1 ca-central-1 eu-central-1 eu-west-1 eu-west-2 eu-south-1 eu-north-1 sa-east-1 us-gov-west-1 us-gov-east-1 us-west-1 eu-west-3 ap-northeast-3 af-south-1 ap-southeast-3 il-central-1 me-south-1 ap-east-1 ap-east-2 ap-south-2 ap-southeast-4 ap-southeast-5 ap-southeast-6 ap-southeast-7 ca-west-1 eu-central-2 eu-south-2 me-central-1 mx-central-1 cn-north-1 cn-northwest-1 eusc-de-east-1 us-iso-east-1 us-iso-west-1 us-isob-east-1 us-isob-west-1 eu-isoe-west-1 us-isof-east-1 us-isof-south-1' -d '`REGION` of the IAM/STS clients (default us-east-1 when nothing is configured); the SMTP regions are --regions'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l endpoint-url -r -d 'IAM/STS endpoint `URL` override (the SDK\'s AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_IAM and AWS_ENDPOINT_URL_STS also work)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l role-arn -r -d 'assume role `ARN` first (provision into another account)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l external-id -r -d 'external `ID` for --role-arn'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l sandbox -d 'use the embedded iamfake instead of AWS (no account needed; state kept between runs; the AWS environment is ignored; or SESPROV_SANDBOX=yes)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l sandbox-state -r -d 'sandbox state `FILE` (default $XDG_STATE_HOME/sesprov/sandbox.json)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l output -s o -r -a 'table json csv env' -d 'output `FORMAT`: table, json, csv or env'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l verbose -d 'log each step on stderr (secrets are always redacted)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l debug -d 'log every AWS call on stderr (secrets are always redacted)'
 complete -c sesprov -n '__fish_seen_subcommand_from delete-user' -f -l help -s h -d 'show help'
 complete -r -c sesprov -n '__fish_sesprov_no_subcommand' -a 'delete-user' -d 'delete an SMTP user and everything IAM needs removed first'
 complete -c sesprov -n '__fish_seen_subcommand_from delete-user' -f -l user-name -r -d 'the IAM `USER` to delete (required)'

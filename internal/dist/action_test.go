@@ -265,3 +265,130 @@ func TestExampleWorkflow(t *testing.T) {
 		t.Errorf("the example does not use the sesprov action (sesprov/sesprov@…)")
 	}
 }
+
+// applyWorkflow is what TestApplyExampleWorkflow reads of
+// docs/examples/apply-senders.yml.
+type applyWorkflow struct {
+	On struct {
+		PullRequest *struct{} `yaml:"pull_request"`
+		Push        struct {
+			Branches []string `yaml:"branches"`
+		} `yaml:"push"`
+		Schedule []struct {
+			Cron string `yaml:"cron"`
+		} `yaml:"schedule"`
+	} `yaml:"on"`
+	Jobs map[string]struct {
+		If          string            `yaml:"if"`
+		Permissions map[string]string `yaml:"permissions"`
+		Concurrency struct {
+			Group            string `yaml:"group"`
+			CancelInProgress *bool  `yaml:"cancel-in-progress"`
+		} `yaml:"concurrency"`
+		Steps []actionStep `yaml:"steps"`
+	} `yaml:"jobs"`
+}
+
+// sesprovApplyLines are the lines of a run script that call sesprov apply.
+func sesprovApplyLines(run string) []string {
+	var out []string
+	for _, line := range strings.Split(run, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && f[0] == "sesprov" && slices.Contains(f, "apply") {
+			out = append(out, strings.TrimSpace(line))
+		}
+	}
+	return out
+}
+
+// manFlags are the flags docs/sesprov.1 documents for apply and globally.
+func manFlags(t *testing.T) map[string]bool {
+	t.Helper()
+	man := readRepoFile(t, "docs/sesprov.1")
+	start, end := strings.Index(man, ".SS apply\n"), strings.Index(man, ".SS delete-user\n")
+	global := strings.Index(man, ".SH GLOBAL OPTIONS")
+	if start < 0 || end < start || global < 0 {
+		t.Fatal("docs/sesprov.1 has no apply section or no global options")
+	}
+	flags := map[string]bool{}
+	re := regexp.MustCompile(`\\fB(-{1,2}[a-z-]+)\\fP`)
+	for _, part := range []string{man[global:strings.Index(man, ".SH COMMANDS")], man[start:end]} {
+		for _, m := range re.FindAllStringSubmatch(part, -1) {
+			flags[m[1]] = true
+		}
+	}
+	return flags
+}
+
+// TestApplyExampleWorkflow checks docs/examples/apply-senders.yml, the
+// workflow of docs/senders-as-code.md: a plan (--dry-run) on pull requests
+// and nothing else there, an apply on pushes to main and daily in a job of
+// its own that never overlaps another (a concurrency group that does not
+// cancel), AWS credentials from OIDC before any sesprov call that needs
+// them, sesprov installed from this module, only flags apply has, and the
+// page showing the file as it is.
+func TestApplyExampleWorkflow(t *testing.T) {
+	const name = "docs/examples/apply-senders.yml"
+	text := readRepoFile(t, name)
+	var wf applyWorkflow
+	if err := yaml.Unmarshal([]byte(text), &wf); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if wf.On.PullRequest == nil || !slices.Contains(wf.On.Push.Branches, "main") {
+		t.Errorf("%s must run on pull_request and on push to main", name)
+	}
+	if len(wf.On.Schedule) != 1 {
+		t.Fatalf("%s has %d schedules, want 1 (daily: the rotation schedule)", name, len(wf.On.Schedule))
+	}
+	if cron := strings.Fields(wf.On.Schedule[0].Cron); len(cron) != 5 || cron[2] != "*" || cron[3] != "*" || cron[4] != "*" {
+		t.Errorf("%s: cron %q is not daily", name, wf.On.Schedule[0].Cron)
+	}
+	flags := manFlags(t)
+	var plans, applies int
+	for jname, job := range wf.Jobs {
+		onPR := job.If != "github.event_name != 'pull_request'"
+		if onPR && job.If != "github.event_name == 'pull_request'" {
+			t.Errorf("job %s: if %q: a job runs either on pull requests only or never on them", jname, job.If)
+		}
+		configured := false
+		for _, s := range job.Steps {
+			if strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials@") {
+				configured = true
+				if job.Permissions["id-token"] != "write" {
+					t.Errorf("job %s: permissions %v lack id-token: write (OIDC)", jname, job.Permissions)
+				}
+			}
+			if strings.Contains(s.Run, "go install") && !strings.Contains(s.Run, "github.com/sesprov/sesprov/cmd/sesprov@") {
+				t.Errorf("job %s: go install of something else than github.com/sesprov/sesprov/cmd/sesprov", jname)
+			}
+			for _, line := range sesprovApplyLines(s.Run) {
+				words := strings.Fields(line)
+				for _, w := range words {
+					if f, _, _ := strings.Cut(w, "="); strings.HasPrefix(f, "-") && !flags[f] {
+						t.Errorf("job %s: %q: sesprov apply has no flag %s (docs/sesprov.1)", jname, line, f)
+					}
+				}
+				dry, sandbox := slices.Contains(words, "--dry-run"), slices.Contains(words, "--sandbox")
+				switch {
+				case onPR && !dry:
+					t.Errorf("job %s runs on pull requests and applies: %q (plans only there: --dry-run)", jname, line)
+				case !sandbox && !configured:
+					t.Errorf("job %s: %q runs before aws-actions/configure-aws-credentials", jname, line)
+				case onPR && !sandbox:
+					plans++
+				case !dry:
+					applies++
+					if job.Concurrency.Group == "" || job.Concurrency.CancelInProgress == nil || *job.Concurrency.CancelInProgress {
+						t.Errorf("job %s applies without a concurrency group that waits (cancel-in-progress: false)", jname)
+					}
+				}
+			}
+		}
+	}
+	if plans == 0 || applies == 0 {
+		t.Errorf("%s has %d plan and %d apply steps, want both", name, plans, applies)
+	}
+	if !strings.Contains(readRepoFile(t, "docs/senders-as-code.md"), "```yaml\n"+text+"```\n") {
+		t.Errorf("docs/senders-as-code.md does not show %s as it is: copy the file into the page", name)
+	}
+}
