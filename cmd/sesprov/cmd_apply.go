@@ -98,7 +98,9 @@ func applyAction(c *cli.Context) error {
 	if plan.Others > 0 {
 		fmt.Fprintf(g.Stderr, "sesprov: %s not made by sesprov and not in %s: left alone\n", plural(plan.Others, "other SMTP user"), f.Name)
 	}
+	deps := apply.Deps{IAM: clients.IAM, STS: clients.STS, Open: applyOpener(c)}
 	if o.DryRun {
+		plan.CheckDeliveries(deps)
 		results := plan.Results()
 		if err := writeApplyLines(g, results, true); err != nil {
 			return err
@@ -110,7 +112,7 @@ func applyAction(c *cli.Context) error {
 	}
 	began := time.Now()
 	w := newApplyWriter(g)
-	results, err := plan.Apply(c.Context, apply.Deps{IAM: clients.IAM, STS: clients.STS, Open: applyOpener(c)}, w.write)
+	results, err := plan.Apply(c.Context, deps, w.write)
 	if err != nil {
 		return err
 	}
@@ -179,15 +181,15 @@ func checkApplyStoreFlags(c *cli.Context, f *apply.File) error {
 
 // applyOpener opens a destination of the file for its users. Credentials are
 // written as JSON (the stores' format), or as a file's extension says.
-func applyOpener(c *cli.Context) func(deliver.Destination, []string) (*deliver.Deliverer, error) {
+func applyOpener(c *cli.Context) func(deliver.Destination, []string, bool) (*deliver.Deliverer, error) {
 	g := globalsOf(c)
-	return func(dest deliver.Destination, users []string) (*deliver.Deliverer, error) {
+	return func(dest deliver.Destination, users []string, check bool) (*deliver.Deliverer, error) {
 		format, err := dest.FormatFor(output.FormatJSON, false)
 		if err != nil {
 			return nil, err
 		}
 		return deliver.Open(dest, deliver.Options{
-			Format: format, IncludeSecretKey: c.Bool(flgIncludeSecretKey), Stderr: g.Stderr, Users: users,
+			Format: format, IncludeSecretKey: c.Bool(flgIncludeSecretKey), Stderr: g.Stderr, Users: users, DryRun: check,
 			Store: deliver.StoreOptions{KMSKeyID: c.String(flgKMSKeyID), Connect: storeConnect(c)},
 		})
 	}

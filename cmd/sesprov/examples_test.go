@@ -493,6 +493,7 @@ func exampleEnv(t *testing.T, dir string) []string {
 	files := map[string]string{
 		"secret.txt":       exampleSecret + "\n",
 		"users.txt":        "# one user per line\nmailer-a\nmailer-b\n",
+		"senders.yaml":     "defaults:\n  regions: [us-east-1, eu-west-1]\n  deliver_to: secretsmanager:ses/{user}\n  max_key_age: 90d\n  grace: 24h\nsenders:\n  - name: billing-mailer\n    allow_from: [billing@example.com]\n  - name: alerts\n    regions: [eu-west-1]\n    deliver_to: ssm:/mail/{user}\n",
 		".aws/credentials": creds.String(),
 		".aws/config":      config.String(),
 	}

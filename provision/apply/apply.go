@@ -48,14 +48,13 @@ func (a *applier) applySender(ctx context.Context, sp *SenderPlan) Result {
 			res, err = sp.rotation.Execute(ctx, a.deps.IAM, a.deliverer(sp), nil)
 		}
 		if res != nil {
-			r.NewKeyID, r.Retired, r.WaitUntil = res.NewKeyID, res.Retired, res.WaitUntil
-			r.Retired = append(r.Retired, res.Lost...)
+			r.Retired, r.WaitUntil = append(res.Retired, res.Lost...), res.WaitUntil
+			if !res.Finished && res.NewKeyID != "" { // made and delivered by this run
+				r.NewKeyID, r.DeliveredTo = res.NewKeyID, s.DeliverTo.For(s.Name).String()
+			}
 		}
 		if err != nil {
 			return withError(r, err)
-		}
-		if res.NewKeyID != "" {
-			r.DeliveredTo = s.DeliverTo.For(s.Name).String()
 		}
 	}
 	r.Status = sp.status()

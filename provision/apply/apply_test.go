@@ -76,8 +76,8 @@ func newBench(t testing.TB) *bench {
 }
 
 func (b *bench) deps() apply.Deps {
-	return apply.Deps{IAM: b.iam, STS: sts.NewFromConfig(b.cfg), Open: func(dest deliver.Destination, users []string) (*deliver.Deliverer, error) {
-		return deliver.Open(dest, deliver.Options{Format: output.FormatJSON, Users: users,
+	return apply.Deps{IAM: b.iam, STS: sts.NewFromConfig(b.cfg), Open: func(dest deliver.Destination, users []string, check bool) (*deliver.Deliverer, error) {
+		return deliver.Open(dest, deliver.Options{Format: output.FormatJSON, Users: users, DryRun: check,
 			Store: deliver.StoreOptions{Connect: func(context.Context) (deliver.Stores, error) {
 				return deliver.NewStores(b.cfg, "us-east-1"), nil
 			}}})
@@ -411,7 +411,7 @@ func TestApplyDryRunChangesNothing(t *testing.T) {
 	f.Senders = append(f.Senders, apply.Sender{Name: "new", Regions: regions(t, "us-east-1"), DeliverTo: dest(t, "ssm:/mail/{user}"), Path: "/"})
 	b.reset()
 	rs := b.run(f, apply.Options{DryRun: true, Prune: true})
-	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusRotated, "alerts": apply.StatusRotated, "new": apply.StatusCreated, "old": apply.StatusUnlisted})
+	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusRotated, "alerts": apply.StatusRotated, "new": apply.StatusCreated, "old": apply.StatusPruned})
 	if m := b.mutations(); len(m) > 0 {
 		t.Errorf("dry run changed %v", m)
 	}

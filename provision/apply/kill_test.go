@@ -60,8 +60,8 @@ func (b *bench) killedRun(f *apply.File, nth int) int {
 	ctx := context.Background()
 	p, err := apply.MakePlan(ctx, api, f, apply.Options{Now: b.clock.Now})
 	if err == nil {
-		_, err = p.Apply(ctx, apply.Deps{IAM: api, STS: sts.NewFromConfig(cfg), Open: func(dest deliver.Destination, users []string) (*deliver.Deliverer, error) {
-			return deliver.Open(dest, deliver.Options{Format: output.FormatJSON, Users: users,
+		_, err = p.Apply(ctx, apply.Deps{IAM: api, STS: sts.NewFromConfig(cfg), Open: func(dest deliver.Destination, users []string, check bool) (*deliver.Deliverer, error) {
+			return deliver.Open(dest, deliver.Options{Format: output.FormatJSON, Users: users, DryRun: check,
 				Store: deliver.StoreOptions{Connect: func(context.Context) (deliver.Stores, error) { return deliver.NewStores(cfg, "us-east-1"), nil }}})
 		}}, nil)
 	}

@@ -31,7 +31,7 @@ const (
 	StatusUnlisted  = "unlisted"  // made by sesprov, not in the file: left alone (see Prune)
 	StatusPruned    = "pruned"    // made by sesprov, not in the file: deleted (Prune)
 	StatusFailed    = "failed"    // see Error; the other senders went on
-	StatusConflict  = "conflict"  // needs a person (see Error); nothing about it changed
+	StatusConflict  = "conflict"  // needs a person (see Error); its keys were left as they were
 )
 
 // The operations of a Change, as terraform plan marks them.

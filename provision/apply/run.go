@@ -21,8 +21,9 @@ type Deps struct {
 	STS iamapi.STS // resolves the account when the sending policy must be made
 	// Open opens the delivery of users' credentials to dest: before any
 	// change, so that a destination that cannot take them stops the run
-	// first (the command line's deliver.Open with its store options).
-	Open func(dest deliver.Destination, users []string) (*deliver.Deliverer, error)
+	// first (the command line's deliver.Open with its store options). With
+	// check it only checks (deliver.Options.DryRun): nothing is created.
+	Open func(dest deliver.Destination, users []string, check bool) (*deliver.Deliverer, error)
 }
 
 // Plan is what apply found in the account and decided, sender by sender.
@@ -139,10 +140,33 @@ func (p *Plan) Results() []Result {
 		r.WaitUntil = sp.waitUntil()
 		out = append(out, r)
 	}
+	status := StatusUnlisted
+	if p.opts.Prune {
+		status = StatusPruned
+	}
 	for _, sp := range p.Unlisted {
-		out = append(out, Result{Name: sp.Sender.Name, Status: StatusUnlisted, Changes: sp.Changes, DryRun: true})
+		out = append(out, Result{Name: sp.Sender.Name, Status: status, Changes: sp.Changes, DryRun: true})
 	}
 	return out
+}
+
+// CheckDeliveries checks, for a dry run, that each destination could take
+// its senders' credentials (a file that exists, a directory that does not):
+// a sender whose destination could not is failed in the plan, with why.
+// Nothing is created.
+func (p *Plan) CheckDeliveries(deps Deps) {
+	for dest, users := range p.Delivering() {
+		d, err := deps.Open(dest, users, true)
+		if err == nil {
+			_ = d.Close()
+			continue
+		}
+		for _, sp := range p.Senders {
+			if sp.Delivers() && sp.Sender.DeliverTo == dest {
+				sp.err = err
+			}
+		}
+	}
 }
 
 func (sp *SenderPlan) waitUntil() *time.Time {
@@ -206,7 +230,7 @@ func (p *Plan) nameAt(i int) string {
 func (p *Plan) openDeliveries(deps Deps) (map[deliver.Destination]*deliver.Deliverer, error) {
 	out := map[deliver.Destination]*deliver.Deliverer{}
 	for dest, users := range p.Delivering() {
-		d, err := deps.Open(dest, users)
+		d, err := deps.Open(dest, users, false)
 		if err != nil {
 			closeAll(out)
 			return nil, fmt.Errorf("%w (sender %s); nothing was changed", err, strings.Join(users, ", "))
