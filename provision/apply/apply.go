@@ -46,13 +46,16 @@ func (a *applier) applySender(ctx context.Context, sp *SenderPlan) Result {
 	case keysRotate, keysFinish:
 		res, err := sp.rotation.Execute(ctx, a.deps.IAM, a.deliverer(sp), nil)
 		if res != nil {
-			r.NewKeyID, r.Retired, r.WaitUntil = res.NewKeyID, res.Retired, res.WaitUntil
+			r.Retired, r.WaitUntil = res.Retired, res.WaitUntil
 			r.Retired = append(r.Retired, res.Lost...)
+			if !res.Finished { // Finished: the key is an earlier run's, made and delivered then
+				r.NewKeyID = res.NewKeyID
+			}
 		}
 		if err != nil {
 			return withError(r, err)
 		}
-		if res.NewKeyID != "" {
+		if r.NewKeyID != "" {
 			r.DeliveredTo = s.DeliverTo.For(s.Name).String()
 		}
 	}
