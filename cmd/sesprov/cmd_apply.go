@@ -256,6 +256,8 @@ func writeApplyTable(w io.Writer, rs []apply.Result, dryRun bool) error {
 		case r.Status == apply.StatusUnchanged && r.WaitUntil == nil:
 			same++
 			continue
+		case r.Status == apply.StatusUnchanged: // in a grace period: shown, and counted unchanged
+			same++
 		case r.Status == apply.StatusUnlisted:
 			kept++
 		case mark == apply.OpCreate:

@@ -286,12 +286,21 @@ func TestApplyRotatesWithGrace(t *testing.T) {
 	if rs["alerts"].WaitUntil == nil {
 		t.Errorf("inside the grace period the line says until when: %+v", rs["alerts"])
 	}
+	for n, r := range rs {
+		if r.NewKeyID != "" || r.DeliveredTo != "" {
+			t.Errorf("%s: a run inside the grace period made and delivered no key, its line says new key %q delivered to %q", n, r.NewKeyID, r.DeliveredTo)
+		}
+	}
 	if m := b.mutations(); len(m) > 0 {
 		t.Errorf("a run inside the grace period changed %v", m)
 	}
 
 	b.clock.Advance(23 * time.Hour)
-	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusRetired, "alerts": apply.StatusRetired})
+	rs = b.run(f, apply.Options{})
+	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusRetired, "alerts": apply.StatusRetired})
+	if r := rs["billing-mailer"]; r.NewKeyID != "" || r.DeliveredTo != "" || !slices.Equal(r.Retired, []string{oldBilling}) {
+		t.Errorf("the retiring run made no key and retired %s, its line says %+v", oldBilling, r)
+	}
 	if got := b.activeKeys("billing-mailer"); !slices.Equal(got, []string{newBilling}) {
 		t.Errorf("after the grace period billing-mailer's active keys are %v, want only %s", got, newBilling)
 	}
