@@ -50,7 +50,7 @@ func (a *applier) applySender(ctx context.Context, sp *SenderPlan) Result {
 		if res != nil {
 			r.Retired, r.WaitUntil = append(res.Retired, res.Lost...), res.WaitUntil
 			if !res.Finished && res.NewKeyID != "" { // made and delivered by this run
-				r.NewKeyID, r.DeliveredTo = res.NewKeyID, s.DeliverTo.For(s.Name).String()
+				r.NewKeyID, r.DeliveredTo = res.NewKeyID, destText(s)
 			}
 		}
 		if err != nil {

@@ -131,7 +131,7 @@ func planSender(ctx context.Context, api iamapi.IAM, s Sender, have *provision.U
 	sp := &SenderPlan{Sender: s, Have: have}
 	if have == nil {
 		sp.keys = keysCreate
-		sp.add(OpCreate, "user", "new SMTP user: regions %s, credentials to %s%s", regionNames(s.Regions), s.DeliverTo.For(s.Name), scopeText(s.AllowFrom))
+		sp.add(OpCreate, "user", "new SMTP user: regions %s, credentials to %s%s", regionNames(s.Regions), destText(s), scopeText(s.AllowFrom))
 		return sp
 	}
 	if ev := have.Classify(o.GroupName, o.PolicyName, 0); !ev.IsSMTPUser() {
@@ -150,7 +150,7 @@ func planSender(ctx context.Context, api iamapi.IAM, s Sender, have *provision.U
 		// Made by an earlier run cut short before its key, or stripped of
 		// its keys: create-user finishes it (group, key, delivery).
 		sp.keys = keysCreate
-		sp.add(OpCreate, "key", "the user has no access key: a key is made and its credentials delivered to %s", s.DeliverTo.For(s.Name))
+		sp.add(OpCreate, "key", "the user has no access key: a key is made and its credentials delivered to %s", destText(s))
 		return sp
 	}
 	sp.planKeys(ctx, api, keys, o)
@@ -239,7 +239,7 @@ func (sp *SenderPlan) planKeys(ctx context.Context, api iamapi.IAM, keys []types
 	switch {
 	case r.Delivers():
 		sp.keys = keysRotate
-		sp.add(OpChange, "key", "rotate: %s; the new key's credentials go to %s%s", orText(why, "an interrupted rotation is taken over"), s.DeliverTo.For(s.Name), retireText(r, s.Grace))
+		sp.add(OpChange, "key", "rotate: %s; the new key's credentials go to %s%s", orText(why, "an interrupted rotation is taken over"), destText(s), retireText(r, s.Grace))
 	case !r.WaitUntil.IsZero():
 		sp.keys = keysFinish // nothing changes before WaitUntil
 	default:

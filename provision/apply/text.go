@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/provision/rotate"
 	"github.com/sesprov/sesprov/provision/scope"
 )
@@ -94,4 +95,14 @@ func durationText(d time.Duration) string {
 		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 	}
 	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+}
+
+// destText names where a sender's credentials go: the store or file, or
+// "the deliver_to command" (a command may be long, and holds what the
+// user wrote).
+func destText(s Sender) string {
+	if s.DeliverTo.Kind == deliver.KindCommand {
+		return "the deliver_to command"
+	}
+	return s.DeliverTo.For(s.Name).String()
 }
