@@ -150,7 +150,7 @@ func (d Destination) flag() string {
 }
 
 func checkFile(flag, path string) error {
-	if err := outFileFree(path); err != nil {
+	if err := outFileFree(flag, path); err != nil {
 		return err
 	}
 	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {

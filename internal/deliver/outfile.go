@@ -39,7 +39,7 @@ type OutFile struct {
 // file (O_EXCL, mode 0600) in the same directory. An existing path is never
 // overwritten: that is a usage error, reported before any IAM change.
 func CreateOutFile(path string) (*OutFile, error) {
-	if err := outFileFree(path); err != nil {
+	if err := outFileFree("--out-file", path); err != nil {
 		return nil, err
 	}
 	base := filepath.Base(path)
@@ -60,13 +60,15 @@ func CreateOutFile(path string) (*OutFile, error) {
 	return &OutFile{f: f, path: path, tmp: f.Name()}, nil
 }
 
-func outFileFree(path string) error {
+// outFileFree refuses a path that exists; flag names where the path came
+// from, for the message.
+func outFileFree(flag, path string) error {
 	_, err := os.Lstat(path)
 	if err == nil {
-		return fail.Usagef("--out-file %s already exists: sesprov never overwrites credentials; choose a new path", path)
+		return fail.Usagef("%s %s already exists: sesprov never overwrites credentials; choose a new path", flag, path)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return fail.Usagef("--out-file %s: %v", path, err)
+		return fail.Usagef("%s %s: %v", flag, path, err)
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ import (
 type applier struct {
 	deps   Deps
 	opts   Options
-	delivs map[deliver.Destination]*deliver.Deliverer
+	delivs map[string]*deliver.Deliverer // by sender
 }
 
 // applySender makes one sender match the file: attributes, then the scope,
@@ -161,7 +161,7 @@ func (a *applier) createUser(ctx context.Context, s Sender) error {
 
 // deliverer is the rotation's delivery to the sender's destination.
 func (a *applier) deliverer(sp *SenderPlan) func(context.Context, creds.CredentialSet) error {
-	d := a.delivs[sp.Sender.DeliverTo]
+	d := a.delivs[sp.Sender.Name]
 	return func(ctx context.Context, set creds.CredentialSet) error {
 		if d == nil {
 			return fmt.Errorf("no delivery open for %s", sp.Sender.DeliverTo.For(sp.Sender.Name))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -94,6 +95,9 @@ func (b *bench) run(f *apply.File, o apply.Options) map[string]apply.Result {
 	if err != nil {
 		b.t.Fatalf("MakePlan: %v", err)
 	}
+	if o.DryRun {
+		p.CheckDeliveries(b.deps()) // as the command line does
+	}
 	rs := p.Results()
 	if !o.DryRun {
 		if rs, err = p.Apply(ctx, b.deps(), nil); err != nil {
@@ -138,6 +142,7 @@ func dest(t testing.TB, s string) deliver.Destination {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.Flag = "deliver_to" // as Parse of a senders file
 	return d
 }
 
@@ -463,4 +468,27 @@ func TestApplyTagsAndBoundary(t *testing.T) {
 	}
 	f.Senders[1].Path = "/"
 	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusUnchanged})
+}
+
+// TestApplyDestinationThatCannotTakeCredentials: a sender whose file
+// destination already exists fails before anything about it changes; the
+// other senders are applied; a dry run says the same.
+func TestApplyDestinationThatCannotTakeCredentials(t *testing.T) {
+	b := newBench(t)
+	dir := t.TempDir()
+	f := twoSenders(t)
+	f.Senders[1].DeliverTo = dest(t, "file:"+dir+"/{user}.json")
+	if err := os.WriteFile(dir+"/alerts.json", []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rs := b.run(f, apply.Options{DryRun: true})
+	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusCreated, "alerts": apply.StatusFailed})
+	if !strings.Contains(rs["alerts"].Error, "deliver_to "+dir+"/alerts.json already exists") {
+		t.Errorf("dry run: %q", rs["alerts"].Error)
+	}
+	rs = b.run(f, apply.Options{})
+	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusCreated, "alerts": apply.StatusFailed})
+	if _, err := b.iam.GetUser(context.Background(), &iam.GetUserInput{UserName: aws.String("alerts")}); err == nil {
+		t.Error("alerts was made although its credentials had nowhere to go")
+	}
 }

@@ -116,18 +116,6 @@ func madeBySesprov(d *provision.UserDetail) bool {
 	return ok && v == provision.TagCreatedByValue
 }
 
-// Delivering names the senders whose plan makes a key to deliver, by their
-// destination (the file's, {user} unexpanded).
-func (p *Plan) Delivering() map[deliver.Destination][]string {
-	out := map[deliver.Destination][]string{}
-	for _, sp := range p.Senders {
-		if sp.Delivers() {
-			out[sp.Sender.DeliverTo] = append(out[sp.Sender.DeliverTo], sp.Sender.Name)
-		}
-	}
-	return out
-}
-
 // Results are the plan's lines as a dry run reports them: each sender's
 // status is what applying the plan would make it.
 func (p *Plan) Results() []Result {
@@ -150,23 +138,12 @@ func (p *Plan) Results() []Result {
 	return out
 }
 
-// CheckDeliveries checks, for a dry run, that each destination could take
-// its senders' credentials (a file that exists, a directory that does not):
-// a sender whose destination could not is failed in the plan, with why.
-// Nothing is created.
+// CheckDeliveries checks, for a dry run, that each sender's destination
+// could take its credentials (a file that exists or a directory that does
+// not could not): such a sender is failed in the plan, with why. Nothing is
+// created.
 func (p *Plan) CheckDeliveries(deps Deps) {
-	for dest, users := range p.Delivering() {
-		d, err := deps.Open(dest, users, true)
-		if err == nil {
-			_ = d.Close()
-			continue
-		}
-		for _, sp := range p.Senders {
-			if sp.Delivers() && sp.Sender.DeliverTo == dest {
-				sp.err = err
-			}
-		}
-	}
+	closeAll(p.openDeliveries(deps, true))
 }
 
 func (sp *SenderPlan) waitUntil() *time.Time {
@@ -177,17 +154,14 @@ func (sp *SenderPlan) waitUntil() *time.Time {
 	return &t
 }
 
-// Apply carries the plan out: every destination is opened first (a
-// destination that cannot take the credentials stops the run before any
-// change), then each sender is worked on, at most Concurrency at once, and
+// Apply carries the plan out: every sender's destination is opened first
+// (a sender whose destination cannot take its credentials fails, with
+// nothing about it changed), then each sender is worked on, at most Concurrency at once, and
 // last the unlisted users are deleted when Prune. One sender's failure never
 // stops the others. report gets each line as it ends, from one goroutine at
 // a time; Apply returns them in the plan's order.
 func (p *Plan) Apply(ctx context.Context, deps Deps, report func(Result)) ([]Result, error) {
-	delivs, err := p.openDeliveries(deps)
-	if err != nil {
-		return nil, err
-	}
+	delivs := p.openDeliveries(deps, false)
 	defer closeAll(delivs)
 	if err := p.ensureAccess(ctx, deps); err != nil {
 		return nil, err
@@ -225,22 +199,26 @@ func (p *Plan) nameAt(i int) string {
 	return p.Unlisted[i-len(p.Senders)].Sender.Name
 }
 
-// openDeliveries opens one delivery per destination of the file that will
-// take credentials; a failure closes those opened and changes nothing.
-func (p *Plan) openDeliveries(deps Deps) (map[deliver.Destination]*deliver.Deliverer, error) {
-	out := map[deliver.Destination]*deliver.Deliverer{}
-	for dest, users := range p.Delivering() {
-		d, err := deps.Open(dest, users, false)
-		if err != nil {
-			closeAll(out)
-			return nil, fmt.Errorf("%w (sender %s); nothing was changed", err, strings.Join(users, ", "))
+// openDeliveries opens the delivery of each sender that will get a key
+// (check: only checks it). A sender whose destination cannot be opened is
+// failed in the plan: nothing about it will be changed.
+func (p *Plan) openDeliveries(deps Deps, check bool) map[string]*deliver.Deliverer {
+	out := map[string]*deliver.Deliverer{}
+	for _, sp := range p.Senders {
+		if !sp.Delivers() {
+			continue
 		}
-		out[dest] = d
+		d, err := deps.Open(sp.Sender.DeliverTo, []string{sp.Sender.Name}, check)
+		if err != nil {
+			sp.err = fmt.Errorf("%w; nothing about sender %s was changed", err, sp.Sender.Name)
+			continue
+		}
+		out[sp.Sender.Name] = d
 	}
-	return out, nil
+	return out
 }
 
-func closeAll(ds map[deliver.Destination]*deliver.Deliverer) {
+func closeAll(ds map[string]*deliver.Deliverer) {
 	for _, d := range ds {
 		_ = d.Close()
 	}
