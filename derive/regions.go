@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/sesprov/sesprov/internal/editdist"
 )
 
 // Status says whether sesprov derives a password for a region without being
@@ -418,7 +420,7 @@ func suggest(name string) []string {
 	}
 	var cs []cand
 	for _, r := range table {
-		if d := editDistance(lower, r.name, 2); d <= 2 {
+		if d := editdist.Distance(lower, r.name); d <= 2 {
 			cs = append(cs, cand{r.name, d, r.status == StatusAvailable})
 		}
 	}
@@ -449,29 +451,4 @@ func orList(s []string) string {
 		return s[0] + " or " + s[1]
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
-}
-
-// editDistance is the Levenshtein distance of a and b, or max+1 once it is
-// known to exceed max.
-func editDistance(a, b string, max int) int {
-	if d := len(a) - len(b); d > max || -d > max {
-		return max + 1
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/sesprov/sesprov/internal/editdist"
+
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/urfave/cli/v2"
@@ -73,7 +75,7 @@ func nearest(typed string, candidates []string) string {
 		if len(c) < 2 && len(typed) > 2 {
 			continue // -o, -y: a long word's nearest is never a letter
 		}
-		if d := osaDistance(typed, c); d < bestD {
+		if d := editdist.Distance(typed, c); d < bestD {
 			best, bestD = c, d
 		}
 		if len(typed) >= 3 && strings.HasPrefix(c, typed) {
@@ -84,33 +86,6 @@ func nearest(typed string, candidates []string) string {
 		return prefixed[0]
 	}
 	return best
-}
-
-// osaDistance is the optimal string alignment distance of a and b: the
-// Levenshtein distance with the swap of two neighbours as one edit.
-func osaDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // regionShape is what a region name looks like (us-east-1, us-gov-west-1,
