@@ -12,10 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/sesprov/sesprov/iamfake/iamfaketest"
-	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision/scope"
 )
 
@@ -46,12 +42,7 @@ type applyLine struct {
 // main against moto_server (IAM, Secrets Manager and SSM), reads back with
 // the SDK what moto stored, and applies it again: nothing to do.
 func TestInteropApplyMoto(t *testing.T) {
-	url := startMoto(t)
-	isolateAWSEnv(t)
-	cfg := iamfaketest.Config(url)
-	cfg.Region = iamapi.DefaultRegion // the run's SDK region, the stores' default
-	f := &storeFake{fake: &fake{t: t, url: url, iam: iam.NewFromConfig(cfg)},
-		sm: secretsmanager.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg)}
+	f := startMotoStores(t)
 	file := filepath.Join(t.TempDir(), "senders.yaml")
 	if err := os.WriteFile(file, []byte(exampleSendersFile), 0o600); err != nil {
 		t.Fatal(err)

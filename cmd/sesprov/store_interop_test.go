@@ -4,12 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/sesprov/sesprov/iamfake/iamfaketest"
-	"github.com/sesprov/sesprov/internal/iamapi"
 )
 
 // TestInteropDeliverToStoresMoto delivers a batch into moto_server's
@@ -17,12 +11,7 @@ import (
 // same secret, then the fleet into both, and reads back with the SDK what
 // moto stored.
 func TestInteropDeliverToStoresMoto(t *testing.T) {
-	url := startMoto(t)
-	isolateAWSEnv(t)
-	cfg := iamfaketest.Config(url)
-	cfg.Region = iamapi.DefaultRegion // the run's SDK region, the stores' default
-	f := &storeFake{fake: &fake{t: t, url: url, iam: iam.NewFromConfig(cfg)},
-		sm: secretsmanager.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg)}
+	f := startMotoStores(t)
 	users := filepath.Join(t.TempDir(), "users.txt")
 	if err := os.WriteFile(users, []byte("moto-s1\nmoto-s2\n"), 0o600); err != nil {
 		t.Fatal(err)

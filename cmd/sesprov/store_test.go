@@ -31,6 +31,18 @@ type storeFake struct {
 	ssm *ssm.Client
 }
 
+// startMotoStores starts moto_server (or skips) and gives the same storeFake
+// against it: IAM, Secrets Manager and SSM through one endpoint.
+func startMotoStores(t *testing.T) *storeFake {
+	t.Helper()
+	url := startMoto(t)
+	isolateAWSEnv(t)
+	cfg := iamfaketest.Config(url)
+	cfg.Region = iamapi.DefaultRegion // the run's SDK region, the stores' default
+	return &storeFake{fake: &fake{t: t, url: url, iam: iam.NewFromConfig(cfg)},
+		sm: secretsmanager.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg)}
+}
+
 func startStoreFake(t *testing.T) *storeFake {
 	t.Helper()
 	all, cfg := iamfaketest.StartAll(t)

@@ -157,14 +157,20 @@ func (r *reader) strList(l *level, p pair, example string) ([]item, bool) {
 }
 
 func readName(r *reader, l *level, p pair) {
+	l.name = r.checked(l, p, "name: ", provision.ValidateUserName)
+}
+
+// checked reads a scalar and checks it with validate; prefix leads the
+// message of a value validate refuses.
+func (r *reader) checked(l *level, p pair, prefix string, validate func(string) error) setting[string] {
 	v, ok := r.scalar(l, p)
 	if ok {
-		if err := provision.ValidateUserName(v); err != nil {
-			r.add(p.v.Line, l.where, "name: %v", err)
+		if err := validate(v); err != nil {
+			r.add(p.v.Line, l.where, "%s%v", prefix, err)
 			ok = false
 		}
 	}
-	l.name = setting[string]{line: p.k.Line, ok: ok, val: v}
+	return setting[string]{line: p.k.Line, ok: ok, val: v}
 }
 
 func readRegions(r *reader, l *level, p pair) {
@@ -289,26 +295,10 @@ func allowFromMsg(err error) string {
 	return strings.ReplaceAll(msg, "remove the scope with 'sesprov scope --remove'", "for no scope write allow_from: []")
 }
 
-func readPath(r *reader, l *level, p pair) {
-	v, ok := r.scalar(l, p)
-	if ok {
-		if err := provision.ValidatePath(v); err != nil {
-			r.add(p.v.Line, l.where, "%v", err)
-			ok = false
-		}
-	}
-	l.path = setting[string]{line: p.k.Line, ok: ok, val: v}
-}
+func readPath(r *reader, l *level, p pair) { l.path = r.checked(l, p, "", provision.ValidatePath) }
 
 func readBoundary(r *reader, l *level, p pair) {
-	v, ok := r.scalar(l, p)
-	if ok {
-		if err := provision.ValidatePolicyARN(v); err != nil {
-			r.add(p.v.Line, l.where, "permissions_boundary: %v", err)
-			ok = false
-		}
-	}
-	l.boundary = setting[string]{line: p.k.Line, ok: ok, val: v}
+	l.boundary = r.checked(l, p, "permissions_boundary: ", provision.ValidatePolicyARN)
 }
 
 func readTags(r *reader, l *level, p pair) {
