@@ -286,7 +286,11 @@ func writeApplyTable(w io.Writer, rs []apply.Result, dryRun bool) error {
 	case b.Len() == 0:
 		fmt.Fprintf(&b, "No changes were needed (%d sender(s) unchanged).\n", same)
 	case dryRun:
-		fmt.Fprintf(&b, "\nPlan: %d to create, %d to change, %d to delete; %d unchanged, %d unlisted (kept: --prune deletes them).\n", plus, tilde, minus, same, kept)
+		fmt.Fprintf(&b, "\nPlan: %d to create, %d to change, %d to delete; %d unchanged", plus, tilde, minus, same)
+		if kept > 0 {
+			fmt.Fprintf(&b, "; %d unlisted, kept (--prune deletes them)", kept)
+		}
+		b.WriteString(".\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
