@@ -108,7 +108,8 @@ func (a *applier) create(ctx context.Context, sp *SenderPlan) (*rotate.Result, e
 			return nil, err
 		}
 		if len(s.AllowFrom) > 0 { // scoped before it joins the group: never unscoped
-			if err := scope.Put(ctx, a.deps.IAM, s.Name, s.AllowFrom); err != nil {
+			// IAM may not see the user it just made yet: NoSuchEntity is waited out.
+			if err := iamapi.WaitConsistent(ctx, func() error { return scope.Put(ctx, a.deps.IAM, s.Name, s.AllowFrom) }); err != nil {
 				return nil, err
 			}
 		}
@@ -116,6 +117,8 @@ func (a *applier) create(ctx context.Context, sp *SenderPlan) (*rotate.Result, e
 			return nil, err
 		}
 	}
+	// The user is seen by now: the calls above waited out IAM's eventual
+	// consistency (NoSuchEntity right after CreateUser).
 	r, err := rotate.Plan(ctx, a.deps.IAM, rotate.Options{
 		UserName: s.Name, Regions: s.Regions, Classified: true, // no key to keep: no grace
 		GroupName: a.opts.GroupName, PolicyName: a.opts.PolicyName, Now: a.opts.Now, Log: a.opts.Log, Notices: a.opts.Notices,

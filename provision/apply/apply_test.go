@@ -492,3 +492,19 @@ func TestApplyDestinationThatCannotTakeCredentials(t *testing.T) {
 		t.Error("alerts was made although its credentials had nowhere to go")
 	}
 }
+
+// TestApplyWaitsOutEventualConsistency: right after CreateUser, IAM may not
+// see the new user (NoSuchEntity); apply waits it out rather than failing
+// the sender.
+func TestApplyWaitsOutEventualConsistency(t *testing.T) {
+	// The fakes on the real clock: the delay runs out as time passes.
+	srv, cfg := iamfaketest.StartAll(t)
+	b := &bench{t: t, srv: srv, cfg: cfg, iam: iam.NewFromConfig(cfg), clock: &clock{now: time.Now()}}
+	b.srv.IAM.SetConsistencyDelay(600 * time.Millisecond)
+	wantStatus(t, b.run(twoSenders(t), apply.Options{}), map[string]string{"billing-mailer": apply.StatusCreated, "alerts": apply.StatusCreated})
+	billing, alerts := b.storedKeys()
+	time.Sleep(700 * time.Millisecond) // until the keys are seen by reads
+	if !slices.Equal(b.activeKeys("billing-mailer"), []string{billing}) || !slices.Equal(b.activeKeys("alerts"), []string{alerts}) {
+		t.Errorf("active keys %v %v, stored %s %s", b.activeKeys("billing-mailer"), b.activeKeys("alerts"), billing, alerts)
+	}
+}

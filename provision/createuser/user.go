@@ -440,7 +440,8 @@ func (j *userJob) ensureScope(ctx context.Context, r *provision.Run) error {
 		!r.Plan("scope user %s to send only as %s (inline policy %s)", j.name, strings.Join(scope.Shown(j.in.AllowFrom), ", "), scope.PolicyName) {
 		return nil
 	}
-	return scope.Put(ctx, j.deps.IAM, j.name, j.in.AllowFrom)
+	// The first call on a user just made: IAM may not see it yet.
+	return iamapi.WaitConsistent(ctx, func() error { return scope.Put(ctx, j.deps.IAM, j.name, j.in.AllowFrom) })
 }
 
 func (j *userJob) ensureMembership(ctx context.Context, r *provision.Run) error {
