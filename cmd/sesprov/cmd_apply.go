@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -121,7 +122,11 @@ func applyAction(c *cli.Context) error {
 			return err
 		}
 	}
-	return applySummary(g.Stderr, results, time.Since(began), false)
+	err = applySummary(g.Stderr, results, time.Since(began), false)
+	if c.Context.Err() != nil {
+		return fmt.Errorf("interrupted: the lines above say which senders were applied; apply again to finish: %w", context.Canceled)
+	}
+	return err
 }
 
 // applyInput reads and checks everything before any AWS call: the flags and
@@ -299,13 +304,15 @@ func writeApplyTable(w io.Writer, rs []apply.Result, dryRun bool) error {
 // applyMark is a line's mark: + a new user, - a user going, ~ any change,
 // ! a failure or conflict.
 func applyMark(r apply.Result) string {
-	switch {
-	case r.Status == apply.StatusFailed || r.Status == apply.StatusConflict:
+	switch r.Status {
+	case apply.StatusFailed, apply.StatusConflict:
 		return "!"
-	case r.Status == apply.StatusUnchanged:
+	case apply.StatusUnchanged:
 		return " "
-	case len(r.Changes) > 0 && r.Changes[0].What == "user":
-		return r.Changes[0].Op
+	case apply.StatusCreated:
+		return apply.OpCreate
+	case apply.StatusUnlisted, apply.StatusPruned:
+		return apply.OpDelete
 	}
 	return apply.OpChange
 }
@@ -355,6 +362,8 @@ func applySummary(w io.Writer, rs []apply.Result, took time.Duration, dryRun boo
 		fmt.Fprintf(w, "sesprov: %s (%s)\n", strings.Join(parts, ", "), took.Round(time.Millisecond))
 	}
 	switch {
+	case dryRun && n[apply.StatusFailed] > 0:
+		return fmt.Errorf("%d sender(s) would fail (see their lines)", n[apply.StatusFailed])
 	case n[apply.StatusFailed] > 0:
 		return fmt.Errorf("%d sender(s) failed (see their lines); the others were applied: run apply again", n[apply.StatusFailed])
 	case n[apply.StatusConflict] > 0:

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -49,12 +50,12 @@ func (a *applier) applySender(ctx context.Context, sp *SenderPlan) Result {
 		}
 		if res != nil {
 			r.Retired, r.WaitUntil = append(res.Retired, res.Lost...), res.WaitUntil
-			if !res.Finished && res.NewKeyID != "" { // made and delivered by this run
-				r.NewKeyID, r.DeliveredTo = res.NewKeyID, destText(s)
-			}
 		}
 		if err != nil {
-			return withError(r, err)
+			return withError(r, err) // the error says what became of a new key
+		}
+		if !res.Finished && res.NewKeyID != "" { // made and delivered by this run
+			r.NewKeyID, r.DeliveredTo = res.NewKeyID, destText(s)
 		}
 	}
 	r.Status = sp.status()
@@ -62,12 +63,26 @@ func (a *applier) applySender(ctx context.Context, sp *SenderPlan) Result {
 }
 
 func withError(r Result, err error) Result {
-	r.Status, r.Error = errStatus(err), err.Error()
+	r.Status, r.Error = errStatus(err), applyAdvice(err.Error())
 	return r
 }
 
-// attributes sets what an existing user differs in: tags, the boundary,
-// group membership and the From-address scope. Each call is safe to repeat.
+// applyAdvice turns the advice of rotate's messages into apply's: the
+// command to run again is apply, which takes over a rotation whose lease
+// ran out by itself.
+func applyAdvice(msg string) string {
+	return strings.NewReplacer(
+		"run rotate again", "run apply again",
+		" (or with a shorter --stale-after)", "",
+		"after --stale-after", "once the lease ("+rotate.DefaultStaleAfter.String()+") runs out",
+		"old key none is untouched", "the user had no other key",
+	).Replace(msg)
+}
+
+// attributes sets what an existing user differs in: tags, the boundary, the
+// From-address scope, then group membership — the scope before the group,
+// so that a sender never gains the group's permission unscoped (a failed
+// scope leaves it out of the group). Each call is safe to repeat.
 func (a *applier) attributes(ctx context.Context, sp *SenderPlan) error {
 	name := sp.Sender.Name
 	if len(sp.tags) > 0 {
@@ -82,18 +97,21 @@ func (a *applier) attributes(ctx context.Context, sp *SenderPlan) error {
 			return fmt.Errorf("iam:PutUserPermissionsBoundary %s: %w", name, err)
 		}
 	}
-	if sp.join {
-		if err := iamapi.AddUserToGroupChecked(ctx, a.deps.IAM, name, a.opts.GroupName); err != nil {
+	if sp.scopeSet {
+		var err error
+		if len(sp.Sender.AllowFrom) == 0 {
+			err = scope.Delete(ctx, a.deps.IAM, name)
+		} else {
+			err = scope.Put(ctx, a.deps.IAM, name, sp.Sender.AllowFrom)
+		}
+		if err != nil {
 			return err
 		}
 	}
-	if !sp.scopeSet {
-		return nil
+	if sp.join {
+		return iamapi.AddUserToGroupChecked(ctx, a.deps.IAM, name, a.opts.GroupName)
 	}
-	if len(sp.Sender.AllowFrom) == 0 {
-		return scope.Delete(ctx, a.deps.IAM, name)
-	}
-	return scope.Put(ctx, a.deps.IAM, name, sp.Sender.AllowFrom)
+	return nil
 }
 
 // create makes the user (when the scan found none) and gives it its first

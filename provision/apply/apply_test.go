@@ -508,3 +508,36 @@ func TestApplyWaitsOutEventualConsistency(t *testing.T) {
 		t.Errorf("active keys %v %v, stored %s %s", b.activeKeys("billing-mailer"), b.activeKeys("alerts"), billing, alerts)
 	}
 }
+
+// TestApplyScopesBeforeJoiningTheGroup: a sender outside the sending group
+// (it cannot send) that the file scopes is scoped first and joins the group
+// after; when the scope cannot be written, it stays out of the group rather
+// than sending unscoped.
+func TestApplyScopesBeforeJoiningTheGroup(t *testing.T) {
+	b := newBench(t)
+	f := twoSenders(t)
+	b.run(f, apply.Options{})
+	ctx := context.Background()
+	if _, err := b.iam.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: aws.String("alerts"), GroupName: aws.String(provision.DefaultGroupName)}); err != nil {
+		t.Fatal(err)
+	}
+	f.Senders[1].AllowFrom = addrs(t, "alerts@example.com")
+	b.srv.IAM.Inject(iamfake.Fault{Action: "PutUserPolicy", Code: "LimitExceeded"})
+	rs := b.run(f, apply.Options{})
+	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusFailed})
+	inGroup := func() bool {
+		out, err := b.iam.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: aws.String("alerts")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Groups) > 0
+	}
+	if inGroup() {
+		t.Fatal("alerts joined the sending group although its scope was not written: it may send as anyone")
+	}
+	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusScoped})
+	if sc, _ := scope.Read(ctx, b.iam, "alerts"); !slices.Equal(sc, []string{"alerts@example.com"}) || !inGroup() {
+		t.Errorf("after the second run: scope %v, in group %v", sc, inGroup())
+	}
+	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusUnchanged})
+}

@@ -135,8 +135,8 @@ func planSender(ctx context.Context, api iamapi.IAM, s Sender, have *provision.U
 		return sp
 	}
 	if ev := have.Classify(o.GroupName, o.PolicyName, 0); !ev.IsSMTPUser() {
-		sp.err = fail.Conflictf("user %s exists and is not an SMTP user (not in group %s, no inline policy %s, not tagged by sesprov or the SES console): apply will not take over a user something else may use. Rename the sender in the file, or make the user an SMTP user with 'sesprov migrate --user-name %s'",
-			s.Name, o.GroupName, o.PolicyName, s.Name)
+		sp.err = fail.Conflictf("user %s exists and is not an SMTP user (not in group %s, no inline policy %s, not tagged by sesprov or the SES console): apply will not take over a user something else may use; nothing about it was changed. Rename the sender in the file; or, if the user is meant to send, add it to the group (aws iam add-user-to-group --user-name %s --group-name %s) and apply again",
+			s.Name, o.GroupName, o.PolicyName, s.Name, o.GroupName)
 		return sp
 	}
 	keys, err := iamapi.ListAccessKeys(ctx, api, s.Name)
@@ -239,6 +239,9 @@ func (sp *SenderPlan) planKeys(ctx context.Context, api iamapi.IAM, keys []types
 	switch {
 	case r.Delivers():
 		sp.keys = keysRotate
+		if r.MakeRoom != "" {
+			sp.add(OpDelete, "key", "delete inactive key %s to make room for the new one (IAM allows two keys; a deleted key cannot be switched back on)", r.MakeRoom)
+		}
 		sp.add(OpChange, "key", "rotate: %s; the new key's credentials go to %s%s", orText(why, "an interrupted rotation is taken over"), destText(s), retireText(r, s.Grace))
 	case !r.WaitUntil.IsZero():
 		sp.keys = keysFinish // nothing changes before WaitUntil
