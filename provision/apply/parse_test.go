@@ -262,6 +262,12 @@ func TestParseProblemClasses(t *testing.T) {
 		{"duplicate defaults key", "defaults:\n  grace: 1h\n  grace: 2h\nsenders: []\n",
 			[]want{{3, "defaults", `key "grace" given twice`}}},
 
+		// Store names the store would refuse, found before the day a key is due.
+		{"ssm name reserved", base + "  - name: a\n    deliver_to: ssm:/aws/{user}\n",
+			[]want{{6, a, `deliver_to ssm: "/aws/a" is not a Parameter Store name`}}},
+		{"secret name with a comma", base + "  - name: x,y\n    deliver_to: secretsmanager:ses/{user}\n",
+			[]want{{6, "senders[0] (x,y)", `deliver_to secretsmanager: "ses/x,y" is not a Secrets Manager secret name`}}},
+
 		// Keys.
 		{"unknown top key", "sender: []\n", []want{
 			{1, "", `unknown key "sender" (did you mean "senders"?)`}, {1, "", "no senders: key"}}},

@@ -130,6 +130,7 @@ func (r *reader) resolveAll(defs *level, levels []*level) *File {
 	}
 	r.duplicateNames(rs)
 	r.sharedDestinations(defs, rs)
+	r.storeNames(rs)
 	f := &File{Senders: make([]Sender, 0, len(rs))}
 	for _, s := range rs {
 		f.Senders = append(f.Senders, s.Sender)
@@ -199,6 +200,24 @@ func (r *reader) duplicateNames(rs []resolved) {
 			continue
 		}
 		first[key] = s
+	}
+}
+
+// storeNames reports senders whose store destination, {user} expanded, is
+// a name the store refuses: found now rather than on the day a key is due.
+func (r *reader) storeNames(rs []resolved) {
+	for i := range rs {
+		s := &rs[i]
+		if !s.l.name.ok || !s.dest.ok || !s.dest.val.Kind.IsStore() {
+			continue
+		}
+		if err := s.dest.val.Check([]string{s.Name}); err != nil {
+			line := s.Line
+			if s.l.deliverTo.given() {
+				line = s.l.deliverTo.line
+			}
+			r.add(line, s.l.where, "%v", err)
+		}
 	}
 }
 
