@@ -541,3 +541,46 @@ func TestApplyScopesBeforeJoiningTheGroup(t *testing.T) {
 	}
 	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusUnchanged})
 }
+
+// TestApplyInUseConflictAndPendingRegions: a superseded key still used late
+// in its grace period is a conflict in the plan as in the run (and --force
+// retires it); regions added while a rotation waits out its grace are shown
+// as pending and rotated once it is finished.
+func TestApplyInUseConflictAndPendingRegions(t *testing.T) {
+	b := newBench(t)
+	f := twoSenders(t)
+	b.run(f, apply.Options{})
+	oldBilling, _ := b.storedKeys()
+	b.clock.Advance(91 * 24 * time.Hour)
+	wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusRotated, "alerts": apply.StatusRotated})
+
+	// Inside the grace period: a region added to alerts is pending.
+	b.clock.Advance(time.Hour)
+	f.Senders[1].Regions = regions(t, "eu-west-1", "eu-central-1")
+	rs := b.run(f, apply.Options{DryRun: true})
+	if r := rs["alerts"]; r.Status != apply.StatusUnchanged || len(r.Changes) != 1 || !strings.Contains(r.Changes[0].Detail, "pending: regions grew: +eu-central-1") {
+		t.Fatalf("alerts in its grace period: %+v", r)
+	}
+
+	// After it: billing-mailer's old key was used 2 hours ago, late in the
+	// grace period: a conflict, in the dry run as in the run.
+	b.clock.Advance(24 * time.Hour)
+	if err := b.srv.IAM.SetKeyLastUsed(oldBilling, b.clock.Now().Add(-2*time.Hour), "ses", "eu-west-1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, dry := range []bool{true, false} {
+		rs = b.run(f, apply.Options{DryRun: dry})
+		wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusConflict, "alerts": apply.StatusRetired})
+		if !strings.Contains(rs["billing-mailer"].Error, "was used at") || strings.Contains(rs["billing-mailer"].Error, "run rotate again") {
+			t.Errorf("dry run %v: %q", dry, rs["billing-mailer"].Error)
+		}
+	}
+	if !slices.Contains(b.activeKeys("billing-mailer"), oldBilling) {
+		t.Fatal("the key still in use was retired")
+	}
+	// The pending region is rotated now that alerts' rotation is finished.
+	wantStatus(t, b.run(f, apply.Options{Force: true}), map[string]string{"billing-mailer": apply.StatusRetired, "alerts": apply.StatusRotated})
+	if slices.Contains(b.activeKeys("billing-mailer"), oldBilling) {
+		t.Error("--force did not retire the key")
+	}
+}

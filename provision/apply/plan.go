@@ -245,9 +245,32 @@ func (sp *SenderPlan) planKeys(ctx context.Context, api iamapi.IAM, keys []types
 		sp.add(OpChange, "key", "rotate: %s; the new key's credentials go to %s%s", orText(why, "an interrupted rotation is taken over"), destText(s), retireText(r, s.Grace))
 	case !r.WaitUntil.IsZero():
 		sp.keys = keysFinish // nothing changes before WaitUntil
+		sp.pending(keys, r, o, "after "+r.WaitUntil.UTC().Format(time.RFC3339))
 	default:
 		sp.keys = keysFinish
-		sp.add(OpDelete, "key", "retire %s: superseded by %s, delivered %s; its grace period is over (unless it is still in use)", strings.Join(r.Old, ", "), r.Finish, timeText(r.DeliveredAt))
+		// The in-use check a real run makes before retiring, made now so
+		// that a plan says what the run will do (it only reads).
+		if err := r.CheckInUse(ctx, api); err != nil {
+			sp.err = err
+			return
+		}
+		sp.add(OpDelete, "key", "retire %s: superseded by %s, delivered %s; its grace period is over and it was not used late in it", strings.Join(r.Old, ", "), r.Finish, timeText(r.DeliveredAt))
+		sp.pending(keys, r, o, "at the next apply")
+	}
+}
+
+// pending notes what the file asks of the keys that must wait until an
+// earlier rotation is finished: a rotation is made from the delivered key
+// on, by a later run.
+func (sp *SenderPlan) pending(keys []types.AccessKeyMetadata, r *rotate.Rotation, o *Options, when string) {
+	var delivered []types.AccessKeyMetadata
+	for _, k := range keys {
+		if aws.ToString(k.AccessKeyId) == r.Finish {
+			delivered = append(delivered, k)
+		}
+	}
+	if why := dueReason(sp.Sender, delivered, sp.Have.Tags, o.Now()); why != "" {
+		sp.add(OpChange, "key", "pending: %s; rotated %s, once the earlier rotation (key %s) is finished", why, when, r.Finish)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesprov/sesprov/internal/fail"
+	"github.com/sesprov/sesprov/internal/iamapi"
 )
 
 // ReportingMargin is how far behind IAM's last-used data may be. AWS
@@ -55,13 +56,19 @@ func (p *Rotation) decideGrace() {
 // checkInUse reads each superseded key's last use and refuses (a conflict)
 // to retire one used after inUseAfter: something still sends with it.
 // Force skips the check.
-func (e *execution) checkInUse(ctx context.Context) error {
-	if e.grace <= 0 || e.opts.Force || e.opts.OldKey == OldKeyKeep {
+func (e *execution) checkInUse(ctx context.Context) error { return e.CheckInUse(ctx, e.client) }
+
+// CheckInUse is the check a run that finishes a delivery makes before it
+// retires the superseded keys (see Execute), for a caller that plans: a
+// conflict when one was used late in the grace period. It only reads
+// (iam:GetAccessKeyLastUsed), and says nothing when no key is to be retired.
+func (p *Rotation) CheckInUse(ctx context.Context, client iamapi.IAM) error {
+	if p.Finish == "" || !p.WaitUntil.IsZero() || p.grace <= 0 || p.opts.Force || p.opts.OldKey == OldKeyKeep {
 		return nil
 	}
-	after := e.inUseAfter()
-	for _, id := range e.superseded {
-		out, err := e.client.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
+	after := p.inUseAfter()
+	for _, id := range p.superseded {
+		out, err := client.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
 		if err != nil {
 			return fmt.Errorf("GetAccessKeyLastUsed %s (is the superseded key still in use?): %w; nothing was retired, run rotate again", id, err)
 		}
@@ -70,8 +77,8 @@ func (e *execution) checkInUse(ctx context.Context) error {
 			continue
 		}
 		return fail.Conflictf("user %s: superseded key %s was used at %s in region %s by service %s, after %s (the new key %s was delivered %s): something still sends with the old password, so it stays active. Point that sender at the new credentials and run rotate again, or pass --force to retire it anyway",
-			e.UserName, id, aws.ToTime(lu.LastUsedDate).UTC().Format(time.RFC3339), aws.ToString(lu.Region), aws.ToString(lu.ServiceName),
-			after.UTC().Format(time.RFC3339), e.Finish, deliveredText(e.DeliveredAt))
+			p.UserName, id, aws.ToTime(lu.LastUsedDate).UTC().Format(time.RFC3339), aws.ToString(lu.Region), aws.ToString(lu.ServiceName),
+			after.UTC().Format(time.RFC3339), p.Finish, deliveredText(p.DeliveredAt))
 	}
 	return nil
 }
