@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sesprov/sesprov/internal/editdist"
 
@@ -63,9 +64,13 @@ func (p Problem) format(file string) string {
 // applied. name is the file's name, for messages. A file with any problem
 // yields no File but a *FileError (a usage error) listing every problem.
 func Parse(r io.Reader, name string) (*File, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fail.AsUsage(&FileError{File: name, Problems: []Problem{{Msg: fmt.Sprintf(
+			"the file is larger than %d MiB: is it the senders file? (ten thousand senders take about 1 MiB)", MaxFileSize>>20)}}})
 	}
 	rd := &reader{}
 	var f *File
@@ -85,8 +90,27 @@ type reader struct {
 	problems []Problem
 }
 
+// MaxFileSize bounds a senders file: what is larger is refused unread.
+const MaxFileSize = 16 << 20
+
+// maxProblemLen bounds one problem's message: a value quoted in it may be
+// as long as the file.
+const maxProblemLen = 400
+
 func (r *reader) add(line int, where, format string, args ...any) {
-	r.problems = append(r.problems, Problem{Line: line, Where: where, Msg: fmt.Sprintf(format, args...)})
+	msg := clip(fmt.Sprintf(format, args...), maxProblemLen)
+	r.problems = append(r.problems, Problem{Line: line, Where: clip(where, maxProblemLen/4), Msg: msg})
+}
+
+// clip cuts s to at most n bytes, on a rune boundary, saying so.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "… (cut)"
 }
 
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

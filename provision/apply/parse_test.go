@@ -2,6 +2,7 @@ package apply
 
 import (
 	"errors"
+	"io"
 	"fmt"
 	"os"
 	"reflect"
@@ -381,4 +382,27 @@ func manyTags() string {
 		fmt.Fprintf(&b, "      s%d: v\n", i)
 	}
 	return b.String()
+}
+
+// TestParseBoundsItsInput: a file larger than MaxFileSize is refused unread,
+// and a problem quoting a huge value is cut, not echoed whole.
+func TestParseBoundsItsInput(t *testing.T) {
+	_, err := Parse(io.LimitReader(zeros{}, MaxFileSize+10), "big.yaml")
+	var fe *FileError
+	if !errors.As(err, &fe) || len(fe.Problems) != 1 || !strings.Contains(fe.Problems[0].Msg, "larger than 16 MiB") {
+		t.Fatalf("a huge file: %v", err)
+	}
+	_, err = Parse(strings.NewReader("senders:\n  - name: "+strings.Repeat("a", 100000)+"\n"), "long.yaml")
+	if err == nil || len(err.Error()) > 4000 {
+		t.Fatalf("a huge name: %d bytes of error", len(err.Error()))
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	return len(p), nil
 }

@@ -73,7 +73,8 @@ func objectSchema(defaults bool, s map[string]any) map[string]any {
 }
 
 func nameSchema() map[string]any {
-	return map[string]any{"type": "string", "pattern": `^[\w+=,.@-]{1,64}$`}
+	// ASCII spelled out: \w would match any letter in some validators.
+	return map[string]any{"type": "string", "pattern": `^[A-Za-z0-9_+=,.@-]{1,64}$`}
 }
 
 func regionsSchema() map[string]any {
@@ -103,7 +104,8 @@ func durationSchema() map[string]any {
 }
 
 func allowFromSchema() map[string]any {
-	return map[string]any{"type": "array", "items": map[string]any{"type": "string", "minLength": 3}}
+	// An address with one @, a local part and a domain (wildcards allowed).
+	return map[string]any{"type": "array", "items": map[string]any{"type": "string", "pattern": `^[^@\s]+@[^@\s]+$`}}
 }
 
 func pathSchema() map[string]any {
@@ -115,7 +117,9 @@ func tagsSchema() map[string]any {
 		"type":                 "object",
 		"maxProperties":        49,
 		"propertyNames":        map[string]any{"minLength": 1, "maxLength": 128, "not": map[string]any{"pattern": "^([aA][wW][sS]|[sS][eE][sS][pP][rR][oO][vV]):"}},
-		"additionalProperties": map[string]any{"type": "string", "maxLength": 256},
+		// YAML reads cost: 1234 as a number; the parser takes it as the
+		// text written, so the schema lets plain scalars be values too.
+		"additionalProperties": map[string]any{"type": []string{"string", "number", "boolean"}, "maxLength": 256},
 	}
 }
 
