@@ -2,8 +2,8 @@ package apply
 
 import (
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"strings"

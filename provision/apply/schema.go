@@ -114,9 +114,9 @@ func pathSchema() map[string]any {
 
 func tagsSchema() map[string]any {
 	return map[string]any{
-		"type":                 "object",
-		"maxProperties":        49,
-		"propertyNames":        map[string]any{"minLength": 1, "maxLength": 128, "not": map[string]any{"pattern": "^([aA][wW][sS]|[sS][eE][sS][pP][rR][oO][vV]):"}},
+		"type":          "object",
+		"maxProperties": 49,
+		"propertyNames": map[string]any{"minLength": 1, "maxLength": 128, "not": map[string]any{"pattern": "^([aA][wW][sS]|[sS][eE][sS][pP][rR][oO][vV]):"}},
 		// YAML reads cost: 1234 as a number; the parser takes it as the
 		// text written, so the schema lets plain scalars be values too.
 		"additionalProperties": map[string]any{"type": []string{"string", "number", "boolean"}, "maxLength": 256},
