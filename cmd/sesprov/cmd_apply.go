@@ -41,7 +41,9 @@ func createApplyCommand() *cli.Command {
 			"    (absent: the user's stays); a user outside the sending group is added to it;\n" +
 			"    a different path is only warned about (moving a user would change its ARN);\n" +
 			"  - a user sesprov made that the file no longer lists is reported (unlisted), and\n" +
-			"    deleted only with --prune. A user sesprov did not make is never deleted.\n" +
+			"    deleted only with --prune, and not while its keys were used in the last 7\n" +
+			"    days (a conflict; --force deletes it). A user sesprov did not make is never\n" +
+			"    deleted.\n" +
 			"A file with any problem is refused before any AWS call, every problem named with\n" +
 			"its line. An unchanged file applied again makes no change. Run it daily: it is\n" +
 			"also the rotation schedule. Safe to repeat after a run cut short.\n\n" +
@@ -62,7 +64,7 @@ func createApplyCommand() *cli.Command {
 			&cli.BoolFlag{Name: flgPrune, Usage: "delete the users sesprov made that the file does not list (asks on a terminal; --yes elsewhere)"},
 			&cli.BoolFlag{Name: flgYes, Aliases: []string{"y"}, Usage: "with --prune, do not ask for confirmation (required when stdin is not a terminal)"},
 			&cli.IntFlag{Name: flgConcurrency, Value: apply.DefaultConcurrency, Usage: "work on `N` senders at once (IAM's rate is respected whatever N)"},
-			&cli.BoolFlag{Name: flgForce, Usage: "retire superseded keys whose grace period is over even when they were used late in it (a conflict otherwise: see its line)"},
+			&cli.BoolFlag{Name: flgForce, Usage: "act even on keys still in use: retire superseded keys used late in their grace period, and with --prune delete unlisted users whose keys were used in the last 7 days (each a conflict otherwise: see its line)"},
 			&cli.BoolFlag{Name: flgSchema, Usage: "print the JSON Schema of the senders file and exit"},
 			&cli.StringFlag{Name: flgKMSKeyID, Usage: "with secretsmanager: or ssm: destinations, encrypt with this customer managed KMS `KEY` (ID, ARN or alias/NAME)"},
 			&cli.StringFlag{Name: flgStoreRegion, Usage: "the `REGION` of the secretsmanager: and ssm: destinations (default: the AWS SDK's region, as for IAM)"},
@@ -204,14 +206,20 @@ func applyOpener(c *cli.Context) func(deliver.Destination, []string, bool) (*del
 // unlisted users; no is a usage error and nothing is changed.
 func confirmPrune(c *cli.Context, plan *apply.Plan) error {
 	g := globalsOf(c)
-	if !c.Bool(flgPrune) || len(plan.Unlisted) == 0 || g.Yes || c.Bool(flgYes) {
+	var doomed []string
+	for _, sp := range plan.Unlisted {
+		if sp.Err() == nil { // one still in use is a conflict, not deleted
+			doomed = append(doomed, sp.Sender.Name)
+		}
+	}
+	if !c.Bool(flgPrune) || len(doomed) == 0 || g.Yes || c.Bool(flgYes) {
 		return nil
 	}
 	fmt.Fprintln(g.Stderr, "sesprov apply --prune will delete these users, made by sesprov and not in the file, with their keys:")
-	for _, sp := range plan.Unlisted {
-		fmt.Fprintf(g.Stderr, "  - %s\n", sp.Sender.Name)
+	for _, name := range doomed {
+		fmt.Fprintf(g.Stderr, "  - %s\n", name)
 	}
-	ok, err := confirm(c.Context, g, fmt.Sprintf("Delete %s?", plural(len(plan.Unlisted), "user")))
+	ok, err := confirm(c.Context, g, fmt.Sprintf("Delete %s?", plural(len(doomed), "user")))
 	switch {
 	case err != nil:
 		return err

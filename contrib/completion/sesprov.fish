@@ -107,7 +107,7 @@ complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l dry-run -d 'pri
 complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l prune -d 'delete the users sesprov made that the file does not list (asks on a terminal; --yes elsewhere)'
 complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l yes -s y -d 'with --prune, do not ask for confirmation (required when stdin is not a terminal)'
 complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l concurrency -r -d 'work on `N` senders at once (IAM\'s rate is respected whatever N)'
-complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l force -d 'retire superseded keys whose grace period is over even when they were used late in it (a conflict otherwise: see its line)'
+complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l force -d 'act even on keys still in use: retire superseded keys used late in their grace period, and with --prune delete unlisted users whose keys were used in the last 7 days (each a conflict otherwise: see its line)'
 complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l schema -d 'print the JSON Schema of the senders file and exit'
 complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l kms-key-id -r -d 'with secretsmanager: or ssm: destinations, encrypt with this customer managed KMS `KEY` (ID, ARN or alias/NAME)'
 complete -c sesprov -n '__fish_seen_subcommand_from apply' -f -l store-region -r -d 'the `REGION` of the secretsmanager: and ssm: destinations (default: the AWS SDK\'s region, as for IAM)'

@@ -195,8 +195,11 @@ func (a *applier) deliverer(sp *SenderPlan) func(context.Context, creds.Credenti
 // Prune (the caller confirmed).
 func (a *applier) unlisted(ctx context.Context, sp *SenderPlan) Result {
 	r := Result{Name: sp.Sender.Name, Status: StatusUnlisted, Changes: sp.Changes}
-	if !a.opts.Prune {
+	switch {
+	case !a.opts.Prune:
 		return r
+	case sp.err != nil: // still in use, or its use could not be read
+		return withError(r, sp.err)
 	}
 	_, err := deleteuser.Run(ctx, deleteuser.Options{
 		UserName: sp.Sender.Name, GroupName: a.opts.GroupName, PolicyName: a.opts.PolicyName, Log: a.opts.Log,

@@ -383,6 +383,24 @@ func TestApplyUnlistedAndPrune(t *testing.T) {
 	if m := b.mutations(); len(m) > 0 {
 		t.Errorf("unlisted without prune changed %v", m)
 	}
+	// alerts still sends (its key was used yesterday): --prune leaves it,
+	// in the plan as in the run, unless --force.
+	_, alertsKey := b.storedKeys()
+	if err := b.srv.IAM.SetKeyLastUsed(alertsKey, b.clock.Now().Add(-24*time.Hour), "ses", "eu-west-1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, dry := range []bool{true, false} {
+		rs = b.run(f, apply.Options{Prune: true, DryRun: dry})
+		wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusConflict})
+		if !strings.Contains(rs["alerts"].Error, "it still sends, so --prune leaves it") {
+			t.Errorf("dry run %v: %q", dry, rs["alerts"].Error)
+		}
+	}
+	if _, err := b.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("alerts")}); err != nil {
+		t.Fatalf("alerts, still sending, was pruned: %v", err)
+	}
+	// A week later it has gone quiet: pruned.
+	b.clock.Advance(7 * 24 * time.Hour)
 	wantStatus(t, b.run(f, apply.Options{Prune: true}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusPruned})
 	if _, err := b.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("alerts")}); err == nil {
 		t.Error("alerts was pruned but still exists")

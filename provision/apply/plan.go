@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/fail"
@@ -312,15 +313,64 @@ func missingRegions(recorded []string, want []derive.Region) []string {
 	return out
 }
 
-// planUnlisted is a user sesprov made that the file does not list.
-func planUnlisted(d *provision.UserDetail, prune bool) *SenderPlan {
+// PruneIdle is how long a user's keys must have gone unused before --prune
+// deletes it without --force: a sender dropped from the file that still
+// sends is more likely a mistake than a decision.
+const PruneIdle = 7 * 24 * time.Hour
+
+// planUnlisted is a user sesprov made that the file does not list. With
+// prune, its keys' last use is read: one used in the last PruneIdle is a
+// conflict unless Force.
+func planUnlisted(ctx context.Context, api iamapi.IAM, d *provision.UserDetail, o *Options) *SenderPlan {
 	sp := &SenderPlan{Sender: Sender{Name: d.UserName}, Have: d}
-	if prune {
-		sp.add(OpDelete, "user", "made by sesprov, not in the file: deleted with its keys (--prune)")
-	} else {
+	if !o.Prune {
 		sp.add(OpDelete, "user", "made by sesprov, not in the file: left alone (--prune deletes it)")
+		return sp
 	}
+	used, err := lastUse(ctx, api, d.UserName)
+	switch {
+	case err != nil:
+		sp.err = err
+	case !used.at.IsZero() && o.Now().Sub(used.at) < PruneIdle && !o.Force:
+		sp.err = fail.Conflictf("user %s is not in the file, but its key %s was used at %s in region %s (less than %s ago): it still sends, so --prune leaves it. Put it back in the file, stop that sender and prune later, or pass --force to delete it anyway",
+			d.UserName, used.key, used.at.UTC().Format(time.RFC3339), orText(used.region, "unknown"), durationText(PruneIdle))
+	}
+	sp.add(OpDelete, "user", "made by sesprov, not in the file: deleted with its keys (--prune); %s", used.text())
 	return sp
+}
+
+// keyUse is a user's most recent key use.
+type keyUse struct {
+	key, region string
+	at          time.Time
+}
+
+func (u keyUse) text() string {
+	if u.at.IsZero() {
+		return "its keys were never used"
+	}
+	return fmt.Sprintf("last used %s (key %s)", u.at.UTC().Format(time.RFC3339), u.key)
+}
+
+// lastUse reads the last use of each of the user's keys and returns the
+// most recent.
+func lastUse(ctx context.Context, api iamapi.IAM, user string) (keyUse, error) {
+	keys, err := iamapi.ListAccessKeys(ctx, api, user)
+	if err != nil {
+		return keyUse{}, err
+	}
+	var last keyUse
+	for _, k := range keys {
+		id := aws.ToString(k.AccessKeyId)
+		out, err := api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
+		if err != nil {
+			return keyUse{}, fmt.Errorf("iam:GetAccessKeyLastUsed %s (is the unlisted user still sending?): %w", id, err)
+		}
+		if lu := out.AccessKeyLastUsed; lu != nil && aws.ToTime(lu.LastUsedDate).After(last.at) {
+			last = keyUse{key: id, region: aws.ToString(lu.Region), at: aws.ToTime(lu.LastUsedDate)}
+		}
+	}
+	return last, nil
 }
 
 // status is the sender's status once its plan was applied without error

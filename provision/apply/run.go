@@ -101,7 +101,7 @@ func MakePlan(ctx context.Context, api iamapi.IAM, f *File, o Options) (*Plan, e
 			continue
 		}
 		if madeBySesprov(d) {
-			p.Unlisted = append(p.Unlisted, planUnlisted(d, o.Prune))
+			p.Unlisted = append(p.Unlisted, planUnlisted(ctx, api, d, &o))
 		} else {
 			p.Others++
 		}
@@ -133,7 +133,11 @@ func (p *Plan) Results() []Result {
 		status = StatusPruned
 	}
 	for _, sp := range p.Unlisted {
-		out = append(out, Result{Name: sp.Sender.Name, Status: status, Changes: sp.Changes, DryRun: true})
+		r := Result{Name: sp.Sender.Name, Status: status, Changes: sp.Changes, DryRun: true}
+		if sp.err != nil {
+			r.Status, r.Error = errStatus(sp.err), sp.err.Error()
+		}
+		out = append(out, r)
 	}
 	return out
 }
