@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sesprov/sesprov/internal/deliver"
@@ -116,6 +118,57 @@ func TestApplyKilledAtEveryCall(t *testing.T) {
 				t.Errorf("alerts: active keys %v, stored %s", got, alerts)
 			}
 			wantStatus(t, b.run(f, apply.Options{}), map[string]string{"billing-mailer": apply.StatusUnchanged, "alerts": apply.StatusUnchanged})
+		})
+	}
+}
+
+// TestApplyTwoRunsAtOnce: two applies of one file at the same moment (a
+// scheduled run and a person's) never leave a key whose secret reached no
+// store, nor a sender with two active keys: each sender is made and keyed
+// once, whichever run gets there first; the other run fails or finds it
+// done. A run after them has nothing to do.
+func TestApplyTwoRunsAtOnce(t *testing.T) {
+	for round := range 5 {
+		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+			b := newBench(t)
+			f := scaleFile(t, 6)
+			for i := range f.Senders {
+				f.Senders[i].Grace = 0
+			}
+			var wg sync.WaitGroup
+			for range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					ctx := context.Background()
+					p, err := apply.MakePlan(ctx, b.iam, f, apply.Options{Now: b.clock.Now})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if _, err := p.Apply(ctx, b.deps(), nil); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			b.clock.Advance(11 * time.Minute) // a started rotation's lease runs out
+			b.run(f, apply.Options{})
+			for n, r := range b.run(f, apply.Options{}) {
+				if r.Status != apply.StatusUnchanged {
+					t.Errorf("third run: %s %s %s", n, r.Status, r.Error)
+				}
+			}
+			sm := secretsmanager.NewFromConfig(b.cfg)
+			for _, s := range f.Senders {
+				out, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("ses/" + s.Name)})
+				if err != nil {
+					t.Fatalf("%s: %v", s.Name, err)
+				}
+				if got, stored := b.activeKeys(s.Name), keyOf(t, aws.ToString(out.SecretString)); !slices.Equal(got, []string{stored}) {
+					t.Errorf("%s: active keys %v, stored %s", s.Name, got, stored)
+				}
+			}
 		})
 	}
 }
