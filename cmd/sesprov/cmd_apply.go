@@ -7,11 +7,14 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/output"
+	"github.com/sesprov/sesprov/internal/progress"
+	"github.com/sesprov/sesprov/internal/tty"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/sesprov/sesprov/provision/apply"
 	"github.com/urfave/cli/v2"
@@ -85,7 +88,8 @@ func applyAction(c *cli.Context) error {
 		_, err := g.Stdout.Write(apply.Schema())
 		return err
 	}
-	f, o, err := applyInput(c)
+	notices := &noticeSink{w: g.Stderr}
+	f, o, err := applyInput(c, notices.notify)
 	if err != nil {
 		return err
 	}
@@ -114,8 +118,17 @@ func applyAction(c *cli.Context) error {
 		return err
 	}
 	began := time.Now()
+	// Progress on stderr: a line in place on a terminal, else every 5 s.
+	// Notices are written through it, above the line.
+	meter := progress.New(g.Stderr, progress.Options{Total: len(plan.Senders) + len(plan.Unlisted), Terminal: tty.IsTerminal(g.Stderr)})
+	notices.to(func(n provision.Notice) { meter.Printf("%s\n", noticeLine(n)) })
 	w := newApplyWriter(g)
-	results, err := plan.Apply(c.Context, deps, w.write)
+	results, err := plan.Apply(c.Context, deps, func(r apply.Result) {
+		w.write(r)
+		meter.Add(r.Status == apply.StatusFailed || r.Status == apply.StatusConflict)
+	})
+	meter.Close()
+	notices.to(nil)
 	if err != nil {
 		return err
 	}
@@ -133,11 +146,11 @@ func applyAction(c *cli.Context) error {
 
 // applyInput reads and checks everything before any AWS call: the flags and
 // the whole file.
-func applyInput(c *cli.Context) (*apply.File, apply.Options, error) {
+func applyInput(c *cli.Context, notices provision.Notices) (*apply.File, apply.Options, error) {
 	g := globalsOf(c)
 	o := apply.Options{
 		DryRun: c.Bool(flgDryRun), Prune: c.Bool(flgPrune), Force: c.Bool(flgForce), Concurrency: c.Int(flgConcurrency),
-		GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName), Log: g.Log, Notices: noticesTo(g.Stderr),
+		GroupName: c.String(flgGroup), PolicyName: c.String(flgPolicyName), Log: g.Log, Notices: notices,
 	}
 	switch {
 	case c.Args().Present():
@@ -156,6 +169,30 @@ func applyInput(c *cli.Context) (*apply.File, apply.Options, error) {
 		return nil, o, err
 	}
 	return f, o, checkApplyStoreFlags(c, f)
+}
+
+// noticeSink renders notices on w, or through a function set while a
+// progress line is shown (the plan keeps the Notices it was made with).
+type noticeSink struct {
+	mu   sync.Mutex
+	w    io.Writer
+	with func(provision.Notice)
+}
+
+func (s *noticeSink) to(fn func(provision.Notice)) {
+	s.mu.Lock()
+	s.with = fn
+	s.mu.Unlock()
+}
+
+func (s *noticeSink) notify(n provision.Notice) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.with != nil {
+		s.with(n)
+		return
+	}
+	fmt.Fprintln(s.w, noticeLine(n))
 }
 
 // readSendersFile reads and parses the senders file ('-': stdin).
