@@ -107,7 +107,7 @@ func applyAction(c *cli.Context) error {
 	}
 	deps := apply.Deps{IAM: clients.IAM, STS: clients.STS, Open: applyOpener(c)}
 	if o.DryRun {
-		plan.CheckDeliveries(deps)
+		plan.CheckDeliveries(c.Context, deps)
 		results := plan.Results()
 		if err := writeApplyLines(g, results, true); err != nil {
 			return err

@@ -344,3 +344,50 @@ func (d *Deliverer) statusLine(set creds.CredentialSet, dest Destination, st sto
 		d.gone = true // the credentials are stored: only the status line is lost
 	}
 }
+
+// Foreign reports, for user's secret or parameter, a store entry that
+// exists and that sesprov did not write: a Secrets Manager secret without
+// sesprov's tag, or an SSM parameter whose description is not sesprov's. A
+// delivery would replace its value (a new AWSCURRENT version, or an
+// overwritten parameter), so a caller that plans can say so first. "" when
+// the entry does not exist, is sesprov's, or the destination is no store.
+// It only reads (secretsmanager:DescribeSecret, ssm:DescribeParameters).
+func (d *Deliverer) Foreign(ctx context.Context, user string) (string, error) {
+	dest := d.dest.For(user)
+	if !dest.Kind.IsStore() {
+		return "", nil
+	}
+	stores, err := d.storeClients(ctx)
+	if err != nil {
+		return "", err
+	}
+	if dest.Kind == KindSecretsManager {
+		out, err := stores.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(dest.Target)})
+		switch {
+		case iamapi.HasCode(err, "ResourceNotFoundException"):
+			return "", nil
+		case err != nil:
+			return "", fmt.Errorf("secretsmanager:DescribeSecret %s: %w", dest.Target, err)
+		}
+		for _, t := range out.Tags {
+			if aws.ToString(t.Key) == CreatedByTagKey && aws.ToString(t.Value) == CreatedByTagValue {
+				return "", nil // sesprov made it
+			}
+		}
+		for id, stages := range out.VersionIdsToStages {
+			if strings.HasPrefix(id, "sesprov-") && slices.Contains(stages, "AWSCURRENT") {
+				return "", nil // sesprov wrote its current value
+			}
+		}
+		return fmt.Sprintf("secret %s exists and sesprov did not write its current value (no tag %s=%s): a new version will replace it", dest.Target, CreatedByTagKey, CreatedByTagValue), nil
+	}
+	out, err := stores.SSM.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
+		{Key: aws.String("Name"), Option: aws.String("Equals"), Values: []string{dest.Target}}}})
+	if err != nil {
+		return "", fmt.Errorf("ssm:DescribeParameters %s: %w", dest.Target, err)
+	}
+	if len(out.Parameters) == 0 || strings.HasSuffix(aws.ToString(out.Parameters[0].Description), ", made by sesprov") {
+		return "", nil
+	}
+	return fmt.Sprintf("parameter %s exists and was not written by sesprov: its value will be overwritten", dest.Target), nil
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/sesprov/sesprov/internal/output"
 	"github.com/sesprov/sesprov/provision"
 	"github.com/sesprov/sesprov/provision/apply"
+	"github.com/sesprov/sesprov/provision/deleteuser"
 	"github.com/sesprov/sesprov/provision/scope"
 )
 
@@ -96,7 +97,7 @@ func (b *bench) run(f *apply.File, o apply.Options) map[string]apply.Result {
 		b.t.Fatalf("MakePlan: %v", err)
 	}
 	if o.DryRun {
-		p.CheckDeliveries(b.deps()) // as the command line does
+		p.CheckDeliveries(ctx, b.deps()) // as the command line does
 	}
 	rs := p.Results()
 	if !o.DryRun {
@@ -600,5 +601,51 @@ func TestApplyInUseConflictAndPendingRegions(t *testing.T) {
 	wantStatus(t, b.run(f, apply.Options{Force: true}), map[string]string{"billing-mailer": apply.StatusRetired, "alerts": apply.StatusRotated})
 	if slices.Contains(b.activeKeys("billing-mailer"), oldBilling) {
 		t.Error("--force did not retire the key")
+	}
+}
+
+// TestApplySaysWhenADestinationHoldsSomethingElse: a new sender whose secret
+// or parameter already exists, and was not written by sesprov, is delivered
+// to (teams make secrets first for sesprov to fill), but the plan and the
+// run say that its value will be replaced.
+func TestApplySaysWhenADestinationHoldsSomethingElse(t *testing.T) {
+	b := newBench(t)
+	ctx := context.Background()
+	if _, err := secretsmanager.NewFromConfig(b.cfg).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("ses/billing-mailer"), SecretString: aws.String(`{"db_password":"not-ours"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ssm.NewFromConfig(b.cfg).PutParameter(ctx, &ssm.PutParameterInput{
+		Name: aws.String("/mail/alerts"), Value: aws.String("not-ours"), Type: "SecureString"}); err != nil {
+		t.Fatal(err)
+	}
+	f := twoSenders(t)
+	rs := b.run(f, apply.Options{DryRun: true})
+	for name, want := range map[string]string{"billing-mailer": "secret ses/billing-mailer exists and sesprov did not write its current value", "alerts": "parameter /mail/alerts exists and was not written by sesprov"} {
+		if !slices.ContainsFunc(rs[name].Changes, func(c apply.Change) bool { return strings.Contains(c.Detail, want) }) {
+			t.Errorf("%s's plan does not say %q: %+v", name, want, rs[name].Changes)
+		}
+	}
+	var warned []string
+	var mu sync.Mutex
+	rs = b.run(f, apply.Options{Notices: func(n provision.Notice) { mu.Lock(); warned = append(warned, n.Text); mu.Unlock() }})
+	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusCreated, "alerts": apply.StatusCreated})
+	if len(warned) != 2 {
+		t.Errorf("warnings %q", warned)
+	}
+	b.storedKeys() // both now hold the senders' credentials
+	// Senders made again into destinations sesprov wrote (their users
+	// deleted, the secret and parameter left): nothing is said.
+	for _, name := range []string{"billing-mailer", "alerts"} {
+		if _, err := deleteuser.Run(ctx, deleteuser.Options{UserName: name}, b.iam); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs = b.run(f, apply.Options{DryRun: true})
+	wantStatus(t, rs, map[string]string{"billing-mailer": apply.StatusCreated, "alerts": apply.StatusCreated})
+	for name, r := range rs {
+		if len(r.Changes) != 1 {
+			t.Errorf("%s's plan: %+v", name, r.Changes)
+		}
 	}
 }

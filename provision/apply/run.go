@@ -146,8 +146,8 @@ func (p *Plan) Results() []Result {
 // could take its credentials (a file that exists or a directory that does
 // not could not): such a sender is failed in the plan, with why. Nothing is
 // created.
-func (p *Plan) CheckDeliveries(deps Deps) {
-	closeAll(p.openDeliveries(deps, true))
+func (p *Plan) CheckDeliveries(ctx context.Context, deps Deps) {
+	closeAll(p.openDeliveries(ctx, deps, true))
 }
 
 func (sp *SenderPlan) waitUntil() *time.Time {
@@ -165,7 +165,7 @@ func (sp *SenderPlan) waitUntil() *time.Time {
 // stops the others. report gets each line as it ends, from one goroutine at
 // a time; Apply returns them in the plan's order.
 func (p *Plan) Apply(ctx context.Context, deps Deps, report func(Result)) ([]Result, error) {
-	delivs := p.openDeliveries(deps, false)
+	delivs := p.openDeliveries(ctx, deps, false)
 	defer closeAll(delivs)
 	if err := p.ensureAccess(ctx, deps); err != nil {
 		return nil, err
@@ -206,7 +206,7 @@ func (p *Plan) nameAt(i int) string {
 // openDeliveries opens the delivery of each sender that will get a key
 // (check: only checks it). A sender whose destination cannot be opened is
 // failed in the plan: nothing about it will be changed.
-func (p *Plan) openDeliveries(deps Deps, check bool) map[string]*deliver.Deliverer {
+func (p *Plan) openDeliveries(ctx context.Context, deps Deps, check bool) map[string]*deliver.Deliverer {
 	out := map[string]*deliver.Deliverer{}
 	for _, sp := range p.Senders {
 		if !sp.Delivers() {
@@ -218,8 +218,29 @@ func (p *Plan) openDeliveries(deps Deps, check bool) map[string]*deliver.Deliver
 			continue
 		}
 		out[sp.Sender.Name] = d
+		if sp.keys == keysCreate {
+			p.foreignStore(ctx, sp, d, check)
+		}
 	}
 	return out
+}
+
+// foreignStore says, for a sender about to get its first credentials, when
+// its secret or parameter exists and sesprov did not write it: another
+// application's entry of the same name would lose its value. Only said
+// (a change line, and a warning in a real run): teams also make the secret
+// first, with their own key and policy, for sesprov to fill.
+func (p *Plan) foreignStore(ctx context.Context, sp *SenderPlan, d *deliver.Deliverer, check bool) {
+	foreign, err := d.Foreign(ctx, sp.Sender.Name)
+	switch {
+	case err != nil:
+		p.opts.Notices.Warn(sp.Sender.Name, "%s: could not check whether its destination already holds something else: %v", sp.Sender.Name, err)
+	case foreign != "":
+		sp.add(OpChange, "deliver_to", "%s", foreign)
+		if !check {
+			p.opts.Notices.Warn(sp.Sender.Name, "%s: %s", sp.Sender.Name, foreign)
+		}
+	}
 }
 
 func closeAll(ds map[string]*deliver.Deliverer) {
