@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
@@ -152,14 +151,7 @@ func (a *applier) create(ctx context.Context, sp *SenderPlan) (*rotate.Result, e
 // since the scan is taken only if sesprov made it (this run's own, whose
 // answer was lost, or another run's): else it is a conflict.
 func (a *applier) createUser(ctx context.Context, s Sender) error {
-	tags := []types.Tag{{Key: aws.String(provision.TagCreatedBy), Value: aws.String(provision.TagCreatedByValue)}}
-	for _, t := range s.Tags {
-		tags = append(tags, types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
-	}
-	if rt, ok := provision.RegionsTag(s.Regions); ok {
-		tags = append(tags, rt)
-	}
-	in := &iam.CreateUserInput{UserName: aws.String(s.Name), Path: aws.String(s.Path), Tags: tags}
+	in := &iam.CreateUserInput{UserName: aws.String(s.Name), Path: aws.String(s.Path), Tags: provision.NewUserTags(s.Tags, s.Regions)}
 	if s.PermissionsBoundary != "" {
 		in.PermissionsBoundary = aws.String(s.PermissionsBoundary)
 	}
@@ -174,7 +166,7 @@ func (a *applier) createUser(ctx context.Context, s Sender) error {
 	if err != nil {
 		return err
 	}
-	if v, ok := tagOf(have, provision.TagCreatedBy); !ok || v != provision.TagCreatedByValue {
+	if !provision.CreatedBySesprov(have) {
 		return fail.Conflictf("user %s was made by someone else while apply ran (it has no %s tag); nothing was changed. Rename the sender, or run apply again to see the user as it is", s.Name, provision.TagCreatedBy)
 	}
 	return nil

@@ -167,7 +167,7 @@ func (sp *SenderPlan) planAttributes(o *Options) {
 		o.Notices.Warn(s.Name, "user %s has path %s, the file says %s: apply does not move users (their ARN would change). Fix the file, or delete the user and apply again", s.Name, have.Path, s.Path)
 	}
 	for _, t := range s.Tags {
-		if v, ok := tagOf(have.Tags, t.Key); !ok || v != t.Value {
+		if v, ok := provision.TagValue(have.Tags, t.Key); !ok || v != t.Value {
 			sp.tags = append(sp.tags, types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
 			if ok {
 				sp.add(OpChange, "tags", "tag %s: %q → %q", t.Key, v, t.Value)
@@ -220,7 +220,7 @@ func (sp *SenderPlan) planScope() {
 // credentials were made for.
 func (sp *SenderPlan) planKeys(ctx context.Context, api iamapi.IAM, keys []types.AccessKeyMetadata, o *Options) {
 	s := sp.Sender
-	_, onRecord := tagOf(sp.Have.Tags, rotate.TagKey)
+	_, onRecord := provision.TagValue(sp.Have.Tags, rotate.TagKey)
 	why := ""
 	if !onRecord { // a rotation on record is finished first; the next run judges the new key
 		if why = dueReason(s, keys, sp.Have.Tags, o.Now()); why == "" {

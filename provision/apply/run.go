@@ -100,20 +100,13 @@ func MakePlan(ctx context.Context, api iamapi.IAM, f *File, o Options) (*Plan, e
 		if listed[k] || !d.Classify(o.GroupName, o.PolicyName, 0).IsSMTPUser() {
 			continue
 		}
-		if madeBySesprov(d) {
+		if provision.CreatedBySesprov(d.Tags) { // only users sesprov made are reported, and pruned
 			p.Unlisted = append(p.Unlisted, planUnlisted(ctx, api, d, &o))
 		} else {
 			p.Others++
 		}
 	}
 	return p, nil
-}
-
-// madeBySesprov: the user carries the tag create-user puts on every user it
-// makes. Only such users are reported unlisted, and pruned.
-func madeBySesprov(d *provision.UserDetail) bool {
-	v, ok := tagOf(d.Tags, provision.TagCreatedBy)
-	return ok && v == provision.TagCreatedByValue
 }
 
 // Results are the plan's lines as a dry run reports them: each sender's

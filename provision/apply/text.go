@@ -6,23 +6,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/provision/rotate"
 	"github.com/sesprov/sesprov/provision/scope"
 )
-
-// tagOf is the value of the tag key, if the user has it.
-func tagOf(tags []types.Tag, key string) (string, bool) {
-	for _, t := range tags {
-		if aws.ToString(t.Key) == key {
-			return aws.ToString(t.Value), true
-		}
-	}
-	return "", false
-}
 
 // sameSet reports whether a and b hold the same strings, in any order.
 func sameSet(a, b []string) bool {

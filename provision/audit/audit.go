@@ -97,7 +97,8 @@ func (s *sink) WriteUser(u list.User) error {
 			return err
 		}
 	}
-	fs := Judge(u, tagValue(tags, rotate.TagKey), s.opts)
+	record, _ := provision.TagValue(tags, rotate.TagKey)
+	fs := Judge(u, record, s.opts)
 	for i := range fs {
 		fs[i].AccountID = s.opts.AccountID
 	}
@@ -162,13 +163,4 @@ func days(d time.Duration) string {
 		return fmt.Sprintf("%dh", int(d/time.Hour))
 	}
 	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
-}
-
-func tagValue(tags []types.Tag, key string) string {
-	for _, t := range tags {
-		if t.Key != nil && *t.Key == key && t.Value != nil {
-			return *t.Value
-		}
-	}
-	return ""
 }

@@ -13,9 +13,6 @@ import (
 	"github.com/sesprov/sesprov/provision"
 )
 
-// maxUserTags is IAM's limit on a user's tags.
-const maxUserTags = 50
-
 // recordRegions tags the user with the regions its passwords are derived
 // for (provision.RegionsTag), so that a later 'sesprov rotate' derives the
 // same ones without --regions and warns when a rotation leaves one out. It
@@ -33,7 +30,7 @@ func recordRegions(ctx context.Context, client iamapi.IAM, user string, tags []t
 	if slices.Equal(have, want) {
 		return nil
 	}
-	if have == nil && len(tags) >= maxUserTags {
+	if have == nil && len(tags) >= provision.MaxUserTags {
 		r.Note("user %s has %d tags: its regions are not recorded (tag %s); pass --regions when rotating it", user, len(tags), provision.RegionsTagKey)
 		return nil
 	}

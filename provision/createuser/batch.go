@@ -227,7 +227,7 @@ func (b *batchJob) orphanCheck(ctx context.Context, u *types.User, keys []types.
 	if err != nil {
 		return err
 	}
-	if !createdBySesprov(tags) {
+	if !provision.CreatedBySesprov(tags) {
 		return nil
 	}
 	if descs, young := j.describeKeys(ctx, keys); young {
@@ -253,7 +253,7 @@ func isSMTPUser(ctx context.Context, api iamapi.IAM, u *types.User, group string
 	}
 	for _, t := range tags {
 		k, v := aws.ToString(t.Key), aws.ToString(t.Value)
-		if isCreatedByTag(k, v) || (k == provision.TagConsoleKey && v == provision.TagConsoleValue) {
+		if provision.IsCreatedByTag(k, v) || (k == provision.TagConsoleKey && v == provision.TagConsoleValue) {
 			return true, nil
 		}
 	}
@@ -309,7 +309,7 @@ func (b *batchJob) undoUnsure(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("iam:GetUser %s: %w", name, err)
 	}
-	if !createdBySesprov(u.User.Tags) {
+	if !provision.CreatedBySesprov(u.User.Tags) {
 		return nil
 	}
 	keys, err := iamapi.ListAccessKeyIDs(ctx, api, name)

@@ -50,19 +50,7 @@ func (j *userJob) steps() []provision.Step {
 // to do for it.
 func (j *userJob) done() bool { return j.batch != nil && j.batch.done }
 
-func (j *userJob) tags() []types.Tag {
-	tags := []types.Tag{{Key: aws.String(provision.TagCreatedBy), Value: aws.String(provision.TagCreatedByValue)}}
-	for _, t := range j.in.Tags {
-		tags = append(tags, types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
-	}
-	if rt, ok := j.regionsTag(len(tags)); ok {
-		tags = append(tags, rt)
-	}
-	return tags
-}
-
-// maxUserTags is IAM's limit on a user's tags.
-const maxUserTags = 50
+func (j *userJob) tags() []types.Tag { return provision.NewUserTags(j.in.Tags, j.in.Regions) }
 
 // regionsTag is the tag recording the regions the user's passwords are
 // derived for (provision.RegionsTag), so that rotate derives the same ones
@@ -71,7 +59,7 @@ const maxUserTags = 50
 // when the user's other tags (have) leave no room, or the regions do not
 // fit a tag value: rotate then needs --regions, and says so.
 func (j *userJob) regionsTag(have int) (types.Tag, bool) {
-	if have >= maxUserTags {
+	if have >= provision.MaxUserTags {
 		return types.Tag{}, false
 	}
 	return provision.RegionsTag(j.in.Regions)
@@ -225,7 +213,7 @@ func (j *userJob) smtpEvidence(ctx context.Context, tags []types.Tag) (string, e
 	ours, why := false, ""
 	for _, t := range tags {
 		k, v := aws.ToString(t.Key), aws.ToString(t.Value)
-		if isCreatedByTag(k, v) {
+		if provision.IsCreatedByTag(k, v) {
 			ours, why = true, "made by sesprov"
 		} else if k == provision.TagConsoleKey && v == provision.TagConsoleValue && !ours {
 			ours, why = true, "made by the SES console"
@@ -324,7 +312,7 @@ const orphanKeyAge = time.Hour
 // (killed after IAM made it) and how to replace it.
 func (j *userJob) keyConflict(ctx context.Context, keys []types.AccessKeyMetadata, tags []types.Tag) error {
 	descs, young := j.describeKeys(ctx, keys)
-	return j.keyConflictError(descs, young && createdBySesprov(tags), tags)
+	return j.keyConflictError(descs, young && provision.CreatedBySesprov(tags), tags)
 }
 
 // describeKeys names each key with its status, age and last use
@@ -356,22 +344,6 @@ func (j *userJob) describeKeys(ctx context.Context, keys []types.AccessKeyMetada
 		descs = append(descs, d+")")
 	}
 	return descs, young
-}
-
-// createdBySesprov reports whether tags hold sesprov's tag with its exact
-// value. Any other value (someone's own tag of that name) is no evidence that
-// sesprov made the user: delete-user applies the same rule.
-func createdBySesprov(tags []types.Tag) bool {
-	for _, t := range tags {
-		if isCreatedByTag(aws.ToString(t.Key), aws.ToString(t.Value)) {
-			return true
-		}
-	}
-	return false
-}
-
-func isCreatedByTag(key, value string) bool {
-	return key == provision.TagCreatedBy && value == provision.TagCreatedByValue
 }
 
 // keyConflictError words the conflict; orphan says the only key looks like

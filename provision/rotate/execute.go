@@ -193,7 +193,7 @@ func (e *execution) rollback(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if tagValue(tags, TagKey) != e.started {
+	if got, _ := provision.TagValue(tags, TagKey); got != e.started {
 		return nil // another run's record now: leave it
 	}
 	keys, err := iamapi.ListAccessKeyIDs(ctx, e.client, e.UserName)
@@ -363,7 +363,7 @@ func (e *execution) expectTag(ctx context.Context, want, before string) error {
 	if err != nil {
 		return fmt.Errorf("check tag %s before %s: %w", TagKey, before, err)
 	}
-	if got := tagValue(tags, TagKey); got != want {
+	if got, _ := provision.TagValue(tags, TagKey); got != want {
 		if got == "" {
 			got = "(none)"
 		}

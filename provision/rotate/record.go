@@ -142,15 +142,6 @@ func tagRotation(ctx context.Context, client iamapi.IAM, user, value string) err
 
 func tag(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
 
-func tagValue(tags []types.Tag, key string) string {
-	for _, t := range tags {
-		if aws.ToString(t.Key) == key {
-			return aws.ToString(t.Value)
-		}
-	}
-	return ""
-}
-
 func findKey(keys []types.AccessKeyMetadata, id string) (types.AccessKeyMetadata, bool) {
 	for _, k := range keys {
 		if aws.ToString(k.AccessKeyId) == id {

@@ -11,9 +11,6 @@ import (
 	"github.com/sesprov/sesprov/provision"
 )
 
-// maxUserTags is IAM's limit on a user's tags.
-const maxUserTags = 50
-
 // regionsRecord is what the rotation does with the user's regions tag.
 type regionsRecord struct {
 	recorded bool       // Options.Regions were empty: the tag's regions are used
@@ -50,7 +47,7 @@ func (p *Rotation) chooseRegions(tags []types.Tag) error {
 	switch {
 	case !ok:
 		p.regions.drop = len(recorded) > 0
-	case len(tags)+newKeys(tags, TagKey, provision.RegionsTagKey) > maxUserTags:
+	case len(tags)+newKeys(tags, TagKey, provision.RegionsTagKey) > provision.MaxUserTags:
 		p.opts.Notices.Warn(p.UserName, "user %s has %d tags: the regions are not recorded (tag %s); pass --regions at the next rotation", p.UserName, len(tags), provision.RegionsTagKey)
 	default:
 		p.regions.write = &t

@@ -200,7 +200,8 @@ func Plan(ctx context.Context, client iamapi.IAM, opts Options) (*Rotation, erro
 	if err != nil {
 		return nil, err
 	}
-	p := &Rotation{UserName: opts.UserName, UserARN: aws.ToString(u.Arn), tag: tagValue(tags, TagKey), opts: opts}
+	record, _ := provision.TagValue(tags, TagKey)
+	p := &Rotation{UserName: opts.UserName, UserARN: aws.ToString(u.Arn), tag: record, opts: opts}
 	keys, done, err := p.followRecord(keys)
 	if err != nil {
 		return nil, err
