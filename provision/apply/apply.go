@@ -120,8 +120,12 @@ func (a *applier) attributes(ctx context.Context, sp *SenderPlan) error {
 // whose secret reached no one.
 func (a *applier) create(ctx context.Context, sp *SenderPlan) (*rotate.Result, error) {
 	s := sp.Sender
-	if sp.Have == nil {
-		if err := a.createUser(ctx, s); err != nil {
+	var known *rotate.Known // the user as read: rotate need not read it again
+	if sp.Have != nil {
+		known = &rotate.Known{ARN: sp.Have.UserARN, Tags: sp.Have.Tags} // the plan found no key
+	} else {
+		var err error
+		if known, err = a.createUser(ctx, s); err != nil {
 			return nil, err
 		}
 		if len(s.AllowFrom) > 0 { // scoped before it joins the group: never unscoped
@@ -137,7 +141,7 @@ func (a *applier) create(ctx context.Context, sp *SenderPlan) (*rotate.Result, e
 	// The user is seen by now: the calls above waited out IAM's eventual
 	// consistency (NoSuchEntity right after CreateUser).
 	r, err := rotate.Plan(ctx, a.deps.IAM, rotate.Options{
-		UserName: s.Name, Regions: s.Regions, Classified: true, // no key to keep: no grace
+		UserName: s.Name, Regions: s.Regions, Classified: true, Known: known, // no key to keep: no grace
 		GroupName: a.opts.GroupName, PolicyName: a.opts.PolicyName, Now: a.opts.Now, Log: a.opts.Log, Notices: a.opts.Notices,
 	})
 	if err != nil {
@@ -150,26 +154,31 @@ func (a *applier) create(ctx context.Context, sp *SenderPlan) (*rotate.Result, e
 // regions its credentials are made for. A user of that name that appeared
 // since the scan is taken only if sesprov made it (this run's own, whose
 // answer was lost, or another run's): else it is a conflict.
-func (a *applier) createUser(ctx context.Context, s Sender) error {
+// It returns the user as made (no key yet), or nil when the user existed:
+// then rotate reads it.
+func (a *applier) createUser(ctx context.Context, s Sender) (*rotate.Known, error) {
 	in := &iam.CreateUserInput{UserName: aws.String(s.Name), Path: aws.String(s.Path), Tags: provision.NewUserTags(s.Tags, s.Regions)}
 	if s.PermissionsBoundary != "" {
 		in.PermissionsBoundary = aws.String(s.PermissionsBoundary)
 	}
-	_, err := a.deps.IAM.CreateUser(ctx, in)
+	out, err := a.deps.IAM.CreateUser(ctx, in)
 	if !iamapi.HasCode(err, "EntityAlreadyExists") {
 		if err != nil {
-			return fmt.Errorf("iam:CreateUser %s: %w", s.Name, err)
+			return nil, fmt.Errorf("iam:CreateUser %s: %w", s.Name, err)
 		}
-		return nil
+		if out.User == nil {
+			return nil, nil
+		}
+		return &rotate.Known{ARN: aws.ToString(out.User.Arn), Tags: in.Tags}, nil
 	}
 	have, err := iamapi.ListAllUserTags(ctx, a.deps.IAM, s.Name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !provision.CreatedBySesprov(have) {
-		return fail.Conflictf("user %s was made by someone else while apply ran (it has no %s tag); nothing was changed. Rename the sender, or run apply again to see the user as it is", s.Name, provision.TagCreatedBy)
+		return nil, fail.Conflictf("user %s was made by someone else while apply ran (it has no %s tag); nothing was changed. Rename the sender, or run apply again to see the user as it is", s.Name, provision.TagCreatedBy)
 	}
-	return nil
+	return nil, nil
 }
 
 // deliverer is the rotation's delivery to the sender's destination.

@@ -300,6 +300,15 @@ func TestApplyRotatesWithGrace(t *testing.T) {
 	if m := b.mutations(); len(m) > 0 {
 		t.Errorf("a run inside the grace period changed %v", m)
 	}
+	// It reads what a run with nothing due reads: the rotation record came
+	// with the scan, the keys with the plan's ListAccessKeys.
+	calls := map[string]int{}
+	for _, c := range b.srv.IAM.Calls() {
+		calls[c.Action]++
+	}
+	if want := map[string]int{"GetAccountAuthorizationDetails": 1, "ListAccessKeys": 2}; !maps.Equal(calls, want) {
+		t.Errorf("inside the grace period: IAM calls %v, budget %v", calls, want)
+	}
 
 	b.clock.Advance(23 * time.Hour)
 	rs = b.run(f, apply.Options{})

@@ -56,7 +56,12 @@ func (p *Rotation) decideGrace() {
 // checkInUse reads each superseded key's last use and refuses (a conflict)
 // to retire one used after inUseAfter: something still sends with it.
 // Force skips the check.
-func (e *execution) checkInUse(ctx context.Context) error { return e.CheckInUse(ctx, e.client) }
+func (e *execution) checkInUse(ctx context.Context) error {
+	if e.inUseChecked {
+		return nil // the caller's plan checked a moment ago
+	}
+	return e.CheckInUse(ctx, e.client)
+}
 
 // CheckInUse is the check a run that finishes a delivery makes before it
 // retires the superseded keys (see Execute), for a caller that plans: a
@@ -80,6 +85,7 @@ func (p *Rotation) CheckInUse(ctx context.Context, client iamapi.IAM) error {
 			p.UserName, id, aws.ToTime(lu.LastUsedDate).UTC().Format(time.RFC3339), aws.ToString(lu.Region), aws.ToString(lu.ServiceName),
 			after.UTC().Format(time.RFC3339), p.Finish, deliveredText(p.DeliveredAt))
 	}
+	p.inUseChecked = true // passed: Execute need not read again
 	return nil
 }
 

@@ -87,8 +87,21 @@ type Options struct {
 	// 0 rotates whatever the keys' age.
 	OlderThan time.Duration
 
+	// Known, when set, is the user as the caller read it a moment ago:
+	// Plan takes its ARN, keys and tags from it instead of reading them
+	// again. Execute still reads the rotation record back before its first
+	// change, so another run's record written since is found.
+	Known *Known
+
 	Log     *slog.Logger      // may be nil
 	Notices provision.Notices // may be nil
+}
+
+// Known is a user as a caller already read it (see Options.Known).
+type Known struct {
+	ARN  string
+	Keys []types.AccessKeyMetadata
+	Tags []types.Tag
 }
 
 // Deliverer writes new credentials to where they are going (stdout, an
@@ -135,6 +148,10 @@ type Rotation struct {
 	// superseded are the active keys Finish supersedes: checked for use
 	// before they are retired after a grace period.
 	superseded []string
+
+	// inUseChecked: CheckInUse passed (a plan checked): Execute does not
+	// read the keys' last use again.
+	inUseChecked bool
 
 	regions regionsRecord
 	// grace is the grace period: the one recorded with the delivery being
@@ -230,6 +247,9 @@ func Plan(ctx context.Context, client iamapi.IAM, opts Options) (*Rotation, erro
 // not an SMTP user unless Force.
 func readUser(ctx context.Context, client iamapi.IAM, opts Options) (*types.User, []types.AccessKeyMetadata, []types.Tag, error) {
 	name := opts.UserName
+	if k := opts.Known; k != nil && opts.Classified {
+		return &types.User{UserName: aws.String(name), Arn: aws.String(k.ARN)}, k.Keys, k.Tags, nil
+	}
 	u, err := client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 	if err != nil {
 		if iamapi.IsNoSuchEntity(err) && len(opts.Regions) == 0 {
