@@ -229,7 +229,7 @@ func (sp *SenderPlan) planKeys(ctx context.Context, api iamapi.IAM, keys []types
 	}
 	ro := rotate.Options{
 		UserName: s.Name, Regions: s.Regions, Grace: s.Grace, Classified: true, Force: o.Force,
-		Known: &rotate.Known{ARN: sp.Have.UserARN, Keys: keys, Tags: sp.Have.Tags}, // read by the scan and just now
+		Known:     &rotate.Known{ARN: sp.Have.UserARN, Keys: keys, Tags: sp.Have.Tags}, // read by the scan and just now
 		GroupName: o.GroupName, PolicyName: o.PolicyName, Now: o.Now, Log: o.Log, Notices: o.Notices,
 	}
 	r, err := rotate.Plan(ctx, api, ro)
