@@ -452,3 +452,13 @@ func orList(s []string) string {
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
+
+// JoinNames writes the regions' names separated by sep ("," for a flag's
+// value, ", " for a sentence).
+func JoinNames(rs []Region, sep string) string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.Name
+	}
+	return strings.Join(names, sep)
+}

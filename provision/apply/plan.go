@@ -132,7 +132,7 @@ func planSender(ctx context.Context, api iamapi.IAM, s Sender, have *provision.U
 	sp := &SenderPlan{Sender: s, Have: have}
 	if have == nil {
 		sp.keys = keysCreate
-		sp.add(OpCreate, "user", "new SMTP user: regions %s, credentials to %s%s", regionNames(s.Regions), destText(s), scopeText(s.AllowFrom))
+		sp.add(OpCreate, "user", "new SMTP user: regions %s, credentials to %s%s", derive.JoinNames(s.Regions, ","), destText(s), scopeText(s.AllowFrom))
 		return sp
 	}
 	if ev := have.Classify(o.GroupName, o.PolicyName, 0); !ev.IsSMTPUser() {
@@ -294,7 +294,7 @@ func dueReason(s Sender, keys []types.AccessKeyMetadata, tags []types.Tag, now t
 	case s.MaxKeyAge > 0 && now.Sub(newest) > s.MaxKeyAge:
 		return fmt.Sprintf("newest key is %s old (max_key_age %s)", ageText(now.Sub(newest)), durationText(s.MaxKeyAge))
 	case len(recorded) == 0:
-		return fmt.Sprintf("the regions its credentials were made for are not recorded (tag %s); the file asks for %s", provision.RegionsTagKey, regionNames(s.Regions))
+		return fmt.Sprintf("the regions its credentials were made for are not recorded (tag %s); the file asks for %s", provision.RegionsTagKey, derive.JoinNames(s.Regions, ","))
 	default:
 		if grew := missingRegions(recorded, s.Regions); len(grew) > 0 {
 			return fmt.Sprintf("regions grew: +%s (a password for a new region needs the secret key, which sesprov never keeps)", strings.Join(grew, ", +"))

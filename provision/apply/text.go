@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/provision/rotate"
 	"github.com/sesprov/sesprov/provision/scope"
@@ -18,14 +17,6 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(slices.Compact(a), slices.Compact(b))
-}
-
-func regionNames(rs []derive.Region) string {
-	names := make([]string, len(rs))
-	for i, r := range rs {
-		names[i] = r.Name
-	}
-	return strings.Join(names, ",")
 }
 
 func scopeText(addrs []string) string {

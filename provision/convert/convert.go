@@ -86,7 +86,7 @@ func Run(ctx context.Context, in Options, deps Deps) (*Result, error) {
 	if err := recordRegions(ctx, deps.IAM, user, tags, in.Regions, r); err != nil {
 		return res, err
 	}
-	r.Note("SMTP passwords for %s derived from the secret given (IAM cannot check it: 'sesprov verify' can)", regionNames(in.Regions))
+	r.Note("SMTP passwords for %s derived from the secret given (IAM cannot check it: 'sesprov verify' can)", derive.JoinNames(in.Regions, ","))
 	res.Set = creds.DeriveCredentials(user, in.AccessKeyID, in.Secret, in.Regions)
 	res.Set.UserARN = arn
 	return res, nil
@@ -151,12 +151,4 @@ func joinGroup(ctx context.Context, client iamapi.IAM, user, group string, r *pr
 		return iamapi.AddUserToGroupChecked(ctx, client, user, group)
 	}
 	return nil
-}
-
-func regionNames(rs []derive.Region) string {
-	names := make([]string, len(rs))
-	for i, r := range rs {
-		names[i] = r.Name
-	}
-	return strings.Join(names, ",")
 }

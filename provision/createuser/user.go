@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/deliver"
 	"github.com/sesprov/sesprov/internal/fail"
@@ -426,7 +427,7 @@ func (j *userJob) ensureMembership(ctx context.Context, r *provision.Run) error 
 // keyAndDeliver makes the access key and hands its credentials to the
 // Deliverer; a key whose credentials were not delivered is deleted.
 func (j *userJob) keyAndDeliver(ctx context.Context, r *provision.Run) error {
-	if j.done() || !r.Plan("create an access key for user %s, derive SMTP passwords for %s, write them to %s", j.name, regionList(j.in), j.in.Dest.For(j.name)) {
+	if j.done() || !r.Plan("create an access key for user %s, derive SMTP passwords for %s, write them to %s", j.name, derive.JoinNames(j.in.Regions, ", "), j.in.Dest.For(j.name)) {
 		return nil
 	}
 	api := j.deps.IAM
@@ -460,14 +461,6 @@ func (j *userJob) reportMade(keyID string) {
 		note = ""
 	}
 	j.notices.Info(j.name, "%s user %s in group %s with access key %s%s", verb, j.name, j.access.GroupName, keyID, note)
-}
-
-func regionList(in *Options) string {
-	names := make([]string, len(in.Regions))
-	for i, rg := range in.Regions {
-		names[i] = rg.Name
-	}
-	return strings.Join(names, ", ")
 }
 
 // existingUser reads a user that iam:CreateUser just said exists

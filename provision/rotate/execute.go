@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/creds"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
@@ -109,7 +110,7 @@ func (e *execution) finish(ctx context.Context) error {
 // rotate makes, delivers and records a new key, then retires the old ones.
 func (e *execution) rotate(ctx context.Context, deliver Deliverer, verify Verifier) error {
 	if e.regions.recorded {
-		e.r.Note("SMTP regions %s, as recorded in tag %s", regionNames(e.opts.Regions), provision.RegionsTagKey)
+		e.r.Note("SMTP regions %s, as recorded in tag %s", derive.JoinNames(e.opts.Regions, ","), provision.RegionsTagKey)
 	}
 	if e.StaleTag != "" {
 		e.r.Note("tag %s=%s names a key that no longer exists: ignored", TagKey, e.StaleTag)
@@ -120,7 +121,7 @@ func (e *execution) rotate(ctx context.Context, deliver Deliverer, verify Verifi
 	if err := e.start(ctx); err != nil {
 		return err
 	}
-	if !e.r.Plan("create a new access key for user %s, derive SMTP passwords for %s", e.UserName, regionNames(e.opts.Regions)) {
+	if !e.r.Plan("create a new access key for user %s, derive SMTP passwords for %s", e.UserName, derive.JoinNames(e.opts.Regions, ",")) {
 		e.planRest(verify != nil)
 		return nil
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/sesprov/sesprov/derive"
 	"github.com/sesprov/sesprov/internal/iamapi"
 )
 
@@ -164,14 +163,6 @@ func describeKeys(keys []types.AccessKeyMetadata) string {
 		parts = append(parts, fmt.Sprintf("%s created %s", aws.ToString(k.AccessKeyId), aws.ToTime(k.CreateDate).UTC().Format("2006-01-02")))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func regionNames(rs []derive.Region) string {
-	names := make([]string, len(rs))
-	for i, r := range rs {
-		names[i] = r.Name
-	}
-	return strings.Join(names, ",")
 }
 
 func defaultString(s, def string) string { return cmp.Or(s, def) }

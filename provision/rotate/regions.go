@@ -41,7 +41,7 @@ func (p *Rotation) chooseRegions(tags []types.Tag) error {
 	}
 	if dropped := droppedRegions(recorded, p.opts.Regions); len(dropped) > 0 {
 		p.opts.Notices.Warn(p.UserName, "user %s's credentials were made for %s; --regions %s leaves out %s: no password for it is derived from the new key, and the old one stops working once the old key is retired",
-			p.UserName, strings.Join(recorded, ","), regionNames(p.opts.Regions), strings.Join(dropped, ","))
+			p.UserName, strings.Join(recorded, ","), derive.JoinNames(p.opts.Regions, ","), strings.Join(dropped, ","))
 	}
 	t, ok := provision.RegionsTag(p.opts.Regions)
 	switch {
