@@ -3,7 +3,6 @@ package apply
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -62,20 +61,8 @@ func (a *applier) applySender(ctx context.Context, sp *SenderPlan) Result {
 }
 
 func withError(r Result, err error) Result {
-	r.Status, r.Error = errStatus(err), applyAdvice(err.Error())
+	r.Status, r.Error = errStatus(err), err.Error()
 	return r
-}
-
-// applyAdvice turns the advice of rotate's messages into apply's: the
-// command to run again is apply, which takes over a rotation whose lease
-// ran out by itself.
-func applyAdvice(msg string) string {
-	return strings.NewReplacer(
-		"run rotate again", "run apply again",
-		" (or with a shorter --stale-after)", "",
-		"after --stale-after", "once the lease ("+rotate.DefaultStaleAfter.String()+") runs out",
-		"old key none is untouched", "the user had no other key",
-	).Replace(msg)
 }
 
 // attributes sets what an existing user differs in: tags, the boundary, the
@@ -141,7 +128,7 @@ func (a *applier) create(ctx context.Context, sp *SenderPlan) (*rotate.Result, e
 	// The user is seen by now: the calls above waited out IAM's eventual
 	// consistency (NoSuchEntity right after CreateUser).
 	r, err := rotate.Plan(ctx, a.deps.IAM, rotate.Options{
-		UserName: s.Name, Regions: s.Regions, Classified: true, Known: known, // no key to keep: no grace
+		UserName: s.Name, Regions: s.Regions, Classified: true, Known: known, Command: "apply", // no key to keep: no grace
 		GroupName: a.opts.GroupName, PolicyName: a.opts.PolicyName, Now: a.opts.Now, Log: a.opts.Log, Notices: a.opts.Notices,
 	})
 	if err != nil {

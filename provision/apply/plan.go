@@ -228,7 +228,7 @@ func (sp *SenderPlan) planKeys(ctx context.Context, api iamapi.IAM, keys []types
 		}
 	}
 	ro := rotate.Options{
-		UserName: s.Name, Regions: s.Regions, Grace: s.Grace, Classified: true, Force: o.Force,
+		UserName: s.Name, Regions: s.Regions, Grace: s.Grace, Classified: true, Force: o.Force, Command: "apply",
 		Known:     &rotate.Known{ARN: sp.Have.UserARN, Keys: keys, Tags: sp.Have.Tags}, // read by the scan and just now
 		GroupName: o.GroupName, PolicyName: o.PolicyName, Now: o.Now, Log: o.Log, Notices: o.Notices,
 	}

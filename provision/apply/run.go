@@ -116,7 +116,7 @@ func (p *Plan) Results() []Result {
 	for _, sp := range p.Senders {
 		r := Result{Name: sp.Sender.Name, Changes: sp.Changes, Status: sp.status(), DryRun: true}
 		if sp.err != nil {
-			r.Status, r.Error = errStatus(sp.err), applyAdvice(sp.err.Error())
+			r.Status, r.Error = errStatus(sp.err), sp.err.Error()
 		}
 		r.WaitUntil = sp.waitUntil()
 		out = append(out, r)

@@ -203,7 +203,7 @@ func (e *execution) rollback(ctx context.Context) error {
 	}
 	for _, id := range keys {
 		if id != e.newID && !slices.Contains(e.existing, id) {
-			return fmt.Errorf("key %s, which this run may have made (a lost answer), remains; tag %s kept: run rotate again after --stale-after to delete it", id, TagKey)
+			return fmt.Errorf("key %s, which this run may have made (a lost answer), remains; tag %s kept: %s %s to delete it", id, TagKey, e.opts.rerun(), e.opts.afterLease())
 		}
 	}
 	_, err = e.client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(e.UserName), TagKeys: []string{TagKey}})
@@ -241,17 +241,17 @@ func (e *execution) makeAndDeliver(ctx context.Context, deliver Deliverer, verif
 	set.UserARN = e.UserARN
 	e.res.NewKeyID = set.AccessKeyID
 	if err := e.expectTag(ctx, e.started, "delivering"); err != nil {
-		return set, e.fail(ctx, fmt.Errorf("%w; this run's new key %s was deleted, old key %s is untouched", err, id, e.old))
+		return set, e.fail(ctx, fmt.Errorf("%w; this run's new key %s was deleted, %s", err, id, e.oldUntouched()))
 	}
 	if verify != nil {
 		e.r.Plan("verify the new passwords with SMTP AUTH")
 		if err := verify(ctx, set); err != nil {
-			return set, e.fail(ctx, fmt.Errorf("the new key %s failed verification; it was deleted and old key %s is untouched: %w", set.AccessKeyID, e.old, err))
+			return set, e.fail(ctx, fmt.Errorf("the new key %s failed verification; it was deleted and %s: %w", set.AccessKeyID, e.oldUntouched(), err))
 		}
 	}
 	e.r.Plan("deliver the new credentials")
 	if err := deliver(ctx, set); err != nil {
-		return set, e.fail(ctx, fmt.Errorf("deliver the new credentials: %w (the new key %s was deleted; old key %s is untouched)", err, set.AccessKeyID, e.old))
+		return set, e.fail(ctx, fmt.Errorf("deliver the new credentials: %w (the new key %s was deleted; %s)", err, set.AccessKeyID, e.oldUntouched()))
 	}
 	// Delivered: the new key is wanted whatever happens next.
 	e.r.Keep()
@@ -279,11 +279,11 @@ func (e *execution) recordDelivery(ctx context.Context, set creds.CredentialSet)
 		tags = append(tags, *e.regions.write)
 	}
 	if err := tagUser(rctx, e.client, e.UserName, "record the rotation's progress", tags...); err != nil {
-		return fmt.Errorf("%w; the new key %s was delivered, old key %s is still active. Run rotate again: it cannot recover the delivered secret, so it replaces %s with a fresh key, delivers that and then retires %s",
-			err, set.AccessKeyID, e.old, set.AccessKeyID, e.old)
+		return fmt.Errorf("%w; the new key %s was delivered, old key %s is still active. %s: it cannot recover the delivered secret, so it replaces %s with a fresh key, delivers that and then retires %s",
+			err, set.AccessKeyID, e.old, upperFirst(e.opts.rerun()), set.AccessKeyID, e.old)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("interrupted after delivering key %s (%w): run rotate again to retire old key %s; it makes no new key", set.AccessKeyID, err, e.old)
+		return fmt.Errorf("interrupted after delivering key %s (%w): %s to retire old key %s; it makes no new key", set.AccessKeyID, err, e.opts.rerun(), e.old)
 	}
 	return nil
 }
@@ -312,7 +312,7 @@ func (e *execution) retire(ctx context.Context) error {
 		case OldKeyDelete:
 			if e.r.Plan("delete old access key %s", id) {
 				if err := iamapi.DeleteAccessKey(ctx, e.client, e.UserName, id); err != nil {
-					return retireErr(err)
+					return e.retireErr(err)
 				}
 			}
 		default:
@@ -321,7 +321,7 @@ func (e *execution) retire(ctx context.Context) error {
 					UserName: aws.String(e.UserName), AccessKeyId: aws.String(id), Status: types.StatusTypeInactive,
 				})
 				if err != nil && !iamapi.IsNoSuchEntity(err) {
-					return retireErr(fmt.Errorf("UpdateAccessKey %s (deactivate the old key): %w", id, err))
+					return e.retireErr(fmt.Errorf("UpdateAccessKey %s (deactivate the old key): %w", id, err))
 				}
 			}
 		}
@@ -330,8 +330,8 @@ func (e *execution) retire(ctx context.Context) error {
 	return nil
 }
 
-func retireErr(err error) error {
-	return fmt.Errorf("%w; the new credentials were delivered. Run rotate again to retire the old key: it finishes this rotation without making another key", err)
+func (e *execution) retireErr(err error) error {
+	return fmt.Errorf("%w; the new credentials were delivered. %s to retire the old key: it finishes this rotation without making another key", err, upperFirst(e.opts.rerun()))
 }
 
 // regionsText is the regions tag of the delivery record, for the plan.
@@ -352,7 +352,7 @@ func (e *execution) untag(ctx context.Context) error {
 	}
 	_, err := e.client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(e.UserName), TagKeys: keys})
 	if err != nil && !iamapi.IsNoSuchEntity(err) {
-		return fmt.Errorf("UntagUser %s (remove %s; the rotation itself is done): %w; run rotate again to finish", e.UserName, TagKey, err)
+		return fmt.Errorf("UntagUser %s (remove %s; the rotation itself is done): %w; %s to finish", e.UserName, TagKey, err, e.opts.rerun())
 	}
 	return nil
 }
@@ -383,3 +383,14 @@ func (e *execution) fail(ctx context.Context, err error) error {
 	}
 	return err
 }
+
+// oldUntouched says what became of the user's other key after a failure
+// before delivery.
+func (e *execution) oldUntouched() string {
+	if e.old == recordNoOldKey {
+		return "the user had no other key"
+	}
+	return "old key " + e.old + " is untouched"
+}
+
+func upperFirst(s string) string { return strings.ToUpper(s[:1]) + s[1:] }

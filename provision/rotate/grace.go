@@ -75,15 +75,15 @@ func (p *Rotation) CheckInUse(ctx context.Context, client iamapi.IAM) error {
 	for _, id := range p.superseded {
 		out, err := client.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
 		if err != nil {
-			return fmt.Errorf("GetAccessKeyLastUsed %s (is the superseded key still in use?): %w; nothing was retired, run rotate again", id, err)
+			return fmt.Errorf("GetAccessKeyLastUsed %s (is the superseded key still in use?): %w; nothing was retired, %s", id, err, p.opts.rerun())
 		}
 		lu := out.AccessKeyLastUsed
 		if lu == nil || lu.LastUsedDate == nil || !aws.ToTime(lu.LastUsedDate).After(after) {
 			continue
 		}
-		return fail.Conflictf("user %s: superseded key %s was used at %s in region %s by service %s, after %s (the new key %s was delivered %s): something still sends with the old password, so it stays active. Point that sender at the new credentials and run rotate again, or pass --force to retire it anyway",
+		return fail.Conflictf("user %s: superseded key %s was used at %s in region %s by service %s, after %s (the new key %s was delivered %s): something still sends with the old password, so it stays active. Point that sender at the new credentials and %s, or pass --force to retire it anyway",
 			p.UserName, id, aws.ToTime(lu.LastUsedDate).UTC().Format(time.RFC3339), aws.ToString(lu.Region), aws.ToString(lu.ServiceName),
-			after.UTC().Format(time.RFC3339), p.Finish, deliveredText(p.DeliveredAt))
+			after.UTC().Format(time.RFC3339), p.Finish, deliveredText(p.DeliveredAt), p.opts.rerun())
 	}
 	p.inUseChecked = true // passed: Execute need not read again
 	return nil

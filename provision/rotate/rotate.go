@@ -8,6 +8,7 @@
 package rotate
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -86,6 +87,10 @@ type Options struct {
 	// this (a finished delivery's superseded key is retired regardless).
 	// 0 rotates whatever the keys' age.
 	OlderThan time.Duration
+
+	// Command is the command a person runs again, named in advice
+	// ("rotate" when empty; apply rotates through this package too).
+	Command string
 
 	// Known, when set, is the user as the caller read it a moment ago:
 	// Plan takes its ARN, keys and tags from it instead of reading them
@@ -185,6 +190,20 @@ type Result struct {
 	GraceEnded bool                 `json:"grace_ended,omitempty"`
 	Plan       []provision.PlanItem `json:"-"`
 	DryRun     bool                 `json:"dry_run"`
+}
+
+// rerun is the advice to run the command again.
+func (o *Options) rerun() string { return "run " + cmp.Or(o.Command, "rotate") + " again" }
+
+// isRotate: the advice may name rotate's own flags.
+func (o *Options) isRotate() bool { return o.Command == "" || o.Command == "rotate" }
+
+// afterLease says when a run may take over a started rotation.
+func (o *Options) afterLease() string {
+	if o.isRotate() {
+		return "after --stale-after"
+	}
+	return "once the lease (" + o.StaleAfter.String() + ") runs out"
 }
 
 func (o *Options) setDefaults() error {
@@ -296,7 +315,7 @@ func (p *Rotation) followRecord(keys []types.AccessKeyMetadata) (_ []types.Acces
 		keys, err := p.followStarted(keys, parseStarted(strings.TrimPrefix(tag, recordStarted)))
 		return keys, false, err
 	case tag != "":
-		return nil, false, fail.Conflictf("user %s has tag %s=%q, which sesprov does not understand; remove the tag and run rotate again", p.UserName, TagKey, tag)
+		return nil, false, fail.Conflictf("user %s has tag %s=%q, which sesprov does not understand; remove the tag and %s", p.UserName, TagKey, tag, p.opts.rerun())
 	}
 	return keys, false, nil
 }
@@ -311,8 +330,8 @@ func (p *Rotation) followDelivered(keys []types.AccessKeyMetadata, newKey string
 		p.StaleTag = p.tag
 		return false, nil
 	case k.Status != types.StatusTypeActive:
-		return false, fail.Conflictf("user %s: an interrupted rotation delivered key %s, but it is now inactive; sesprov will not retire the other key. Reactivate %s or remove the tag %s, then run rotate again",
-			p.UserName, newKey, newKey, TagKey)
+		return false, fail.Conflictf("user %s: an interrupted rotation delivered key %s, but it is now inactive; sesprov will not retire the other key. Reactivate %s or remove the tag %s, then %s",
+			p.UserName, newKey, newKey, TagKey, p.opts.rerun())
 	}
 	p.Finish = newKey
 	for _, k := range keys {
@@ -330,13 +349,13 @@ func (p *Rotation) followDelivered(keys []types.AccessKeyMetadata, newKey string
 // keys it does not name are its lost ones; the others are returned.
 func (p *Rotation) followStarted(keys []types.AccessKeyMetadata, st startedRecord) ([]types.AccessKeyMetadata, error) {
 	if age := st.age(keys, p.opts.Now()); p.opts.StaleAfter > 0 && age < p.opts.StaleAfter {
-		return nil, fmt.Errorf("user %s: a rotation started %s ago (tag %s=%s) may still be running; sesprov leaves it alone. If that run died, run rotate again after %s (or with a shorter --stale-after); nothing was changed",
-			p.UserName, age.Round(time.Second), TagKey, p.tag, p.opts.Now().Add(p.opts.StaleAfter-age).UTC().Format(time.RFC3339))
+		return nil, fmt.Errorf("user %s: a rotation started %s ago (tag %s=%s) may still be running; sesprov leaves it alone. If that run died, %s after %s%s; nothing was changed",
+			p.UserName, age.Round(time.Second), TagKey, p.tag, p.opts.rerun(), p.opts.Now().Add(p.opts.StaleAfter-age).UTC().Format(time.RFC3339), shorterLease(&p.opts))
 	}
 	for _, id := range st.keys {
 		if _, ok := findKey(keys, id); !ok {
-			return nil, fail.Conflictf("user %s: an interrupted rotation recorded key %s, which is gone; sesprov cannot tell which remaining key is whose. Check the user's keys, remove the tag %s, then run rotate again",
-				p.UserName, id, TagKey)
+			return nil, fail.Conflictf("user %s: an interrupted rotation recorded key %s, which is gone; sesprov cannot tell which remaining key is whose. Check the user's keys, remove the tag %s, then %s",
+				p.UserName, id, TagKey, p.opts.rerun())
 		}
 	}
 	var remaining []types.AccessKeyMetadata
@@ -362,8 +381,8 @@ func (p *Rotation) decideKeys(keys []types.AccessKeyMetadata) error {
 		}
 	}
 	if len(active) > 1 {
-		return fail.Conflictf("user %s has two active access keys (%s): sesprov never guesses which one is in use. Deactivate the one no longer used (aws iam update-access-key --user-name %s --access-key-id ID --status Inactive), then run rotate again; nothing was changed",
-			p.UserName, describeKeys(active), p.UserName)
+		return fail.Conflictf("user %s has two active access keys (%s): sesprov never guesses which one is in use. Deactivate the one no longer used (aws iam update-access-key --user-name %s --access-key-id ID --status Inactive), then %s; nothing was changed",
+			p.UserName, describeKeys(active), p.UserName, p.opts.rerun())
 	}
 	if len(keys) >= 2 {
 		// IAM allows two keys: the oldest inactive one makes room.
@@ -387,4 +406,12 @@ func (p *Rotation) decideKeys(keys []types.AccessKeyMetadata) error {
 		p.Fresh = p.opts.Now().Sub(newest) < p.opts.OlderThan
 	}
 	return nil
+}
+
+// shorterLease is rotate's way to take over sooner, "" for another command.
+func shorterLease(o *Options) string {
+	if o.isRotate() {
+		return " (or with a shorter --stale-after)"
+	}
+	return ""
 }
