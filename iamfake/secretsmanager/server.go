@@ -8,7 +8,6 @@
 package secretsmanager
 
 import (
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -77,27 +76,11 @@ type operation struct {
 
 // ServeHTTP answers one Secrets Manager call.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	name, _ := awsjson.Target(r, TargetPrefix)
-	op, ok := operations[name]
-	if !ok {
-		awsjson.WriteJSON11(w, nil, awsjson.Errorf(400, "UnknownOperationException", "Unknown operation %s", name), "Message")
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return
-	}
-	f, faulted := s.faults.Next(name)
-	if faulted && !f.DropResponse {
-		awsjson.WriteJSON11(w, nil, f.Err(), "Message")
-		return
-	}
-	out, apiErr := s.run(op, awsjson.Region(r), body)
-	if faulted {
-		awsjson.Drop(w)
-		return
-	}
-	awsjson.WriteJSON11(w, out, apiErr, "Message")
+	awsjson.Serve(w, r, TargetPrefix, "Message", &s.faults,
+		func(name string) bool { _, ok := operations[name]; return ok },
+		func(name string, body []byte) (any, *awsjson.Error) {
+			return s.run(operations[name], awsjson.Region(r), body)
+		})
 }
 
 func (s *Server) run(op operation, regionName string, body []byte) (any, *awsjson.Error) {

@@ -9,7 +9,6 @@
 package ssm
 
 import (
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -78,27 +77,11 @@ type operation struct {
 
 // ServeHTTP answers one SSM call.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	name, _ := awsjson.Target(r, TargetPrefix)
-	op, ok := operations[name]
-	if !ok {
-		awsjson.WriteJSON11(w, nil, awsjson.Errorf(400, "UnknownOperationException", "Unknown operation %s", name), "message")
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return
-	}
-	f, faulted := s.faults.Next(name)
-	if faulted && !f.DropResponse {
-		awsjson.WriteJSON11(w, nil, f.Err(), "message")
-		return
-	}
-	out, apiErr := s.run(op, awsjson.Region(r), body)
-	if faulted {
-		awsjson.Drop(w)
-		return
-	}
-	awsjson.WriteJSON11(w, out, apiErr, "message")
+	awsjson.Serve(w, r, TargetPrefix, "message", &s.faults,
+		func(name string) bool { _, ok := operations[name]; return ok },
+		func(name string, body []byte) (any, *awsjson.Error) {
+			return s.run(operations[name], awsjson.Region(r), body)
+		})
 }
 
 func (s *Server) run(op operation, regionName string, body []byte) (any, *awsjson.Error) {

@@ -2,6 +2,7 @@ package awsjson
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -109,4 +110,33 @@ func Drop(w http.ResponseWriter) {
 		}
 	}
 	panic(http.ErrAbortHandler)
+}
+
+// Serve answers one JSON 1.1 call: the operation X-Amz-Target names after
+// prefix, unknown ones refused; a fault injected for it fires (before the
+// call acts, or after, dropping the answer); else run's answer is written,
+// an error's text under messageField ("Message" or "message", as the
+// service spells it).
+func Serve(w http.ResponseWriter, r *http.Request, prefix, messageField string, faults *Faults,
+	known func(op string) bool, run func(op string, body []byte) (any, *Error)) {
+	name, _ := Target(r, prefix)
+	if !known(name) {
+		WriteJSON11(w, nil, Errorf(400, "UnknownOperationException", "Unknown operation %s", name), messageField)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	f, faulted := faults.Next(name)
+	if faulted && !f.DropResponse {
+		WriteJSON11(w, nil, f.Err(), messageField)
+		return
+	}
+	out, apiErr := run(name, body)
+	if faulted {
+		Drop(w)
+		return
+	}
+	WriteJSON11(w, out, apiErr, messageField)
 }
