@@ -22,17 +22,21 @@ import (
 // delivered:<NEW>@<T>), retiring the old key (UpdateAccessKey). The others
 // buy:
 //
-//	GetUser          the user's ARN for the credential set; "no such user" named
-//	ListAccessKeys   the plan: which keys exist, which is active, their age
-//	ListUserTags ×5  the record and regions (1); before the first change, after
-//	                 writing started: (IAM has no compare-and-set, so the read
-//	                 back is how two runs find out about each other), before
-//	                 delivering and before recording the delivery (1 each)
-//	TagUser started: names the keys before CreateAccessKey, so a re-run after
-//	                 a kill knows which key never got out
-//	UntagUser        clears the record
+//	GetUser            the user's ARN for the credential set; "no such user" named
+//	ListAccessKeys ×2  the plan: which keys exist, which is active, their age
+//	                   (1); after writing started:, the keys are still those the
+//	                   record names (another run may have made, delivered and
+//	                   untagged a key since the plan read them: the tag alone
+//	                   would look unchanged)
+//	ListUserTags ×5    the record and regions (1); before the first change, after
+//	                   writing started: (IAM has no compare-and-set, so the read
+//	                   back is how two runs find out about each other), before
+//	                   delivering and before recording the delivery (1 each)
+//	TagUser started:   names the keys before CreateAccessKey, so a re-run after
+//	                   a kill knows which key never got out
+//	UntagUser          clears the record
 var rotateBudget = map[string]int{
-	"GetUser": 1, "ListAccessKeys": 1, "ListUserTags": 5, "TagUser": 2,
+	"GetUser": 1, "ListAccessKeys": 2, "ListUserTags": 5, "TagUser": 2,
 	"CreateAccessKey": 1, "UpdateAccessKey": 1, "UntagUser": 1,
 }
 
@@ -42,7 +46,7 @@ var rotateBudget = map[string]int{
 var (
 	// From the second rotation on, the key the one before deactivated is
 	// deleted to make room (IAM allows two): DeleteAccessKey.
-	graceRotateBudget = map[string]int{"GetUser": 1, "ListAccessKeys": 1, "ListUserTags": 5, "TagUser": 2, "CreateAccessKey": 1, "DeleteAccessKey": 1}
+	graceRotateBudget = map[string]int{"GetUser": 1, "ListAccessKeys": 2, "ListUserTags": 5, "TagUser": 2, "CreateAccessKey": 1, "DeleteAccessKey": 1}
 	graceWaitBudget   = map[string]int{"GetUser": 1, "ListAccessKeys": 1, "ListUserTags": 1}
 	graceRetireBudget = map[string]int{"GetUser": 1, "ListAccessKeys": 1, "ListUserTags": 2, "GetAccessKeyLastUsed": 1, "UpdateAccessKey": 1, "UntagUser": 1}
 	freshBudget       = map[string]int{"GetUser": 1, "ListAccessKeys": 1, "ListUserTags": 1}

@@ -225,3 +225,35 @@ func TestRotateSlowClockWriterKeepsItsLeaseByKeyCreateDate(t *testing.T) {
 		t.Fatalf("keys %v: want %s (delivered) active, %s inactive", keys, cA.last(), old)
 	}
 }
+
+// Two runs plan together; the first completes its whole rotation (new key
+// delivered, old one retired, its record removed) before the second starts
+// changing anything. The tag reads as it did when the second run planned
+// (none), so only the keys show that the plan is stale: the second run must
+// stop, making no key and leaving no record, rather than make a second key
+// beside the first run's delivered one (both active, the user then in
+// conflict; a scheduled apply whose plan was printed minutes earlier hits
+// this, as did two applies at once under load).
+func TestRotateRunPlannedBeforeAnotherFinishedStops(t *testing.T) {
+	l, old := rotationScenario(t)
+	ctx := context.Background()
+	in := rotate.Options{UserName: "cron", Regions: testRegions(t), Now: time.Now}
+	pA, err := rotate.Plan(ctx, l.iam, in)
+	l.must(err)
+	pB, err := rotate.Plan(ctx, l.iam, in)
+	l.must(err)
+	cA, cB := &consumer{t: t}, &consumer{t: t}
+	_, err = pA.Execute(ctx, l.iam, cA.deliver, nil)
+	l.must(err)
+	_, err = pB.Execute(ctx, l.iam, cB.deliver, nil)
+	if err == nil || fail.ExitCode(err) != fail.ExitFailed || !strings.Contains(err.Error(), "access keys changed since this run read them") {
+		t.Fatalf("run B: %v (exit %d), want exit 1: the keys changed since it planned", err, fail.ExitCode(err))
+	}
+	if len(cB.delivered) != 0 {
+		t.Fatalf("run B delivered %v", cB.delivered)
+	}
+	if tags := l.tags("cron"); tags[rotate.TagKey] != "" {
+		t.Fatalf("run B left tag %s=%s", rotate.TagKey, tags[rotate.TagKey])
+	}
+	checkRotated(t, l, cA, old, rotate.OldKeyDeactivate)
+}

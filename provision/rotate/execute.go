@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -177,7 +178,43 @@ func (e *execution) start(ctx context.Context) error {
 	if err := e.expectTag(ctx, started, "CreateAccessKey"); err != nil {
 		return e.fail(ctx, fmt.Errorf("%w; nothing was changed", err))
 	}
-	return nil
+	return e.expectKeys(ctx)
+}
+
+// expectKeys reads the user's keys once this run's record is in place and
+// stops the run unless they are the keys it recorded (KEYS). The tag alone
+// cannot tell: another run may have made a key, delivered it and removed
+// its record since this run read the user, leaving the tag as read (empty):
+// a plan printed and applied later, or a run paused between two calls.
+// Going on would make a second key and leave the other run's, which is in
+// use, active beside it. Any such run made its key before this run's record
+// was written (a run that starts later sees the record and stops), so this
+// read finds it. This run made nothing: it removes its record and stops.
+func (e *execution) expectKeys(ctx context.Context) error {
+	ids, err := iamapi.ListAccessKeyIDs(ctx, e.client, e.UserName)
+	if err != nil {
+		return e.fail(ctx, fmt.Errorf("check the access keys of user %s before CreateAccessKey: %w", e.UserName, err))
+	}
+	if sameKeys(ids, e.existing) {
+		return nil
+	}
+	have := cmp.Or(strings.Join(ids, ", "), "none")
+	err = fmt.Errorf("user %s: its access keys changed since this run read them (another run rotated it meanwhile, or someone changed them by hand; keys now: %s); nothing was changed. %s to plan from the user as it is now",
+		e.UserName, have, upperFirst(e.opts.rerun()))
+	// The record is this run's (just read back) and names no key it made:
+	// removing it leaves the user as the other run left it.
+	if _, uerr := e.client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(e.UserName), TagKeys: []string{TagKey}}); uerr != nil && !iamapi.IsNoSuchEntity(uerr) {
+		return fmt.Errorf("%w; and removing this run's tag %s failed: %w (a run after the lease, %s, removes it)", err, TagKey, uerr, e.opts.StaleAfter)
+	}
+	return err
+}
+
+// sameKeys reports whether a and b hold the same key IDs.
+func sameKeys(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // rollback deletes the key this run made (its secret would go nowhere), then
