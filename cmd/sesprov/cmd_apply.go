@@ -409,6 +409,8 @@ func applySummary(w io.Writer, rs []apply.Result, took time.Duration, dryRun boo
 	switch {
 	case dryRun && n[apply.StatusFailed] > 0:
 		return fmt.Errorf("%d sender(s) would fail (see their lines)", n[apply.StatusFailed])
+	case n[apply.StatusFailed] > 0 && n[apply.StatusFailed]+n[apply.StatusConflict] == len(rs):
+		return fmt.Errorf("%d sender(s) failed (see their lines): run apply again", n[apply.StatusFailed])
 	case n[apply.StatusFailed] > 0:
 		return fmt.Errorf("%d sender(s) failed (see their lines); the others were applied: run apply again", n[apply.StatusFailed])
 	case n[apply.StatusConflict] > 0:
