@@ -114,6 +114,58 @@ func TestRotateFleetCallBudget(t *testing.T) {
 	checkBudget(t, "after the grace period", perUser(t, l.srv.Calls(), n), graceRetireBudget)
 }
 
+// TestRotateAllCallBudget is the same runs for users found by Discover
+// (rotate --all): the plan takes what list read (ARN, keys, tags), so a
+// rotation reads none of it again, and a user with nothing due, or inside
+// its grace period, costs no call beyond discovery.
+func TestRotateAllCallBudget(t *testing.T) {
+	const n = 5
+	l := newLab(t)
+	for i := range n {
+		l.smtpUser(fmt.Sprintf("u%d", i), 1)
+	}
+	ctx := context.Background()
+	run := func(now time.Time, grace, olderThan time.Duration) []rotate.UserResult {
+		found, err := rotate.Discover(ctx, l.iam, "", "", 4)
+		l.must(err)
+		if len(found.Names) != n || len(found.Known) != n {
+			t.Fatalf("discovered %v, %d read whole", found.Names, len(found.Known))
+		}
+		l.srv.ResetCalls() // discovery's calls are list's (TestScanCallBudget)
+		fo := fleetOpts(t, found.Names, func() time.Time { return now })
+		fo.Known, fo.Classified, fo.Grace, fo.OlderThan = found.Known, true, grace, olderThan
+		return rotate.RunFleet(ctx, l.iam, fo, newStore().deliver, nil, nil)
+	}
+	t0 := fleetT0.Add(100 * 24 * time.Hour)
+	l.clock.Advance(t0.Sub(fleetT0))
+	wantStatus(t, run(t0, 0, 90*24*time.Hour), rotate.StatusRotated)
+	checkBudget(t, "rotate", perUser(t, l.srv.Calls(), n), allRotateBudget)
+	t.Logf("rotate --all: %d IAM calls per user after discovery (%d without it)", sum(allRotateBudget), sum(rotateBudget))
+
+	wantStatus(t, run(t0.Add(time.Hour), 0, 90*24*time.Hour), rotate.StatusFresh)
+	checkBudget(t, "fresh", perUser(t, l.srv.Calls(), n), map[string]int{})
+
+	t1 := t0.Add(200 * 24 * time.Hour)
+	l.clock.Advance(t1.Sub(t0))
+	wantStatus(t, run(t1, 24*time.Hour, 90*24*time.Hour), rotate.StatusRotated)
+	checkBudget(t, "rotate --grace", perUser(t, l.srv.Calls(), n), allGraceRotateBudget)
+	wantStatus(t, run(t1.Add(time.Hour), 24*time.Hour, 90*24*time.Hour), rotate.StatusWaiting)
+	checkBudget(t, "inside the grace period", perUser(t, l.srv.Calls(), n), map[string]int{})
+	wantStatus(t, run(t1.Add(25*time.Hour), 24*time.Hour, 90*24*time.Hour), rotate.StatusRetired)
+	checkBudget(t, "after the grace period", perUser(t, l.srv.Calls(), n), allGraceRetireBudget)
+}
+
+// The budgets of users found by Discover: rotateBudget and its kin less the
+// plan's reads (GetUser, ListAccessKeys, ListUserTags).
+var (
+	allRotateBudget = map[string]int{
+		"ListAccessKeys": 1, "ListUserTags": 4, "TagUser": 2,
+		"CreateAccessKey": 1, "UpdateAccessKey": 1, "UntagUser": 1,
+	}
+	allGraceRotateBudget = map[string]int{"ListAccessKeys": 1, "ListUserTags": 4, "TagUser": 2, "CreateAccessKey": 1, "DeleteAccessKey": 1}
+	allGraceRetireBudget = map[string]int{"ListUserTags": 1, "GetAccessKeyLastUsed": 1, "UpdateAccessKey": 1, "UntagUser": 1}
+)
+
 func wantStatus(t *testing.T, rs []rotate.UserResult, want string) {
 	t.Helper()
 	for _, r := range rs {
@@ -152,13 +204,13 @@ func BenchmarkRotateAllLatency20ms(b *testing.B) {
 		srv.SetLatency(latency)
 		ctx := context.Background()
 		start := time.Now()
-		names, err := rotate.Discover(ctx, client, "", "", conc)
-		if err != nil || len(names) != users {
-			b.Fatalf("discover: %d users, %v", len(names), err)
+		found, err := rotate.Discover(ctx, client, "", "", conc)
+		if err != nil || len(found.Names) != users || len(found.Known) != users {
+			b.Fatalf("discover: %d users (%d read whole), %v", len(found.Names), len(found.Known), err)
 		}
 		discovered := len(srv.Calls())
 		discoverTook := time.Since(start)
-		fo := rotate.FleetOptions{Users: names, Options: rotate.Options{Regions: testRegions(b), Classified: true}}
+		fo := rotate.FleetOptions{Users: found.Names, Known: found.Known, Options: rotate.Options{Regions: testRegions(b), Classified: true}}
 		res := rotate.RunFleet(ctx, client, fo, newStore().deliver, nil, nil)
 		elapsed := time.Since(start)
 		wantStatusB(b, res)

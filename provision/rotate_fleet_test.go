@@ -428,3 +428,53 @@ func checkFleetDone(t *testing.T, l *lab, s *store, users []string, olds map[str
 }
 
 var _ iamapi.IAM = (*iam.Client)(nil)
+
+// rotate --all plans from what discovery read, which can be minutes old by
+// the time a user's turn comes. A user rotated by another run in between
+// (its record written and removed again) must not get a second key: its
+// rotation stops with nothing changed, and the others are rotated.
+func TestRotateAllStaleDiscoveryChangesNothing(t *testing.T) {
+	l := newLab(t)
+	names := []string{"a", "b", "c"}
+	for _, n := range names {
+		l.smtpUser(n, 1)
+	}
+	ctx := context.Background()
+	found, err := rotate.Discover(ctx, l.iam, "", "", 4)
+	l.must(err)
+	if len(found.Known) != len(names) {
+		t.Fatalf("discovered %d users whole, want %d", len(found.Known), len(names))
+	}
+	// Another run rotates b after discovery.
+	other := newStore()
+	p, err := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "b", Regions: testRegions(t), Now: time.Now})
+	l.must(err)
+	_, err = p.Execute(ctx, l.iam, other.deliver, nil)
+	l.must(err)
+
+	s := newStore()
+	fo := fleetOpts(t, found.Names, time.Now)
+	fo.Known, fo.Classified = found.Known, true
+	rs := rotate.RunFleet(ctx, l.iam, fo, s.deliver, nil, nil)
+	got := statuses(rs)
+	if want := map[string]string{"a": rotate.StatusRotated, "b": rotate.StatusFailed, "c": rotate.StatusRotated}; !maps.Equal(got, want) {
+		t.Fatalf("statuses %v, want %v (%+v)", got, want, rs)
+	}
+	if !strings.Contains(rs[1].Error, "access keys changed since this run read them") {
+		t.Errorf("b: %s", rs[1].Error)
+	}
+	if s.last("b") != "" {
+		t.Errorf("b was delivered %s", s.last("b"))
+	}
+	if got := l.activeKeys("b"); !slices.Equal(got, []string{other.last("b")}) {
+		t.Errorf("b: active keys %v, want only the other run's %s", got, other.last("b"))
+	}
+	if tags := l.tags("b"); tags[rotate.TagKey] != "" {
+		t.Errorf("b: tag %s=%s left", rotate.TagKey, tags[rotate.TagKey])
+	}
+	for _, n := range []string{"a", "c"} {
+		if got := l.activeKeys(n); !slices.Equal(got, []string{s.last(n)}) {
+			t.Errorf("%s: active keys %v, stored %s", n, got, s.last(n))
+		}
+	}
+}

@@ -99,11 +99,15 @@ func rotateFleet(c *cli.Context, in rotate.Options, names []string, all bool, ve
 		return err
 	}
 	defer clients.Close()
+	var known map[string]*rotate.Known
 	if all {
-		// list decides what an SMTP user is: the users need no second check.
-		if names, err = rotate.Discover(c.Context, clients.IAM, in.GroupName, in.PolicyName, conc); err != nil {
+		// list decides what an SMTP user is: the users need no second check,
+		// and what list read of each is not read again.
+		found, err := rotate.Discover(c.Context, clients.IAM, in.GroupName, in.PolicyName, conc)
+		if err != nil {
 			return fmt.Errorf("find the SMTP users (as 'sesprov list'): %w", err)
 		}
+		names, known = found.Names, found.Known
 		in.Classified = true
 	}
 	if len(names) == 0 {
@@ -120,7 +124,7 @@ func rotateFleet(c *cli.Context, in rotate.Options, names []string, all bool, ve
 	deliverSet := func(ctx context.Context, set creds.CredentialSet) error { return d.Deliver(ctx, set) }
 	began := time.Now()
 	w := newFleetWriter(g.Stdout, outputExplicit(c) && g.Output == output.FormatTable)
-	results := rotate.RunFleet(c.Context, clients.IAM, rotate.FleetOptions{Options: in, Users: names, Concurrency: conc}, deliverSet, verify, w.write)
+	results := rotate.RunFleet(c.Context, clients.IAM, rotate.FleetOptions{Options: in, Users: names, Concurrency: conc, Known: known}, deliverSet, verify, w.write)
 	w.flush()
 	return fleetSummary(g.Stderr, results, time.Since(began))
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
 	"github.com/sesprov/sesprov/provision"
@@ -48,20 +51,53 @@ type FleetOptions struct {
 	Options
 	Users       []string
 	Concurrency int // default DefaultConcurrency
+	// Known are users as the caller read them (Discover), by name: their
+	// plan reads nothing again (Options.Known; Classified must be set).
+	// Execute still reads the rotation record and the keys back before
+	// making a key, so a plan from a read minutes old changes nothing
+	// another run changed since.
+	Known map[string]*Known
+}
+
+// Discovered is what Discover found: the SMTP users' names in list's order
+// and, for each user whose tags list's paged scan read, the user as read
+// (ARN, keys, tags), so that rotating it reads none of that again.
+type Discovered struct {
+	Names []string
+	Known map[string]*Known
 }
 
 // Discover returns every SMTP user list shows, in list's order: rotate --all
 // rotates exactly what list reports.
-func Discover(ctx context.Context, client iamapi.IAM, groupName, policyName string, concurrency int) ([]string, error) {
-	var s nameSink
+func Discover(ctx context.Context, client iamapi.IAM, groupName, policyName string, concurrency int) (Discovered, error) {
+	s := nameSink{found: Discovered{Known: map[string]*Known{}}}
 	err := list.Run(ctx, client, list.Options{GroupName: groupName, PolicyName: policyName, Concurrency: concurrency}, &s)
-	return s.names, err
+	return s.found, err
 }
 
-type nameSink struct{ names []string }
+type nameSink struct{ found Discovered }
 
-func (s *nameSink) WriteUser(u list.User) error { s.names = append(s.names, u.UserName); return nil }
-func (s *nameSink) Flush() error                { return nil }
+func (s *nameSink) WriteUser(u list.User) error {
+	s.found.Names = append(s.found.Names, u.UserName)
+	if u.Tags != nil { // the paged scan read them: the user is whole
+		s.found.Known[u.UserName] = knownFromList(u)
+	}
+	return nil
+}
+
+func (s *nameSink) Flush() error { return nil }
+
+// knownFromList is the user as list read it.
+func knownFromList(u list.User) *Known {
+	k := &Known{ARN: u.UserARN, Tags: u.Tags, Keys: []types.AccessKeyMetadata{}}
+	for _, key := range u.Keys {
+		k.Keys = append(k.Keys, types.AccessKeyMetadata{
+			UserName: aws.String(u.UserName), AccessKeyId: aws.String(key.AccessKeyID),
+			Status: types.StatusType(key.Status), CreateDate: aws.Time(key.Created),
+		})
+	}
+	return k
+}
 
 // RunFleet rotates each user as rotate does one (Plan, then Execute), at most
 // Concurrency at a time, and hands each user's result to report (called from
@@ -75,7 +111,9 @@ func RunFleet(ctx context.Context, client iamapi.IAM, fo FleetOptions, deliver D
 	done := make(chan int)
 	go func() {
 		provision.ForEach(ctx, len(fo.Users), fo.Concurrency, func(ctx context.Context, i int) {
-			results[i] = rotateOne(ctx, client, fo.Options, fo.Users[i], deliver, verify)
+			opts := fo.Options
+			opts.Known = fo.Known[fo.Users[i]]
+			results[i] = rotateOne(ctx, client, opts, fo.Users[i], deliver, verify)
 			done <- i
 		})
 		close(done)
