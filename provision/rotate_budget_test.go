@@ -45,8 +45,9 @@ var rotateBudget = map[string]int{
 // reads the superseded key's last use once before retiring it.
 var (
 	// From the second rotation on, the key the one before deactivated is
-	// deleted to make room (IAM allows two): DeleteAccessKey.
-	graceRotateBudget = map[string]int{"GetUser": 1, "ListAccessKeys": 2, "ListUserTags": 5, "TagUser": 2, "CreateAccessKey": 1, "DeleteAccessKey": 1}
+	// deleted to make room (IAM allows two): DeleteAccessKey, once a
+	// ListAccessKeys shows it still inactive (the plan may be minutes old).
+	graceRotateBudget = map[string]int{"GetUser": 1, "ListAccessKeys": 3, "ListUserTags": 5, "TagUser": 2, "CreateAccessKey": 1, "DeleteAccessKey": 1}
 	graceWaitBudget   = map[string]int{"GetUser": 1, "ListAccessKeys": 1, "ListUserTags": 1}
 	graceRetireBudget = map[string]int{"GetUser": 1, "ListAccessKeys": 1, "ListUserTags": 2, "GetAccessKeyLastUsed": 1, "UpdateAccessKey": 1, "UntagUser": 1}
 	freshBudget       = map[string]int{"GetUser": 1, "ListAccessKeys": 1, "ListUserTags": 1}
@@ -162,7 +163,7 @@ var (
 		"ListAccessKeys": 1, "ListUserTags": 4, "TagUser": 2,
 		"CreateAccessKey": 1, "UpdateAccessKey": 1, "UntagUser": 1,
 	}
-	allGraceRotateBudget = map[string]int{"ListAccessKeys": 1, "ListUserTags": 4, "TagUser": 2, "CreateAccessKey": 1, "DeleteAccessKey": 1}
+	allGraceRotateBudget = map[string]int{"ListAccessKeys": 2, "ListUserTags": 4, "TagUser": 2, "CreateAccessKey": 1, "DeleteAccessKey": 1}
 	allGraceRetireBudget = map[string]int{"ListUserTags": 1, "GetAccessKeyLastUsed": 1, "UpdateAccessKey": 1, "UntagUser": 1}
 )
 

@@ -2,10 +2,12 @@ package provision_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
@@ -256,4 +258,80 @@ func TestRotateRunPlannedBeforeAnotherFinishedStops(t *testing.T) {
 		t.Fatalf("run B left tag %s=%s", rotate.TagKey, tags[rotate.TagKey])
 	}
 	checkRotated(t, l, cA, old, rotate.OldKeyDeactivate)
+}
+
+// laggingKeys answers ListAccessKeys as a lagging IAM replica can just after
+// a DeleteAccessKey: the deleted key is still listed.
+type laggingKeys struct {
+	iamapi.IAM
+	deleted []types.AccessKeyMetadata
+}
+
+func (h *laggingKeys) DeleteAccessKey(ctx context.Context, in *iam.DeleteAccessKeyInput, opts ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error) {
+	out, err := h.IAM.DeleteAccessKey(ctx, in, opts...)
+	if err == nil {
+		h.deleted = append(h.deleted, types.AccessKeyMetadata{UserName: in.UserName, AccessKeyId: in.AccessKeyId, Status: types.StatusTypeInactive, CreateDate: aws.Time(time.Now())})
+	}
+	return out, err
+}
+
+func (h *laggingKeys) ListAccessKeys(ctx context.Context, in *iam.ListAccessKeysInput, opts ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error) {
+	out, err := h.IAM.ListAccessKeys(ctx, in, opts...)
+	if err == nil {
+		out.AccessKeyMetadata = append(out.AccessKeyMetadata, h.deleted...)
+	}
+	return out, err
+}
+
+// The key a rotation deletes to make room may still be listed when the run
+// reads the keys back after writing its record (IAM's reads lag its
+// writes): that is this run's own change, not another run's, and the
+// rotation goes on.
+func TestRotateReadBackIgnoresTheKeyItDeleted(t *testing.T) {
+	l, old := rotationScenario(t)
+	ctx := context.Background()
+	c := &consumer{t: t}
+	api := &laggingKeys{IAM: l.iam}
+	p, err := rotate.Plan(ctx, api, rotate.Options{UserName: "cron", Regions: testRegions(t), Now: time.Now})
+	l.must(err)
+	if p.MakeRoom == "" {
+		t.Fatal("the scenario's inactive key should make room")
+	}
+	res, err := p.Execute(ctx, api, c.deliver, nil)
+	l.must(err)
+	if !slices.Equal(res.Deleted, []string{p.MakeRoom}) {
+		t.Fatalf("deleted %v, want the inactive key %s", res.Deleted, p.MakeRoom)
+	}
+	checkRotated(t, l, c, old, rotate.OldKeyDeactivate)
+}
+
+// A plan decides to delete the inactive key to make room; by the time it
+// runs (apply and rotate --all plan from a read minutes old) someone has
+// switched that key back on. The run deletes no key in use: it stops with
+// nothing changed.
+func TestRotateMakeRoomSparesAKeySwitchedBackOn(t *testing.T) {
+	l, old := rotationScenario(t)
+	ctx := context.Background()
+	p, err := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "cron", Regions: testRegions(t), Now: time.Now})
+	l.must(err)
+	if p.MakeRoom == "" {
+		t.Fatal("the scenario's inactive key should make room")
+	}
+	_, err = l.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("cron"), AccessKeyId: aws.String(p.MakeRoom), Status: types.StatusTypeActive})
+	l.must(err)
+	c := &consumer{t: t}
+	_, err = p.Execute(ctx, l.iam, c.deliver, nil)
+	if err == nil || fail.ExitCode(err) != fail.ExitFailed || !strings.Contains(err.Error(), "is Active now") || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("run: %v (exit %d), want exit 1: the key to delete is active again", err, fail.ExitCode(err))
+	}
+	keys := l.keys("cron")
+	if keys[p.MakeRoom] != types.StatusTypeActive || keys[old] != types.StatusTypeActive || len(keys) != 2 {
+		t.Fatalf("keys %v, want %s and %s both active, untouched", keys, p.MakeRoom, old)
+	}
+	if len(c.delivered) != 0 {
+		t.Fatalf("delivered %v", c.delivered)
+	}
+	if tags := l.tags("cron"); tags[rotate.TagKey] != "" {
+		t.Fatalf("tag %s=%s left", rotate.TagKey, tags[rotate.TagKey])
+	}
 }

@@ -150,6 +150,20 @@ func (e *execution) makeRoom(ctx context.Context) error {
 		return nil
 	}
 	if e.r.Plan("delete inactive access key %s of user %s to make room (IAM allows two keys)", e.MakeRoom, e.UserName) {
+		// The plan's read may be minutes old (apply, rotate --all): the key
+		// is deleted only if it is still inactive.
+		var keys []types.AccessKeyMetadata
+		err := iamapi.WaitConsistent(ctx, func() (err error) {
+			keys, err = iamapi.ListAccessKeys(ctx, e.client, e.UserName)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("check access key %s of user %s before deleting it to make room: %w", e.MakeRoom, e.UserName, err)
+		}
+		if k, ok := findKey(keys, e.MakeRoom); ok && k.Status != types.StatusTypeInactive {
+			return fmt.Errorf("user %s: access key %s, inactive when this run read the user, is %s now (someone switched it back on): this run deletes no key in use; %s. %s to plan from the user as it is now",
+				e.UserName, e.MakeRoom, k.Status, e.changedSoFar(), upperFirst(e.opts.rerun()))
+		}
 		if err := iamapi.DeleteAccessKey(ctx, e.client, e.UserName, e.MakeRoom); err != nil {
 			return err
 		}
@@ -191,22 +205,38 @@ func (e *execution) start(ctx context.Context) error {
 // was written (a run that starts later sees the record and stops), so this
 // read finds it. This run made nothing: it removes its record and stops.
 func (e *execution) expectKeys(ctx context.Context) error {
-	ids, err := iamapi.ListAccessKeyIDs(ctx, e.client, e.UserName)
+	var ids []string
+	err := iamapi.WaitConsistent(ctx, func() (err error) { // a user made a moment ago (apply) may be unseen
+		ids, err = iamapi.ListAccessKeyIDs(ctx, e.client, e.UserName)
+		return err
+	})
 	if err != nil {
 		return e.fail(ctx, fmt.Errorf("check the access keys of user %s before CreateAccessKey: %w", e.UserName, err))
 	}
+	// A key this run deleted a moment ago (to make room, or lost by an
+	// interrupted run) may still be listed: IAM's reads lag its writes.
+	ids = slices.DeleteFunc(ids, func(id string) bool { return slices.Contains(e.res.Deleted, id) })
 	if sameKeys(ids, e.existing) {
 		return nil
 	}
 	have := cmp.Or(strings.Join(ids, ", "), "none")
-	err = fmt.Errorf("user %s: its access keys changed since this run read them (another run rotated it meanwhile, or someone changed them by hand; keys now: %s); nothing was changed. %s to plan from the user as it is now",
-		e.UserName, have, upperFirst(e.opts.rerun()))
+	err = fmt.Errorf("user %s: its access keys changed since this run read them (another run rotated it meanwhile, or someone changed them by hand; keys now: %s); %s. %s to plan from the user as it is now",
+		e.UserName, have, e.changedSoFar(), upperFirst(e.opts.rerun()))
 	// The record is this run's (just read back) and names no key it made:
 	// removing it leaves the user as the other run left it.
 	if _, uerr := e.client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(e.UserName), TagKeys: []string{TagKey}}); uerr != nil && !iamapi.IsNoSuchEntity(uerr) {
 		return fmt.Errorf("%w; and removing this run's tag %s failed: %w (a run after the lease, %s, removes it)", err, TagKey, uerr, e.opts.StaleAfter)
 	}
 	return err
+}
+
+// changedSoFar says what this run changed before it stopped: nothing, or
+// the keys it deleted as planned (lost ones, the inactive one that made room).
+func (e *execution) changedSoFar() string {
+	if len(e.res.Deleted) == 0 {
+		return "nothing was changed"
+	}
+	return "this run only deleted key(s) " + strings.Join(e.res.Deleted, ", ") + ", as planned"
 }
 
 // sameKeys reports whether a and b hold the same key IDs.
