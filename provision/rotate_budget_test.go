@@ -36,7 +36,7 @@ import (
 //	                   a kill knows which key never got out
 //	UntagUser          clears the record
 var rotateBudget = map[string]int{
-	"GetUser": 1, "ListAccessKeys": 2, "ListUserTags": 5, "TagUser": 2,
+	"GetUser": 1, "ListAccessKeys": 3, "ListUserTags": 5, "TagUser": 2,
 	"CreateAccessKey": 1, "UpdateAccessKey": 1, "UntagUser": 1,
 }
 
@@ -49,7 +49,7 @@ var (
 	// ListAccessKeys shows it still inactive (the plan may be minutes old).
 	graceRotateBudget = map[string]int{"GetUser": 1, "ListAccessKeys": 3, "ListUserTags": 5, "TagUser": 2, "CreateAccessKey": 1, "DeleteAccessKey": 1}
 	graceWaitBudget   = map[string]int{"GetUser": 1, "ListAccessKeys": 1, "ListUserTags": 1}
-	graceRetireBudget = map[string]int{"GetUser": 1, "ListAccessKeys": 1, "ListUserTags": 2, "GetAccessKeyLastUsed": 1, "UpdateAccessKey": 1, "UntagUser": 1}
+	graceRetireBudget = map[string]int{"GetUser": 1, "ListAccessKeys": 2, "ListUserTags": 2, "GetAccessKeyLastUsed": 1, "UpdateAccessKey": 1, "UntagUser": 1}
 	freshBudget       = map[string]int{"GetUser": 1, "ListAccessKeys": 1, "ListUserTags": 1}
 )
 
@@ -160,11 +160,11 @@ func TestRotateAllCallBudget(t *testing.T) {
 // plan's reads (GetUser, ListAccessKeys, ListUserTags).
 var (
 	allRotateBudget = map[string]int{
-		"ListAccessKeys": 1, "ListUserTags": 4, "TagUser": 2,
+		"ListAccessKeys": 2, "ListUserTags": 4, "TagUser": 2,
 		"CreateAccessKey": 1, "UpdateAccessKey": 1, "UntagUser": 1,
 	}
 	allGraceRotateBudget = map[string]int{"ListAccessKeys": 2, "ListUserTags": 4, "TagUser": 2, "CreateAccessKey": 1, "DeleteAccessKey": 1}
-	allGraceRetireBudget = map[string]int{"ListUserTags": 1, "GetAccessKeyLastUsed": 1, "UpdateAccessKey": 1, "UntagUser": 1}
+	allGraceRetireBudget = map[string]int{"ListAccessKeys": 1, "ListUserTags": 1, "GetAccessKeyLastUsed": 1, "UpdateAccessKey": 1, "UntagUser": 1}
 )
 
 func wantStatus(t *testing.T, rs []rotate.UserResult, want string) {

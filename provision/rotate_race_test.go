@@ -2,6 +2,8 @@ package provision_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -165,7 +167,12 @@ func (h *tagHook) TagUser(ctx context.Context, in *iam.TagUserInput, opts ...fun
 // last writer owns the rotation; A stops before CreateAccessKey, having
 // delivered nothing and left the tag to B.
 func TestRotateSimultaneousStartsLastWriterOwns(t *testing.T) {
-	l, old := rotationScenario(t)
+	// One active key, no inactive one: neither run makes room (a key
+	// deleted to make room is a change of keys, which stops the other run
+	// before it writes anything: TestRotateRunPlannedBeforeAnotherFinishedStops).
+	l := newLab(t)
+	old := l.smtpUser("cron", 1)[0]
+	l.srv.ResetCalls()
 	ctx := context.Background()
 	in := rotate.Options{UserName: "cron", Regions: testRegions(t), Now: time.Now}
 	pA, err := rotate.Plan(ctx, l.iam, in)
@@ -333,5 +340,102 @@ func TestRotateMakeRoomSparesAKeySwitchedBackOn(t *testing.T) {
 	}
 	if tags := l.tags("cron"); tags[rotate.TagKey] != "" {
 		t.Fatalf("tag %s=%s left", rotate.TagKey, tags[rotate.TagKey])
+	}
+}
+
+// The narrow window expectKeys guards: run B passed its check before the
+// first change, then run A rotated the user from start to end, then B wrote
+// its record — whose KEYS do not name A's delivered key. B must stop and
+// remove that record, even when its read of the keys fails: left behind, a
+// run after the lease would take A's key, the one in use, for lost.
+func TestRotateRecordNamingTooFewKeysIsRemoved(t *testing.T) {
+	for _, failList := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keys read fails %v", failList), func(t *testing.T) {
+			l, _ := rotationScenario(t)
+			ctx := context.Background()
+			in := rotate.Options{UserName: "cron", Regions: testRegions(t), Now: time.Now}
+			pB, err := rotate.Plan(ctx, l.iam, in)
+			l.must(err)
+			cA, cB := &consumer{t: t}, &consumer{t: t}
+			hook := &listFailHook{tagHook: tagHook{IAM: l.iam, before: func() {
+				pA, err := rotate.Plan(ctx, l.iam, in)
+				l.must(err)
+				_, err = pA.Execute(ctx, l.iam, cA.deliver, nil)
+				l.must(err)
+			}}}
+			if failList {
+				hook.failListAfterTag = true
+			}
+			_, err = pB.Execute(ctx, hook, cB.deliver, nil)
+			if err == nil || fail.ExitCode(err) != fail.ExitFailed {
+				t.Fatalf("run B: %v (exit %d), want exit 1", err, fail.ExitCode(err))
+			}
+			t.Logf("run B: %v", err)
+			if len(cB.delivered) != 0 {
+				t.Fatalf("run B delivered %v", cB.delivered)
+			}
+			if tags := l.tags("cron"); tags[rotate.TagKey] != "" {
+				t.Fatalf("run B left its record %s=%s", rotate.TagKey, tags[rotate.TagKey])
+			}
+			keyA := cA.delivered[0]
+			if got := l.activeKeys("cron"); !slices.Equal(got, []string{keyA}) {
+				t.Fatalf("active keys %v, want only A's delivered %s", got, keyA)
+			}
+		})
+	}
+}
+
+// listFailHook is a tagHook whose ListAccessKeys fails once this run wrote
+// its record (failListAfterTag): a read lost to the network at that moment.
+type listFailHook struct {
+	tagHook
+	failListAfterTag bool
+	tagged           bool
+}
+
+func (h *listFailHook) TagUser(ctx context.Context, in *iam.TagUserInput, opts ...func(*iam.Options)) (*iam.TagUserOutput, error) {
+	out, err := h.tagHook.TagUser(ctx, in, opts...)
+	h.tagged = true
+	return out, err
+}
+
+func (h *listFailHook) ListAccessKeys(ctx context.Context, in *iam.ListAccessKeysInput, opts ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error) {
+	if h.failListAfterTag && h.tagged {
+		h.failListAfterTag = false
+		return nil, errors.New("connection reset (test)")
+	}
+	return h.tagHook.ListAccessKeys(ctx, in, opts...)
+}
+
+// A plan from a caller's read (apply's scan, rotate --all's discovery) whose
+// tags were read before a rotation started and whose keys after it made its
+// key sees two active keys. Before reporting a conflict ("deactivate the one
+// no longer used", wrong while the other run delivers), Plan reads the user
+// afresh and finds the rotation under way.
+func TestRotatePlanFromStaleReadLooksAgainBeforeAConflict(t *testing.T) {
+	l, _ := rotationScenario(t)
+	ctx := context.Background()
+	u, err := l.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("cron")})
+	l.must(err)
+	staleTags := u.User.Tags // read before the other run started
+	// Another run is between CreateAccessKey and its delivery.
+	hold := make(chan struct{})
+	inDeliver := make(chan struct{})
+	done := make(chan error, 1)
+	pA, err := rotate.Plan(ctx, l.iam, rotate.Options{UserName: "cron", Regions: testRegions(t), Now: time.Now})
+	l.must(err)
+	go func() {
+		_, err := pA.Execute(ctx, l.iam, func(context.Context, creds.CredentialSet) error { close(inDeliver); <-hold; return nil }, nil)
+		done <- err
+	}()
+	<-inDeliver
+	keys, err := iamapi.ListAccessKeys(ctx, l.iam, "cron") // read after it made its key
+	l.must(err)
+	_, err = rotate.Plan(ctx, l.iam, rotate.Options{UserName: "cron", Regions: testRegions(t), Now: time.Now, Classified: true,
+		Known: &rotate.Known{ARN: aws.ToString(u.User.Arn), Keys: keys, Tags: staleTags}})
+	close(hold)
+	l.must(<-done)
+	if err == nil || !strings.Contains(err.Error(), "may still be running") || strings.Contains(err.Error(), "two active access keys") {
+		t.Fatalf("plan from the stale read: %v; want the rotation under way named", err)
 	}
 }

@@ -29,6 +29,9 @@ type execution struct {
 	// newID is the key this run made, once CreateAccessKey answered: the
 	// only key its rollback deletes (another run's key is not its to judge).
 	newID string
+	// createTried: CreateAccessKey was called (a key this run's record does
+	// not name may be this run's, from a lost answer).
+	createTried bool
 	// deliveredAt is the time recorded with this run's delivery.
 	deliveredAt time.Time
 }
@@ -68,6 +71,9 @@ func (p *Rotation) Execute(ctx context.Context, client iamapi.IAM, deliver Deliv
 	if !p.opts.DryRun {
 		if err := e.expectTag(ctx, p.tag, "changing anything"); err != nil {
 			return e.res, fmt.Errorf("%w; nothing was changed", err)
+		}
+		if err := e.checkKeys(ctx); err != nil {
+			return e.res, err
 		}
 	}
 	if err := e.deleteLost(ctx); err != nil {
@@ -150,20 +156,7 @@ func (e *execution) makeRoom(ctx context.Context) error {
 		return nil
 	}
 	if e.r.Plan("delete inactive access key %s of user %s to make room (IAM allows two keys)", e.MakeRoom, e.UserName) {
-		// The plan's read may be minutes old (apply, rotate --all): the key
-		// is deleted only if it is still inactive.
-		var keys []types.AccessKeyMetadata
-		err := iamapi.WaitConsistent(ctx, func() (err error) {
-			keys, err = iamapi.ListAccessKeys(ctx, e.client, e.UserName)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("check access key %s of user %s before deleting it to make room: %w", e.MakeRoom, e.UserName, err)
-		}
-		if k, ok := findKey(keys, e.MakeRoom); ok && k.Status != types.StatusTypeInactive {
-			return fmt.Errorf("user %s: access key %s, inactive when this run read the user, is %s now (someone switched it back on): this run deletes no key in use; %s. %s to plan from the user as it is now",
-				e.UserName, e.MakeRoom, k.Status, e.changedSoFar(), upperFirst(e.opts.rerun()))
-		}
+		// checkKeys saw it still inactive a moment ago.
 		if err := iamapi.DeleteAccessKey(ctx, e.client, e.UserName, e.MakeRoom); err != nil {
 			return err
 		}
@@ -190,7 +183,7 @@ func (e *execution) start(ctx context.Context) error {
 	// TagUser overwrites: when two runs write at once, the last one owns
 	// the rotation and the other stops here.
 	if err := e.expectTag(ctx, started, "CreateAccessKey"); err != nil {
-		return e.fail(ctx, fmt.Errorf("%w; nothing was changed", err))
+		return e.fail(ctx, fmt.Errorf("%w; %s", err, e.changedSoFar()))
 	}
 	return e.expectKeys(ctx)
 }
@@ -211,7 +204,7 @@ func (e *execution) expectKeys(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return e.fail(ctx, fmt.Errorf("check the access keys of user %s before CreateAccessKey: %w", e.UserName, err))
+		return e.fail(ctx, fmt.Errorf("check the access keys of user %s before CreateAccessKey: %w; %s", e.UserName, err, e.changedSoFar()))
 	}
 	// A key this run deleted a moment ago (to make room, or lost by an
 	// interrupted run) may still be listed: IAM's reads lag its writes.
@@ -219,15 +212,48 @@ func (e *execution) expectKeys(ctx context.Context) error {
 	if sameKeys(ids, e.existing) {
 		return nil
 	}
-	have := cmp.Or(strings.Join(ids, ", "), "none")
-	err = fmt.Errorf("user %s: its access keys changed since this run read them (another run rotated it meanwhile, or someone changed them by hand; keys now: %s); %s. %s to plan from the user as it is now",
-		e.UserName, have, e.changedSoFar(), upperFirst(e.opts.rerun()))
-	// The record is this run's (just read back) and names no key it made:
-	// removing it leaves the user as the other run left it.
-	if _, uerr := e.client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(e.UserName), TagKeys: []string{TagKey}}); uerr != nil && !iamapi.IsNoSuchEntity(uerr) {
-		return fmt.Errorf("%w; and removing this run's tag %s failed: %w (a run after the lease, %s, removes it)", err, TagKey, uerr, e.opts.StaleAfter)
+	// The record names no key this run made: the rollback removes it if it
+	// is still this run's, leaving the user as the other run left it.
+	return e.fail(ctx, e.keysChanged(ids))
+}
+
+// keysChanged is the stop when the user's keys are not those this run read.
+func (e *execution) keysChanged(ids []string) error {
+	return fmt.Errorf("user %s: its access keys changed since this run read them (another run rotated it meanwhile, or someone changed them by hand; keys now: %s); %s. %s to plan from the user as it is now",
+		e.UserName, cmp.Or(strings.Join(ids, ", "), "none"), e.changedSoFar(), upperFirst(e.opts.rerun()))
+}
+
+// checkKeys reads the user's keys before the first change and stops the
+// run unless they are the keys the plan read, with the key that makes room
+// still inactive. The plan's read may be minutes old (apply prints its plan
+// and carries it out later; apply and rotate --all plan from their scan of
+// the account), and the tag alone cannot show a rotation that began and
+// ended since (see expectKeys): stopping here leaves no record behind.
+func (e *execution) checkKeys(ctx context.Context) error {
+	var keys []types.AccessKeyMetadata
+	err := iamapi.WaitConsistent(ctx, func() (err error) { // a user made a moment ago (apply) may be unseen
+		keys, err = iamapi.ListAccessKeys(ctx, e.client, e.UserName)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("check the access keys of user %s before changing anything: %w; nothing was changed", e.UserName, err)
 	}
-	return err
+	if !sameKeys(keyIDs(keys), keyIDs(e.seen)) {
+		return e.keysChanged(keyIDs(keys))
+	}
+	if k, ok := findKey(keys, e.MakeRoom); ok && k.Status != types.StatusTypeInactive {
+		return fmt.Errorf("user %s: access key %s, inactive when this run read the user, is %s now (someone switched it back on): this run deletes no key in use; nothing was changed. %s to plan from the user as it is now",
+			e.UserName, e.MakeRoom, k.Status, upperFirst(e.opts.rerun()))
+	}
+	return nil
+}
+
+func keyIDs(keys []types.AccessKeyMetadata) []string {
+	ids := make([]string, 0, len(keys))
+	for _, k := range keys {
+		ids = append(ids, aws.ToString(k.AccessKeyId))
+	}
+	return ids
 }
 
 // changedSoFar says what this run changed before it stopped: nothing, or
@@ -248,9 +274,12 @@ func sameKeys(a, b []string) bool {
 }
 
 // rollback deletes the key this run made (its secret would go nowhere), then
-// the tag if it is still this run's. The tag stays if a key it does not name
-// remains (a key made by a call whose answer was lost): it tells the re-run
-// which key is which.
+// the tag if it is still this run's. Once CreateAccessKey was called, the
+// tag stays if a key it does not name remains (a key made by a call whose
+// answer was lost): it tells the re-run which key is which. Before that, a
+// key the record does not name is not this run's (another run's, found by
+// expectKeys): the record must go, or a run after the lease would take
+// that key for lost and delete it.
 func (e *execution) rollback(ctx context.Context) error {
 	if e.newID != "" {
 		if err := iamapi.DeleteAccessKey(ctx, e.client, e.UserName, e.newID); err != nil {
@@ -264,17 +293,23 @@ func (e *execution) rollback(ctx context.Context) error {
 	if got, _ := provision.TagValue(tags, TagKey); got != e.started {
 		return nil // another run's record now: leave it
 	}
-	keys, err := iamapi.ListAccessKeyIDs(ctx, e.client, e.UserName)
-	if err != nil {
-		return err
-	}
-	for _, id := range keys {
-		if id != e.newID && !slices.Contains(e.existing, id) {
-			return fmt.Errorf("key %s, which this run may have made (a lost answer), remains; tag %s kept: %s %s to delete it", id, TagKey, e.opts.rerun(), e.opts.afterLease())
+	if e.createTried {
+		keys, err := iamapi.ListAccessKeyIDs(ctx, e.client, e.UserName)
+		if err != nil {
+			return err
+		}
+		for _, id := range keys {
+			if id != e.newID && !slices.Contains(e.existing, id) && !slices.Contains(e.res.Deleted, id) {
+				return fmt.Errorf("key %s, which this run may have made (a lost answer), remains; tag %s kept: %s %s to delete it", id, TagKey, e.opts.rerun(), e.opts.afterLease())
+			}
 		}
 	}
 	_, err = e.client.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String(e.UserName), TagKeys: []string{TagKey}})
 	if err != nil && !iamapi.IsNoSuchEntity(err) {
+		if !e.createTried {
+			return fmt.Errorf("UntagUser %s (remove this run's record %s=%s, which may not name a key another run delivered): %w; remove it by hand before any other run (aws iam untag-user --user-name %s --tag-keys %s)",
+				e.UserName, TagKey, e.started, err, e.UserName, TagKey)
+		}
 		return fmt.Errorf("UntagUser %s: %w", e.UserName, err)
 	}
 	return nil
@@ -299,6 +334,7 @@ func (e *execution) planRest(verify bool) {
 // delivers them. A failure deletes the new key (the run's cleanups).
 func (e *execution) makeAndDeliver(ctx context.Context, deliver Deliverer, verify Verifier) (creds.CredentialSet, error) {
 	// CreateAccessKeyAfter never leaves a key whose response was lost.
+	e.createTried = true
 	id, secret, err := iamapi.CreateAccessKeyAfter(ctx, e.client, e.UserName, e.existing)
 	e.newID = id
 	if err != nil {

@@ -150,6 +150,9 @@ type Rotation struct {
 	// MakeRoom are gone: the KEYS of this run's started record.
 	tag      string
 	existing []string
+	// seen are the user's keys as read (by Plan, or by the caller:
+	// Options.Known); Execute reads them again before its first change.
+	seen []types.AccessKeyMetadata
 	// superseded are the active keys Finish supersedes: checked for use
 	// before they are retired after a grace period.
 	superseded []string
@@ -232,12 +235,27 @@ func Plan(ctx context.Context, client iamapi.IAM, opts Options) (*Rotation, erro
 	if err := opts.setDefaults(); err != nil {
 		return nil, err
 	}
+	p, err := plan(ctx, client, opts)
+	if err != nil && opts.Known != nil && opts.Classified && fail.KindOf(err) != fail.KindUsage {
+		// What the caller read is older than this moment, and its tags and
+		// keys were not read together (a page of the account, then each
+		// user's keys): a rotation under way in between looks like two
+		// active keys. Before reporting a stop, read the user afresh.
+		fresh := opts
+		fresh.Known = nil
+		return plan(ctx, client, fresh)
+	}
+	return p, err
+}
+
+// plan is Plan on opts with defaults set.
+func plan(ctx context.Context, client iamapi.IAM, opts Options) (*Rotation, error) {
 	u, keys, tags, err := readUser(ctx, client, opts)
 	if err != nil {
 		return nil, err
 	}
 	record, _ := provision.TagValue(tags, TagKey)
-	p := &Rotation{UserName: opts.UserName, UserARN: aws.ToString(u.Arn), tag: record, opts: opts}
+	p := &Rotation{UserName: opts.UserName, UserARN: aws.ToString(u.Arn), tag: record, seen: keys, opts: opts}
 	keys, done, err := p.followRecord(keys)
 	if err != nil {
 		return nil, err
