@@ -174,11 +174,7 @@ func TestRotateSimultaneousStartsLastWriterOwns(t *testing.T) {
 	old := l.smtpUser("cron", 1)[0]
 	l.srv.ResetCalls()
 	ctx := context.Background()
-	in := rotate.Options{UserName: "cron", Regions: testRegions(t), Now: time.Now}
-	pA, err := rotate.Plan(ctx, l.iam, in)
-	l.must(err)
-	pB, err := rotate.Plan(ctx, l.iam, in)
-	l.must(err)
+	pA, pB := planTwice(t, l)
 	cA, cB := &consumer{t: t}, &consumer{t: t}
 	aWrote, bWrote := make(chan struct{}), make(chan struct{})
 	errA := make(chan error, 1)
@@ -195,7 +191,7 @@ func TestRotateSimultaneousStartsLastWriterOwns(t *testing.T) {
 	}
 	_, errB := pB.Execute(ctx, hookB, cB.deliver, nil)
 	l.must(errB)
-	err = <-errA
+	err := <-errA
 	if err == nil || fail.ExitCode(err) != fail.ExitFailed || !strings.Contains(err.Error(), "before CreateAccessKey") {
 		t.Fatalf("run A: %v (exit %d), want exit 1: another run owns the rotation", err, fail.ExitCode(err))
 	}
@@ -246,13 +242,9 @@ func TestRotateSlowClockWriterKeepsItsLeaseByKeyCreateDate(t *testing.T) {
 func TestRotateRunPlannedBeforeAnotherFinishedStops(t *testing.T) {
 	l, old := rotationScenario(t)
 	ctx := context.Background()
-	in := rotate.Options{UserName: "cron", Regions: testRegions(t), Now: time.Now}
-	pA, err := rotate.Plan(ctx, l.iam, in)
-	l.must(err)
-	pB, err := rotate.Plan(ctx, l.iam, in)
-	l.must(err)
+	pA, pB := planTwice(t, l)
 	cA, cB := &consumer{t: t}, &consumer{t: t}
-	_, err = pA.Execute(ctx, l.iam, cA.deliver, nil)
+	_, err := pA.Execute(ctx, l.iam, cA.deliver, nil)
 	l.must(err)
 	_, err = pB.Execute(ctx, l.iam, cB.deliver, nil)
 	if err == nil || fail.ExitCode(err) != fail.ExitFailed || !strings.Contains(err.Error(), "access keys changed since this run read them") {
@@ -438,4 +430,16 @@ func TestRotatePlanFromStaleReadLooksAgainBeforeAConflict(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "may still be running") || strings.Contains(err.Error(), "two active access keys") {
 		t.Fatalf("plan from the stale read: %v; want the rotation under way named", err)
 	}
+}
+
+// planTwice plans the rotation of user cron twice, as two runs that read it
+// at the same moment.
+func planTwice(t *testing.T, l *lab) (a, b *rotate.Rotation) {
+	t.Helper()
+	in := rotate.Options{UserName: "cron", Regions: testRegions(t), Now: time.Now}
+	a, err := rotate.Plan(context.Background(), l.iam, in)
+	l.must(err)
+	b, err = rotate.Plan(context.Background(), l.iam, in)
+	l.must(err)
+	return a, b
 }
