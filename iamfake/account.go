@@ -1,6 +1,10 @@
 package iamfake
 
-import "strings"
+import (
+	"strings"
+
+	iampolicy "github.com/sesprov/sesprov/internal/policy"
+)
 
 // Who the caller is (STS GetCallerIdentity), what it may do
 // (SimulatePrincipalPolicy) and the account's summary.
@@ -104,15 +108,30 @@ func (s *Server) simulatePrincipalPolicy(q *request, w *xmlw) *apiError {
 	if err != nil {
 		return err
 	}
-	target, ctx := s.simulatedUser(q, arn), q.contextEntries()
-	writeList(w, "EvaluationResults", page, next, func(e eval) {
-		decision := "allowed"
-		if target != nil { // a user of the account other than the caller: its policies decide (simulate.go)
-			decision = evaluateDocuments(s.userDocuments(target), e.action, ctx)
+	decisions := make([]string, len(page))
+	target := s.simulatedUser(q, arn)
+	var docs []string
+	if target != nil { // a user of the account other than the caller: its policies decide (simulate.go)
+		docs = s.userDocuments(target)
+	}
+	ctx := q.contextEntries()
+	for i, e := range page {
+		decisions[i] = "allowed"
+		if target != nil {
+			d, err := iampolicy.Evaluate(docs, iampolicy.Request{Action: e.action, Context: ctx})
+			if err != nil {
+				return errf(InvalidInput, "iamfake cannot simulate the policies of %s: %v", arn, err)
+			}
+			decisions[i] = string(d)
 		}
 		if s.denied[lower(e.action)] {
-			decision = "implicitDeny"
+			decisions[i] = "implicitDeny"
 		}
+	}
+	i := 0
+	writeList(w, "EvaluationResults", page, next, func(e eval) {
+		decision := decisions[i]
+		i++
 		w.el("EvalActionName", e.action)
 		w.el("EvalResourceName", e.resource)
 		w.el("EvalDecision", decision)

@@ -1,7 +1,6 @@
 package iamfake
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 )
@@ -12,9 +11,10 @@ import (
 // or NotAction (wildcards * and ?, case-insensitive), and its string
 // Conditions against the request's ContextEntries (ses:FromAddress, say).
 // An explicit Deny wins over any Allow; with no Allow the answer is
-// implicitDeny. Resources are taken as matching, and a condition operator
-// the fake does not evaluate (anything but the String ones) makes its
-// statement not apply. The caller itself (and roles and groups) keeps the
+// implicitDeny. Resources are taken as matching. The evaluation is
+// sesprov's own (internal/policy.Evaluate); a condition operator it does
+// not evaluate (anything but the String ones) is answered InvalidInput
+// rather than guessed, since guessing could make a Deny look absent. The caller itself (and roles and groups) keeps the
 // operator's answer, allowed unless DenyActions says otherwise, so the
 // permission checks of tests that never set policies keep passing.
 
@@ -67,132 +67,4 @@ func (s *Server) userDocuments(u *user) []string {
 		}
 	})
 	return docs
-}
-
-// evaluateDocuments is IAM's decision for one action over docs.
-func evaluateDocuments(docs []string, action string, ctx map[string][]string) string {
-	allowed := false
-	for _, doc := range docs {
-		_, stmts, ok := parsePolicy(decodedDocument(doc))
-		if !ok {
-			continue
-		}
-		for _, st := range stmts {
-			if !statementCovers(st, action) || !conditionsHold(st["Condition"], ctx) {
-				continue
-			}
-			if st["Effect"] == "Deny" {
-				return "explicitDeny"
-			}
-			allowed = true
-		}
-	}
-	if allowed {
-		return "allowed"
-	}
-	return "implicitDeny"
-}
-
-// decodedDocument undoes the URL encoding a stored document may carry.
-func decodedDocument(doc string) string {
-	if strings.HasPrefix(strings.TrimSpace(doc), "{") {
-		return doc
-	}
-	if d, err := url.PathUnescape(doc); err == nil {
-		return d
-	}
-	return doc
-}
-
-func statementCovers(st map[string]any, action string) bool {
-	if a, ok := st["Action"]; ok {
-		return anyGlob(stringsOf(a), action, true)
-	}
-	if na, ok := st["NotAction"]; ok {
-		return !anyGlob(stringsOf(na), action, true)
-	}
-	return false
-}
-
-// conditionsHold: every operator and key must hold; a key's values are
-// alternatives. Negated operators hold when the key is absent.
-func conditionsHold(v any, ctx map[string][]string) bool {
-	cond, _ := v.(map[string]any)
-	for op, keys := range cond {
-		km, _ := keys.(map[string]any)
-		for key, want := range km {
-			if !operatorHolds(op, ctx[lower(key)], stringsOf(want)) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func operatorHolds(op string, have, want []string) bool {
-	base, ifExists := strings.CutSuffix(op, "IfExists")
-	if ifExists && len(have) == 0 {
-		return true
-	}
-	negated := strings.Contains(base, "Not")
-	var like, fold bool
-	switch base {
-	case "StringEquals", "StringNotEquals":
-	case "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase":
-		fold = true
-	case "StringLike", "StringNotLike":
-		like = true
-	default:
-		return false
-	}
-	matched := false
-	for _, h := range have {
-		switch {
-		case like && anyGlob(want, h, false):
-			matched = true
-		case !like:
-			for _, w := range want {
-				if w == h || fold && strings.EqualFold(w, h) {
-					matched = true
-				}
-			}
-		}
-	}
-	return matched != negated
-}
-
-// anyGlob matches s against IAM wildcards (* and ?); fold for action names.
-func anyGlob(patterns []string, s string, fold bool) bool {
-	if fold {
-		s = lower(s)
-	}
-	for _, p := range patterns {
-		if fold {
-			p = lower(p)
-		}
-		if glob(p, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// glob matches s against p, where * is any run of characters ('/'
-// included) and ? any one.
-func glob(p, s string) bool {
-	if p == "" {
-		return s == ""
-	}
-	switch p[0] {
-	case '*':
-		for i := 0; i <= len(s); i++ {
-			if glob(p[1:], s[i:]) {
-				return true
-			}
-		}
-		return false
-	case '?':
-		return s != "" && glob(p[1:], s[1:])
-	}
-	return s != "" && p[0] == s[0] && glob(p[1:], s[1:])
 }
