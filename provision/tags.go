@@ -9,6 +9,11 @@ import (
 // MaxUserTags is IAM's limit on a user's tags.
 const MaxUserTags = 50
 
+// MaxExtraUserTags is how many tags of their own a user sesprov makes may
+// be given: sesprov keeps room for its three (TagCreatedBy, RegionsTagKey
+// and rotate's record), or the first rotation could not record itself.
+const MaxExtraUserTags = MaxUserTags - 3
+
 // TagValue returns the value of the tag key among tags, and whether it is
 // there.
 func TagValue(tags []types.Tag, key string) (string, bool) {

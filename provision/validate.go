@@ -108,8 +108,9 @@ func ValidateTags(tags []Tag) error {
 		}
 		seen[k] = true
 	}
-	if len(tags)+1 > 50 {
-		return fail.Usagef("%d tags: IAM allows 50 per user and sesprov adds its own %s tag; give at most 49", len(tags), TagCreatedBy)
+	if len(tags) > MaxExtraUserTags {
+		return fail.Usagef("%d tags: IAM allows %d per user and sesprov keeps room for 3 of its own (%s, %s and the rotation record); give at most %d",
+			len(tags), MaxUserTags, TagCreatedBy, RegionsTagKey, MaxExtraUserTags)
 	}
 	return nil
 }

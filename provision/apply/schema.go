@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/sesprov/sesprov/derive"
+	"github.com/sesprov/sesprov/provision"
 )
 
 // SchemaID is the $id of the senders file's JSON Schema.
@@ -115,7 +116,7 @@ func pathSchema() map[string]any {
 func tagsSchema() map[string]any {
 	return map[string]any{
 		"type":          "object",
-		"maxProperties": 49,
+		"maxProperties": provision.MaxExtraUserTags,
 		"propertyNames": map[string]any{"minLength": 1, "maxLength": 128, "not": map[string]any{"pattern": "^([aA][wW][sS]|[sS][eE][sS][pP][rR][oO][vV]):"}},
 		// YAML reads cost: 1234 as a number; the parser takes it as the
 		// text written, so the schema lets plain scalars be values too.
