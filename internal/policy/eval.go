@@ -131,3 +131,36 @@ func operatorHolds(op string, have, want []string) (bool, error) {
 	}
 	return any != negated, nil
 }
+
+// ConditionValues returns the values a document's statements list under
+// operator for key (both case-insensitive), in order: what a Condition
+// block such as {"StringNotLike": {"ses:FromAddress": [...]}} names. The
+// document may be raw or URL-encoded; Statement, and each value list, may
+// be one item or a list, as IAM accepts.
+func ConditionValues(doc, operator, key string) ([]string, error) {
+	p, err := ParseDocument(doc)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, st := range p.Statement {
+		if !hasCondition(st.Condition) {
+			continue
+		}
+		var block map[string]map[string]stringList
+		if err := json.Unmarshal(st.Condition, &block); err != nil {
+			return nil, fmt.Errorf("parse policy condition: %w", err)
+		}
+		for op, keys := range block {
+			if !strings.EqualFold(op, operator) {
+				continue
+			}
+			for k, values := range keys {
+				if strings.EqualFold(k, key) {
+					out = append(out, values...)
+				}
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,6 +1,9 @@
 package policy
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestEvaluateConditions(t *testing.T) {
 	allowAll := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:*","Resource":"*"}]}`
@@ -43,3 +46,25 @@ func TestEvaluateUnknownOperatorIsAnError(t *testing.T) {
 		t.Fatal("an operator sesprov does not evaluate must be an error, not a guess")
 	}
 }
+
+// ConditionValues reads a condition's values in every shape IAM accepts: a
+// single statement object, a single value, operator and key in any case,
+// URL-encoded.
+func TestConditionValues(t *testing.T) {
+	for _, c := range []struct {
+		name, doc string
+		want      []string
+	}{
+		{"list", `{"Statement":[{"Effect":"Deny","Action":"ses:SendRawEmail","Condition":{"StringNotLike":{"ses:FromAddress":["a@x.com","*@y.com"]}}}]}`, []string{"a@x.com", "*@y.com"}},
+		{"one statement, one value", `{"Statement":{"Effect":"Deny","Action":"ses:SendRawEmail","Condition":{"stringnotlike":{"SES:fromaddress":"a@x.com"}}}}`, []string{"a@x.com"}},
+		{"url-encoded", `%7B%22Statement%22%3A%7B%22Effect%22%3A%22Deny%22%2C%22Condition%22%3A%7B%22StringNotLike%22%3A%7B%22ses%3AFromAddress%22%3A%22a%40x.com%22%7D%7D%7D%7D`, []string{"a@x.com"}},
+		{"other operator and key", `{"Statement":[{"Effect":"Deny","Condition":{"StringLike":{"ses:FromAddress":"a@x.com"},"StringNotLike":{"aws:SourceIp":"1.2.3.4"}}}]}`, nil},
+		{"no condition", `{"Statement":[{"Effect":"Allow","Action":"ses:*"}]}`, nil},
+	} {
+		got, err := ConditionValues(c.doc, "StringNotLike", "ses:FromAddress")
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v %v, want %v", c.name, got, err, c.want)
+		}
+	}
+}
+

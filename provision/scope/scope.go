@@ -118,35 +118,11 @@ func Document(addrs []string) string {
 // or URL-encoded). A document sesprov did not write yields what its
 // StringNotLike on ses:FromAddress lists, if anything.
 func AddressesOf(doc string) ([]string, error) {
-	s, err := policy.DecodeDocument(doc)
+	addrs, err := policy.ConditionValues(doc, "StringNotLike", FromAddressKey)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read %s: %w", PolicyName, err)
 	}
-	var p struct {
-		Statement []struct {
-			Condition map[string]map[string]json.RawMessage
-		}
-	}
-	if err := json.Unmarshal([]byte(s), &p); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", PolicyName, err)
-	}
-	var out []string
-	for _, st := range p.Statement {
-		for key, raw := range st.Condition["StringNotLike"] {
-			if !strings.EqualFold(key, FromAddressKey) {
-				continue
-			}
-			var many []string
-			if json.Unmarshal(raw, &many) != nil {
-				var one string
-				if json.Unmarshal(raw, &one) == nil {
-					many = []string{one}
-				}
-			}
-			out = append(out, many...)
-		}
-	}
-	return out, nil
+	return addrs, nil
 }
 
 // Shown drops the lower-case forms ParseAddresses added, for display: the
