@@ -67,4 +67,3 @@ func TestConditionValues(t *testing.T) {
 		}
 	}
 }
-
