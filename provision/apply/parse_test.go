@@ -335,6 +335,8 @@ func TestParseProblemClasses(t *testing.T) {
 			[]want{{3, "defaults", "deliver_to secretsmanager:ses/smtp is the same for senders a (line 5), b (line 6), c (line 7): each would overwrite the other's credentials; add {user}"}}},
 		{"deliver_to shared, one inherits", "defaults:\n  regions: [us-east-1]\n  deliver_to: ssm:/smtp\nsenders:\n  - name: a\n  - name: b\n    deliver_to: ssm:/smtp\n",
 			[]want{{7, "senders[1] (b)", "is also the destination of senders[0] (a) at line 5"}}},
+		{"deliver_to shared command, not repeated", "defaults:\n  regions: [us-east-1]\n  deliver_to: cmd:vault write TOKEN=s3cr3t\nsenders:\n  - name: a\n  - name: b\n",
+			[]want{{3, "defaults", "deliver_to cmd:… is the same for senders a (line 5), b (line 6)"}}},
 
 		// max_key_age and grace.
 		{"duration without unit", base + "  - name: a\n    max_key_age: 90\n", []want{{6, a, `max_key_age "90": give whole days (90d) or a Go duration (24h, 36h30m), not negative; 0 turns it off`}}},

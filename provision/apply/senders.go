@@ -245,6 +245,9 @@ func (r *reader) sharedDestinations(defs *level, rs []resolved) {
 }
 
 func (r *reader) sharedDestination(defs *level, key string, g []*resolved) {
+	if g[0].dest.val.Kind == deliver.KindCommand {
+		key = "cmd:…" // a command line may hold a token: not repeated in messages (destText)
+	}
 	inherited := true
 	for _, s := range g {
 		inherited = inherited && !s.l.deliverTo.given()
