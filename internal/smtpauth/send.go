@@ -52,6 +52,9 @@ type SendResult struct {
 
 // sendMessage runs MAIL, RCPT and DATA on an authenticated session.
 func (s *session) sendMessage(m *Message) SendResult {
+	if err := m.check(); err != nil {
+		return SendResult{Stage: "MAIL", Err: err}
+	}
 	steps := []struct{ stage, line string }{
 		{"MAIL", "MAIL FROM:<" + m.From + ">"},
 		{"RCPT", "RCPT TO:<" + m.To + ">"},
@@ -83,6 +86,18 @@ func (s *session) sendMessage(m *Message) SendResult {
 		return SendResult{Outcome: Refused, Stage: "DATA", Code: code, Reply: oneLine(msg)}
 	}
 	return SendResult{Outcome: Sent, Stage: "DATA", Code: code, Reply: oneLine(msg), MessageID: messageIDOf(msg)}
+}
+
+// check refuses a line break in what goes into an SMTP command or a
+// header line: it would end the command or the header and start another.
+// Callers check addresses for users' sake; this is the package's own guard.
+func (m *Message) check() error {
+	for _, f := range []struct{ name, v string }{{"From", m.From}, {"To", m.To}, {"Subject", m.Subject}} {
+		if strings.ContainsAny(f.v, "\r\n") {
+			return fmt.Errorf("the test message's %s holds a line break: not sent", f.name)
+		}
+	}
+	return nil
 }
 
 // render is the message as it goes in DATA (CRLF line ends are the

@@ -46,3 +46,25 @@ func TestSendAfterAuth(t *testing.T) {
 		t.Errorf("recorded %+v", msgs)
 	}
 }
+
+// A line break in an address or the subject would end the SMTP command (or
+// the header) and start another: the message is not sent, whatever the
+// caller checked.
+func TestSendRefusesLineBreaks(t *testing.T) {
+	srv := smtpauthtest.Start(t, smtpauthtest.Config{Accounts: accounts(), Region: region})
+	o := opts(srv)
+	for _, m := range []smtpauth.Message{
+		{From: "news@example.com>\r\nRCPT TO:<victim@example.com", To: "success@simulator.amazonses.com"},
+		{From: "news@example.com", To: "success@simulator.amazonses.com\nBcc: victim@example.com"},
+		{From: "news@example.com", To: "success@simulator.amazonses.com", Subject: "hi\r\nBcc: victim@example.com"},
+	} {
+		o.Message = &m
+		res := smtpauth.Authenticate(context.Background(), o, keyID, derive.Password(secret, region))
+		if res.Send == nil || res.Send.Outcome != smtpauth.NotSent || res.Send.Err == nil || !strings.Contains(res.Send.Err.Error(), "line break") {
+			t.Errorf("%q: %+v", m, res.Send)
+		}
+	}
+	if msgs := srv.Messages(); len(msgs) != 0 {
+		t.Fatalf("%d messages reached the server", len(msgs))
+	}
+}
