@@ -62,11 +62,16 @@ func WaitForGroupMembership(ctx context.Context, api IAM, user, group string) er
 // ListAccessKeyIDs returns the ids of user's access keys (iam:ListAccessKeys).
 func ListAccessKeyIDs(ctx context.Context, api IAM, user string) ([]string, error) {
 	keys, err := ListAccessKeys(ctx, api, user)
+	return KeyIDs(keys), err
+}
+
+// KeyIDs are the ids of keys, in their order.
+func KeyIDs(keys []types.AccessKeyMetadata) []string {
 	ids := make([]string, 0, len(keys))
 	for _, k := range keys {
 		ids = append(ids, aws.ToString(k.AccessKeyId))
 	}
-	return ids, err
+	return ids
 }
 
 // ListAccessKeys returns user's access keys with their status (iam:ListAccessKeys).

@@ -188,7 +188,7 @@ func (b *batchJob) judgeExisting(ctx context.Context, r *provision.Run, user *ty
 	if err != nil {
 		return nil, false, err
 	}
-	keys = keyIDs(meta)
+	keys = iamapi.KeyIDs(meta)
 	if len(keys) == 0 {
 		return nil, false, j.adopt(ctx, r, user)
 	}
@@ -234,14 +234,6 @@ func (b *batchJob) orphanCheck(ctx context.Context, u *types.User, keys []types.
 		return j.keyConflictError(descs, true, tags)
 	}
 	return nil
-}
-
-func keyIDs(keys []types.AccessKeyMetadata) []string {
-	ids := make([]string, len(keys))
-	for i, k := range keys {
-		ids[i] = aws.ToString(k.AccessKeyId)
-	}
-	return ids
 }
 
 // isSMTPUser reports whether u carries sesprov's or the SES console's tag,

@@ -206,9 +206,7 @@ func (e *execution) expectKeys(ctx context.Context) error {
 	if err != nil {
 		return e.fail(ctx, fmt.Errorf("check the access keys of user %s before CreateAccessKey: %w; %s", e.UserName, err, e.changedSoFar()))
 	}
-	// A key this run deleted a moment ago (to make room, or lost by an
-	// interrupted run) may still be listed: IAM's reads lag its writes.
-	ids = slices.DeleteFunc(ids, func(id string) bool { return slices.Contains(e.res.Deleted, id) })
+	ids = e.notDeleted(ids)
 	if sameKeys(ids, e.existing) {
 		return nil
 	}
@@ -238,8 +236,8 @@ func (e *execution) checkKeys(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("check the access keys of user %s before changing anything: %w; nothing was changed", e.UserName, err)
 	}
-	if !sameKeys(keyIDs(keys), keyIDs(e.seen)) {
-		return e.keysChanged(keyIDs(keys))
+	if !sameKeys(iamapi.KeyIDs(keys), iamapi.KeyIDs(e.seen)) {
+		return e.keysChanged(iamapi.KeyIDs(keys))
 	}
 	if k, ok := findKey(keys, e.MakeRoom); ok && k.Status != types.StatusTypeInactive {
 		return fmt.Errorf("user %s: access key %s, inactive when this run read the user, is %s now (someone switched it back on): this run deletes no key in use; nothing was changed. %s to plan from the user as it is now",
@@ -248,12 +246,11 @@ func (e *execution) checkKeys(ctx context.Context) error {
 	return nil
 }
 
-func keyIDs(keys []types.AccessKeyMetadata) []string {
-	ids := make([]string, 0, len(keys))
-	for _, k := range keys {
-		ids = append(ids, aws.ToString(k.AccessKeyId))
-	}
-	return ids
+// notDeleted is ids without the keys this run deleted (to make room, or
+// lost by an interrupted run): a read a moment after the deletion may still
+// list them, as IAM's reads lag its writes.
+func (e *execution) notDeleted(ids []string) []string {
+	return slices.DeleteFunc(ids, func(id string) bool { return slices.Contains(e.res.Deleted, id) })
 }
 
 // changedSoFar says what this run changed before it stopped: nothing, or
@@ -298,8 +295,8 @@ func (e *execution) rollback(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, id := range keys {
-			if id != e.newID && !slices.Contains(e.existing, id) && !slices.Contains(e.res.Deleted, id) {
+		for _, id := range e.notDeleted(keys) {
+			if id != e.newID && !slices.Contains(e.existing, id) {
 				return fmt.Errorf("key %s, which this run may have made (a lost answer), remains; tag %s kept: %s %s to delete it", id, TagKey, e.opts.rerun(), e.opts.afterLease())
 			}
 		}
