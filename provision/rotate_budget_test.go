@@ -27,7 +27,9 @@ import (
 //	                   (1); after writing started:, the keys are still those the
 //	                   record names (another run may have made, delivered and
 //	                   untagged a key since the plan read them: the tag alone
-//	                   would look unchanged)
+//	                   would look unchanged). A plan that deletes or retires a
+//	                   key it read (make room, finish), or one from a caller's
+//	                   read (--all), also checks them before the first change.
 //	ListUserTags ×5    the record and regions (1); before the first change, after
 //	                   writing started: (IAM has no compare-and-set, so the read
 //	                   back is how two runs find out about each other), before
@@ -36,7 +38,7 @@ import (
 //	                   a kill knows which key never got out
 //	UntagUser          clears the record
 var rotateBudget = map[string]int{
-	"GetUser": 1, "ListAccessKeys": 3, "ListUserTags": 5, "TagUser": 2,
+	"GetUser": 1, "ListAccessKeys": 2, "ListUserTags": 5, "TagUser": 2,
 	"CreateAccessKey": 1, "UpdateAccessKey": 1, "UntagUser": 1,
 }
 

@@ -72,8 +72,10 @@ func (p *Rotation) Execute(ctx context.Context, client iamapi.IAM, deliver Deliv
 		if err := e.expectTag(ctx, p.tag, "changing anything"); err != nil {
 			return e.res, fmt.Errorf("%w; nothing was changed", err)
 		}
-		if err := e.checkKeys(ctx); err != nil {
-			return e.res, err
+		if p.mayBeStale() {
+			if err := e.checkKeys(ctx); err != nil {
+				return e.res, err
+			}
 		}
 	}
 	if err := e.deleteLost(ctx); err != nil {
@@ -221,12 +223,20 @@ func (e *execution) keysChanged(ids []string) error {
 		e.UserName, cmp.Or(strings.Join(ids, ", "), "none"), e.changedSoFar(), upperFirst(e.opts.rerun()))
 }
 
-// checkKeys reads the user's keys before the first change and stops the
-// run unless they are the keys the plan read, with the key that makes room
-// still inactive. The plan's read may be minutes old (apply prints its plan
-// and carries it out later; apply and rotate --all plan from their scan of
-// the account), and the tag alone cannot show a rotation that began and
-// ended since (see expectKeys): stopping here leaves no record behind.
+// mayBeStale reports whether Execute checks the keys before its first
+// change (checkKeys). A caller's read (Options.Known) may be minutes old:
+// apply prints its plan and carries it out later, and apply and rotate
+// --all plan from their scan of the account. A plan that read the user
+// itself did so a moment ago, and expectKeys covers that moment for a plain
+// rotation; one that deletes or retires a key it read checks all the same.
+func (p *Rotation) mayBeStale() bool {
+	return p.opts.Known != nil || p.MakeRoom != "" || len(p.Lost) > 0 || p.Finish != ""
+}
+
+// checkKeys stops the run unless the user's keys are those the plan read,
+// with the key that makes room still inactive: the tag alone cannot show a
+// rotation that began and ended since (see expectKeys), and stopping here
+// leaves no record behind.
 func (e *execution) checkKeys(ctx context.Context) error {
 	var keys []types.AccessKeyMetadata
 	err := iamapi.WaitConsistent(ctx, func() (err error) { // a user made a moment ago (apply) may be unseen
