@@ -109,8 +109,14 @@ func applyAction(c *cli.Context) error {
 	if o.DryRun {
 		plan.CheckDeliveries(c.Context, deps)
 		results := plan.Results()
-		if err := writeApplyLines(g, results, true); err != nil {
-			return err
+		if g.Output != output.FormatJSON {
+			if err := writeApplyTable(g.Stdout, results, true); err != nil {
+				return err
+			}
+		} else {
+			for _, r := range results {
+				writeApplyJSON(g.Stdout, r)
+			}
 		}
 		return applySummary(g.Stderr, results, 0, true)
 	}
@@ -122,9 +128,10 @@ func applyAction(c *cli.Context) error {
 	// Notices are written through it, above the line.
 	meter := progress.New(g.Stderr, progress.Options{Total: len(plan.Senders) + len(plan.Unlisted), Terminal: tty.IsTerminal(g.Stderr)})
 	notices.to(func(n provision.Notice) { meter.Printf("%s\n", noticeLine(n)) })
-	w := newApplyWriter(g)
 	results, err := plan.Apply(c.Context, deps, func(r apply.Result) {
-		w.write(r)
+		if g.Output == output.FormatJSON { // each line as its sender ends; a table once all have
+			writeApplyJSON(g.Stdout, r)
+		}
 		meter.Add(r.Status == apply.StatusFailed || r.Status == apply.StatusConflict)
 	})
 	meter.Close()
@@ -266,32 +273,10 @@ func confirmPrune(c *cli.Context, plan *apply.Plan) error {
 	return nil
 }
 
-// applyWriter writes each sender's JSON line as it ends (-o json); the
-// table is written once all have, in the file's order.
-type applyWriter struct{ g *globals }
-
-func newApplyWriter(g *globals) *applyWriter { return &applyWriter{g: g} }
-
-func (w *applyWriter) write(r apply.Result) {
-	if w.g.Output == output.FormatJSON {
-		b, _ := json.Marshal(r)
-		fmt.Fprintf(w.g.Stdout, "%s\n", b)
-	}
-}
-
-// writeApplyLines writes a dry run's lines, all at once.
-func writeApplyLines(g *globals, rs []apply.Result, dryRun bool) error {
-	if g.Output != output.FormatJSON {
-		return writeApplyTable(g.Stdout, rs, dryRun)
-	}
-	for _, r := range rs {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(g.Stdout, "%s\n", b)
-	}
-	return nil
+// writeApplyJSON writes a sender's line (-o json).
+func writeApplyJSON(w io.Writer, r apply.Result) {
+	b, _ := json.Marshal(r) // a Result always marshals: strings, a time, a list of structs
+	fmt.Fprintf(w, "%s\n", b)
 }
 
 // writeApplyTable writes the lines as terraform plan does: a mark and the

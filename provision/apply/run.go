@@ -116,7 +116,7 @@ func (p *Plan) Results() []Result {
 	for _, sp := range p.Senders {
 		r := Result{Name: sp.Sender.Name, Changes: sp.Changes, Status: sp.status(), DryRun: true}
 		if sp.err != nil {
-			r.Status, r.Error = errStatus(sp.err), sp.err.Error()
+			r = withError(r, sp.err)
 		}
 		r.WaitUntil = sp.waitUntil()
 		out = append(out, r)
@@ -128,7 +128,7 @@ func (p *Plan) Results() []Result {
 	for _, sp := range p.Unlisted {
 		r := Result{Name: sp.Sender.Name, Status: status, Changes: sp.Changes, DryRun: true}
 		if sp.err != nil {
-			r.Status, r.Error = errStatus(sp.err), sp.err.Error()
+			r = withError(r, sp.err)
 		}
 		out = append(out, r)
 	}

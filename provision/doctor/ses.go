@@ -12,7 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/sesprov/sesprov/internal/fail"
 	"github.com/sesprov/sesprov/internal/iamapi"
+	"github.com/sesprov/sesprov/internal/policy"
 	"github.com/sesprov/sesprov/provision"
+	"github.com/sesprov/sesprov/provision/scope"
 )
 
 // SESOptions ask for SES readiness per region: the account's state in each
@@ -104,9 +106,9 @@ func userMaySend(ctx context.Context, api iamapi.IAM, user, from string) (string
 	}
 	out, err := api.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
 		PolicySourceArn: u.User.Arn,
-		ActionNames:     []string{"ses:SendRawEmail"},
+		ActionNames:     []string{policy.SendAction},
 		ContextEntries: []iamtypes.ContextEntry{{
-			ContextKeyName: aws.String("ses:FromAddress"), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: []string{from},
+			ContextKeyName: aws.String(scope.FromAddressKey), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: []string{from},
 		}},
 	})
 	if err != nil {
@@ -188,8 +190,8 @@ func (r *RegionReadiness) judge() {
 		advice = append(advice, fmt.Sprintf("%s is not a verified identity here (%s): verify the address or its domain in SES in %s; identities are per region", r.From, r.IdentityStatus, r.Region))
 	}
 	switch r.UserDecision {
-	case "", "allowed":
-	case "explicitDeny":
+	case "", string(policy.Allowed):
+	case string(policy.ExplicitDeny):
 		advice = append(advice, fmt.Sprintf("IAM denies %s sending as %s (explicitDeny): its From-address scope or another policy excludes it ('sesprov list' shows the scope; 'sesprov scope --user-name %s --allow-from …' changes it)", r.UserName, r.From, r.UserName))
 	default:
 		advice = append(advice, fmt.Sprintf("IAM does not let %s send at all (%s): it lacks ses:SendRawEmail; is it in the sending group? ('sesprov list', 'sesprov migrate')", r.UserName, r.UserDecision))
